@@ -1,0 +1,34 @@
+/**
+ * The in-memory image every stage exchanges: RGB, interleaved (HWC), float32, values in [0, 1].
+ *
+ * Floats keep a chain of adjustments free of intermediate 8-bit rounding; codecs quantize only at
+ * the edges (load/save). Alpha is not carried: stages work on opaque RGB.
+ */
+export interface RgbImage {
+  /** Width in pixels. */
+  readonly width: number;
+  /** Height in pixels. */
+  readonly height: number;
+  /** `width * height * 3` samples, row-major, RGB interleaved, nominally in [0, 1]. */
+  readonly data: Float32Array;
+}
+
+/** Makes a black (or `fill`-valued) image of the given size. */
+export function createImage(width: number, height: number, fill = 0): RgbImage {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new RangeError(`image size must be positive integers, got ${width}×${height}`);
+  }
+  const data = new Float32Array(width * height * 3);
+  if (fill !== 0) data.fill(fill);
+  return { width, height, data };
+}
+
+/** Wraps existing samples as an image, checking the length. */
+export function imageFromData(width: number, height: number, data: Float32Array): RgbImage {
+  if (data.length !== width * height * 3) {
+    throw new RangeError(
+      `expected ${width * height * 3} samples for ${width}×${height}, got ${data.length}`,
+    );
+  }
+  return { width, height, data };
+}

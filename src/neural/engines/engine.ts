@@ -1,0 +1,166 @@
+/**
+ * The contract between the optimizer/stages and the compute backends (tfjs cpu/wasm/webgpu/node,
+ * ONNX Runtime). An engine turns an {@link ObjectiveSpec} into an {@link Objective}: f and ∇f at x.
+ *
+ * Loss definitions (every engine computes exactly these; the tests compare engines on them):
+ * - x: the image, HWC float32, RGB, 0–255 pixel scale (the optimization variable). The network
+ *   applies the caffe preprocessing itself (RGB → BGR, minus {@link CAFFE_MEAN_BGR}).
+ * - F_l: activations of layer l for x, shape [H_l, W_l, C_l] (after ReLU for `relu*`, before for `conv*`).
+ * - content term:  Σ_l w_l · mean((F_l − P_l)²)
+ * - Gram: G_l = F_lᵀ F_l / (H_l · W_l · C_l), with F_l as an (H_l·W_l) × C_l matrix; with a mask
+ *   M_l (resized to H_l × W_l), F_l is first multiplied row-wise by M_l.
+ * - style term:    Σ_l w_l · mean((G_l − A_l)²)      (mean over the C_l² entries)
+ * - tv term:       Σ_{i,j,c} (x[i+1,j,c] − x[i,j,c])² + (x[i,j+1,c] − x[i,j,c])²
+ * - loss = content_weight · content + style_weight · style + tv_weight · tv
+ * `terms` reports the three weighted terms under the keys "content", "style", "tv".
+ */
+import type { VggWeights } from "../models/weights_types.ts";
+
+export { CAFFE_MEAN_BGR } from "../models/weights_types.ts";
+
+/** Pooling used between VGG blocks (Gatys recommends average). */
+export type Pooling = "max" | "avg";
+
+/** A content target: the activations of one layer for the content image. */
+export interface ContentTarget {
+  /** Layer name, e.g. `relu4_2`. */
+  readonly layer: string;
+  /** Per-layer weight w_l. */
+  readonly weight: number;
+  /** Activations, shape [H_l, W_l, C_l], HWC float32. */
+  readonly activations: Float32Array;
+}
+
+/** A style target: a normalized Gram matrix (and optionally the mask it applies through). */
+export interface StyleTarget {
+  /** Layer name, e.g. `relu1_1`. */
+  readonly layer: string;
+  /** Per-layer weight w_l. */
+  readonly weight: number;
+  /** C_l × C_l Gram matrix, row-major, normalized as in the module doc. */
+  readonly gram: Float32Array;
+  /** Optional region mask at the *image* resolution (H × W, values 0–1); resized per layer. */
+  readonly mask?: Float32Array;
+}
+
+/** Everything an engine needs to build f(x) = loss and ∇f(x). */
+export interface ObjectiveSpec {
+  /** Network weights (possibly partial: only the convs present). */
+  readonly weights: VggWeights;
+  /** Pooling between blocks. */
+  readonly pooling: Pooling;
+  /** Image height (pixels). */
+  readonly height: number;
+  /** Image width (pixels). */
+  readonly width: number;
+  /** Content targets (may be empty). */
+  readonly content: readonly ContentTarget[];
+  /** Style targets (may be empty). Several entries may name the same layer (regional styles). */
+  readonly style: readonly StyleTarget[];
+  /** α */
+  readonly contentWeight: number;
+  /** β */
+  readonly styleWeight: number;
+  /** Total-variation weight. */
+  readonly tvWeight: number;
+}
+
+/** Result of one evaluation. The caller owns `grad` and disposes it through {@link VectorOps}. */
+export interface Evaluation<V> {
+  /** Total loss. */
+  readonly loss: number;
+  /** ∇loss with respect to x, same layout as x. */
+  readonly grad: V;
+  /** Weighted terms: `content`, `style`, `tv`. */
+  readonly terms: Record<string, number>;
+}
+
+/** f and ∇f at x, and nothing else: what the optimizers see. */
+export interface Objective<V> {
+  /** Evaluates loss and gradient at `x` (x is not consumed). */
+  evaluate(x: V): Promise<Evaluation<V>>;
+}
+
+/**
+ * Vector maths where the vectors live (a GPU engine keeps them on the GPU; only scalars come back).
+ * Every returned vector is new and owned by the caller.
+ */
+export interface VectorOps<V> {
+  /** Σ aᵢ bᵢ */
+  dot(a: V, b: V): Promise<number>;
+  /** a·x + y */
+  axpy(a: number, x: V, y: V): V;
+  /** a·x */
+  scale(a: number, x: V): V;
+  /** x − y */
+  sub(x: V, y: V): V;
+  /** Elementwise x ⊙ y. */
+  mul(x: V, y: V): V;
+  /** Elementwise √x (used by Adam). */
+  sqrt(x: V): V;
+  /** Elementwise x / (y + eps). */
+  div(x: V, y: V, eps: number): V;
+  /** Elementwise clamp to [lo, hi]. */
+  clamp(x: V, lo: number, hi: number): V;
+  /** A copy. */
+  clone(x: V): V;
+  /** A zero vector shaped like x. */
+  zerosLike(x: V): V;
+  /** Releases a vector (no-op for host arrays). */
+  dispose(x: V): void;
+  /** Host copy of the values. */
+  toArray(x: V): Promise<Float32Array>;
+  /** A vector from host values. */
+  fromArray(a: Float32Array): V;
+}
+
+/** Activations of one layer, HWC. */
+export interface Activation {
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+  readonly data: Float32Array;
+}
+
+/** An objective that must be released when done. */
+export type DisposableObjective<V> = Objective<V> & { dispose(): void };
+
+/** A compute backend. */
+export interface Engine<V = unknown> {
+  /** Engine name as written in recipes: `onnx`, `wasm`, `cpu`, `webgpu`, `tfjs-node`, `tfjs-node-gpu`. */
+  readonly name: string;
+  /** Human-readable description of the backend actually in use (for provenance). */
+  describe(): string;
+  /** Forward pass only: activations of `layers` for image x (HWC RGB 0–255, height × width). */
+  extract(
+    weights: VggWeights,
+    pooling: Pooling,
+    image: { height: number; width: number; data: Float32Array },
+    layers: readonly string[],
+  ): Promise<Map<string, Activation>>;
+  /** Builds f and ∇f for one image size. */
+  objective(spec: ObjectiveSpec): Promise<DisposableObjective<V>>;
+  /** Vector maths for the optimizer. */
+  readonly vec: VectorOps<V>;
+  /** Releases backend resources. */
+  dispose(): Promise<void>;
+}
+
+/** How an engine is found: `available()` never throws; `create()` throws {@link EngineUnavailableError}. */
+export interface EngineProvider {
+  /** Name as in recipes. */
+  readonly name: string;
+  /** Whether this engine can run here (package installed, device present). Never throws. */
+  available(): Promise<boolean>;
+  /** Creates the engine. */
+  create(): Promise<Engine>;
+}
+
+/** An engine that cannot run here; the message says how to fix it (e.g. the install command). */
+export class EngineUnavailableError extends Error {
+  /** @param engine engine name @param message what is missing and how to install it */
+  constructor(readonly engine: string, message: string) {
+    super(message);
+    this.name = "EngineUnavailableError";
+  }
+}

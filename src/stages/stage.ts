@@ -1,0 +1,190 @@
+/**
+ * The stage contract: a small unit of a recipe with a typed parameter schema, typed inputs and one
+ * output. Stages never print and never read the CLI; they talk to the world through {@link StageContext}.
+ */
+import type { z } from "zod";
+import type { RgbImage } from "../image/image.ts";
+import type { ContentTarget, Engine, Pooling, StyleTarget } from "../neural/engines/engine.ts";
+
+/** The kinds of value that flow between steps. */
+export type Kind = "image" | "features" | "file";
+
+/** Content and style targets computed by `extract-features`, consumed by `style-transfer`. */
+export interface FeatureTargets {
+  /** Model folder name, e.g. `vgg19`. */
+  readonly model: string;
+  /** Identity of the weights used (SHA-256 or `synthetic:<seed>`). */
+  readonly weightsId: string;
+  /** Pooling the targets were computed with (the optimizer must use the same). */
+  readonly pooling: Pooling;
+  /** Size of the content image the targets belong to. */
+  readonly width: number;
+  /** Size of the content image the targets belong to. */
+  readonly height: number;
+  /** Content targets, per layer. */
+  readonly content: readonly ContentTarget[];
+  /** Style targets (Gram matrices), per layer, per style/region. */
+  readonly style: readonly StyleTarget[];
+  /** The content image itself (initialization, colour preservation, upscale). */
+  readonly contentImage: RgbImage;
+  /** Style images at the scale used (upscale recomputes targets at a new size from these). */
+  readonly styleImages: readonly RgbImage[];
+  /** Extraction parameters, so a later stage (upscale) can recompute at another size. */
+  readonly recipe: Readonly<Record<string, unknown>>;
+}
+
+/** An image value. `info` carries facts for provenance (e.g. final losses). */
+export interface ImageValue {
+  readonly kind: "image";
+  readonly image: RgbImage;
+  readonly info?: Readonly<Record<string, unknown>>;
+}
+/** A features value. */
+export interface FeaturesValue {
+  readonly kind: "features";
+  readonly features: FeatureTargets;
+  readonly info?: Readonly<Record<string, unknown>>;
+}
+/** A file written by a stage (e.g. `save`): its path and content hash. */
+export interface FileValue {
+  readonly kind: "file";
+  readonly path: string;
+  readonly sha256: string;
+  /** The image that was written (so steps may chain after a save). */
+  readonly image?: RgbImage;
+  readonly info?: Readonly<Record<string, unknown>>;
+}
+/** Any value a step can produce. */
+export type Value = ImageValue | FeaturesValue | FileValue;
+
+/** One declared input of a stage. */
+export interface InputSpec {
+  /** Kinds accepted. */
+  readonly kind: Kind | readonly Kind[];
+  /** May be absent. */
+  readonly optional?: boolean;
+  /** Takes a list of values (e.g. several style images). */
+  readonly many?: boolean;
+  /** One-line description for `stages` and the JSON Schema. */
+  readonly description?: string;
+}
+
+/** What a stage reports while it runs (all fields optional). */
+export interface StageProgress {
+  /** Fraction done, 0–1. */
+  readonly fraction?: number;
+  /** Current iteration and total. */
+  readonly iteration?: number;
+  readonly total?: number;
+  /** Current loss and its terms. */
+  readonly loss?: number;
+  readonly terms?: Readonly<Record<string, number>>;
+  /** Free text. */
+  readonly message?: string;
+}
+
+/** A small key→bytes store private to one step's cache key (checkpoints for resume). */
+export interface CheckpointStore {
+  /** The bytes stored under `name`, if any. */
+  get(name: string): Promise<Uint8Array | undefined>;
+  /** Stores bytes atomically. */
+  put(name: string, bytes: Uint8Array): Promise<void>;
+  /** Removes everything stored for this step. */
+  clear(): Promise<void>;
+}
+
+/** Where files are looked up and written. */
+export interface PathResolver {
+  /** Resolves an input path (recipe dir, then `$STYLEPIPE_IMAGES`, …) to an existing file; throws {@link StageError}. */
+  input(path: string): Promise<string>;
+  /** Resolves an output path inside the output directory; throws {@link StageError} when outside and not allowed. */
+  output(path: string): string;
+  /** Absolute paths of the recipe's input files (so `save` never overwrites one). */
+  readonly inputs: ReadonlySet<string>;
+}
+
+/** What a running stage may use. */
+export interface StageContext {
+  /** The step's id in the recipe. */
+  readonly stepId: string;
+  /** Aborted on Ctrl-C / SIGTERM: stop soon, write nothing partial. */
+  readonly signal: AbortSignal;
+  /** Seed for this step (derived from the recipe's seed and the step id). */
+  readonly seed: number;
+  /** Reports progress (the CLI turns it into a bar or JSON events). */
+  progress(p: StageProgress): void;
+  /** Reports a non-fatal warning. */
+  warn(message: string): void;
+  /** File lookup. */
+  readonly paths: PathResolver;
+  /** Folders searched for model weights, in order (`$STYLEPIPE_WEIGHTS`, `./weights`). */
+  readonly weightsDirs: readonly string[];
+  /** The engine the recipe / CLI chose (created once per run, shared by steps). */
+  engine(): Promise<Engine>;
+  /** Checkpoints for this step (resume after a crash). */
+  readonly checkpoints: CheckpointStore;
+}
+
+/** What validation-time checks of a stage may consult (no engine, no images). */
+export interface CheckContext {
+  /** Folders searched for model weights. */
+  readonly weightsDirs: readonly string[];
+}
+
+/** Resource estimate for `plan`. */
+export interface Estimate {
+  /** Peak memory in bytes. */
+  readonly bytes: number;
+  /** Expected run time in seconds, where known. */
+  readonly seconds?: number;
+}
+
+/** Shapes of inputs known at plan time (images: width/height when known). */
+export type InputShapes = Record<string, { width: number; height: number } | undefined>;
+
+/** A pipeline stage. `P` is the parsed parameter type. */
+export interface Stage<P = unknown> {
+  /** Name used in recipes (`use:`). */
+  readonly name: string;
+  /** Bumped when the output for the same inputs changes; part of the cache key. */
+  readonly version: number;
+  /** One-line description. */
+  readonly description: string;
+  /** Parameter schema (zod object); drives validation, JSON Schema and the `stages` listing. */
+  readonly params: z.ZodType<P>;
+  /** Named inputs. `from: id` feeds the first; a list feeds them in order (or all to a `many` first input). */
+  readonly inputs: Readonly<Record<string, InputSpec>>;
+  /** Output kind. */
+  readonly output: Kind;
+  /** Whether the output must be recomputed when it is a file that no longer exists (e.g. `save`). */
+  readonly writesFiles?: boolean;
+  /** Extra validation (e.g. weights have the layers asked for); returns error messages. */
+  check?(params: P, ctx: CheckContext): Promise<string[]>;
+  /** Output image size from input sizes, when computable (for `plan`). */
+  shape?(inputs: InputShapes, params: P): { width: number; height: number } | undefined;
+  /** Resource estimate, when the stage can give one. */
+  estimate?(inputs: InputShapes, params: P): Estimate | undefined;
+  /** Runs the stage. */
+  run(
+    ctx: StageContext,
+    inputs: Record<string, Value | Value[] | undefined>,
+    params: P,
+  ): Promise<Value>;
+}
+
+/** A runtime failure a user can act on; the CLI prints `step "id": message` without a stack trace. */
+export class StageError extends Error {
+  /** @param message what went wrong and what to do */
+  constructor(message: string) {
+    super(message);
+    this.name = "StageError";
+  }
+}
+
+/** Narrows an input to an image or throws a {@link StageError}. Accepts image values and files with an image. */
+export function imageOf(value: Value | Value[] | undefined, input: string): RgbImage {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v?.kind === "image") return v.image;
+  if (v?.kind === "file" && v.image) return v.image;
+  throw new StageError(`input "${input}" must be an image`);
+}
