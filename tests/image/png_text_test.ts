@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { crc32 } from "node:zlib";
+import { Image } from "imagescript";
+import { isPng, PngFormatError, readPngText, writePngText } from "../../src/image/png_text.ts";
+
+async function tinyPng(): Promise<Uint8Array> {
+  const img = new Image(3, 2);
+  for (let y = 1; y <= 2; y++) {
+    for (let x = 1; x <= 3; x++) img.setPixelAt(x, y, Image.rgbaToColor(x * 40, y * 90, 7, 255));
+  }
+  return await img.encode();
+}
+
+/** Builds a raw chunk (length, type, data, CRC) for tests that need hand-made chunks. */
+function rawChunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, data.length);
+  out.set(new TextEncoder().encode(type), 4);
+  out.set(data, 8);
+  v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+Deno.test("iTXt round trip keeps pixels and other chunks, UTF-8 text intact", async () => {
+  const png = await tinyPng();
+  assert.equal(readPngText(png).size, 0);
+  const text = JSON.stringify({ recipe: "tübingen → starry ✨", n: 3 });
+  const out = writePngText(png, "stylepipe", text);
+  assert.ok(isPng(out));
+  assert.equal(readPngText(out).get("stylepipe"), text);
+  // Exactly one chunk added: 12 bytes framing + keyword + 5 separator bytes + UTF-8 text.
+  const added = 12 + "stylepipe".length + 5 + new TextEncoder().encode(text).length;
+  assert.equal(out.length, png.length + added);
+  const decoded = await Image.decode(out);
+  assert.equal(decoded.width, 3);
+  assert.equal(decoded.height, 2);
+  assert.deepEqual(Image.colorToRGBA(decoded.getPixelAt(3, 2)), [120, 180, 7, 255]);
+  // The bytes before the text chunk are unchanged; IEND is still last.
+  assert.deepEqual(out.subarray(0, png.length - 12), png.subarray(0, png.length - 12));
+  assert.deepEqual(out.subarray(out.length - 12), png.subarray(png.length - 12));
+});
+
+Deno.test("writing the same keyword again replaces the entry", async () => {
+  const once = writePngText(await tinyPng(), "stylepipe", "first");
+  const twice = writePngText(once, "stylepipe", "second, longer");
+  const other = writePngText(twice, "Comment", "kept");
+  const text = readPngText(other);
+  assert.equal(text.get("stylepipe"), "second, longer");
+  assert.equal(text.get("Comment"), "kept");
+  assert.equal(twice.length, once.length + "second, longer".length - "first".length);
+});
+
+Deno.test("reads Latin-1 tEXt chunks written by other tools", async () => {
+  const png = await tinyPng();
+  const data = new Uint8Array([...new TextEncoder().encode("Author"), 0, 0x4a, 0xe9]);
+  const iend = png.length - 12;
+  const withText = new Uint8Array([
+    ...png.subarray(0, iend),
+    ...rawChunk("tEXt", data),
+    ...png.subarray(iend),
+  ]);
+  assert.equal(readPngText(withText).get("Author"), "Jé");
+});
+
+Deno.test("corrupted or foreign bytes are rejected with a PngFormatError", async () => {
+  const out = writePngText(await tinyPng(), "stylepipe", "abc");
+  const bad = out.slice();
+  bad[bad.length - 14] ^= 0xff; // a byte of the iTXt text
+  assert.throws(() => readPngText(bad), PngFormatError);
+  assert.throws(() => readPngText(out.subarray(0, out.length - 20)), PngFormatError);
+  assert.throws(() => readPngText(new TextEncoder().encode("GIF89a........")), PngFormatError);
+  assert.throws(() => writePngText(out, "", "x"), RangeError);
+  assert.throws(() => writePngText(out, "a".repeat(80), "x"), RangeError);
+});
