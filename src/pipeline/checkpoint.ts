@@ -1,6 +1,6 @@
 /**
  * A self-checking binary encoding for checkpoints (optimizer state for resume): a JSON-able tree
- * in which Float32Array / Float64Array / Uint32Array leaves are stored as raw little-endian bytes,
+ * in which Float32Array / Float64Array / Uint32Array / Uint8Array leaves are stored as raw little-endian bytes,
  * so restored arrays are bit-identical (JSON would round floats through decimal text).
  *
  * Layout: magic "SPCK1\n" · u32 header length · header JSON (UTF-8) · 32-byte SHA-256 of
@@ -18,6 +18,7 @@ export type CheckpointValue =
   | Float32Array
   | Float64Array
   | Uint32Array
+  | Uint8Array
   | readonly CheckpointValue[]
   | { readonly [key: string]: CheckpointValue };
 
@@ -31,14 +32,20 @@ export class CheckpointFormatError extends Error {
 }
 
 const MAGIC = new TextEncoder().encode("SPCK1\n");
-const ARRAY_TYPES = { f32: Float32Array, f64: Float64Array, u32: Uint32Array } as const;
+const ARRAY_TYPES = {
+  f32: Float32Array,
+  f64: Float64Array,
+  u32: Uint32Array,
+  u8: Uint8Array,
+} as const;
 type ArrayTag = keyof typeof ARRAY_TYPES;
-type TypedLeaf = Float32Array | Float64Array | Uint32Array;
+type TypedLeaf = Float32Array | Float64Array | Uint32Array | Uint8Array;
 
 function tagOf(v: unknown): ArrayTag | undefined {
   if (v instanceof Float32Array) return "f32";
   if (v instanceof Float64Array) return "f64";
   if (v instanceof Uint32Array) return "u32";
+  if (v instanceof Uint8Array) return "u8";
   return undefined;
 }
 

@@ -12,6 +12,7 @@ Deno.test("checkpoint round trip restores typed arrays bit for bit", () => {
     iteration: 25,
     prng: new Uint32Array([1, 0xffffffff, 3, 4]),
     optimizer: { kind: "lbfgs", x, history, rho: new Float64Array([0.1 + 0.2]), done: false },
+    packed: new Uint8Array([83, 80, 0, 255, 7]),
     note: "tübingen",
     none: null,
   };
