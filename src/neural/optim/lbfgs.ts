@@ -1,0 +1,437 @@
+/**
+ * Limited-memory BFGS (Nocedal & Wright, "Numerical Optimization", algorithms 7.4 and 7.5), as
+ * jcjohnson/neural-style uses it through torch's `optim.lbfgs`, with the same step conventions:
+ * - direction from the two-loop recursion over the last `historySize` pairs (s, y), initial
+ *   Hessian scaling γ = sᵀy / yᵀy of the newest pair; a pair with sᵀy ≤ ε is skipped (keeps the
+ *   approximation positive definite);
+ * - line search `none`: a fixed step `learningRate`, the very first one scaled by
+ *   min(1, 1/‖g‖₁) (no curvature is known yet);
+ * - line search `strong_wolfe`: bracketing plus zoom with cubic interpolation (c1 = 1e-4,
+ *   c2 = 0.9), started from the same step.
+ *
+ * Generic over the vector type: all vector maths goes through {@link VectorOps}, so a GPU engine
+ * keeps x, g and the history on the device and only scalars come back. The whole state is explicit
+ * ({@link LbfgsState}) and serializable, so a run can be stopped and resumed bit-identically.
+ */
+import type { Evaluation, Objective, VectorOps } from "../engines/engine.ts";
+import { packState, unpackState } from "./state_codec.ts";
+import type { OptimizerHooks, OptimizerResult, StopReason } from "./types.ts";
+
+/** L-BFGS settings. */
+export interface LbfgsOptions {
+  /** Iterations to run in this call (counted from the state's iteration, i.e. a total). */
+  readonly maxIterations: number;
+  /** History size m (pairs kept). Default 100 (jcjohnson's default). */
+  readonly historySize?: number;
+  /** Step length; default 1. */
+  readonly learningRate?: number;
+  /** Line search. Default `none`. */
+  readonly lineSearch?: "none" | "strong_wolfe";
+  /** Stop when |Δloss| or the step length ‖s‖₂ falls below this. Default 1e-9; 0 disables. */
+  readonly tolerance?: number;
+  /** Stop when ‖g‖₂ falls below this. Default 1e-7. */
+  readonly gradTolerance?: number;
+  /** Most objective evaluations a strong-Wolfe search may spend. Default 25. */
+  readonly maxLineSearchEvaluations?: number;
+}
+
+/** Everything needed to continue a run. Vectors are owned by the state. */
+export interface LbfgsState<V> {
+  /** Current iterate. */
+  x: V;
+  /** ∇f(x). */
+  g: V;
+  /** f(x). */
+  loss: number;
+  /** Weighted loss terms at x. */
+  terms: Record<string, number>;
+  /** Step differences s_k = x_{k+1} − x_k, oldest first. */
+  s: V[];
+  /** Gradient differences y_k = g_{k+1} − g_k, oldest first. */
+  y: V[];
+  /** 1 / (y_kᵀ s_k), per pair. */
+  rho: number[];
+  /** Initial inverse-Hessian scaling γ (from the newest accepted pair; 1 before any). */
+  gamma: number;
+  /** Iterations completed. */
+  iteration: number;
+  /** Objective evaluations so far. */
+  evaluations: number;
+}
+
+/** Hooks for L-BFGS (the state passed to `onIteration` is an {@link LbfgsState}). */
+export type LbfgsHooks<V> = OptimizerHooks<V, LbfgsState<V>>;
+
+/** Curvature threshold below which a pair (s, y) is not stored. */
+const CURVATURE_EPS = 1e-10;
+const C1 = 1e-4;
+const C2 = 0.9;
+
+/** Evaluates f at x0 and returns the initial state (x0 is copied, not consumed). */
+export async function lbfgsStart<V>(
+  objective: Objective<V>,
+  ops: VectorOps<V>,
+  x0: V,
+): Promise<LbfgsState<V>> {
+  const x = ops.clone(x0);
+  const e = await objective.evaluate(x);
+  return {
+    x,
+    g: e.grad,
+    loss: e.loss,
+    terms: { ...e.terms },
+    s: [],
+    y: [],
+    rho: [],
+    gamma: 1,
+    iteration: 0,
+    evaluations: 1,
+  };
+}
+
+/** Runs L-BFGS from x0 for `options.maxIterations` iterations (or until a stop criterion). */
+export async function lbfgs<V>(
+  objective: Objective<V>,
+  ops: VectorOps<V>,
+  x0: V,
+  options: LbfgsOptions,
+  hooks: LbfgsHooks<V> = {},
+): Promise<OptimizerResult<LbfgsState<V>>> {
+  if (hooks.signal?.aborted) throw hooks.signal.reason;
+  const state = await lbfgsStart(objective, ops, x0);
+  return lbfgsContinue(objective, ops, state, options, hooks);
+}
+
+/**
+ * Continues a run from `state` (which it takes over and updates in place) until the state's
+ * iteration reaches `options.maxIterations` or another criterion stops it.
+ */
+export async function lbfgsContinue<V>(
+  objective: Objective<V>,
+  ops: VectorOps<V>,
+  state: LbfgsState<V>,
+  options: LbfgsOptions,
+  hooks: LbfgsHooks<V> = {},
+): Promise<OptimizerResult<LbfgsState<V>>> {
+  const m = options.historySize ?? 100;
+  const lr = options.learningRate ?? 1;
+  const tolerance = options.tolerance ?? 1e-9;
+  const gradTolerance = options.gradTolerance ?? 1e-7;
+  const maxLs = options.maxLineSearchEvaluations ?? 25;
+  if (!(m >= 1) || !(lr > 0)) throw new RangeError("historySize ≥ 1 and learningRate > 0 required");
+
+  const stop = (reason: StopReason) => ({ state, reason });
+  while (state.iteration < options.maxIterations) {
+    if (hooks.signal?.aborted) return stop("aborted");
+    if (Math.sqrt(await ops.dot(state.g, state.g)) <= gradTolerance) return stop("converged");
+
+    const d = await direction(ops, state);
+    const gtd = await ops.dot(state.g, d);
+    if (!(gtd < 0)) {
+      // Not a descent direction (round-off at convergence): nothing more to gain.
+      ops.dispose(d);
+      return stop("tolerance");
+    }
+    let t = lr;
+    if (state.iteration === 0) {
+      // Torch's first-step scaling: without curvature information, keep the first step small.
+      const g1 = l1Norm(await ops.toArray(state.g));
+      t = Math.min(1, 1 / g1) * lr;
+    }
+
+    let step: LineSearchResult<V>;
+    if (options.lineSearch === "strong_wolfe") {
+      step = await strongWolfe(objective, ops, state, d, t, gtd, tolerance, maxLs, hooks.signal);
+    } else {
+      const xNew = ops.axpy(t, d, state.x);
+      const e = await objective.evaluate(xNew);
+      step = { t, x: xNew, evaluation: e, evaluations: 1 };
+    }
+    state.evaluations += step.evaluations;
+
+    const s = ops.scale(step.t, d);
+    ops.dispose(d);
+    const y = ops.sub(step.evaluation.grad, state.g);
+    const ys = await ops.dot(y, s);
+    const stepLength = Math.sqrt(await ops.dot(s, s));
+    if (ys > CURVATURE_EPS) {
+      if (state.s.length === m) {
+        ops.dispose(state.s.shift()!);
+        ops.dispose(state.y.shift()!);
+        state.rho.shift();
+      }
+      state.s.push(s);
+      state.y.push(y);
+      state.rho.push(1 / ys);
+      state.gamma = ys / await ops.dot(y, y);
+    } else {
+      ops.dispose(s);
+      ops.dispose(y);
+    }
+
+    const previousLoss = state.loss;
+    ops.dispose(state.x);
+    ops.dispose(state.g);
+    state.x = step.x;
+    state.g = step.evaluation.grad;
+    state.loss = step.evaluation.loss;
+    state.terms = { ...step.evaluation.terms };
+    state.iteration++;
+
+    const proceed = await hooks.onIteration?.({
+      iteration: state.iteration,
+      loss: state.loss,
+      terms: state.terms,
+      evaluations: state.evaluations,
+      x: state.x,
+      state,
+    });
+    if (proceed === false) return stop("stopped");
+    if (step.aborted) return stop("aborted");
+    if (Math.abs(state.loss - previousLoss) < tolerance || stepLength < tolerance) {
+      return stop("tolerance");
+    }
+  }
+  return stop("iterations");
+}
+
+/** The quasi-Newton direction d = −H·g by the two-loop recursion. */
+async function direction<V>(ops: VectorOps<V>, state: LbfgsState<V>): Promise<V> {
+  const k = state.s.length;
+  let q = ops.scale(-1, state.g);
+  const alpha = new Array<number>(k);
+  for (let i = k - 1; i >= 0; i--) {
+    alpha[i] = (await ops.dot(state.s[i], q)) * state.rho[i];
+    const next = ops.axpy(-alpha[i], state.y[i], q);
+    ops.dispose(q);
+    q = next;
+  }
+  let r = ops.scale(state.gamma, q);
+  ops.dispose(q);
+  for (let i = 0; i < k; i++) {
+    const beta = (await ops.dot(state.y[i], r)) * state.rho[i];
+    const next = ops.axpy(alpha[i] - beta, state.s[i], r);
+    ops.dispose(r);
+    r = next;
+  }
+  return r;
+}
+
+function l1Norm(a: Float32Array): number {
+  let acc = 0;
+  for (let i = 0; i < a.length; i++) acc += Math.abs(a[i]);
+  return acc;
+}
+
+/** The accepted step: length t along d, the new point and its evaluation (all owned). */
+interface LineSearchResult<V> {
+  readonly t: number;
+  readonly x: V;
+  readonly evaluation: Evaluation<V>;
+  readonly evaluations: number;
+  /** The search stopped early because the signal fired (the point is still a valid iterate). */
+  readonly aborted?: boolean;
+}
+
+/** A trial point of the line search: step, loss, directional derivative, evaluation. */
+interface Trial<V> {
+  t: number;
+  f: number;
+  gtd: number;
+  e: Evaluation<V> | undefined; // undefined for the start point (owned by the state)
+}
+
+/**
+ * Line search satisfying the strong Wolfe conditions (Nocedal & Wright algorithms 3.5/3.6), in
+ * the form of torch's `_strong_wolfe`: expand the step until a bracket is found, then zoom with
+ * safeguarded cubic interpolation. Falls back to the best point seen after `maxEvals`.
+ */
+async function strongWolfe<V>(
+  objective: Objective<V>,
+  ops: VectorOps<V>,
+  state: LbfgsState<V>,
+  d: V,
+  t0: number,
+  gtd0: number,
+  tolerance: number,
+  maxEvals: number,
+  signal: AbortSignal | undefined,
+): Promise<LineSearchResult<V>> {
+  const f0 = state.loss;
+  // Torch measures the bracket width with ‖d‖∞; ‖d‖₂ needs no host copy and is never smaller.
+  const dNorm = Math.sqrt(await ops.dot(d, d));
+  let evals = 0;
+  const live = new Set<Evaluation<V>>();
+  const evaluate = async (t: number): Promise<Trial<V>> => {
+    const x = ops.axpy(t, d, state.x);
+    const e = await objective.evaluate(x);
+    ops.dispose(x);
+    evals++;
+    live.add(e);
+    return { t, f: e.loss, gtd: await ops.dot(e.grad, d), e };
+  };
+  const start: Trial<V> = { t: 0, f: f0, gtd: gtd0, e: undefined };
+
+  let prev = start;
+  let cur = await evaluate(t0);
+  let bracket: [Trial<V>, Trial<V>] | undefined;
+  let done: Trial<V> | undefined;
+  let aborted = false;
+  // Bracketing phase.
+  while (true) {
+    if (cur.f > f0 + C1 * cur.t * gtd0 || (evals > 1 && cur.f >= prev.f)) {
+      bracket = [prev, cur];
+      break;
+    }
+    if (Math.abs(cur.gtd) <= -C2 * gtd0) {
+      done = cur;
+      break;
+    }
+    if (cur.gtd >= 0) {
+      bracket = [prev, cur];
+      break;
+    }
+    if (evals >= maxEvals || signal?.aborted) {
+      done = cur; // sufficient decrease holds: an acceptable, if not Wolfe, point
+      aborted = !!signal?.aborted;
+      break;
+    }
+    const minStep = cur.t + 0.01 * (cur.t - prev.t);
+    const maxStep = cur.t * 10;
+    const t = cubicMinimum(prev.t, prev.f, prev.gtd, cur.t, cur.f, cur.gtd, minStep, maxStep);
+    prev = cur;
+    cur = await evaluate(t);
+  }
+
+  // Zoom phase: bracket[low] has the lower loss.
+  if (!done && bracket) {
+    let insufficientProgress = false;
+    let [low, high] = bracket[0].f <= bracket[1].f ? [0, 1] : [1, 0];
+    while (!done && evals < maxEvals) {
+      if (signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      const a = bracket[0], b = bracket[1];
+      if (Math.abs(b.t - a.t) * dNorm < tolerance) break;
+      let t = cubicMinimum(a.t, a.f, a.gtd, b.t, b.f, b.gtd);
+      const hi = Math.max(a.t, b.t), lo = Math.min(a.t, b.t);
+      const eps = 0.1 * (hi - lo);
+      if (Math.min(hi - t, t - lo) < eps) {
+        // Too close to an end of the bracket: move away from it unless the last move was fine.
+        if (insufficientProgress || t >= hi || t <= lo) {
+          t = Math.abs(t - hi) < Math.abs(t - lo) ? hi - eps : lo + eps;
+          insufficientProgress = false;
+        } else {
+          insufficientProgress = true;
+        }
+      } else {
+        insufficientProgress = false;
+      }
+      const trial = await evaluate(t);
+      if (trial.f > f0 + C1 * trial.t * gtd0 || trial.f >= bracket[low].f) {
+        bracket[high] = trial;
+        [low, high] = bracket[0].f <= bracket[1].f ? [0, 1] : [1, 0];
+      } else {
+        if (Math.abs(trial.gtd) <= -C2 * gtd0) {
+          done = trial;
+        } else if (trial.gtd * (bracket[high].t - bracket[low].t) >= 0) {
+          bracket[high] = bracket[low];
+        }
+        bracket[low] = trial;
+      }
+    }
+    done ??= bracket[low];
+  }
+  const chosen = done!;
+  for (const e of live) if (e !== chosen.e) ops.dispose(e.grad);
+  if (!chosen.e) {
+    // No point improved on the start (the search collapsed): take a zero step.
+    return {
+      t: 0,
+      x: ops.clone(state.x),
+      evaluation: { loss: f0, grad: ops.clone(state.g), terms: state.terms },
+      evaluations: evals,
+      aborted,
+    };
+  }
+  return {
+    t: chosen.t,
+    x: ops.axpy(chosen.t, d, state.x),
+    evaluation: chosen.e,
+    evaluations: evals,
+    aborted,
+  };
+}
+
+/**
+ * Minimizer of the cubic interpolating (x1, f1, g1) and (x2, f2, g2), clamped to [lo, hi]
+ * (default: the interval between x1 and x2); the midpoint when the cubic has no minimum.
+ */
+export function cubicMinimum(
+  x1: number,
+  f1: number,
+  g1: number,
+  x2: number,
+  f2: number,
+  g2: number,
+  lo = Math.min(x1, x2),
+  hi = Math.max(x1, x2),
+): number {
+  const d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2);
+  const d2Square = d1 * d1 - g1 * g2;
+  if (d2Square >= 0) {
+    const d2 = Math.sqrt(d2Square);
+    const t = x1 <= x2
+      ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+      : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
+    if (Number.isFinite(t)) return Math.min(Math.max(t, lo), hi);
+  }
+  return (lo + hi) / 2;
+}
+
+/** Bytes of an L-BFGS state (see state_codec.ts); copies the vectors to the host. */
+export async function serializeLbfgsState<V>(
+  state: LbfgsState<V>,
+  ops: VectorOps<V>,
+): Promise<Uint8Array> {
+  const vectors = [state.x, state.g, ...state.s, ...state.y];
+  return packState({
+    header: {
+      kind: "lbfgs",
+      version: 1,
+      loss: state.loss,
+      terms: state.terms,
+      rho: state.rho,
+      gamma: state.gamma,
+      iteration: state.iteration,
+      evaluations: state.evaluations,
+    },
+    vectors: await Promise.all(vectors.map((v) => ops.toArray(v))),
+  });
+}
+
+/** An L-BFGS state from {@link serializeLbfgsState}'s bytes; throws StateFormatError if unreadable. */
+export function deserializeLbfgsState<V>(bytes: Uint8Array, ops: VectorOps<V>): LbfgsState<V> {
+  const { header, vectors } = unpackState(bytes, "lbfgs");
+  const rho = header.rho as number[];
+  const k = rho.length;
+  const v = vectors.map((a) => ops.fromArray(a));
+  return {
+    x: v[0],
+    g: v[1],
+    s: v.slice(2, 2 + k),
+    y: v.slice(2 + k, 2 + 2 * k),
+    rho: [...rho],
+    gamma: header.gamma as number,
+    loss: header.loss as number,
+    terms: { ...(header.terms as Record<string, number>) },
+    iteration: header.iteration as number,
+    evaluations: header.evaluations as number,
+  };
+}
+
+/** Releases the state's vectors. */
+export function disposeLbfgsState<V>(state: LbfgsState<V>, ops: VectorOps<V>): void {
+  for (const v of [state.x, state.g, ...state.s, ...state.y]) ops.dispose(v);
+}
