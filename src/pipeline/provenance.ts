@@ -1,0 +1,315 @@
+/**
+ * Provenance: how an output file was made, precisely enough to make it again.
+ *
+ * Two parts:
+ * - the {@link ProvenanceRecord} — the resolved recipe (only the steps the output depends on, with
+ *   their parsed parameters) and its hash, stylepipe / Deno / library versions, the engine and its
+ *   backend, weights identities, input file hashes, the seed and each step's final figures (losses).
+ *   Everything in it is reproducible, so it is embedded in the PNG (an `iTXt` chunk, keyword
+ *   `stylepipe`) without making two renders of the same recipe differ by a single byte.
+ * - the sidecar `NAME.png.json` — the record plus a `run` section with what is *not* reproducible:
+ *   wall-clock time, per-step timings, which steps came from the cache or resumed from a checkpoint.
+ */
+import denoConfig from "../../deno.json" with { type: "json" };
+import { readPngText, writePngText } from "../image/png_text.ts";
+import { atomicWrite } from "../util/atomic_write.ts";
+import { sha256Hex } from "../util/hash.ts";
+
+/** The PNG text keyword holding the record. */
+export const PROVENANCE_KEYWORD = "stylepipe";
+/** Format tag written in every record. */
+export const PROVENANCE_FORMAT = "stylepipe-provenance/1";
+
+/** A JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One step of the resolved recipe, as recorded (a valid recipe step: `id`, `use`, `from`, `with`). */
+export interface RecordedStep {
+  readonly id: string;
+  readonly use: string;
+  /** Stage version (part of the cache key; a different version may render differently). */
+  readonly version: number;
+  /** Input name → step ids. */
+  readonly from: Readonly<Record<string, readonly string[]>>;
+  /** Parsed parameters (defaults applied, variables resolved). */
+  readonly with: Json;
+}
+
+/** The reproducible description of one output. */
+export interface ProvenanceRecord {
+  readonly format: typeof PROVENANCE_FORMAT;
+  /** The step that wrote the file. */
+  readonly output: { readonly step: string; readonly path: string };
+  /** The resolved recipe, reduced to the steps the output depends on. */
+  readonly recipe: {
+    /** Recipe file (absolute) and folder inputs resolved against. */
+    readonly file: string;
+    readonly dir: string;
+    readonly name: string;
+    readonly seed: number;
+    /** Plugin modules (absolute paths or URLs) the recipe loaded. */
+    readonly plugins: readonly string[];
+    readonly steps: readonly RecordedStep[];
+    /** SHA-256 of the canonical JSON of name, seed, engine, plugins and steps. */
+    readonly hash: string;
+  };
+  /** stylepipe, Deno and npm library versions. */
+  readonly versions: {
+    readonly stylepipe: string;
+    readonly deno: string;
+    readonly v8: string;
+    readonly typescript: string;
+    readonly libraries: Readonly<Record<string, string>>;
+  };
+  /** Engine as asked for in the recipe, the engine used and its backend description. */
+  readonly engine: {
+    readonly requested: string;
+    readonly name?: string;
+    readonly backend?: string;
+  };
+  /** Weights used, by model (id = SHA-256 of the weights, or `synthetic:…`). */
+  readonly weights: readonly { readonly model: string; readonly id: string }[];
+  /** Input files read, with their SHA-256. */
+  readonly inputs: readonly { readonly path: string; readonly sha256: string }[];
+  /** Reproducible figures each step reported (final losses, iterations…), by step id. */
+  readonly results: Readonly<Record<string, Json>>;
+}
+
+/** What a run adds in the sidecar (not reproducible, so not in the PNG). */
+export interface RunFacts {
+  /** ISO times. */
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** Per step: milliseconds spent, and whether it came from the cache. */
+  readonly steps: Readonly<
+    Record<string, { readonly ms: number; readonly cached: boolean; readonly resumedAt?: number }>
+  >;
+}
+
+/** The sidecar file's content. */
+export interface ProvenanceSidecar extends ProvenanceRecord {
+  readonly run: RunFacts;
+}
+
+/** A file that has no (readable) provenance record. */
+export class ProvenanceError extends Error {
+  /** @param message what is missing and where */
+  constructor(message: string) {
+    super(message);
+    this.name = "ProvenanceError";
+  }
+}
+
+/** JSON with object keys sorted at every level (stable hashes). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_key, v) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
+        : v,
+  );
+}
+
+/**
+ * The JSON-safe part of a value: plain data kept, typed arrays and other large binary data
+ * dropped (they are results, not descriptions), non-finite numbers turned into strings.
+ */
+export function jsonSafe(value: unknown): Json | undefined {
+  if (value === null || typeof value === "boolean" || typeof value === "string") return value;
+  if (typeof value === "number") return Number.isFinite(value) ? value : String(value);
+  if (Array.isArray(value)) {
+    return value.map((v) => jsonSafe(v)).filter((v) => v !== undefined) as Json[];
+  }
+  if (typeof value === "object" && !ArrayBuffer.isView(value) && isPlain(value)) {
+    const out: Record<string, Json> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const j = jsonSafe(v);
+      if (j !== undefined) out[k] = j;
+    }
+    return out;
+  }
+  return undefined;
+}
+
+function isPlain(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Versions of stylepipe (deno.json), Deno, V8, TypeScript and every npm import in deno.json. */
+export function runtimeVersions(): ProvenanceRecord["versions"] {
+  const libraries: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(denoConfig.imports as Record<string, string>)) {
+    const m = /^npm:(@?[^@]+)@(.+)$/.exec(spec);
+    if (m) libraries[name] = m[2];
+  }
+  return {
+    stylepipe: denoConfig.version,
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    typescript: Deno.version.typescript,
+    libraries,
+  };
+}
+
+/** The minimal view of a validated recipe step the record needs. */
+export interface StepDescription {
+  readonly id: string;
+  readonly use: string;
+  readonly params: unknown;
+  readonly inputs: Readonly<Record<string, readonly string[]>>;
+  readonly stage: { readonly version: number };
+}
+
+/** The ids of `target` and every step it depends on, in `steps` order. */
+export function ancestors(steps: readonly StepDescription[], target: string): string[] {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const keep = new Set<string>();
+  const visit = (id: string) => {
+    if (keep.has(id)) return;
+    const step = byId.get(id);
+    if (!step) return;
+    keep.add(id);
+    for (const ids of Object.values(step.inputs)) ids.forEach(visit);
+  };
+  visit(target);
+  return steps.filter((s) => keep.has(s.id)).map((s) => s.id);
+}
+
+/** Facts about a run from which records are built. */
+export interface RecordFacts {
+  readonly recipe: {
+    readonly file: string;
+    readonly dir: string;
+    readonly name: string;
+    readonly seed: number;
+    readonly engine: string;
+    readonly plugins?: readonly string[];
+    readonly steps: readonly StepDescription[];
+  };
+  /** The engine used, if one was created. */
+  readonly engine?: { readonly name: string; describe(): string };
+  /** Input files read, absolute path → SHA-256, for the steps that read them (by step id). */
+  readonly inputFiles: ReadonlyMap<string, readonly { path: string; sha256: string }[]>;
+  /** Weights used, by step id. */
+  readonly weights: ReadonlyMap<string, { model: string; id: string }>;
+  /** Reproducible results (`Value.info`), by step id. */
+  readonly results: ReadonlyMap<string, unknown>;
+}
+
+/** Builds the record of the file written by step `outputStep` at `path`. */
+export function buildProvenanceRecord(
+  facts: RecordFacts,
+  outputStep: string,
+  path: string,
+): ProvenanceRecord {
+  const ids = ancestors(facts.recipe.steps, outputStep);
+  const idSet = new Set(ids);
+  const steps: RecordedStep[] = facts.recipe.steps.filter((s) => idSet.has(s.id)).map((s) => ({
+    id: s.id,
+    use: s.use,
+    version: s.stage.version,
+    from: s.inputs,
+    with: jsonSafe(s.params) ?? null,
+  }));
+  const plugins = [...(facts.recipe.plugins ?? [])];
+  const hash = sha256Hex(canonicalJson({
+    name: facts.recipe.name,
+    seed: facts.recipe.seed,
+    engine: facts.engine?.name ?? facts.recipe.engine,
+    plugins,
+    steps,
+  }));
+  const weights = new Map<string, { model: string; id: string }>();
+  const inputs = new Map<string, string>();
+  const results: Record<string, Json> = {};
+  for (const id of ids) {
+    const w = facts.weights.get(id);
+    if (w) weights.set(`${w.model}\0${w.id}`, w);
+    for (const f of facts.inputFiles.get(id) ?? []) inputs.set(f.path, f.sha256);
+    const r = jsonSafe(facts.results.get(id));
+    if (r !== undefined && !(typeof r === "object" && r && Object.keys(r).length === 0)) {
+      results[id] = r;
+    }
+  }
+  return {
+    format: PROVENANCE_FORMAT,
+    output: { step: outputStep, path },
+    recipe: {
+      file: facts.recipe.file,
+      dir: facts.recipe.dir,
+      name: facts.recipe.name,
+      seed: facts.recipe.seed,
+      plugins,
+      steps,
+      hash,
+    },
+    versions: runtimeVersions(),
+    engine: {
+      requested: facts.recipe.engine,
+      name: facts.engine?.name,
+      backend: facts.engine?.describe(),
+    },
+    weights: [...weights.values()],
+    inputs: [...inputs].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+      .map(([path, sha256]) => ({ path, sha256 })),
+    results,
+  };
+}
+
+/** Embeds the record in encoded PNG bytes (replacing an earlier record). */
+export function embedProvenance(png: Uint8Array, record: ProvenanceRecord): Uint8Array {
+  return writePngText(png, PROVENANCE_KEYWORD, canonicalJson(record));
+}
+
+/** Reads the record embedded in PNG bytes; throws {@link ProvenanceError} when there is none. */
+export function extractProvenance(png: Uint8Array, file = "the file"): ProvenanceRecord {
+  const text = readPngText(png).get(PROVENANCE_KEYWORD);
+  if (text === undefined) {
+    throw new ProvenanceError(`${file} has no stylepipe provenance record (no "stylepipe" chunk)`);
+  }
+  const record = JSON.parse(text);
+  if (record?.format !== PROVENANCE_FORMAT) {
+    throw new ProvenanceError(
+      `${file}: unknown provenance format ${JSON.stringify(record?.format)}`,
+    );
+  }
+  return record as ProvenanceRecord;
+}
+
+/** The sidecar path of an output: `NAME.png` → `NAME.png.json`. */
+export function sidecarPath(output: string): string {
+  return `${output}.json`;
+}
+
+/** Writes the sidecar of `output` atomically. */
+export async function writeSidecar(output: string, sidecar: ProvenanceSidecar): Promise<void> {
+  await atomicWrite(sidecarPath(output), JSON.stringify(sidecar, null, 2) + "\n");
+}
+
+/**
+ * The record of an output file: from the PNG chunk when present, else from the sidecar (JPEG
+ * outputs carry only the sidecar). Throws {@link ProvenanceError} when neither exists.
+ */
+export async function readProvenance(output: string): Promise<ProvenanceRecord> {
+  const bytes = await Deno.readFile(output);
+  if (readPngTextSafe(bytes)?.has(PROVENANCE_KEYWORD)) return extractProvenance(bytes, output);
+  try {
+    const sidecar = JSON.parse(await Deno.readTextFile(sidecarPath(output)));
+    if (sidecar?.format === PROVENANCE_FORMAT) return sidecar as ProvenanceRecord;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound) && !(e instanceof SyntaxError)) throw e;
+  }
+  throw new ProvenanceError(
+    `${output} has no provenance: no "stylepipe" PNG chunk and no readable ${sidecarPath(output)}`,
+  );
+}
+
+function readPngTextSafe(bytes: Uint8Array): Map<string, string> | undefined {
+  try {
+    return readPngText(bytes);
+  } catch {
+    return undefined;
+  }
+}

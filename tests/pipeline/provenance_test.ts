@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Image } from "imagescript";
+import denoConfig from "../../deno.json" with { type: "json" };
+import {
+  ancestors,
+  buildProvenanceRecord,
+  canonicalJson,
+  embedProvenance,
+  extractProvenance,
+  ProvenanceError,
+  readProvenance,
+  type RecordFacts,
+  sidecarPath,
+  writeSidecar,
+} from "../../src/pipeline/provenance.ts";
+
+const step = (id: string, use: string, params: unknown, inputs: Record<string, string[]> = {}) => ({
+  id,
+  use,
+  params,
+  inputs,
+  stage: { version: 1 },
+});
+
+function facts(size = 24): RecordFacts {
+  return {
+    recipe: {
+      file: "/r/recipe.yaml",
+      dir: "/r",
+      name: "demo",
+      seed: 42,
+      engine: "auto",
+      steps: [
+        step("content", "load", { path: "tubingen.jpg" }),
+        step("small", "resize", { max_side: size, filter: "lanczos3" }, { image: ["content"] }),
+        step("other", "load", { path: "starry_night.jpg" }),
+        step("features", "extract-features", { model: "vgg19" }, { content: ["small"] }),
+        step("final", "save", { path: "out.png" }, { image: ["features"] }),
+        step("unrelated", "save", { path: "b.png" }, { image: ["other"] }),
+      ],
+    },
+    engine: { name: "cpu", describe: () => "tfjs 4.22.0 cpu backend" },
+    inputFiles: new Map([
+      ["content", [{ path: "/img/tubingen.jpg", sha256: "aa" }]],
+      ["other", [{ path: "/img/starry_night.jpg", sha256: "bb" }]],
+    ]),
+    weights: new Map([["features", { model: "vgg19", id: "f00d" }]]),
+    results: new Map<string, unknown>([
+      ["features", { loss: 12.5, terms: { style: 10, content: 2.5 }, big: new Float32Array(9) }],
+      ["small", {}],
+    ]),
+  };
+}
+
+async function tinyPng(): Promise<Uint8Array> {
+  return await new Image(2, 2).fill(0x336699ff).encode(1, { creationTime: 0 });
+}
+
+Deno.test("record holds only the output's ancestors, with versions, inputs, weights, results", () => {
+  const f = facts();
+  assert.deepEqual(ancestors(f.recipe.steps, "final"), ["content", "small", "features", "final"]);
+  const r = buildProvenanceRecord(f, "final", "/out/out.png");
+  assert.deepEqual(r.recipe.steps.map((s) => s.id), ["content", "small", "features", "final"]);
+  assert.deepEqual(r.recipe.steps[1], {
+    id: "small",
+    use: "resize",
+    version: 1,
+    from: { image: ["content"] },
+    with: { max_side: 24, filter: "lanczos3" },
+  });
+  assert.deepEqual(r.inputs, [{ path: "/img/tubingen.jpg", sha256: "aa" }]);
+  assert.deepEqual(r.weights, [{ model: "vgg19", id: "f00d" }]);
+  assert.deepEqual(r.results, { features: { loss: 12.5, terms: { style: 10, content: 2.5 } } });
+  assert.deepEqual(r.engine, {
+    requested: "auto",
+    name: "cpu",
+    backend: "tfjs 4.22.0 cpu backend",
+  });
+  assert.equal(r.versions.stylepipe, denoConfig.version);
+  assert.equal(r.versions.deno, Deno.version.deno);
+  assert.equal(r.versions.libraries["@tensorflow/tfjs-core"], "4.22.0");
+  assert.match(r.versions.libraries["onnxruntime-node"], /^\d+\.\d+\.\d+$/);
+  assert.match(r.recipe.hash, /^[0-9a-f]{64}$/);
+});
+
+Deno.test("recipe hash depends on resolved parameters, not on key order or unrelated steps", () => {
+  const a = buildProvenanceRecord(facts(24), "final", "x.png").recipe.hash;
+  const b = buildProvenanceRecord(facts(32), "final", "x.png").recipe.hash;
+  assert.notEqual(a, b);
+  const reordered = facts(24);
+  const steps = reordered.recipe.steps.map((s) =>
+    s.id === "small" ? { ...s, params: { filter: "lanczos3", max_side: 24 } } : s
+  );
+  const c = buildProvenanceRecord(
+    { ...reordered, recipe: { ...reordered.recipe, steps: steps.slice(0, 5) } },
+    "final",
+    "x.png",
+  ).recipe.hash;
+  assert.equal(c, a);
+  assert.equal(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] }), '{"a":[{"c":2,"d":1}],"b":1}');
+});
+
+Deno.test("PNG embedding round trip; embedding is deterministic and replaces an old record", async () => {
+  const record = buildProvenanceRecord(facts(), "final", "/out/out.png");
+  const png = await tinyPng();
+  const once = embedProvenance(png, record);
+  assert.deepEqual(extractProvenance(once), JSON.parse(JSON.stringify(record)));
+  assert.deepEqual(embedProvenance(png, record), once);
+  assert.deepEqual(embedProvenance(once, record), once);
+  assert.throws(() => extractProvenance(png, "plain.png"), ProvenanceError);
+});
+
+Deno.test("sidecar is written next to the output and read back when the PNG has no chunk", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const record = buildProvenanceRecord(facts(), "final", join(dir, "a.png"));
+    const out = join(dir, "a.png");
+    await Deno.writeFile(out, await tinyPng());
+    await assert.rejects(() => readProvenance(out), ProvenanceError);
+    const run = {
+      startedAt: "2026-01-01T00:00:00.000Z",
+      finishedAt: "2026-01-01T00:00:01.000Z",
+      steps: { final: { ms: 3.5, cached: false } },
+    };
+    await writeSidecar(out, { ...record, run });
+    assert.equal(sidecarPath(out), `${out}.json`);
+    const side = JSON.parse(await Deno.readTextFile(`${out}.json`));
+    assert.deepEqual(side.run, run);
+    assert.equal((await readProvenance(out)).recipe.hash, record.recipe.hash);
+    // With an embedded chunk, the PNG wins over the sidecar.
+    const other = buildProvenanceRecord(facts(99), "final", out);
+    await Deno.writeFile(out, embedProvenance(await tinyPng(), other));
+    assert.equal((await readProvenance(out)).recipe.hash, other.recipe.hash);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
