@@ -158,6 +158,12 @@ export interface Stage<P = unknown> {
   readonly output: Kind;
   /** Whether the output must be recomputed when it is a file that no longer exists (e.g. `save`). */
   readonly writesFiles?: boolean;
+  /**
+   * Paths (as written in the recipe) of the files this stage reads, e.g. `load`'s `path`; their
+   * contents are hashed into the cache key. Without it, a stage with no inputs is taken to read the
+   * file named by a string parameter `path`.
+   */
+  inputFiles?(params: P): readonly string[];
   /** Extra validation (e.g. weights have the layers asked for); returns error messages. */
   check?(params: P, ctx: CheckContext): Promise<string[]>;
   /** Output image size from input sizes, when computable (for `plan`). */
