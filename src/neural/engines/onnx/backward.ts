@@ -1,0 +1,137 @@
+/**
+ * The backward pass of the VGG loss graph, written out node by node (ONNX Runtime's inference
+ * build has no autodiff). Every function appends nodes to a {@link GraphBuilder} and returns the
+ * name of the gradient tensor it produced. Tensors are NCHW with N = 1 unless stated otherwise.
+ */
+import { float, type GraphBuilder, int, ints } from "./builder.ts";
+
+/** ∂/∂input of a 3×3 stride-1 "same" conv: a conv of the output gradient with the flipped kernel. */
+export function convInputGrad(b: GraphBuilder, grad: string, flippedKernel: string): string {
+  return b.op("Conv", [grad, flippedKernel], {
+    kernel_shape: ints([3, 3]),
+    pads: ints([1, 1, 1, 1]),
+  });
+}
+
+/** ReLU: the gradient passes where the ReLU's output is positive. */
+export function reluGrad(b: GraphBuilder, grad: string, reluOutput: string): string {
+  const positive = b.op("Greater", [reluOutput, b.scalar(0)]);
+  return b.op("Where", [positive, grad, b.scalar(0)]);
+}
+
+/**
+ * 2×2 stride-2 max pool: each output gradient goes to the input position MaxPool reported as its
+ * argmax (MaxUnpool scatters by those indices; floored odd edges receive zero). On ties ONNX
+ * Runtime's MaxPool reports the first maximum in row-major order, as tfjs does; after a ReLU the
+ * common tie (all four zero) gets no gradient anyway because the ReLU mask blocks it.
+ */
+export function maxPoolGrad(
+  b: GraphBuilder,
+  grad: string,
+  indices: string,
+  inputShape: readonly number[],
+): string {
+  return b.op("MaxUnpool", [grad, indices, b.int64s(inputShape)], {
+    kernel_shape: ints([2, 2]),
+    strides: ints([2, 2]),
+  });
+}
+
+/** 2×2 stride-2 average pool: each output gradient spread as ¼ over its window; floored edges 0. */
+export function avgPoolGrad(
+  b: GraphBuilder,
+  grad: string,
+  pooledShape: readonly number[],
+  inputShape: readonly number[],
+): string {
+  const [, c, h, w] = pooledShape;
+  const [, , inH, inW] = inputShape;
+  const quarter = b.op("Mul", [
+    b.op("Reshape", [grad, b.int64s([1, c, h, 1, w, 1])]),
+    b.scalar(0.25),
+  ]);
+  const spread = b.op("Expand", [quarter, b.int64s([1, c, h, 2, w, 2])]);
+  const up = b.op("Reshape", [spread, b.int64s([1, c, 2 * h, 2 * w])]);
+  if (inH === 2 * h && inW === 2 * w) return up;
+  return b.op("Pad", [up, b.int64s([0, 0, 0, 0, 0, 0, inH - 2 * h, inW - 2 * w])]);
+}
+
+/** Content term of one target: `scale · mean((F − P)²)` and its gradient `2·scale·(F − P)/N`. */
+export function contentLossAndGrad(
+  b: GraphBuilder,
+  features: string,
+  target: string,
+  scale: string,
+  count: number,
+): { loss: string; grad: string } {
+  const diff = b.op("Sub", [features, target]);
+  const sq = b.op("ReduceSumSquare", [diff], { keepdims: int(0) });
+  const loss = b.op("Mul", [b.op("Mul", [sq, scale]), b.scalar(1 / count)]);
+  const grad = b.op("Mul", [diff, b.op("Mul", [scale, b.scalar(2 / count)])]);
+  return { loss, grad };
+}
+
+/**
+ * Style term of one target on features F [1, C, H, W] (optionally masked row-wise by M [1,1,H,W]):
+ * G = Fm Fmᵀ / (H·W·C), loss = scale · mean((G − A)²), and
+ * ∂loss/∂Fm = scale · 2 (D + Dᵀ) Fm / (C² · H·W·C) with D = G − A (Dᵀ keeps it exact for any A),
+ * then ∂loss/∂F = M ⊙ ∂loss/∂Fm.
+ */
+export function styleLossAndGrad(
+  b: GraphBuilder,
+  features: string,
+  shape: readonly number[],
+  gramTarget: string,
+  scale: string,
+  mask: string | undefined,
+): { loss: string; grad: string } {
+  const [, c, h, w] = shape;
+  const n = h * w * c;
+  const masked = mask ? b.op("Mul", [features, mask]) : features;
+  const rows = b.op("Reshape", [masked, b.int64s([c, h * w])]);
+  const gram = b.op("Gemm", [rows, rows], { transB: int(1), alpha: float(1 / n) });
+  const diff = b.op("Sub", [gram, gramTarget]);
+  const sq = b.op("ReduceSumSquare", [diff], { keepdims: int(0) });
+  const loss = b.op("Mul", [b.op("Mul", [sq, scale]), b.scalar(1 / (c * c))]);
+  const sym = b.op("Add", [diff, b.op("Transpose", [diff], { perm: ints([1, 0]) })]);
+  const scaled = b.op("Mul", [sym, scale]);
+  const dRows = b.op("Gemm", [scaled, rows], { alpha: float(2 / (c * c * n)) });
+  const dMasked = b.op("Reshape", [dRows, b.int64s([1, c, h, w])]);
+  return { loss, grad: mask ? b.op("Mul", [dMasked, mask]) : dMasked };
+}
+
+/**
+ * Total variation of x [H, W, 3]: Σ (x[i+1,j] − x[i,j])² + (x[i,j+1] − x[i,j])², and its gradient
+ * 2·(Δv shifted down − Δv + Δh shifted right − Δh), both multiplied by `scale`.
+ */
+export function tvLossAndGrad(
+  b: GraphBuilder,
+  x: string,
+  height: number,
+  width: number,
+  scale: string,
+): { loss: string; grad: string } {
+  const parts: { sq: string; grad: string }[] = [];
+  const axisDiff = (axis: 0 | 1, n: number) => {
+    if (n < 2) return;
+    const axes = b.int64s([axis]);
+    const hi = b.op("Slice", [x, b.int64s([1]), b.int64s([n]), axes]);
+    const lo = b.op("Slice", [x, b.int64s([0]), b.int64s([n - 1]), axes]);
+    const d = b.op("Sub", [hi, lo]);
+    const before = [0, 0, 0, 0, 0, 0], after = [0, 0, 0, 0, 0, 0];
+    before[axis] = 1;
+    after[axis + 3] = 1;
+    // ∂/∂x[k] of Σ d[k]² where d[k] = x[k+1] − x[k]: 2·d[k−1] − 2·d[k].
+    const g = b.op("Sub", [b.op("Pad", [d, b.int64s(before)]), b.op("Pad", [d, b.int64s(after)])]);
+    parts.push({ sq: b.op("ReduceSumSquare", [d], { keepdims: int(0) }), grad: g });
+  };
+  axisDiff(0, height);
+  axisDiff(1, width);
+  if (parts.length === 0) {
+    return { loss: b.scalar(0), grad: b.op("Mul", [x, b.scalar(0)]) };
+  }
+  const sum = (names: string[]) => (names.length === 1 ? names[0] : b.op("Sum", names));
+  const loss = b.op("Mul", [sum(parts.map((p) => p.sq)), scale]);
+  const grad = b.op("Mul", [sum(parts.map((p) => p.grad)), b.op("Mul", [scale, b.scalar(2)])]);
+  return { loss, grad };
+}

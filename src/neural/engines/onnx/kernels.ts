@@ -1,0 +1,59 @@
+/**
+ * VGG kernels in ONNX layout: forward OIHW, and the flipped, transposed kernel whose convolution
+ * is the forward conv's input gradient. Converted once per weights object.
+ */
+import type { ConvWeights, VggWeights } from "../../models/weights_types.ts";
+
+/** One convolution's tensors for the ONNX graphs. */
+export interface OnnxConvKernels {
+  /** [out, in, 3, 3]. */
+  readonly forward: Float32Array;
+  /** [in, out, 3, 3] with the 3×3 window rotated by 180°: conv input-gradient as a conv. */
+  readonly flipped: Float32Array;
+  /** [out]. */
+  readonly bias: Float32Array;
+  readonly inChannels: number;
+  readonly outChannels: number;
+}
+
+const cache = new WeakMap<VggWeights, Map<string, OnnxConvKernels>>();
+
+/**
+ * The kernels of conv `name`. With `rgbInput`, the input channels are reordered from the caffe BGR
+ * order to RGB, folding preprocessing's channel swap into the first conv (exact: a channel
+ * permutation commutes with zero padding).
+ */
+export function onnxKernels(weights: VggWeights, name: string, rgbInput: boolean): OnnxConvKernels {
+  let perWeights = cache.get(weights);
+  if (!perWeights) cache.set(weights, perWeights = new Map());
+  const key = `${name}:${rgbInput}`;
+  let k = perWeights.get(key);
+  if (!k) {
+    const conv = weights.convs.get(name);
+    if (!conv) throw new RangeError(`weights ${weights.id} have no ${name}`);
+    k = convert(conv, rgbInput);
+    perWeights.set(key, k);
+  }
+  return k;
+}
+
+function convert(conv: ConvWeights, rgbInput: boolean): OnnxConvKernels {
+  const outC = conv.bias.length;
+  const inC = conv.kernel.length / (9 * outC);
+  const forward = new Float32Array(conv.kernel.length);
+  const flipped = new Float32Array(conv.kernel.length);
+  for (let kh = 0; kh < 3; kh++) {
+    for (let kw = 0; kw < 3; kw++) {
+      for (let c = 0; c < inC; c++) {
+        const src = rgbInput ? inC - 1 - c : c;
+        const base = ((kh * 3 + kw) * inC + src) * outC;
+        for (let m = 0; m < outC; m++) {
+          const v = conv.kernel[base + m];
+          forward[((m * inC + c) * 3 + kh) * 3 + kw] = v;
+          flipped[((c * outC + m) * 3 + (2 - kh)) * 3 + (2 - kw)] = v;
+        }
+      }
+    }
+  }
+  return { forward, flipped, bias: conv.bias, inChannels: inC, outChannels: outC };
+}

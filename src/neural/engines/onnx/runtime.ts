@@ -1,0 +1,132 @@
+/**
+ * ONNX Runtime (onnxruntime-node, CPU execution provider): loading the package, session options
+ * (intra-op threads from STYLEPIPE_ONNX_THREADS, default 2) and a small cache of built sessions.
+ */
+import type * as Ort from "onnxruntime-node";
+import { EngineUnavailableError } from "../engine.ts";
+
+/** The onnxruntime-node module namespace. */
+export type OrtModule = typeof Ort;
+/** An ONNX Runtime inference session. */
+export type OrtSession = Ort.InferenceSession;
+
+/** Environment variable that sets the intra-op thread count of the onnx engine. */
+export const THREADS_ENV = "STYLEPIPE_ONNX_THREADS";
+/** Intra-op threads used when {@link THREADS_ENV} is unset (this project's machines have 2 cores). */
+export const DEFAULT_THREADS = 2;
+
+let ortPromise: Promise<OrtModule> | undefined;
+
+/** Loads onnxruntime-node once; throws {@link EngineUnavailableError} saying how to install it. */
+export function loadOrt(): Promise<OrtModule> {
+  ortPromise ??= import("onnxruntime-node").catch((e: unknown) => {
+    ortPromise = undefined;
+    throw new EngineUnavailableError(
+      "onnx",
+      `onnxruntime-node could not be loaded (${e instanceof Error ? e.message : e}); install it ` +
+        "with `ONNXRUNTIME_NODE_INSTALL=skip deno install` and run with --allow-ffi (or -A)",
+    );
+  });
+  return ortPromise;
+}
+
+/** Intra-op thread count: {@link THREADS_ENV} when it is a positive integer, else 2. */
+export function intraOpThreads(): number {
+  let raw: string | undefined;
+  try {
+    raw = Deno.env.get(THREADS_ENV);
+  } catch {
+    raw = undefined; // no --allow-env: use the default
+  }
+  if (raw === undefined || raw === "") return DEFAULT_THREADS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`${THREADS_ENV} must be a positive integer, got "${raw}"`);
+  }
+  return n;
+}
+
+/** Creates a CPU session for a serialized model with the engine's tuned options. */
+export async function createSession(model: Uint8Array): Promise<OrtSession> {
+  const ort = await loadOrt();
+  return await ort.InferenceSession.create(model, {
+    executionProviders: ["cpu"],
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+    intraOpNumThreads: intraOpThreads(),
+    interOpNumThreads: 1,
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+  });
+}
+
+/** A session lent by {@link SessionCache}; `release()` returns it (it stays cached). */
+export interface SessionLease {
+  readonly session: OrtSession;
+  release(): void;
+}
+
+interface CacheEntry {
+  readonly session: Promise<OrtSession>;
+  users: number;
+}
+
+/**
+ * Built sessions by key (weights id, layers, pooling, size). Beyond `capacity`, the least recently
+ * used sessions that nobody holds are released (a VGG19 session at 512² holds hundreds of MB).
+ */
+export class SessionCache {
+  readonly #entries = new Map<string, CacheEntry>();
+
+  /** @param capacity how many idle sessions to keep alive */
+  constructor(readonly capacity = 2) {}
+
+  /** Lends the session for `key`, building its model with `build` on a miss. */
+  async acquire(key: string, build: () => Uint8Array): Promise<SessionLease> {
+    let entry = this.#entries.get(key);
+    if (entry) {
+      this.#entries.delete(key); // re-inserted below as most recently used
+    } else {
+      entry = { session: createSession(build()), users: 0 };
+    }
+    this.#entries.set(key, entry);
+    entry.users++;
+    const held = entry;
+    let session: OrtSession;
+    try {
+      session = await held.session;
+    } catch (e) {
+      this.#entries.delete(key);
+      throw e;
+    }
+    this.#evict();
+    let released = false;
+    return {
+      session,
+      release: () => {
+        if (released) return;
+        released = true;
+        held.users--;
+        this.#evict();
+      },
+    };
+  }
+
+  #evict(): void {
+    let excess = this.#entries.size - this.capacity;
+    for (const [key, entry] of this.#entries) {
+      if (excess <= 0) break;
+      if (entry.users > 0) continue;
+      this.#entries.delete(key);
+      excess--;
+      entry.session.then((s) => s.release()).catch(() => {});
+    }
+  }
+
+  /** Releases every session (callers must have released their leases). */
+  async clear(): Promise<void> {
+    const all = [...this.#entries.values()];
+    this.#entries.clear();
+    for (const e of all) await e.session.then((s) => s.release()).catch(() => {});
+  }
+}
