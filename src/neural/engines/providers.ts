@@ -3,6 +3,7 @@
  * and `auto`, which picks the fastest engine that can run here.
  */
 import { type Engine, type EngineProvider, EngineUnavailableError } from "./engine.ts";
+import { onnxProvider } from "./onnx/engine.ts";
 import { tfjsCpuProvider } from "./tfjs_cpu.ts";
 import { tfjsNodeGpuProvider, tfjsNodeProvider } from "./tfjs_node.ts";
 import { tfjsWasmProvider } from "./tfjs_wasm.ts";
@@ -12,6 +13,7 @@ import { tfjsWebgpuProvider } from "./tfjs_webgpu.ts";
 const providers: readonly EngineProvider[] = [
   tfjsNodeGpuProvider,
   tfjsNodeProvider,
+  onnxProvider,
   tfjsWasmProvider,
   tfjsCpuProvider,
   tfjsWebgpuProvider,
