@@ -1,0 +1,28 @@
+/**
+ * Recipe extensions: a top-level key (e.g. `matrix:`, `schedule:`) handled by its own module,
+ * which may add steps or record settings. The loader accepts the keys of the extensions it is given
+ * and calls each one whose key is present, after variables are interpolated.
+ */
+import type { IssueList, Position } from "./errors.ts";
+import type { DataPath } from "./parse.ts";
+import type { RawStep } from "./recipe.ts";
+
+/** What an extension may read and change while a recipe loads. */
+export interface ExtensionContext {
+  /** The steps so far (from `steps:` and earlier extensions); an extension may replace or add to them. */
+  steps: RawStep[];
+  /** The interpolated top-level recipe data. */
+  readonly recipe: Readonly<Record<string, unknown>>;
+  /** Where to report problems. */
+  readonly issues: IssueList;
+  /** Position of a data path in the file. */
+  at(path: DataPath, key?: boolean): Position;
+}
+
+/** A module that owns one top-level recipe key. */
+export interface RecipeExtension {
+  /** The top-level key, e.g. `matrix`. */
+  readonly key: string;
+  /** Expands or records the key's value (already interpolated). */
+  apply(value: unknown, ctx: ExtensionContext): void | Promise<void>;
+}

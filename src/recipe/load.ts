@@ -1,0 +1,237 @@
+/**
+ * Loading a recipe: read → parse (positions) → `--set` overrides → interpolate `${vars}` →
+ * plugins → extensions (e.g. `matrix:`) → validate steps. All problems are collected and thrown
+ * together as one {@link RecipeError}.
+ */
+import { basename, dirname, extname, resolve } from "node:path";
+import { parse as parseYamlValue } from "yaml";
+import { defaultWeightsDirs } from "../pipeline/locations.ts";
+import type { StageRegistry } from "../stages/registry.ts";
+import { IssueList, RecipeError } from "./errors.ts";
+import type { RecipeExtension } from "./extensions.ts";
+import { interpolate, type UndefinedVar } from "./interpolate.ts";
+import { parseYaml } from "./parse.ts";
+import { loadPlugins } from "./plugins.ts";
+import type { RawStep, Recipe } from "./recipe.ts";
+import { didYouMean } from "./suggest.ts";
+import { validateSteps } from "./validate.ts";
+
+/** The top-level keys every recipe may use. */
+export const RECIPE_KEYS = [
+  "version",
+  "name",
+  "vars",
+  "seed",
+  "engine",
+  "plugins",
+  "steps",
+  "allow_outside_output",
+] as const;
+
+/** Options for {@link loadRecipe}. */
+export interface LoadOptions {
+  /** Stages available to the recipe (cloned; plugins register into the clone). */
+  readonly registry: StageRegistry;
+  /** Variable overrides, `name=value` with the value parsed as YAML (`--set`). */
+  readonly sets?: readonly string[];
+  /** Overrides `engine:`. */
+  readonly engine?: string;
+  /** Engine names accepted (unchecked when absent). */
+  readonly engineNames?: readonly string[];
+  /** Handlers of extra top-level keys. */
+  readonly extensions?: readonly RecipeExtension[];
+  /** Folders searched for model weights (for stages' checks); default `$STYLEPIPE_WEIGHTS`, `./weights`. */
+  readonly weightsDirs?: readonly string[];
+}
+
+/** Reads and validates the recipe at `file`; throws {@link RecipeError} listing every problem. */
+export async function loadRecipe(file: string, options: LoadOptions): Promise<Recipe> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound ? "no such file" : String(e);
+    throw new RecipeError([{
+      file,
+      pos: { line: 1, col: 1 },
+      message: `cannot read recipe: ${why}`,
+    }]);
+  }
+  return await parseRecipe(text, file, options);
+}
+
+/** Validates recipe text; `file` names it in messages and anchors relative paths. */
+export async function parseRecipe(
+  text: string,
+  file: string,
+  options: LoadOptions,
+): Promise<Recipe> {
+  const parsed = parseYaml(text, file);
+  if (parsed.issues.length) throw new RecipeError(parsed.issues);
+  const { at } = parsed.yaml;
+  const issues = new IssueList(file);
+  const data = parsed.yaml.data;
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    issues.add(at([]), "a recipe is a map with version, steps, …");
+    issues.throwIfAny();
+  }
+  const top = data as Record<string, unknown>;
+  const extensions = options.extensions ?? [];
+  const allowed = [...RECIPE_KEYS, ...extensions.map((e) => e.key)];
+  for (const k of Object.keys(top)) {
+    if (!allowed.includes(k)) {
+      issues.add(at([k], true), `unknown top-level key "${k}"${didYouMean(k, allowed)}`);
+    }
+  }
+  if (top.version !== 1) {
+    const got = top.version === undefined ? "missing" : JSON.stringify(top.version);
+    issues.add(at(["version"]), `"version: 1" is required (got ${got})`);
+  }
+
+  const vars = readVars(top.vars, issues, at);
+  const setNames = applySets(options.sets ?? [], vars, issues, at);
+
+  // Interpolate everything except `vars` itself.
+  const missing: UndefinedVar[] = [];
+  const used = new Set<string>();
+  const resolved: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(top)) {
+    resolved[k] = k === "vars" ? v : interpolate(v, vars, [k], missing, used);
+  }
+  for (const m of missing) {
+    issues.add(
+      at(m.path),
+      `undefined variable "${m.name}"${didYouMean(m.name, Object.keys(vars))}`,
+      stepIdAt(resolved, m.path),
+    );
+  }
+  for (const name of setNames) {
+    if (!used.has(name) && !Object.hasOwn(top.vars ?? {}, name)) {
+      issues.add(
+        at(["vars"], true),
+        `--set ${name}: the recipe has no variable "${name}"${didYouMean(name, Object.keys(vars))}`,
+      );
+    }
+  }
+
+  const engine = options.engine ?? resolved.engine ?? "auto";
+  if (typeof engine !== "string") issues.add(at(["engine"]), `"engine:" must be a name`);
+  else if (options.engineNames && !options.engineNames.includes(engine)) {
+    issues.add(
+      at(["engine"]),
+      `unknown engine "${engine}"${didYouMean(engine, options.engineNames)}; ` +
+        `choose one of ${options.engineNames.join(", ")}`,
+    );
+  }
+  const seed = resolved.seed ?? 0;
+  if (typeof seed !== "number" || !Number.isInteger(seed)) {
+    issues.add(at(["seed"]), `"seed:" must be an integer`);
+  }
+  const allowOutside = resolved.allow_outside_output ?? false;
+  if (typeof allowOutside !== "boolean") {
+    issues.add(at(["allow_outside_output"]), `"allow_outside_output:" must be true or false`);
+  }
+  const name = resolved.name ?? basename(file, extname(file));
+  if (typeof name !== "string") issues.add(at(["name"]), `"name:" must be text`);
+
+  const dir = dirname(resolve(file));
+  const registry = options.registry.clone();
+  await loadPlugins(resolved.plugins, dir, registry, issues, at);
+
+  const ctx = {
+    steps: rawSteps(resolved.steps, issues, at, extensions.length > 0),
+    recipe: resolved,
+    issues,
+    at,
+  };
+  for (const ext of extensions) {
+    if (Object.hasOwn(resolved, ext.key)) await ext.apply(resolved[ext.key], ctx);
+  }
+  if (ctx.steps.length === 0 && issues.empty) issues.add(at(["steps"]), `the recipe has no steps`);
+
+  const weightsDirs = options.weightsDirs ?? defaultWeightsDirs();
+  const steps = await validateSteps(ctx.steps, { registry, issues, at, weightsDirs });
+  issues.throwIfAny();
+  return {
+    file,
+    dir,
+    name: name as string,
+    seed: seed as number,
+    engine: engine as string,
+    vars,
+    allowOutsideOutput: allowOutside as boolean,
+    steps,
+    registry,
+    at,
+  };
+}
+
+function readVars(
+  raw: unknown,
+  issues: IssueList,
+  at: (p: readonly (string | number)[]) => { line: number; col: number },
+): Record<string, unknown> {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    issues.add(at(["vars"]), `"vars:" must be a map of name: value`);
+    return {};
+  }
+  return { ...(raw as Record<string, unknown>) };
+}
+
+/** Applies `name=value` overrides (value parsed as YAML); returns the names set. */
+function applySets(
+  sets: readonly string[],
+  vars: Record<string, unknown>,
+  issues: IssueList,
+  at: (p: readonly (string | number)[], key?: boolean) => { line: number; col: number },
+): string[] {
+  const names: string[] = [];
+  for (const s of sets) {
+    const eq = s.indexOf("=");
+    if (eq <= 0) {
+      issues.add(at(["vars"], true), `--set ${s}: expected name=value`);
+      continue;
+    }
+    const name = s.slice(0, eq);
+    try {
+      vars[name] = parseYamlValue(s.slice(eq + 1));
+      names.push(name);
+    } catch (e) {
+      issues.add(at(["vars"], true), `--set ${name}: ${(e as Error).message.split("\n")[0]}`);
+    }
+  }
+  return names;
+}
+
+function rawSteps(
+  raw: unknown,
+  issues: IssueList,
+  at: (p: readonly (string | number)[]) => { line: number; col: number },
+  optional: boolean,
+): RawStep[] {
+  if (raw === undefined && optional) return [];
+  if (!Array.isArray(raw)) {
+    issues.add(at(["steps"]), `"steps:" must be a list of steps`);
+    return [];
+  }
+  const steps: RawStep[] = [];
+  raw.forEach((s, i) => {
+    if (s === null || typeof s !== "object" || Array.isArray(s)) {
+      issues.add(at(["steps", i]), `a step is a map with id, use, from, with`);
+      return;
+    }
+    const { id, use, from, with: params, ...extra } = s as Record<string, unknown>;
+    steps.push({ id, use, from, with: params, path: ["steps", i], extraKeys: Object.keys(extra) });
+  });
+  return steps;
+}
+
+function stepIdAt(
+  data: Record<string, unknown>,
+  path: readonly (string | number)[],
+): string | undefined {
+  if (path[0] !== "steps" || typeof path[1] !== "number") return undefined;
+  const step = (data.steps as Record<string, unknown>[] | undefined)?.[path[1]];
+  return typeof step?.id === "string" ? step.id : undefined;
+}

@@ -1,0 +1,289 @@
+/**
+ * `matrix:` — render every combination of some variables in one plan.
+ *
+ * ```yaml
+ * matrix:
+ *   content: [tubingen.jpg, shipwreck.jpg]   # a list…
+ *   style: "styles/*.jpg"                    # …or a glob (recipe folder, then $STYLEPIPE_IMAGES)
+ * steps:
+ *   - { id: final, use: save, from: out, with: { path: "${content_name}-${style_name}.png" } }
+ * ```
+ *
+ * Each key becomes a variable (`${content}`), plus `${<key>_name}`: the file name without folder
+ * and extension. The steps are interpolated once per combination; a step whose interpolated stage,
+ * parameters and inputs are the same in several combinations becomes ONE step (so a style's Gram
+ * targets are computed once per style, not once per content × style), and steps that differ get
+ * ids suffixed with the matrix values they depend on (`features-starry_night`).
+ */
+import { glob } from "node:fs/promises";
+import { basename, extname, join } from "node:path";
+import { defaultImageDirs } from "../pipeline/locations.ts";
+import type { ExtensionContext, RecipeExtension } from "./extensions.ts";
+import { interpolate, type UndefinedVar } from "./interpolate.ts";
+import type { DataPath } from "./parse.ts";
+import type { RawStep } from "./recipe.ts";
+import { didYouMean } from "./suggest.ts";
+
+/** One matrix variable and its values, in order. */
+export interface MatrixAxis {
+  readonly key: string;
+  readonly values: readonly unknown[];
+}
+
+/** One combination: matrix key → value. */
+export type Combination = Readonly<Record<string, unknown>>;
+
+const GLOB_CHARS = /[*?[{]/;
+const KEY = /^[A-Za-z_][\w-]*$/;
+
+/**
+ * Reads `matrix:` into axes. A string with glob characters is expanded (sorted) against the first
+ * of `dirs` where it matches; a plain string is one value; a list is taken as is. Problems are
+ * passed to `report` with the data path they concern.
+ */
+export async function matrixAxes(
+  value: unknown,
+  dirs: readonly string[],
+  report: (path: DataPath, message: string) => void,
+): Promise<MatrixAxis[]> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    report(["matrix"], `"matrix:" must be a map of variable: list of values (or a glob)`);
+    return [];
+  }
+  const axes: MatrixAxis[] = [];
+  for (const [key, v] of Object.entries(value)) {
+    const path = ["matrix", key];
+    if (!KEY.test(key)) {
+      report(path, `matrix variable "${key}" must be a name of letters, digits, "_" or "-"`);
+    } else if (Array.isArray(v)) {
+      if (v.length === 0) report(path, `matrix variable "${key}" has no values`);
+      else axes.push({ key, values: v });
+    } else if (typeof v === "string" && GLOB_CHARS.test(v)) {
+      const values = await expandGlob(v, dirs);
+      if (values.length === 0) {
+        report(path, `"${v}" matches no file (looked in ${dirs.join(", ")})`);
+      } else axes.push({ key, values });
+    } else if (v !== null && typeof v !== "object") {
+      axes.push({ key, values: [v] });
+    } else {
+      report(path, `matrix variable "${key}" must be a list of values or a glob`);
+    }
+  }
+  return axes;
+}
+
+/** Files matching `pattern` in the first folder of `dirs` that has any, relative to it, sorted. */
+async function expandGlob(pattern: string, dirs: readonly string[]): Promise<string[]> {
+  for (const dir of dirs) {
+    const found: string[] = [];
+    try {
+      for await (const f of glob(pattern, { cwd: dir })) found.push(f);
+    } catch {
+      continue; // folder missing or unreadable: try the next one
+    }
+    const files = [];
+    for (const f of found) {
+      const info = await Deno.stat(join(dir, f)).catch(() => undefined);
+      if (info?.isFile) files.push(f);
+    }
+    if (files.length) return files.sort();
+  }
+  return [];
+}
+
+/** Every combination of the axes' values (first axis varies slowest). */
+export function combinations(axes: readonly MatrixAxis[]): Combination[] {
+  let out: Record<string, unknown>[] = [{}];
+  for (const axis of axes) {
+    out = out.flatMap((c) => axis.values.map((v) => ({ ...c, [axis.key]: v })));
+  }
+  return out;
+}
+
+/** The variables a combination adds: each key's value and `<key>_name` (file name sans extension). */
+export function combinationVars(combination: Combination): Record<string, unknown> {
+  const vars: Record<string, unknown> = { ...combination };
+  for (const [k, v] of Object.entries(combination)) {
+    const text = typeof v === "string" ? v : JSON.stringify(v);
+    vars[`${k}_name`] = basename(text, extname(text));
+  }
+  return vars;
+}
+
+/** A step of one combination after interpolation. */
+interface Instance {
+  readonly use: unknown;
+  readonly from: unknown;
+  readonly with: unknown;
+}
+
+/**
+ * Expands (un-interpolated) steps over the combinations, merging identical instances. Undefined
+ * variables are reported once per place through `missing`.
+ */
+export function expandSteps(
+  steps: readonly RawStep[],
+  vars: Readonly<Record<string, unknown>>,
+  combos: readonly Combination[],
+  missing: (m: UndefinedVar, stepId: string | undefined) => void,
+): RawStep[] {
+  const ids = steps.map((s) => (typeof s.id === "string" ? s.id : undefined));
+  const index = new Map<string, number>();
+  ids.forEach((id, i) => id !== undefined && !index.has(id) && index.set(id, i));
+  const reported = new Set<string>();
+
+  const instances: Instance[][] = steps.map((s, i) =>
+    combos.map((c) => {
+      const gaps: UndefinedVar[] = [];
+      const all = { ...vars, ...combinationVars(c) };
+      const inst = {
+        use: interpolate(s.use, all, [...s.path, "use"], gaps),
+        from: interpolate(s.from, all, [...s.path, "from"], gaps),
+        with: interpolate(s.with, all, [...s.path, "with"], gaps),
+      };
+      for (const m of gaps) {
+        const key = `${m.path.join("\0")}\0${m.name}`;
+        if (!reported.has(key)) missing(m, ids[i]);
+        reported.add(key);
+      }
+      return inst;
+    })
+  );
+
+  // Signature of step i in combination c: its stage, parameters and its inputs' signatures.
+  const memo = new Map<string, string>();
+  const signature = (i: number, c: number, visiting: Set<number>): string => {
+    const memoKey = `${i}:${c}`;
+    const known = memo.get(memoKey);
+    if (known !== undefined) return known;
+    if (visiting.has(i)) return `cycle:${c}`; // validation reports the cycle; keep combos apart
+    visiting.add(i);
+    const inst = instances[i][c];
+    const from = mapFrom(inst.from, (ref) => {
+      const j = index.get(ref);
+      return j === undefined ? `?${ref}` : signature(j, c, visiting);
+    });
+    visiting.delete(i);
+    const sig = JSON.stringify([inst.use, stable(inst.with), from]);
+    memo.set(memoKey, sig);
+    return sig;
+  };
+
+  // Group each step's combinations by signature and name the groups.
+  const groupOf: number[][] = steps.map((_, i) => {
+    const sigs = combos.map((_, c) => signature(i, c, new Set()));
+    const distinct = [...new Set(sigs)];
+    return sigs.map((s) => distinct.indexOf(s));
+  });
+  const taken = new Set(ids.filter((id): id is string => id !== undefined));
+  const names: string[][] = steps.map((_, i) => {
+    const groups = Math.max(...groupOf[i]) + 1;
+    if (ids[i] === undefined || groups === 1) return [ids[i] ?? ""];
+    return groupNames(ids[i]!, groupOf[i], groups, combos, taken);
+  });
+
+  const out: RawStep[] = [];
+  steps.forEach((s, i) => {
+    const emitted = new Set<number>();
+    combos.forEach((_, c) => {
+      const g = groupOf[i][c];
+      if (emitted.has(g)) return;
+      emitted.add(g);
+      const inst = instances[i][c];
+      const rename = (ref: string) => {
+        const j = index.get(ref);
+        return j === undefined ? ref : names[j][groupOf[j][c]] ?? ref;
+      };
+      out.push({
+        ...s,
+        id: ids[i] === undefined ? s.id : names[i][g],
+        use: inst.use,
+        from: mapFrom(inst.from, rename),
+        with: inst.with,
+      });
+    });
+  });
+  return out;
+}
+
+/** Names for a step's groups: id + the matrix values constant within each group (else an index). */
+function groupNames(
+  id: string,
+  groupOf: readonly number[],
+  groups: number,
+  combos: readonly Combination[],
+  taken: Set<string>,
+): string[] {
+  const keys = Object.keys(combos[0] ?? {});
+  const names: string[] = [];
+  for (let g = 0; g < groups; g++) {
+    const members = combos.filter((_, c) => groupOf[c] === g);
+    const constant = keys.filter((k) => members.every((m) => same(m[k], members[0][k])));
+    const label = constant
+      .map((k) => combinationVars({ [k]: members[0][k] })[`${k}_name`] as string)
+      .join("-")
+      .replace(/[^\w-]+/g, "_");
+    names.push(label ? `${id}-${label}` : `${id}-${g + 1}`);
+  }
+  const unique = new Set(names).size === names.length && names.every((n) => !taken.has(n));
+  const final = unique ? names : names.map((_, g) => `${id}-${g + 1}`);
+  final.forEach((n) => taken.add(n));
+  return final;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(stable(a)) === JSON.stringify(stable(b));
+}
+
+/** Applies `f` to every step id in a `from:` value (id, list of ids, or map of name → id(s)). */
+function mapFrom<T>(from: unknown, f: (id: string) => T): unknown {
+  if (typeof from === "string") return f(from);
+  if (Array.isArray(from)) return from.map((v) => (typeof v === "string" ? f(v) : v));
+  if (from !== null && typeof from === "object") {
+    return Object.fromEntries(
+      Object.entries(from).map(([k, v]) => [k, mapFrom(v, f)]),
+    );
+  }
+  return from;
+}
+
+/** A copy with object keys sorted (stable signatures). */
+function stable(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(stable);
+  if (v !== null && typeof v === "object") {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, stable((v as never)[k])]));
+  }
+  return v;
+}
+
+/**
+ * The `matrix:` recipe extension. It interpolates `steps:` itself (once per combination), so the
+ * loader must leave `steps` un-interpolated when `matrix:` is present (`defers`).
+ * `imageDirs` are searched for globs after the recipe's folder (default `$STYLEPIPE_IMAGES`, …).
+ */
+export function matrixExtension(
+  imageDirs: readonly string[] = defaultImageDirs(),
+): RecipeExtension {
+  return {
+    key: "matrix",
+    defers: ["steps"],
+    async apply(value: unknown, ctx: ExtensionContext) {
+      const report = (path: DataPath, message: string) => ctx.issues.add(ctx.at(path), message);
+      const axes = await matrixAxes(value, [ctx.dir, ...imageDirs], report);
+      if (axes.length === 0) return;
+      const clash = axes.find((a) => Object.hasOwn(ctx.vars, a.key));
+      if (clash) {
+        report(["matrix", clash.key], `"${clash.key}" is both a matrix key and a var; rename one`);
+        return;
+      }
+      const known = [
+        ...Object.keys(ctx.vars),
+        ...Object.keys(combinationVars(combinations(axes)[0])),
+      ];
+      ctx.steps = expandSteps(ctx.steps, ctx.vars, combinations(axes), (m, step) => {
+        const hint = didYouMean(m.name, known);
+        ctx.issues.add(ctx.at(m.path), `undefined variable "${m.name}"${hint}`, step);
+      });
+    },
+  };
+}
