@@ -124,12 +124,21 @@ export function writePngText(png: Uint8Array, keyword: string, text: string): Ui
   const data = new Uint8Array(kw.length + 5 + body.length);
   data.set(kw, 0);
   data.set(body, kw.length + 5);
-  const itxt = encodeChunk("iTXt", data);
+  return rebuild(png, new Set([keyword]), encodeChunk("iTXt", data));
+}
 
+/** Returns a PNG without the text chunks (`tEXt`, `iTXt`, `zTXt`) whose keyword is in `keywords`. */
+export function removePngText(png: Uint8Array, keywords: Iterable<string>): Uint8Array {
+  return rebuild(png, new Set(keywords));
+}
+
+/** Copies the chunks, dropping text chunks named in `drop` and inserting `extra` before IEND. */
+function rebuild(png: Uint8Array, drop: ReadonlySet<string>, extra?: Uint8Array): Uint8Array {
   const parts: Uint8Array[] = [png.subarray(0, 8)];
   for (const c of chunks(png)) {
-    if ((c.type === "tEXt" || c.type === "iTXt") && keywordOf(c.data) === keyword) continue;
-    if (c.type === "IEND") parts.push(itxt);
+    const isText = c.type === "tEXt" || c.type === "iTXt" || c.type === "zTXt";
+    if (isText && drop.has(keywordOf(c.data))) continue;
+    if (c.type === "IEND" && extra) parts.push(extra);
     parts.push(png.subarray(c.start, c.end));
   }
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

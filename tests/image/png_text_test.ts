@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { crc32 } from "node:zlib";
 import { Image } from "imagescript";
-import { isPng, PngFormatError, readPngText, writePngText } from "../../src/image/png_text.ts";
+import {
+  isPng,
+  PngFormatError,
+  readPngText,
+  removePngText,
+  writePngText,
+} from "../../src/image/png_text.ts";
 
 async function tinyPng(): Promise<Uint8Array> {
   const img = new Image(3, 2);
@@ -24,7 +30,7 @@ function rawChunk(type: string, data: Uint8Array): Uint8Array {
 
 Deno.test("iTXt round trip keeps pixels and other chunks, UTF-8 text intact", async () => {
   const png = await tinyPng();
-  assert.equal(readPngText(png).size, 0);
+  assert.deepEqual([...readPngText(png).keys()], ["Creation Time", "Software"]); // imagescript's
   const text = JSON.stringify({ recipe: "tübingen → starry ✨", n: 3 });
   const out = writePngText(png, "stylepipe", text);
   assert.ok(isPng(out));
@@ -72,4 +78,14 @@ Deno.test("corrupted or foreign bytes are rejected with a PngFormatError", async
   assert.throws(() => readPngText(new TextEncoder().encode("GIF89a........")), PngFormatError);
   assert.throws(() => writePngText(out, "", "x"), RangeError);
   assert.throws(() => writePngText(out, "a".repeat(80), "x"), RangeError);
+});
+
+Deno.test("removePngText drops only the named entries", async () => {
+  const png = writePngText(await tinyPng(), "stylepipe", "{}");
+  const out = removePngText(png, ["Creation Time", "absent"]);
+  assert.deepEqual([...readPngText(out).keys()].sort(), ["Software", "stylepipe"]);
+  assert.deepEqual(
+    await Image.decode(out).then((i) => i.getPixelAt(1, 1)),
+    Image.rgbaToColor(40, 90, 7, 255),
+  );
 });
