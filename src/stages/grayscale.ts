@@ -1,0 +1,28 @@
+/**
+ * `grayscale`: replaces every pixel by its Rec. 709 luma Y = 0.2126 R + 0.7152 G + 0.0722 B
+ * (on the stored, gamma-encoded values); the output is still RGB, with R = G = B = Y.
+ */
+import { z } from "zod";
+import { toGrayscale } from "../image/luma.ts";
+import { imageOf, type Stage } from "./stage.ts";
+
+const params = z.object({}).strict();
+
+/** Parsed parameters of `grayscale` (none). */
+export type GrayscaleParams = z.infer<typeof params>;
+
+/** The `grayscale` stage. */
+export const grayscaleStage: Stage<GrayscaleParams> = {
+  name: "grayscale",
+  version: 1,
+  description: "Rec. 709 luma as a gray RGB image",
+  params,
+  inputs: { image: { kind: "image", description: "the image to convert" } },
+  output: "image",
+  shape(inputs) {
+    return inputs.image;
+  },
+  run(_ctx, inputs) {
+    return Promise.resolve({ kind: "image", image: toGrayscale(imageOf(inputs.image, "image")) });
+  },
+};
