@@ -11,8 +11,16 @@ import type { RawStep } from "./recipe.ts";
 export interface ExtensionContext {
   /** The steps so far (from `steps:` and earlier extensions); an extension may replace or add to them. */
   steps: RawStep[];
-  /** The interpolated top-level recipe data. */
+  /** The interpolated top-level recipe data (keys in {@link RecipeExtension.defers} as written). */
   readonly recipe: Readonly<Record<string, unknown>>;
+  /** The recipe's folder (relative paths resolve against it). */
+  readonly dir: string;
+  /** The variables, after `--set` overrides. */
+  readonly vars: Readonly<Record<string, unknown>>;
+  /** The variables (after `--set` overrides). */
+  readonly vars: Readonly<Record<string, unknown>>;
+  /** Folder of the recipe (relative paths resolve against it). */
+  readonly dir: string;
   /** Where to report problems. */
   readonly issues: IssueList;
   /** Position of a data path in the file. */
@@ -23,6 +31,16 @@ export interface ExtensionContext {
 export interface RecipeExtension {
   /** The top-level key, e.g. `matrix`. */
   readonly key: string;
+  /**
+   * Top-level keys the loader leaves un-interpolated when this key is present, because the
+   * extension interpolates them itself (e.g. `matrix:` interpolates `steps` once per combination).
+   */
+  readonly defers?: readonly string[];
+  /**
+   * Top-level keys the loader must leave un-interpolated when this extension's key is present
+   * (the extension interpolates them itself, e.g. `matrix:` once per combination of `steps:`).
+   */
+  readonly defers?: readonly string[];
   /** Expands or records the key's value (already interpolated). */
   apply(value: unknown, ctx: ExtensionContext): void | Promise<void>;
 }

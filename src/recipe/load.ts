@@ -95,8 +95,11 @@ export async function parseRecipe(
   const missing: UndefinedVar[] = [];
   const used = new Set<string>();
   const resolved: Record<string, unknown> = {};
+  const deferred = new Set(
+    extensions.flatMap((e) => Object.hasOwn(top, e.key) ? e.defers ?? [] : []),
+  );
   for (const [k, v] of Object.entries(top)) {
-    resolved[k] = k === "vars" ? v : interpolate(v, vars, [k], missing, used);
+    resolved[k] = k === "vars" || deferred.has(k) ? v : interpolate(v, vars, [k], missing, used);
   }
   for (const m of missing) {
     issues.add(
@@ -141,6 +144,8 @@ export async function parseRecipe(
   const ctx = {
     steps: rawSteps(resolved.steps, issues, at, extensions.length > 0),
     recipe: resolved,
+    vars,
+    dir,
     issues,
     at,
   };
