@@ -17,10 +17,6 @@ export interface ExtensionContext {
   readonly dir: string;
   /** The variables, after `--set` overrides. */
   readonly vars: Readonly<Record<string, unknown>>;
-  /** The variables (after `--set` overrides). */
-  readonly vars: Readonly<Record<string, unknown>>;
-  /** Folder of the recipe (relative paths resolve against it). */
-  readonly dir: string;
   /** Where to report problems. */
   readonly issues: IssueList;
   /** Position of a data path in the file. */
@@ -34,11 +30,6 @@ export interface RecipeExtension {
   /**
    * Top-level keys the loader leaves un-interpolated when this key is present, because the
    * extension interpolates them itself (e.g. `matrix:` interpolates `steps` once per combination).
-   */
-  readonly defers?: readonly string[];
-  /**
-   * Top-level keys the loader must leave un-interpolated when this extension's key is present
-   * (the extension interpolates them itself, e.g. `matrix:` once per combination of `steps:`).
    */
   readonly defers?: readonly string[];
   /** Expands or records the key's value (already interpolated). */

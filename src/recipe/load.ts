@@ -99,6 +99,7 @@ export async function parseRecipe(
     extensions.flatMap((e) => Object.hasOwn(top, e.key) ? e.defers ?? [] : []),
   );
   for (const [k, v] of Object.entries(top)) {
+    if (deferred.has(k)) interpolate(v, vars, [k], [], used); // only to learn the variables used
     resolved[k] = k === "vars" || deferred.has(k) ? v : interpolate(v, vars, [k], missing, used);
   }
   for (const m of missing) {
