@@ -10,9 +10,12 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import type {
   CheckpointStore,
   PathResolver,
+  Stage,
   StageContext,
   StageProgress,
+  Value,
 } from "../../src/stages/stage.ts";
+import type { RgbImage } from "../../src/image/image.ts";
 import { StageError } from "../../src/stages/stage.ts";
 import type { Engine } from "../../src/neural/engines/engine.ts";
 import { atomicWrite } from "../../src/util/atomic_write.ts";
@@ -143,4 +146,19 @@ async function isFile(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Parses `params` with the stage's schema (defaults applied) and runs the stage. */
+export function runStage<P>(
+  stage: Stage<P>,
+  ctx: StageContext,
+  inputs: Record<string, Value | Value[] | undefined>,
+  params: unknown = {},
+): Promise<Value> {
+  return stage.run(ctx, inputs, stage.params.parse(params));
+}
+
+/** Wraps an image as a step value. */
+export function imageValue(image: RgbImage): Value {
+  return { kind: "image", image };
 }

@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { saveFormat, saveStage } from "../../src/stages/save.ts";
+import { loadStage } from "../../src/stages/load.ts";
+import { type FileValue, imageOf, StageError } from "../../src/stages/stage.ts";
+import { sha256File } from "../../src/util/hash.ts";
+import { synthImage } from "../image/_images.ts";
+import { imageValue, makeTestContext, runStage } from "./_context.ts";
+
+const image = synthImage(4, 3, (x, y) => [(x * 60) / 255, (y * 90) / 255, ((x * y) % 7) / 7]);
+
+Deno.test("save → load: PNG round trip is exact at 8 bits; value carries path and sha256", async () => {
+  const ctx = await makeTestContext();
+  try {
+    const out = await runStage(saveStage, ctx, { image: imageValue(image) }, {
+      path: "sub/out.png",
+    });
+    assert.equal(out.kind, "file");
+    const file = out as FileValue;
+    assert.equal(file.path, join(ctx.dir, "sub/out.png"));
+    assert.equal(file.sha256, await sha256File(file.path));
+    const back = imageOf(await runStage(loadStage, ctx, {}, { path: "sub/out.png" }), "back");
+    const quantized = image.data.map((v) => Math.round(v * 255) / 255);
+    assert.deepEqual(back.data, quantized);
+    // No temporary file is left behind.
+    assert.deepEqual([...Deno.readDirSync(join(ctx.dir, "sub"))].map((e) => e.name), ["out.png"]);
+  } finally {
+    await ctx.dispose();
+  }
+});
+
+Deno.test("save: JPEG quality changes the file size; a saved file can be saved again", async () => {
+  const ctx = await makeTestContext();
+  try {
+    const noisy = synthImage(
+      32,
+      32,
+      (x, y) => [((x * 37 + y * 11) % 17) / 16, (x ^ y) / 31, y / 31],
+    );
+    const sizes: number[] = [];
+    for (const quality of [20, 95]) {
+      const out = await runStage(saveStage, ctx, { image: imageValue(noisy) }, {
+        path: `q${quality}.jpg`,
+        quality,
+      }) as FileValue;
+      sizes.push((await Deno.stat(out.path)).size);
+      const again = await runStage(saveStage, ctx, { image: out }, { path: `copy${quality}.png` });
+      assert.equal(again.kind, "file");
+    }
+    assert.ok(sizes[1] > sizes[0] * 1.5, `sizes ${sizes}`);
+  } finally {
+    await ctx.dispose();
+  }
+});
+
+Deno.test("save refuses to overwrite an input file", async () => {
+  const ctx = await makeTestContext({ inputs: ["photo.png"] });
+  try {
+    await Deno.writeTextFile(join(ctx.dir, "photo.png"), "original");
+    await assert.rejects(
+      runStage(saveStage, ctx, { image: imageValue(image) }, { path: "photo.png" }),
+      (e) => e instanceof StageError && e.message.includes("overwrite"),
+    );
+    // Also through a symbolic link pointing at the input.
+    await Deno.symlink(join(ctx.dir, "photo.png"), join(ctx.dir, "link.png"));
+    await assert.rejects(
+      runStage(saveStage, ctx, { image: imageValue(image) }, { path: "link.png" }),
+      StageError,
+    );
+    assert.equal(await Deno.readTextFile(join(ctx.dir, "photo.png")), "original");
+  } finally {
+    await ctx.dispose();
+  }
+});
+
+Deno.test("save refuses paths outside the output directory unless allowed", async () => {
+  const outside = await Deno.makeTempDir({ prefix: "stylepipe-outside-" });
+  const ctx = await makeTestContext();
+  const allowed = await makeTestContext({ allowOutside: true });
+  try {
+    const path = join(outside, "x.png");
+    for (const p of ["../escape.png", path]) {
+      await assert.rejects(
+        runStage(saveStage, ctx, { image: imageValue(image) }, { path: p }),
+        (e) => e instanceof StageError && e.message.includes("outside"),
+      );
+    }
+    const out = await runStage(saveStage, allowed, { image: imageValue(image) }, {
+      path,
+    }) as FileValue;
+    assert.equal(out.path, path);
+    assert.ok((await Deno.stat(path)).isFile);
+  } finally {
+    await ctx.dispose();
+    await allowed.dispose();
+    await Deno.remove(outside, { recursive: true });
+  }
+});
+
+Deno.test("save: format by extension, explicit format wins, unknown extension fails validation", async () => {
+  const parse = (p: unknown) => saveStage.params.parse(p);
+  assert.equal(saveFormat(parse({ path: "a.PNG" })), "png");
+  assert.equal(saveFormat(parse({ path: "a.jpeg" })), "jpeg");
+  assert.equal(saveFormat(parse({ path: "a.out", format: "jpeg" })), "jpeg");
+  const messages = await saveStage.check!(parse({ path: "a.tif" }), { weightsDirs: [] });
+  assert.equal(messages.length, 1);
+  assert.match(messages[0], /\.tif/);
+  assert.equal(saveStage.params.safeParse({ path: "a.jpg", quality: 0 }).success, false);
+  assert.equal(saveStage.params.safeParse({ path: "a.jpg", quality: 101 }).success, false);
+  assert.equal(parse({ path: "a.jpg" }).quality, 92);
+});
