@@ -148,14 +148,17 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
-/** Parses `params` with the stage's schema (defaults applied) and runs the stage. */
-export function runStage<P>(
+/**
+ * Parses `params` with the stage's schema (defaults applied) and runs the stage. A synchronous throw
+ * from `run` becomes a rejection, as it does in the runner's `await`.
+ */
+export async function runStage<P>(
   stage: Stage<P>,
   ctx: StageContext,
   inputs: Record<string, Value | Value[] | undefined>,
   params: unknown = {},
 ): Promise<Value> {
-  return stage.run(ctx, inputs, stage.params.parse(params));
+  return await stage.run(ctx, inputs, stage.params.parse(params));
 }
 
 /** Wraps an image as a step value. */
