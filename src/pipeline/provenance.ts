@@ -11,9 +11,16 @@
  *   wall-clock time, per-step timings, which steps came from the cache or resumed from a checkpoint.
  */
 import denoConfig from "../../deno.json" with { type: "json" };
-import { readPngText, writePngText } from "../image/png_text.ts";
+import { isPng, readPngText, removePngText, writePngText } from "../image/png_text.ts";
+import { resolve } from "node:path";
+import type { Engine } from "../neural/engines/engine.ts";
+import type { Value } from "../stages/stage.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { sha256Hex } from "../util/hash.ts";
+import type { CacheStore } from "./cache.ts";
+import { canonicalJson } from "./canonical_json.ts";
+import type { StepSummary } from "./events.ts";
+import type { Plan } from "./plan.ts";
 
 /** The PNG text keyword holding the record. */
 export const PROVENANCE_KEYWORD = "stylepipe";
@@ -38,8 +45,8 @@ export interface RecordedStep {
 /** The reproducible description of one output. */
 export interface ProvenanceRecord {
   readonly format: typeof PROVENANCE_FORMAT;
-  /** The step that wrote the file. */
-  readonly output: { readonly step: string; readonly path: string };
+  /** The step that wrote the file (its path is in the step's parameters). */
+  readonly output: { readonly step: string };
   /** The resolved recipe, reduced to the steps the output depends on. */
   readonly recipe: {
     /** Recipe file (absolute) and folder inputs resolved against. */
@@ -47,10 +54,8 @@ export interface ProvenanceRecord {
     readonly dir: string;
     readonly name: string;
     readonly seed: number;
-    /** Plugin modules (absolute paths or URLs) the recipe loaded. */
-    readonly plugins: readonly string[];
     readonly steps: readonly RecordedStep[];
-    /** SHA-256 of the canonical JSON of name, seed, engine, plugins and steps. */
+    /** SHA-256 of the canonical JSON of name, seed, engine and steps. */
     readonly hash: string;
   };
   /** stylepipe, Deno and npm library versions. */
@@ -77,13 +82,13 @@ export interface ProvenanceRecord {
 
 /** What a run adds in the sidecar (not reproducible, so not in the PNG). */
 export interface RunFacts {
-  /** ISO times. */
+  /** The file written (absolute). */
+  readonly output: string;
+  /** ISO times of the run. */
   readonly startedAt: string;
   readonly finishedAt: string;
-  /** Per step: milliseconds spent, and whether it came from the cache. */
-  readonly steps: Readonly<
-    Record<string, { readonly ms: number; readonly cached: boolean; readonly resumedAt?: number }>
-  >;
+  /** Per step the output depends on: compute seconds and whether it ran or came from the cache. */
+  readonly steps: Readonly<Record<string, { readonly seconds: number; readonly status: string }>>;
 }
 
 /** The sidecar file's content. */
@@ -98,17 +103,6 @@ export class ProvenanceError extends Error {
     super(message);
     this.name = "ProvenanceError";
   }
-}
-
-/** JSON with object keys sorted at every level (stable hashes). */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_key, v) =>
-      v && typeof v === "object" && !Array.isArray(v)
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
-        : v,
-  );
 }
 
 /**
@@ -185,7 +179,6 @@ export interface RecordFacts {
     readonly name: string;
     readonly seed: number;
     readonly engine: string;
-    readonly plugins?: readonly string[];
     readonly steps: readonly StepDescription[];
   };
   /** The engine used, if one was created. */
@@ -198,12 +191,8 @@ export interface RecordFacts {
   readonly results: ReadonlyMap<string, unknown>;
 }
 
-/** Builds the record of the file written by step `outputStep` at `path`. */
-export function buildProvenanceRecord(
-  facts: RecordFacts,
-  outputStep: string,
-  path: string,
-): ProvenanceRecord {
+/** Builds the record of the file written by step `outputStep`. */
+export function buildProvenanceRecord(facts: RecordFacts, outputStep: string): ProvenanceRecord {
   const ids = ancestors(facts.recipe.steps, outputStep);
   const idSet = new Set(ids);
   const steps: RecordedStep[] = facts.recipe.steps.filter((s) => idSet.has(s.id)).map((s) => ({
@@ -213,12 +202,10 @@ export function buildProvenanceRecord(
     from: s.inputs,
     with: jsonSafe(s.params) ?? null,
   }));
-  const plugins = [...(facts.recipe.plugins ?? [])];
   const hash = sha256Hex(canonicalJson({
     name: facts.recipe.name,
     seed: facts.recipe.seed,
     engine: facts.engine?.name ?? facts.recipe.engine,
-    plugins,
     steps,
   }));
   const weights = new Map<string, { model: string; id: string }>();
@@ -235,13 +222,12 @@ export function buildProvenanceRecord(
   }
   return {
     format: PROVENANCE_FORMAT,
-    output: { step: outputStep, path },
+    output: { step: outputStep },
     recipe: {
       file: facts.recipe.file,
       dir: facts.recipe.dir,
       name: facts.recipe.name,
       seed: facts.recipe.seed,
-      plugins,
       steps,
       hash,
     },
@@ -258,9 +244,17 @@ export function buildProvenanceRecord(
   };
 }
 
-/** Embeds the record in encoded PNG bytes (replacing an earlier record). */
+/**
+ * Embeds the record in encoded PNG bytes (replacing an earlier record). The encoder's
+ * `Creation Time` entry is dropped: the bytes of a render depend only on what made it (the time
+ * is in the sidecar).
+ */
 export function embedProvenance(png: Uint8Array, record: ProvenanceRecord): Uint8Array {
-  return writePngText(png, PROVENANCE_KEYWORD, canonicalJson(record));
+  return writePngText(
+    removePngText(png, ["Creation Time"]),
+    PROVENANCE_KEYWORD,
+    canonicalJson(record),
+  );
 }
 
 /** Reads the record embedded in PNG bytes; throws {@link ProvenanceError} when there is none. */
@@ -311,5 +305,95 @@ function readPngTextSafe(bytes: Uint8Array): Map<string, string> | undefined {
     return readPngText(bytes);
   } catch {
     return undefined;
+  }
+}
+
+/** What the collector reads from a run in progress. */
+export interface RunView {
+  /** Cache (to read results of ancestors that were cached and not loaded), or null. */
+  readonly cache: CacheStore | null;
+  /** Values computed or loaded so far, by step id. */
+  readonly values: ReadonlyMap<string, Value>;
+  /** The engine, if a stage created it. */
+  engine(): Promise<Engine> | undefined;
+}
+
+/**
+ * Gathers provenance during a run: {@link stamp} builds the record of an output as `save` is about
+ * to write it (embedding it in PNG bytes), {@link writeSidecars} writes `NAME.json` files at the end.
+ */
+export class ProvenanceCollector {
+  readonly #plan: Plan;
+  readonly #run: RunView;
+  readonly #started = new Date();
+  readonly #stamped = new Map<string, ProvenanceRecord>();
+
+  /** @param plan the plan being run @param run live view of the run */
+  constructor(plan: Plan, run: RunView) {
+    this.#plan = plan;
+    this.#run = run;
+  }
+
+  /** Builds the record for `step`'s output at `path`; returns the bytes to write (PNG: record embedded). */
+  async stamp(step: string, path: string, bytes: Uint8Array): Promise<Uint8Array> {
+    const record = buildProvenanceRecord(await this.#facts(step), step);
+    this.#stamped.set(path, record);
+    return isPng(bytes) ? embedProvenance(bytes, record) : bytes;
+  }
+
+  /** Writes the sidecar of every output stamped in this run, with timings from `steps`. */
+  async writeSidecars(steps: readonly StepSummary[]): Promise<void> {
+    const finishedAt = new Date().toISOString();
+    const summary = new Map(steps.map((s) => [s.step, s]));
+    for (const [output, record] of this.#stamped) {
+      const timings: Record<string, { seconds: number; status: string }> = {};
+      for (const s of record.recipe.steps) {
+        const t = summary.get(s.id);
+        if (t) timings[s.id] = { seconds: t.seconds, status: t.status };
+      }
+      await writeSidecar(output, {
+        ...record,
+        run: { output, startedAt: this.#started.toISOString(), finishedAt, steps: timings },
+      });
+    }
+  }
+
+  async #facts(step: string): Promise<RecordFacts> {
+    const { recipe } = this.#plan;
+    const byId = new Map(this.#plan.steps.map((p) => [p.step.id, p]));
+    const inputFiles = new Map<string, { path: string; sha256: string }[]>();
+    const weights = new Map<string, { model: string; id: string }>();
+    const results = new Map<string, unknown>();
+    for (const id of ancestors(recipe.steps, step)) {
+      const planned = byId.get(id);
+      if (!planned) continue;
+      inputFiles.set(id, planned.inputFiles.map((f) => ({ path: f.path, sha256: f.sha256 })));
+      if (id === step) continue;
+      const value = this.#run.values.get(id) ?? await this.#cached(planned.key);
+      if (value?.kind === "features") {
+        weights.set(id, { model: value.features.model, id: value.features.weightsId });
+      }
+      if (value?.info) results.set(id, value.info);
+    }
+    const engine = await this.#run.engine()?.catch(() => undefined);
+    return {
+      recipe: {
+        file: resolve(recipe.file),
+        dir: recipe.dir,
+        name: recipe.name,
+        seed: recipe.seed,
+        engine: recipe.engine,
+        steps: recipe.steps,
+      },
+      engine,
+      inputFiles,
+      weights,
+      results,
+    };
+  }
+
+  async #cached(key: string): Promise<Value | undefined> {
+    const read = await this.#run.cache?.get(key);
+    return read?.status === "hit" ? read.value : undefined;
   }
 }
