@@ -123,6 +123,11 @@ export interface StageContext {
   engine(): Promise<Engine>;
   /** Checkpoints for this step (resume after a crash). */
   readonly checkpoints: CheckpointStore;
+  /**
+   * Adds provenance to an encoded output file about to be written at `path` (PNG: embeds the
+   * record); returns the bytes to write. Absent where no record is kept.
+   */
+  stampOutput?(path: string, bytes: Uint8Array): Promise<Uint8Array>;
 }
 
 /** What validation-time checks of a stage may consult (no engine, no images). */
