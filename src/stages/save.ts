@@ -63,7 +63,8 @@ export const saveStage: Stage<SaveParams> = {
     if (await isInput(path, ctx.paths.inputs)) {
       throw new StageError(`refusing to overwrite the input file "${path}"; choose another path`);
     }
-    const bytes = await encodeImage(image, format, p.quality);
+    const encoded = await encodeImage(image, format, p.quality);
+    const bytes = ctx.stampOutput ? await ctx.stampOutput(path, encoded) : encoded;
     if (ctx.signal.aborted) throw new StageError("cancelled before writing");
     await atomicWrite(path, bytes);
     return {
