@@ -12,6 +12,7 @@ import type { EventSink, RunEvent, StepSummary } from "./events.ts";
 import { defaultWeightsDirs } from "./locations.ts";
 import { RunPaths } from "./paths.ts";
 import type { Plan, PlannedStep } from "./plan.ts";
+import { ProvenanceCollector } from "./provenance.ts";
 import { UnserializableValueError } from "./serialize.ts";
 
 /** Creates the engine named in the recipe (`auto`, `onnx`, `wasm`, …). */
@@ -80,6 +81,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
   const limiter = new Limiter(options.concurrency ?? 2);
   let engine: Promise<Engine> | undefined;
   const getEngine = () => engine ??= (options.engineFactory ?? providersEngine)(plan.recipe.engine);
+  const provenance = new ProvenanceCollector(plan, { cache, values, engine: () => engine });
 
   emit({ type: "run-started", recipe: plan.recipe.name, steps: plan.steps.map((p) => p.step.id) });
 
@@ -162,6 +164,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
       weightsDirs,
       engine: getEngine,
       checkpoints: cache ? cache.checkpoints(p.key) : memoryCheckpoints(),
+      stampOutput: (path, bytes) => provenance.stamp(id, path, bytes),
     };
     const stageInputs = Object.fromEntries(
       Object.entries(p.step.inputs).map(([name, ids]) => {
@@ -220,6 +223,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
       { step: p.step.id, stage: p.step.use, status: "skipped", seconds: 0 }
   );
   const outputs = [...values.values()].flatMap((v) => v.kind === "file" ? [v.path] : []);
+  await provenance.writeSidecars(steps);
   const seconds = secondsSince(started);
   const failure = outcomes.map((o) => o.status === "rejected" ? o.reason : undefined)
     .find((r) => r instanceof StepFailedError) ??
