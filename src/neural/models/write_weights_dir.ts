@@ -71,8 +71,8 @@ export async function writeWeightsDir(
   const parent = dirname(modelDir);
   const tag = `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const staging = join(parent, `.${basename(modelDir)}.tmp-${tag}`);
-  await Deno.mkdir(staging, { recursive: true });
   try {
+    await Deno.mkdir(staging, { recursive: true });
     for (const f of files) await Deno.writeFile(join(staging, f.path), f.bytes);
     await swapInto(staging, modelDir, join(parent, `.${basename(modelDir)}.old-${tag}`));
   } catch (e) {
