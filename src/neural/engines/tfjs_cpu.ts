@@ -2,10 +2,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { type EngineProvider, EngineUnavailableError } from "./engine.ts";
-import { TfjsEngine } from "./tfjs_engine.ts";
+import { TfjsEngine, type TfjsEngineProvider } from "./tfjs_engine.ts";
 
 /** Provider of the `cpu` engine (always available). */
-export const tfjsCpuProvider: EngineProvider = {
+export const tfjsCpuProvider: TfjsEngineProvider = {
   name: "cpu",
   available: () => Promise.resolve(true),
   async create() {

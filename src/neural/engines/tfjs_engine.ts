@@ -12,6 +12,7 @@ import type {
   Activation,
   DisposableObjective,
   Engine,
+  EngineProvider,
   Evaluation,
   ObjectiveSpec,
   Pooling,
@@ -35,6 +36,12 @@ export interface TfjsEngineOptions {
   readonly description: string;
   /** Conv input-gradient implementation (see tfjs_conv.ts). */
   readonly convInputGrad: ConvInputGrad;
+}
+
+/** A provider whose engines are {@link TfjsEngine}s (vectors are tf tensors). */
+export interface TfjsEngineProvider extends EngineProvider {
+  /** Creates the engine (throws EngineUnavailableError). */
+  create(): Promise<TfjsEngine>;
 }
 
 /** Makes `backend` the active tfjs backend. It must already be initialized (then this is synchronous). */

@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { type EngineProvider, EngineUnavailableError } from "./engine.ts";
-import { TfjsEngine } from "./tfjs_engine.ts";
+import { TfjsEngine, type TfjsEngineProvider } from "./tfjs_engine.ts";
 
 /** The tfjs backend both packages register. */
 const BACKEND = "tensorflow";
@@ -45,7 +45,7 @@ async function loadPackage(pkg: string): Promise<{ ok: boolean; reason: string }
   return { ok: true, reason: "" };
 }
 
-function nodeProvider(name: "tfjs-node" | "tfjs-node-gpu"): EngineProvider {
+function nodeProvider(name: "tfjs-node" | "tfjs-node-gpu"): TfjsEngineProvider {
   const pkg = `@tensorflow/${name}`;
   const gpu = name === "tfjs-node-gpu";
   const install = `npm install ${pkg}` +
@@ -85,7 +85,7 @@ function nodeProvider(name: "tfjs-node" | "tfjs-node-gpu"): EngineProvider {
 }
 
 /** Provider of `tfjs-node` (TensorFlow C library on the CPU). */
-export const tfjsNodeProvider: EngineProvider = nodeProvider("tfjs-node");
+export const tfjsNodeProvider: TfjsEngineProvider = nodeProvider("tfjs-node");
 
 /** Provider of `tfjs-node-gpu` (the GPU plugin; needs @tensorflow/tfjs-node-gpu and a CUDA GPU). */
-export const tfjsNodeGpuProvider: EngineProvider = nodeProvider("tfjs-node-gpu");
+export const tfjsNodeGpuProvider: TfjsEngineProvider = nodeProvider("tfjs-node-gpu");

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { type EngineProvider, EngineUnavailableError } from "./engine.ts";
-import { TfjsEngine } from "./tfjs_engine.ts";
+import { TfjsEngine, type TfjsEngineProvider } from "./tfjs_engine.ts";
 
 /** The folder (URL, trailing slash) holding the backend's .wasm binaries in node_modules. */
 export function wasmBinariesDir(): string {
@@ -25,7 +25,7 @@ async function initWasm(): Promise<boolean> {
 }
 
 /** Provider of the `wasm` engine. */
-export const tfjsWasmProvider: EngineProvider = {
+export const tfjsWasmProvider: TfjsEngineProvider = {
   name: "wasm",
   available: () => Promise.resolve(typeof WebAssembly === "object"),
   async create() {

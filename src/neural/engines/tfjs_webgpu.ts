@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { type EngineProvider, EngineUnavailableError } from "./engine.ts";
-import { TfjsEngine } from "./tfjs_engine.ts";
+import { TfjsEngine, type TfjsEngineProvider } from "./tfjs_engine.ts";
 
 /** The WebGPU adapter Deno offers, or null (no navigator.gpu, no adapter). Never throws. */
 async function requestAdapter(): Promise<GPUAdapter | null> {
@@ -17,7 +17,7 @@ async function requestAdapter(): Promise<GPUAdapter | null> {
 }
 
 /** Provider of the `webgpu` engine; available when navigator.gpu yields an adapter. */
-export const tfjsWebgpuProvider: EngineProvider = {
+export const tfjsWebgpuProvider: TfjsEngineProvider = {
   name: "webgpu",
   available: async () => (await requestAdapter()) !== null,
   async create() {
