@@ -1,0 +1,288 @@
+/**
+ * `extract-features`: the targets of Gatys et al. (2015) from a content image and one or more style
+ * images — content activations (default relu4_2) and normalized Gram matrices (default relu1_1 …
+ * relu5_1) — as one cacheable value, so changing only optimizer settings reuses them.
+ *
+ * Several styles:
+ * - without masks, the style target of each layer is the blend Σₖ bₖ·Gₖ of the styles' Gram matrices
+ *   (weights bₖ from `style_blend`, normalized to sum 1). A Gram matrix holds feature co-occurrence
+ *   averages, so a 50/50 blend is the Gram matrix of an image made half of style A's textures and half
+ *   of style B's: the result mixes strokes and colours of both across the whole picture (patches of
+ *   each rather than one averaged texture); it does not put A on one side and B on the other — masks
+ *   do that.
+ * - with masks (one per style, white = this style applies), one target per (style, layer) carries the
+ *   mask; the engine computes that target's Gram on mask-weighted features of the result (as
+ *   cysmith/neural-style-tf does). The style image's own Gram is used unmasked, scaled by the mean of
+ *   M² at the layer's resolution, because the engines normalize a masked Gram by the full H·W·C.
+ *   Each target's weight is the layer weight × the style's blend weight.
+ */
+import { z } from "zod";
+import type { RgbImage } from "../image/image.ts";
+import { toGrayscale } from "../image/luma.ts";
+import { resizeImage } from "../image/resample.ts";
+import type { ContentTarget, Engine, Pooling, StyleTarget } from "../neural/engines/engine.ts";
+import { blendGrams, contentTarget, gramMatrix, maskGramScale } from "../neural/losses/targets.ts";
+import { convFor, type VggArch } from "../neural/models/layers.ts";
+import {
+  availableConvs,
+  loadVggWeights,
+  requireLayers,
+  WeightsError,
+} from "../neural/models/weights.ts";
+import type { VggWeights } from "../neural/models/weights_types.ts";
+import {
+  type CheckContext,
+  type FeatureTargets,
+  imageOf,
+  type Stage,
+  StageError,
+  type Value,
+} from "./stage.ts";
+
+const layerName = z.string().regex(/^(conv|relu)\d_\d$|^pool\d$/, "a layer like relu4_2 or pool3");
+
+const params = z.object({
+  model: z.string().default("vgg19").describe("weights folder name (vgg19, vgg16)"),
+  content_layers: z.array(layerName).default(["relu4_2"]).describe("content representation layers"),
+  style_layers: z.array(layerName).min(1)
+    .default(["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"])
+    .describe("style representation layers (Gram matrices)"),
+  style_layer_weights: z.array(z.number().nonnegative()).optional()
+    .describe("one weight per style layer (default 1 each, as jcjohnson/neural-style)"),
+  style_blend: z.array(z.number().nonnegative()).optional()
+    .describe("one weight per style image, normalized to sum 1 (default equal)"),
+  style_scale: z.number().positive().default(1)
+    .describe("style image's longer side = style_scale × the content's longer side"),
+  pooling: z.enum(["avg", "max"]).default("avg")
+    .describe("pooling between VGG blocks (avg, as Gatys recommends; max as jcjohnson)"),
+}).strict();
+
+/** Parsed parameters of `extract-features`. */
+export type ExtractFeaturesParams = z.infer<typeof params>;
+
+/** Everything {@link computeFeatureTargets} needs besides the engine and weights. */
+export interface FeatureSettings {
+  readonly contentLayers: readonly string[];
+  readonly styleLayers: readonly string[];
+  /** One per style layer. */
+  readonly styleLayerWeights: readonly number[];
+  /** One per style image, summing to 1. */
+  readonly styleBlend: readonly number[];
+  readonly pooling: Pooling;
+}
+
+/**
+ * Computes content and style targets for a content image, style images (already at the scale to
+ * use) and optional masks (content resolution, values 0–1, one per style). Reusable at other sizes
+ * (coarse-to-fine upscale recomputes with the same settings).
+ */
+export async function computeFeatureTargets(
+  engine: Engine,
+  weights: VggWeights,
+  content: RgbImage,
+  styles: readonly RgbImage[],
+  masks: readonly Float32Array[] | undefined,
+  settings: FeatureSettings,
+): Promise<{ content: ContentTarget[]; style: StyleTarget[] }> {
+  const { contentLayers, styleLayers, styleLayerWeights, styleBlend, pooling } = settings;
+  const contentActs = await engine.extract(weights, pooling, to255(content), contentLayers);
+  const contentTargets = contentLayers.map((layer) =>
+    contentTarget(layer, 1, contentActs.get(layer)!)
+  );
+
+  // grams[k][l]: style k, layer l.
+  const grams: Float32Array[][] = [];
+  for (const style of styles) {
+    const acts = await engine.extract(weights, pooling, to255(style), styleLayers);
+    grams.push(styleLayers.map((layer) => gramMatrix(acts.get(layer)!)));
+  }
+
+  const styleTargets: StyleTarget[] = [];
+  if (!masks) {
+    styleLayers.forEach((layer, l) => {
+      const gram = blendGrams(grams.map((g) => g[l]), styleBlend);
+      styleTargets.push({ layer, weight: styleLayerWeights[l], gram });
+    });
+  } else {
+    styles.forEach((_, k) => {
+      styleLayers.forEach((layer, l) => {
+        const block = layerBlock(weights.arch, layer);
+        const scale = maskGramScale(masks[k], content.height, content.width, block);
+        const gram = grams[k][l].map((v) => v * scale);
+        const weight = styleLayerWeights[l] * styleBlend[k];
+        styleTargets.push({ layer, weight, gram, mask: masks[k] });
+      });
+    });
+  }
+  return { content: contentTargets, style: styleTargets };
+}
+
+/** The block whose resolution a layer has (pools halve the resolution for the next block). */
+function layerBlock(arch: VggArch, layer: string): number {
+  const conv = convFor(arch, layer)!;
+  return layer.startsWith("pool") ? conv.block + 1 : conv.block;
+}
+
+/** An image as the engines take it: HWC RGB on the 0–255 scale. */
+function to255(image: RgbImage): { height: number; width: number; data: Float32Array } {
+  return { height: image.height, width: image.width, data: image.data.map((v) => v * 255) };
+}
+
+/** Problems with the parameters that the schema cannot see (list lengths). */
+function paramProblems(p: ExtractFeaturesParams): string[] {
+  const problems: string[] = [];
+  if (p.style_layer_weights && p.style_layer_weights.length !== p.style_layers.length) {
+    problems.push(
+      `style_layer_weights has ${p.style_layer_weights.length} entries but style_layers has ` +
+        `${p.style_layers.length}`,
+    );
+  }
+  if (p.style_blend && p.style_blend.reduce((a, b) => a + b, 0) <= 0) {
+    problems.push("style_blend weights must not all be 0");
+  }
+  return problems;
+}
+
+/** Style image resized so its longer side is `scale` × the content's longer side. */
+function scaleStyle(style: RgbImage, content: RgbImage, scale: number): RgbImage {
+  const target = Math.max(1, Math.round(scale * Math.max(content.width, content.height)));
+  const ratio = target / Math.max(style.width, style.height);
+  const width = Math.max(1, Math.round(style.width * ratio));
+  const height = Math.max(1, Math.round(style.height * ratio));
+  return resizeImage(style, width, height, "lanczos3");
+}
+
+/** A mask image as one 0–1 value per content pixel (luma of the mask resized to the content). */
+function maskValues(mask: RgbImage, content: RgbImage): Float32Array {
+  const gray = toGrayscale(resizeImage(mask, content.width, content.height, "bilinear"));
+  const out = new Float32Array(content.width * content.height);
+  for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(0, gray.data[i * 3]));
+  return out;
+}
+
+function listOf(value: Value | Value[] | undefined): Value[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/** The `extract-features` stage. */
+export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
+  name: "extract-features",
+  version: 1,
+  description: "VGG content activations and style Gram matrices (several styles: blend or masks; " +
+    "avg pooling by default, as Gatys recommends)",
+  params,
+  inputs: {
+    content: { kind: "image", description: "the content photograph" },
+    style: { kind: "image", many: true, description: "one or more style images" },
+    masks: {
+      kind: "image",
+      many: true,
+      optional: true,
+      description: "one mask per style (white = this style applies), resized to the content",
+    },
+  },
+  output: "features",
+
+  async check(p: ExtractFeaturesParams, ctx: CheckContext): Promise<string[]> {
+    const problems = paramProblems(p);
+    try {
+      const available = await availableConvs(ctx.weightsDirs, p.model);
+      const missing = requireLayers(available, [...p.content_layers, ...p.style_layers]);
+      if (missing) problems.push(missing);
+    } catch (e) {
+      if (e instanceof WeightsError) problems.push(e.message);
+      else throw e;
+    }
+    return problems;
+  },
+
+  estimate(inputs) {
+    const c = inputs.content;
+    if (!c) return undefined;
+    // Activations of the first block dominate: 64 channels × 2 convs at full size, float32, ×2
+    // for the style image at a similar size, plus the Gram matrices (≤ 512² floats per layer).
+    const pixels = c.width * c.height;
+    return { bytes: pixels * 64 * 4 * 4 + 6 * 512 * 512 * 4 };
+  },
+
+  async run(ctx, inputs, p) {
+    const problems = paramProblems(p);
+    if (problems.length) throw new StageError(problems.join("; "));
+    const content = imageOf(inputs.content, "content");
+    const styleValues = listOf(inputs.style);
+    if (styleValues.length === 0) throw new StageError(`input "style" needs at least one image`);
+    const maskValuesIn = listOf(inputs.masks);
+    if (maskValuesIn.length && maskValuesIn.length !== styleValues.length) {
+      throw new StageError(
+        `got ${maskValuesIn.length} masks for ${styleValues.length} styles: give one mask per style`,
+      );
+    }
+    const blend = p.style_blend ?? styleValues.map(() => 1);
+    if (blend.length !== styleValues.length) {
+      throw new StageError(
+        `style_blend has ${blend.length} weights for ${styleValues.length} style images`,
+      );
+    }
+    const blendSum = blend.reduce((a, b) => a + b, 0);
+    const styleBlend = blend.map((b) => b / blendSum);
+    const styleLayerWeights = p.style_layer_weights ?? p.style_layers.map(() => 1);
+
+    const styles = styleValues.map((v, i) =>
+      scaleStyle(imageOf(v, `style[${i}]`), content, p.style_scale)
+    );
+    const masks = maskValuesIn.length
+      ? maskValuesIn.map((v, i) => maskValues(imageOf(v, `masks[${i}]`), content))
+      : undefined;
+
+    let weights: VggWeights;
+    try {
+      const missing = requireLayers(
+        await availableConvs(ctx.weightsDirs, p.model),
+        [...p.content_layers, ...p.style_layers],
+      );
+      if (missing) throw new StageError(missing);
+      weights = await loadVggWeights(ctx.weightsDirs, p.model);
+    } catch (e) {
+      if (e instanceof WeightsError) throw new StageError(e.message);
+      throw e;
+    }
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+
+    const settings: FeatureSettings = {
+      contentLayers: p.content_layers,
+      styleLayers: p.style_layers,
+      styleLayerWeights,
+      styleBlend,
+      pooling: p.pooling,
+    };
+    const engine = await ctx.engine();
+    const targets = await computeFeatureTargets(engine, weights, content, styles, masks, settings);
+    const features: FeatureTargets = {
+      model: p.model,
+      weightsId: weights.id,
+      pooling: p.pooling,
+      width: content.width,
+      height: content.height,
+      content: targets.content,
+      style: targets.style,
+      contentImage: content,
+      styleImages: styles,
+      recipe: {
+        model: p.model,
+        content_layers: p.content_layers,
+        style_layers: p.style_layers,
+        style_layer_weights: styleLayerWeights,
+        style_blend: styleBlend,
+        style_scale: p.style_scale,
+        pooling: p.pooling,
+        ...(masks ? { masks } : {}),
+      },
+    };
+    return {
+      kind: "features",
+      features,
+      info: { engine: engine.name, styles: styles.length, masked: masks !== undefined },
+    };
+  },
+};
