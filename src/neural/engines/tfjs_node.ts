@@ -5,7 +5,7 @@
  * {@link EngineUnavailableError} naming the install command.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { type EngineProvider, EngineUnavailableError } from "./engine.ts";
+import { EngineUnavailableError } from "./engine.ts";
 import { TfjsEngine, type TfjsEngineProvider } from "./tfjs_engine.ts";
 
 /** The tfjs backend both packages register. */

@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { type EngineProvider, EngineUnavailableError } from "./engine.ts";
+import { EngineUnavailableError } from "./engine.ts";
 import { TfjsEngine, type TfjsEngineProvider } from "./tfjs_engine.ts";
 
 /** The folder (URL, trailing slash) holding the backend's .wasm binaries in node_modules. */
