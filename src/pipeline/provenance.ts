@@ -66,12 +66,11 @@ export interface ProvenanceRecord {
     readonly typescript: string;
     readonly libraries: Readonly<Record<string, string>>;
   };
-  /** Engine as asked for in the recipe, the engine used and its backend description. */
-  readonly engine: {
-    readonly requested: string;
-    readonly name?: string;
-    readonly backend?: string;
-  };
+  /**
+   * The engine used and its backend description; when no step used an engine, the recipe's engine
+   * name and no backend. (Not the name asked for: `auto` may choose differently elsewhere.)
+   */
+  readonly engine: { readonly name: string; readonly backend?: string };
   /** Weights used, by model (id = SHA-256 of the weights, or `synthetic:…`). */
   readonly weights: readonly { readonly model: string; readonly id: string }[];
   /** Input files read, with their SHA-256. */
@@ -232,11 +231,9 @@ export function buildProvenanceRecord(facts: RecordFacts, outputStep: string): P
       hash,
     },
     versions: runtimeVersions(),
-    engine: {
-      requested: facts.recipe.engine,
-      name: facts.engine?.name,
-      backend: facts.engine?.describe(),
-    },
+    engine: facts.engine
+      ? { name: facts.engine.name, backend: facts.engine.describe() }
+      : { name: facts.recipe.engine },
     weights: [...weights.values()],
     inputs: [...inputs].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
       .map(([path, sha256]) => ({ path, sha256 })),

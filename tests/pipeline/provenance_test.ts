@@ -71,11 +71,9 @@ Deno.test("record holds only the output's ancestors, with versions, inputs, weig
   assert.deepEqual(r.inputs, [{ path: "/img/tubingen.jpg", sha256: "aa" }]);
   assert.deepEqual(r.weights, [{ model: "vgg19", id: "f00d" }]);
   assert.deepEqual(r.results, { features: { loss: 12.5, terms: { style: 10, content: 2.5 } } });
-  assert.deepEqual(r.engine, {
-    requested: "auto",
-    name: "cpu",
-    backend: "tfjs 4.22.0 cpu backend",
-  });
+  assert.deepEqual(r.engine, { name: "cpu", backend: "tfjs 4.22.0 cpu backend" });
+  const noEngine = buildProvenanceRecord({ ...f, engine: undefined }, "final");
+  assert.deepEqual(noEngine.engine, { name: "auto" });
   assert.equal(r.versions.stylepipe, denoConfig.version);
   assert.equal(r.versions.deno, Deno.version.deno);
   assert.equal(r.versions.libraries["@tensorflow/tfjs-core"], "4.22.0");
