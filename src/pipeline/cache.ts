@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import type { CheckpointStore, Kind, Value } from "../stages/stage.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
-import { sha256File, sha256Hex } from "../util/hash.ts";
+import { sha256Hex } from "../util/hash.ts";
 import { CorruptEntryError, decodeValue, encodeValue } from "./serialize.ts";
 
 /** The default cache folder, relative to the working directory. */
@@ -82,7 +82,10 @@ export function isFileKind(kind: Kind): boolean {
 
 async function fileProblem(path: string, sha256: string): Promise<string | undefined> {
   try {
-    if ((await sha256File(path)) !== sha256) return `${path} changed since it was written`;
+    // Whole-file read: outputs are images of a few MB, and this is faster than streaming.
+    if (sha256Hex(await Deno.readFile(path)) !== sha256) {
+      return `${path} changed since it was written`;
+    }
   } catch {
     return `${path} no longer exists`;
   }

@@ -1,0 +1,41 @@
+/**
+ * stylepipe: declarative YAML image pipelines with neural style transfer.
+ *
+ * ```ts
+ * import { builtinStages, loadRecipe, planRecipe, runPlan, CacheStore } from "./mod.ts";
+ * const recipe = await loadRecipe("pipelines/photo-basics.yaml", { registry: builtinStages() });
+ * const plan = await planRecipe(recipe, { outDir: "out" });
+ * await runPlan(plan, { cache: new CacheStore(".stylepipe/cache") });
+ * ```
+ *
+ * Run directly (`deno run -A mod.ts <command>`), it is the command line.
+ */
+export { type LoadOptions, loadRecipe, parseRecipe } from "./src/recipe/load.ts";
+export { formatIssue, type Position, RecipeError, type RecipeIssue } from "./src/recipe/errors.ts";
+export type { Recipe, RecipeStep } from "./src/recipe/recipe.ts";
+export type { ExtensionContext, RecipeExtension } from "./src/recipe/extensions.ts";
+export { recipeJsonSchema } from "./src/recipe/schema.ts";
+export { type Plan, type PlannedStep, type PlanOptions, planRecipe } from "./src/pipeline/plan.ts";
+export {
+  type EngineFactory,
+  RunAbortedError,
+  type RunOptions,
+  runPlan,
+  type RunResult,
+  StepFailedError,
+} from "./src/pipeline/run.ts";
+export { CacheStore, DEFAULT_CACHE_DIR } from "./src/pipeline/cache.ts";
+export type { EventSink, RunEvent, StepSummary } from "./src/pipeline/events.ts";
+export { StageRegistry } from "./src/stages/registry.ts";
+export { builtinStages } from "./src/stages/builtin.ts";
+export * from "./src/stages/stage.ts";
+export type { RgbImage } from "./src/image/image.ts";
+export { main } from "./src/cli/main.ts";
+
+/** The built-in stages (a fresh registry; clone or register into it freely). */
+export { builtinStages as defaultRegistry } from "./src/stages/builtin.ts";
+
+if (import.meta.main) {
+  const { main } = await import("./src/cli/main.ts");
+  Deno.exit(await main(Deno.args));
+}

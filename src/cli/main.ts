@@ -1,0 +1,64 @@
+/** The `stylepipe` command line: dispatches to the commands. */
+import { planCommand } from "./plan.ts";
+import { renderCommand } from "./render.ts";
+import { schemaCommand } from "./schema.ts";
+import { stagesCommand } from "./stages.ts";
+import { validateCommand } from "./validate.ts";
+import { weightsCommand } from "./weights.ts";
+import { EXIT } from "./errors.ts";
+
+type Command = (args: string[]) => Promise<number>;
+
+/**
+ * Commands written in their own modules by other parts of the project, imported when used.
+ * The specifier is held in a variable so this module type-checks before they exist.
+ */
+function lazy(module: string, exportName: string): Command {
+  return async (args) => {
+    const mod = await import(new URL(module, import.meta.url).href) as Record<string, Command>;
+    return await mod[exportName](args);
+  };
+}
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  render: { run: renderCommand, summary: "run a recipe (cached steps are reused)" },
+  validate: { run: validateCommand, summary: "check a recipe; errors as file:line:col" },
+  plan: { run: planCommand, summary: "order, cache state and estimates of a recipe's steps" },
+  stages: { run: stagesCommand, summary: "list stages and their parameters" },
+  schema: { run: schemaCommand, summary: "write pipelines/recipe.schema.json" },
+  weights: {
+    run: (args) => weightsCommand(args),
+    summary: "list, fetch or import model weights",
+  },
+  bench: { run: lazy("./bench.ts", "benchCommand"), summary: "benchmark the engines" },
+  verify: {
+    run: lazy("./verify.ts", "verifyCommand"),
+    summary: "re-render an output from its provenance",
+  },
+  schedule: {
+    run: lazy("./schedule.ts", "scheduleCommand"),
+    summary: "render recipes on their cron schedule",
+  },
+};
+
+const HELP = `Usage: deno task <command> [args]   (or: deno run -A mod.ts <command> [args])
+
+Commands:
+${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(9)} ${c.summary}`).join("\n")}
+
+Run a command with --help for its options.`;
+
+/** Runs the CLI with `args` (without the program name); returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(HELP);
+    return name === undefined ? EXIT.invalid : EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`error: unknown command "${name}"\n\n${HELP}`);
+    return EXIT.invalid;
+  }
+  return await command.run(rest);
+}

@@ -1,0 +1,90 @@
+/** `plan <recipe>`: the execution order, what is cached, output sizes and estimates. */
+import { CacheStore, DEFAULT_CACHE_DIR, isFileKind } from "../pipeline/cache.ts";
+import { type PlannedStep, planRecipe } from "../pipeline/plan.ts";
+import { parseCommandArgs, recipeArg } from "./args.ts";
+import { EXIT, reportError } from "./errors.ts";
+import { loadCliRecipe } from "./load.ts";
+import { table } from "./progress.ts";
+
+const HELP = `Usage: deno task plan <recipe.yaml> [options]
+
+Shows the steps in execution order, whether each is cached, and output sizes and resource
+estimates where the stages can give them. Runs nothing.
+
+Options:
+  --set name=value   override a variable; repeatable
+  --engine NAME      engine (part of the cache key)
+  --out-dir DIR      output directory (default out/)
+  --cache-dir DIR    cache directory (default ${DEFAULT_CACHE_DIR})
+  --json             the plan as JSON
+  --debug            stack traces on errors`;
+
+/** Runs the `plan` command; returns the exit code. */
+export async function planCommand(args: string[]): Promise<number> {
+  const debug = args.includes("--debug");
+  let json = args.includes("--json");
+  try {
+    const { values, positionals } = parseCommandArgs("plan", args, {
+      set: { type: "string", multiple: true },
+      engine: { type: "string" },
+      "out-dir": { type: "string" },
+      "cache-dir": { type: "string" },
+    });
+    if (values.help) {
+      console.log(HELP);
+      return EXIT.ok;
+    }
+    json = !!values.json;
+    const recipe = await loadCliRecipe(recipeArg("plan", positionals), {
+      sets: values.set,
+      engine: values.engine,
+    });
+    const plan = await planRecipe(recipe, { outDir: values["out-dir"] });
+    const cache = new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR);
+    const rows = await Promise.all(plan.steps.map(async (p) => describe(p, cache)));
+    if (json) {
+      console.log(JSON.stringify({ recipe: recipe.name, engine: recipe.engine, steps: rows }));
+    } else {
+      console.log(`${recipe.name} (engine ${recipe.engine})`);
+      console.log(table(
+        ["#", "step", "stage", "from", "cached", "size", "memory", "time"],
+        rows.map((r, i) => [
+          String(i + 1),
+          r.step,
+          r.stage,
+          r.from.join(", ") || "-",
+          r.cached ? "yes" : "no",
+          r.size ?? "?",
+          r.bytes === undefined ? "?" : formatBytes(r.bytes),
+          r.seconds === undefined ? "?" : `${r.seconds.toFixed(1)} s`,
+        ]),
+      ));
+    }
+    return EXIT.ok;
+  } catch (e) {
+    return reportError(e, { debug, json });
+  }
+}
+
+async function describe(p: PlannedStep, cache: CacheStore) {
+  const cached = isFileKind(p.step.stage.output)
+    ? (await cache.get(p.key)).status === "hit"
+    : await cache.has(p.key);
+  return {
+    step: p.step.id,
+    stage: p.step.use,
+    from: [...p.deps],
+    key: p.key,
+    cached,
+    size: p.shape ? `${p.shape.width}×${p.shape.height}` : undefined,
+    bytes: p.estimate?.bytes,
+    seconds: p.estimate?.seconds,
+  };
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}

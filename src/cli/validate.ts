@@ -1,0 +1,35 @@
+/** `validate <recipe>`: checks a recipe (and that its input files exist) without running it. */
+import { planRecipe } from "../pipeline/plan.ts";
+import { parseCommandArgs, recipeArg } from "./args.ts";
+import { EXIT, reportError } from "./errors.ts";
+import { loadCliRecipe } from "./load.ts";
+
+const HELP = `Usage: deno task validate <recipe.yaml> [--set name=value]… [--json] [--debug]
+
+Checks the recipe: YAML syntax, stages, parameters, "from:" wiring, cycles, variables, input files.
+Prints every problem as file:line:col and exits 2 when there is any; exits 0 when the recipe is valid.`;
+
+/** Runs the `validate` command; returns the exit code. */
+export async function validateCommand(args: string[]): Promise<number> {
+  const debug = args.includes("--debug");
+  let json = args.includes("--json");
+  try {
+    const { values, positionals } = parseCommandArgs("validate", args, {
+      set: { type: "string", multiple: true },
+    });
+    if (values.help) {
+      console.log(HELP);
+      return EXIT.ok;
+    }
+    json = !!values.json;
+    const file = recipeArg("validate", positionals);
+    const recipe = await loadCliRecipe(file, { sets: values.set });
+    await planRecipe(recipe);
+    if (json) {
+      console.log(JSON.stringify({ type: "valid", recipe: file, steps: recipe.steps.length }));
+    } else console.log(`${file}: valid (${recipe.steps.length} steps)`);
+    return EXIT.ok;
+  } catch (e) {
+    return reportError(e, { debug, json });
+  }
+}
