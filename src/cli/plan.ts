@@ -41,7 +41,7 @@ export async function planCommand(args: string[]): Promise<number> {
     });
     const plan = await planRecipe(recipe, { outDir: values["out-dir"] });
     const cache = new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR);
-    const rows = await Promise.all(plan.steps.map(async (p) => describe(p, cache)));
+    const rows = await Promise.all(plan.steps.map((p) => describe(p, cache)));
     if (json) {
       console.log(JSON.stringify({ recipe: recipe.name, engine: recipe.engine, steps: rows }));
     } else {
