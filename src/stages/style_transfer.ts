@@ -1,0 +1,277 @@
+/**
+ * `style-transfer`: optimizes an image so its VGG features match the content targets and its Gram
+ * matrices the style targets (Gatys, Ecker & Bethge 2015), with jcjohnson/neural-style's defaults
+ * (content 5, style 100, tv 1e-3, L-BFGS). The variable x is the image on the 0–255 pixel scale,
+ * HWC RGB (engine.ts); the engine supplies f and ∇f, the optimizer (src/neural/optim) only sees
+ * those and the engine's vector maths, so on a GPU engine the iterates stay on the device.
+ */
+import { z } from "zod";
+import { encodePng } from "../image/codecs.ts";
+import type { RgbImage } from "../image/image.ts";
+import { resizeImage } from "../image/resample.ts";
+import type { Engine, Objective, ObjectiveSpec } from "../neural/engines/engine.ts";
+import { loadVggWeights, WeightsError } from "../neural/models/weights.ts";
+import {
+  optimizerFor,
+  type OptimizerHandle,
+  optimizerNames,
+  type OptimizerSettings,
+  type OptimizerState,
+} from "../neural/optim/optimizer.ts";
+import type { StopReason } from "../neural/optim/types.ts";
+import { atomicWrite } from "../util/atomic_write.ts";
+import { Prng } from "../util/prng.ts";
+import {
+  type FeatureTargets,
+  imageOf,
+  type Stage,
+  type StageContext,
+  StageError,
+  type Value,
+} from "./stage.ts";
+
+const params = z.object({
+  content_weight: z.number().nonnegative().default(5).describe("α, weight of the content term"),
+  style_weight: z.number().nonnegative().default(100).describe("β, weight of the style term"),
+  tv_weight: z.number().nonnegative().default(1e-3).describe("total-variation smoothing weight"),
+  init: z.enum(["content", "noise", "image"]).default("content")
+    .describe("start from the content image, seeded uniform noise, or the `init` input"),
+  optimizer: z.enum(optimizerNames).default("lbfgs"),
+  iterations: z.number().int().min(0).default(500),
+  learning_rate: z.number().positive().optional()
+    .describe("step size on the 0–255 pixel scale (default 1 for lbfgs, 10 for adam)"),
+  lbfgs_history: z.number().int().min(1).default(100).describe("L-BFGS history size"),
+  line_search: z.enum(["none", "strong_wolfe"]).default("none").describe("L-BFGS line search"),
+  save_every: z.number().int().min(0).default(0)
+    .describe("write the current image every N iterations (0 = never)"),
+  save_name: z.string().default("{step}-{iteration}.png")
+    .describe("file name of intermediate images, in the output directory"),
+  keep_best: z.boolean().default(false).describe("return the lowest-loss iterate, not the last"),
+}).strict();
+
+/** Parsed parameters of `style-transfer`. */
+export type StyleTransferParams = z.infer<typeof params>;
+
+/** One point of the loss curve. */
+interface CurvePoint {
+  readonly iteration: number;
+  readonly loss: number;
+}
+
+/** The `style-transfer` stage. */
+export const styleTransferStage: Stage<StyleTransferParams> = {
+  name: "style-transfer",
+  version: 1,
+  description: "Optimizes an image to the content and style targets (L-BFGS or Adam)",
+  params,
+  inputs: {
+    features: { kind: "features", description: "targets from extract-features" },
+    init: { kind: "image", optional: true, description: "starting image for init: image" },
+  },
+  output: "image",
+
+  shape(inputs) {
+    return inputs.features;
+  },
+
+  estimate(inputs, p) {
+    const size = inputs.features;
+    if (!size) return undefined;
+    const pixels = size.width * size.height;
+    // VGG19 forward + backward keeps ~600 floats per input pixel of activations (block 1 dominates)
+    // plus as many gradients; L-BFGS adds 2m + 4 image-sized vectors, Adam 4.
+    const vectors = p.optimizer === "lbfgs" ? 2 * p.lbfgs_history + 4 : 4;
+    const bytes = pixels * (2 * 600 * 4 + vectors * 3 * 4);
+    // ≈ 3 × 0.4 MFLOP per pixel for forward + backward through conv5_1, at ~20 GFLOP/s (CPU).
+    const evaluations = p.iterations * (p.line_search === "strong_wolfe" ? 1.3 : 1) + 1;
+    return { bytes, seconds: evaluations * pixels * 1.2e6 / 2e10 };
+  },
+
+  async run(ctx, inputs, p) {
+    ctx.signal.throwIfAborted();
+    const features = featuresOf(inputs.features);
+    const engine = await ctx.engine();
+    const weights = await loadWeights(ctx, features);
+    const spec: ObjectiveSpec = {
+      weights,
+      pooling: features.pooling,
+      height: features.height,
+      width: features.width,
+      content: features.content,
+      style: features.style,
+      contentWeight: p.content_weight,
+      styleWeight: p.style_weight,
+      tvWeight: p.tv_weight,
+    };
+    const start = initialImage(ctx, features, inputs.init, p);
+    const objective = await engine.objective(spec);
+    try {
+      return await optimize(ctx, engine, objective, start, features, p);
+    } finally {
+      objective.dispose();
+    }
+  },
+};
+
+function featuresOf(value: Value | Value[] | undefined): FeatureTargets {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v?.kind !== "features") {
+    throw new StageError(`input "features" must come from an extract-features step`);
+  }
+  return v.features;
+}
+
+async function loadWeights(ctx: StageContext, features: FeatureTargets) {
+  try {
+    const weights = await loadVggWeights(ctx.weightsDirs, features.model);
+    if (weights.id !== features.weightsId) {
+      throw new StageError(
+        `the ${features.model} weights changed since the features were extracted ` +
+          `(${features.weightsId.slice(0, 12)}… → ${
+            weights.id.slice(0, 12)
+          }…): re-run extract-features`,
+      );
+    }
+    return weights;
+  } catch (e) {
+    if (e instanceof WeightsError) throw new StageError(e.message);
+    throw e;
+  }
+}
+
+/** The starting image on the 0–255 scale (HWC RGB at the features' size). */
+function initialImage(
+  ctx: StageContext,
+  features: FeatureTargets,
+  init: Value | Value[] | undefined,
+  p: StyleTransferParams,
+): Float32Array {
+  const { width, height } = features;
+  if (p.init === "noise") {
+    // White noise (Gatys et al. start from it), from the step's seed.
+    return new Prng(ctx.seed).fillUniform(new Float32Array(width * height * 3), 0, 255);
+  }
+  let image: RgbImage = features.contentImage;
+  if (p.init === "image") {
+    if (init === undefined) throw new StageError(`init: image needs the "init" input`);
+    image = imageOf(init, "init");
+    if (image.width !== width || image.height !== height) {
+      image = resizeImage(image, width, height, "lanczos3");
+    }
+  } else if (init !== undefined) {
+    ctx.warn(`the "init" input is ignored because init is "${p.init}" (set init: image to use it)`);
+  }
+  return image.data.map((v) => v * 255);
+}
+
+/** Runs the optimizer with progress, keep_best, save_every and cancellation; returns the image. */
+async function optimize<V>(
+  ctx: StageContext,
+  engine: Engine<V>,
+  objective: Objective<V>,
+  start: Float32Array,
+  features: FeatureTargets,
+  p: StyleTransferParams,
+): Promise<Value> {
+  const ops = engine.vec;
+  const settings: OptimizerSettings = {
+    name: p.optimizer,
+    iterations: p.iterations,
+    learningRate: p.learning_rate ?? (p.optimizer === "lbfgs" ? 1 : 10),
+    historySize: p.lbfgs_history,
+    lineSearch: p.line_search,
+  };
+  const optimizer: OptimizerHandle<V> = optimizerFor(objective, ops, settings);
+  const x0 = ops.fromArray(start);
+  let state: OptimizerState<V>;
+  try {
+    state = await optimizer.start(x0);
+  } finally {
+    ops.dispose(x0);
+  }
+
+  const curve: CurvePoint[] = [{ iteration: 0, loss: state.loss }];
+  const initialLoss = state.loss;
+  let best = p.keep_best
+    ? { x: ops.clone(state.x), loss: state.loss, terms: state.terms, iteration: 0 }
+    : undefined;
+  const began = performance.now();
+  let reason: StopReason;
+  try {
+    ({ reason } = await optimizer.continue(state, {
+      signal: ctx.signal,
+      onIteration: async ({ iteration, loss, terms, x }) => {
+        if (iteration % 10 === 0) curve.push({ iteration, loss });
+        if (best && loss < best.loss) {
+          ops.dispose(best.x);
+          best = { x: ops.clone(x), loss, terms, iteration };
+        }
+        if (p.save_every > 0 && iteration % p.save_every === 0 && iteration < p.iterations) {
+          await saveIntermediate(ctx, ops, x, features, p.save_name, iteration);
+        }
+        const elapsed = (performance.now() - began) / 1000;
+        const eta = elapsed / iteration * (p.iterations - iteration);
+        ctx.progress({
+          iteration,
+          total: p.iterations,
+          fraction: iteration / p.iterations,
+          loss,
+          terms,
+          message: `loss ${loss.toPrecision(4)}, ETA ${Math.round(eta)} s`,
+        });
+      },
+    }));
+    if (reason === "aborted") throw ctx.signal.reason ?? new StageError("cancelled");
+
+    const final = best ?? { x: state.x, loss: state.loss, terms: state.terms };
+    const clamped = ops.clamp(final.x, 0, 255);
+    const pixels = await ops.toArray(clamped);
+    ops.dispose(clamped);
+    const image: RgbImage = {
+      width: features.width,
+      height: features.height,
+      data: pixels.map((v) => v / 255),
+    };
+    return {
+      kind: "image",
+      image,
+      info: {
+        final_loss: final.loss,
+        initial_loss: initialLoss,
+        terms: final.terms,
+        iterations: state.iteration,
+        evaluations: state.evaluations,
+        stop_reason: reason,
+        loss_curve: curve,
+        ...(best ? { best_iteration: best.iteration } : {}),
+        optimizer: settings.name,
+        engine: engine.name,
+      },
+    };
+  } finally {
+    if (best) ops.dispose(best.x);
+    optimizer.dispose(state);
+  }
+}
+
+/** Writes the current iterate as a PNG named by `template` ({step}, {iteration}). */
+async function saveIntermediate<V>(
+  ctx: StageContext,
+  ops: Engine<V>["vec"],
+  x: V,
+  features: FeatureTargets,
+  template: string,
+  iteration: number,
+): Promise<void> {
+  const values = await ops.toArray(x);
+  const image: RgbImage = {
+    width: features.width,
+    height: features.height,
+    data: values.map((v) => v / 255),
+  };
+  const name = template.replaceAll("{step}", ctx.stepId).replaceAll(
+    "{iteration}",
+    String(iteration).padStart(4, "0"),
+  );
+  await atomicWrite(ctx.paths.output(name), await encodePng(image));
+}

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { ImageValue, Value } from "../../src/stages/stage.ts";
+import { extractFeaturesStage } from "../../src/stages/extract_features.ts";
+import { styleTransferStage } from "../../src/stages/style_transfer.ts";
+import { imageValue, makeTestContext, runStage } from "./_context.ts";
+import { exampleImage, shallowLayers, testEngine } from "./_neural.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+let features: Promise<Value> | undefined;
+/** tubingen (32 px) × starry night targets on the layers the partial weights have. */
+function tubingenStarry(): Promise<Value> {
+  features ??= (async () => {
+    const ctx = await makeTestContext({ engine: testEngine });
+    const content = imageValue(await exampleImage("tubingen.jpg", 32));
+    const style = imageValue(await exampleImage("starry_night.jpg", 32));
+    return await runStage(extractFeaturesStage, ctx, { content, style: [style] }, shallowLayers);
+  })();
+  return features;
+}
+
+async function transfer(params: Record<string, unknown>, seed = 42, signal?: AbortSignal) {
+  const ctx = await makeTestContext({ engine: testEngine, seed, signal });
+  const out = await runStage(styleTransferStage, ctx, { features: await tubingenStarry() }, params);
+  assert.equal(out.kind, "image");
+  return { out: out as ImageValue, ctx };
+}
+
+Deno.test("style-transfer with L-BFGS cuts the loss ≥10× in 30 iterations", opts, async () => {
+  const { out, ctx } = await transfer({ iterations: 30 });
+  const info = out.info as Record<string, unknown> & {
+    final_loss: number;
+    initial_loss: number;
+    loss_curve: { iteration: number; loss: number }[];
+  };
+  assert.ok(
+    info.final_loss * 10 <= info.initial_loss,
+    `loss ${info.initial_loss} → ${info.final_loss}`,
+  );
+  assert.deepEqual(info.loss_curve.map((p) => p.iteration), [0, 10, 20, 30]);
+  assert.equal(info.iterations, 30);
+  assert.deepEqual(Object.keys(info.terms as object).sort(), ["content", "style", "tv"]);
+  assert.equal(out.image.width, 32);
+  assert.equal(out.image.height, 24);
+  assert.ok(out.image.data.every((v) => v >= 0 && v <= 1));
+  const reports = ctx.progressReports;
+  assert.deepEqual(reports.map((r) => r.iteration), Array.from({ length: 30 }, (_, i) => i + 1));
+  assert.equal(reports[29].total, 30);
+  assert.equal(reports[29].loss, info.final_loss);
+  await ctx.dispose();
+});
+
+Deno.test("style-transfer: same seed, same pixels; another seed, other pixels", opts, async () => {
+  const params = { init: "noise", iterations: 3 };
+  const a = await transfer(params, 7);
+  const b = await transfer(params, 7);
+  const c = await transfer(params, 8);
+  assert.deepEqual(a.out.image.data, b.out.image.data);
+  assert.notDeepEqual(a.out.image.data, c.out.image.data);
+  for (const r of [a, b, c]) await r.ctx.dispose();
+});
+
+Deno.test(
+  "style-transfer with Adam and keep_best returns the lowest-loss iterate",
+  opts,
+  async () => {
+    const { out, ctx } = await transfer({ optimizer: "adam", iterations: 6, keep_best: true });
+    const info = out.info as { final_loss: number; initial_loss: number; best_iteration: number };
+    assert.ok(info.final_loss < info.initial_loss);
+    const losses = ctx.progressReports.map((r) => r.loss!);
+    assert.equal(info.final_loss, Math.min(info.initial_loss, ...losses));
+    assert.equal(losses[info.best_iteration - 1], info.final_loss);
+    await ctx.dispose();
+  },
+);
+
+Deno.test(
+  "style-transfer save_every writes intermediate PNGs into the output folder",
+  opts,
+  async () => {
+    const { ctx } = await transfer({
+      iterations: 4,
+      save_every: 2,
+      save_name: "{step}-{iteration}.png",
+    });
+    const names = [];
+    for await (const e of Deno.readDir(ctx.dir)) if (e.name.endsWith(".png")) names.push(e.name);
+    assert.deepEqual(names, ["test-0002.png"]); // the last iterate is the step's output, not saved here
+    assert.ok((await Deno.stat(join(ctx.dir, "test-0002.png"))).size > 100);
+    await ctx.dispose();
+  },
+);
+
+Deno.test("style-transfer stops when the signal is aborted", opts, async () => {
+  const controller = new AbortController();
+  controller.abort(new Error("cancelled by test"));
+  await assert.rejects(transfer({ iterations: 5 }, 42, controller.signal), /cancelled by test/);
+});
+
+Deno.test("style-transfer estimate grows with the image and the history", () => {
+  const p = styleTransferStage.params.parse({});
+  const small = styleTransferStage.estimate!({ features: { width: 128, height: 128 } }, p)!;
+  const large = styleTransferStage.estimate!({ features: { width: 256, height: 256 } }, p)!;
+  assert.ok(Math.abs(large.bytes / small.bytes - 4) < 1e-9);
+  assert.ok(large.seconds! > small.seconds!);
+  const adam = styleTransferStage.params.parse({ optimizer: "adam" });
+  assert.ok(
+    styleTransferStage.estimate!({ features: { width: 128, height: 128 } }, adam)!.bytes <
+      small.bytes,
+  );
+  assert.equal(styleTransferStage.estimate!({}, p), undefined);
+});
