@@ -57,18 +57,19 @@ function nodeProvider(name: "tfjs-node" | "tfjs-node-gpu"): TfjsEngineProvider {
       return (await loadPackage(pkg)).ok;
     },
     async create() {
+      const { ok, reason } = await loadPackage(pkg);
+      if (!ok) {
+        const needs = gpu ? " It also needs an NVIDIA GPU with CUDA and cuDNN." : "";
+        throw new EngineUnavailableError(
+          name,
+          `engine ${name} is unavailable: ${reason}. Install it with: ${install}.${needs}`,
+        );
+      }
       if (gpu && !await cudaGpuPresent()) {
         throw new EngineUnavailableError(
           name,
           `engine ${name} needs a CUDA GPU (NVIDIA driver, CUDA and cuDNN) and none is visible; ` +
             `use engine tfjs-node, onnx or wasm instead`,
-        );
-      }
-      const { ok, reason } = await loadPackage(pkg);
-      if (!ok) {
-        throw new EngineUnavailableError(
-          name,
-          `engine ${name} is unavailable: ${reason}. ${install}`,
         );
       }
       if (!await tf.setBackend(BACKEND)) {
