@@ -7,6 +7,7 @@ import {
   loadVggWeights,
   requireLayers,
   WeightsError,
+  weightsSearchDirs,
 } from "../../../src/neural/models/weights.ts";
 import { testWeightsDirs } from "../../stages/_context.ts";
 
@@ -140,4 +141,17 @@ Deno.test("availableConvs and requireLayers: absent layer names itself and the d
     `layer "relu6_1" is not a vgg19 layer (names are conv1_1 … conv5_4, relu1_1 … relu5_4, ` +
       `pool1 … pool5)`,
   );
+});
+
+Deno.test("weightsSearchDirs: $STYLEPIPE_WEIGHTS first, then ./weights", () => {
+  const saved = Deno.env.get("STYLEPIPE_WEIGHTS");
+  try {
+    Deno.env.set("STYLEPIPE_WEIGHTS", "/data/w");
+    assert.deepEqual(weightsSearchDirs(), ["/data/w", "weights"]);
+    Deno.env.delete("STYLEPIPE_WEIGHTS");
+    assert.deepEqual(weightsSearchDirs(), ["weights"]);
+  } finally {
+    if (saved === undefined) Deno.env.delete("STYLEPIPE_WEIGHTS");
+    else Deno.env.set("STYLEPIPE_WEIGHTS", saved);
+  }
 });
