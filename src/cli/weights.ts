@@ -95,6 +95,9 @@ export async function weightsCommand(
     } else {
       partial = join(dir, `.${model}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.h5.tmp`);
       source = partial;
+      await Deno.writeFile(partial, new Uint8Array()).catch((e) => {
+        throw new WeightsError(`cannot write to ${dir}: ${(e as Error).message}`, { cause: e });
+      });
       io.stderr(`downloading ${entry.file} (${mb(entry.bytes)})\n`);
       const url = await downloadVerified(entry.urls, entry.md5, partial, {
         expectedBytes: entry.bytes,
