@@ -30,6 +30,7 @@ export function gaussianBlur(image: RgbImage, sigma: number): RgbImage {
   const kernel = gaussianKernel(sigma);
   const r = (kernel.length - 1) / 2;
   const weight = (d: number) => kernel[Math.round(d) + r] ?? 0;
-  const taps = (n: number) => buildTaps(n, n, r, (i) => i, weight);
+  // Support r + ½: the taps at distance exactly r are kept (the kernel is truncated, not zero there).
+  const taps = (n: number) => buildTaps(n, n, r + 0.5, (i) => i, weight);
   return applySeparable(image, taps(image.width), taps(image.height));
 }

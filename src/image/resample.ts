@@ -48,11 +48,11 @@ export function lanczos(x: number, lobes: number): number {
 export function resampleTaps(sourceSize: number, size: number, filter: ResizeFilter): TapTable {
   const scale = sourceSize / size;
   if (filter === "nearest") {
-    const index = new Int32Array(size);
+    const start = new Int32Array(size);
     for (let i = 0; i < size; i++) {
-      index[i] = Math.min(sourceSize - 1, Math.floor((i + 0.5) * scale));
+      start[i] = Math.min(sourceSize - 1, Math.floor((i + 0.5) * scale));
     }
-    return { size, taps: 1, index, weight: new Float32Array(size).fill(1) };
+    return { size, taps: 1, start, weight: new Float32Array(size).fill(1) };
   }
   const kernel = kernels[filter];
   const stretch = Math.max(1, scale);

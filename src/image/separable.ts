@@ -1,28 +1,29 @@
 /**
- * Separable 1-D filtering, the engine behind resizing and blurring: a precomputed table of taps
- * (source index + weight for each output position) applied along rows, then along columns.
+ * Separable 1-D filtering, the engine behind resizing and blurring: a precomputed table of weights
+ * over a contiguous source window for each output position, applied along rows, then along columns.
  */
 import type { RgbImage } from "./image.ts";
 
-/** For each of `size` output positions, `taps` source indices and weights (flattened, row-major). */
+/** For each of `size` output positions, `taps` weights over source samples `start … start+taps−1`. */
 export interface TapTable {
   /** Number of output positions. */
   readonly size: number;
-  /** Taps per output position (unused taps have weight 0). */
+  /** Window length (the same for every position; unused taps have weight 0). */
   readonly taps: number;
-  /** `size * taps` source indices, already clamped into the source range. */
-  readonly index: Int32Array;
-  /** `size * taps` weights; each output position's weights sum to 1. */
+  /** First source index of each position's window; windows lie inside the source. */
+  readonly start: Int32Array;
+  /** `size * taps` weights, row-major; each position's weights sum to 1. */
   readonly weight: Float32Array;
 }
 
 /**
- * Builds a tap table from a kernel centred per output position. Source indices outside
- * `[0, sourceSize)` are clamped to the edge (edge replication); weights are normalized to sum to 1.
+ * Builds a tap table from a kernel centred per output position. Source samples outside
+ * `[0, sourceSize)` take the value of the nearest edge sample (edge replication: their weight is
+ * added to the edge's); weights are normalized to sum to 1.
  *
  * @param size number of output positions
  * @param sourceSize number of source samples
- * @param support kernel half-width, in source samples
+ * @param support kernel half-width, in source samples: the kernel must vanish for |d| ≥ support
  * @param center source coordinate (pixel-index space) of output position `i`
  * @param kernel weight of a source sample at signed distance `d` from the centre
  */
@@ -33,25 +34,28 @@ export function buildTaps(
   center: (i: number) => number,
   kernel: (d: number) => number,
 ): TapTable {
-  const taps = Math.ceil(2 * support) + 1;
-  const index = new Int32Array(size * taps);
+  // Source samples strictly inside (c − support, c + support): at most ⌈2·support⌉ of them.
+  const reach = Math.ceil(2 * support);
+  const taps = Math.min(reach, sourceSize);
+  const start = new Int32Array(size);
   const weight = new Float32Array(size * taps);
   const w = new Float64Array(taps);
   for (let i = 0; i < size; i++) {
     const c = center(i);
-    const left = Math.ceil(c - support);
+    const left = Math.floor(c - support) + 1;
+    const s = Math.max(0, Math.min(left, sourceSize - taps));
+    w.fill(0);
     let sum = 0;
-    for (let k = 0; k < taps; k++) {
-      w[k] = kernel(left + k - c);
-      sum += w[k];
-    }
-    for (let k = 0; k < taps; k++) {
+    for (let k = 0; k < reach; k++) {
       const j = left + k;
-      index[i * taps + k] = j < 0 ? 0 : j >= sourceSize ? sourceSize - 1 : j;
-      weight[i * taps + k] = sum !== 0 ? w[k] / sum : 0;
+      const v = kernel(j - c);
+      w[(j < 0 ? 0 : j >= sourceSize ? sourceSize - 1 : j) - s] += v;
+      sum += v;
     }
+    start[i] = s;
+    for (let k = 0; k < taps; k++) weight[i * taps + k] = sum !== 0 ? w[k] / sum : 0;
   }
-  return { size, taps, index, weight };
+  return { size, taps, start, weight };
 }
 
 /**
@@ -64,17 +68,16 @@ export function applySeparable(image: RgbImage, xTaps: TapTable, yTaps: TapTable
   const outH = yTaps.size;
   // Pass 1: rows (height × outW).
   const mid = new Float32Array(height * outW * 3);
-  const xt = xTaps.taps;
+  const { taps: xt, start: xStart, weight: xWeight } = xTaps;
   for (let y = 0; y < height; y++) {
     const rowIn = y * width * 3;
     const rowOut = y * outW * 3;
     for (let x = 0; x < outW; x++) {
       let r = 0, g = 0, b = 0;
       const base = x * xt;
-      for (let k = 0; k < xt; k++) {
-        const w = xTaps.weight[base + k];
-        if (w === 0) continue;
-        const p = rowIn + xTaps.index[base + k] * 3;
+      let p = rowIn + xStart[x] * 3;
+      for (let k = 0; k < xt; k++, p += 3) {
+        const w = xWeight[base + k];
         r += w * data[p];
         g += w * data[p + 1];
         b += w * data[p + 2];
@@ -85,18 +88,20 @@ export function applySeparable(image: RgbImage, xTaps: TapTable, yTaps: TapTable
       mid[o + 2] = b;
     }
   }
-  // Pass 2: columns, accumulated row by row for cache-friendly access.
+  // Pass 2: columns, accumulated a whole row at a time (cache-friendly; float64 accumulator).
   const out = new Float32Array(outH * outW * 3);
   const rowLen = outW * 3;
-  const yt = yTaps.taps;
+  const acc = new Float64Array(rowLen);
+  const { taps: yt, start: yStart, weight: yWeight } = yTaps;
   for (let y = 0; y < outH; y++) {
-    const o = y * rowLen;
+    acc.fill(0);
     for (let k = 0; k < yt; k++) {
-      const w = yTaps.weight[y * yt + k];
+      const w = yWeight[y * yt + k];
       if (w === 0) continue;
-      const s = yTaps.index[y * yt + k] * rowLen;
-      for (let i = 0; i < rowLen; i++) out[o + i] += w * mid[s + i];
+      const s = (yStart[y] + k) * rowLen;
+      for (let i = 0; i < rowLen; i++) acc[i] += w * mid[s + i];
     }
+    out.set(acc, y * rowLen);
   }
   return { width: outW, height: outH, data: out };
 }

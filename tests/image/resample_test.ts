@@ -14,7 +14,7 @@ Deno.test("nearest: upscaling 2× repeats each pixel exactly", () => {
 
 Deno.test("nearest: shrinking 6→3 picks source pixels 1, 3, 5 (pixel centres)", () => {
   const taps = resampleTaps(6, 3, "nearest");
-  assert.deepEqual([...taps.index], [1, 3, 5]);
+  assert.deepEqual([...taps.start], [1, 3, 5]);
   const out = resizeImage(grayImage([[0, 1, 2, 3, 4, 5].map((v) => v / 8)]), 3, 1, "nearest");
   assert.deepEqual(redRows(out)[0], [1 / 8, 3 / 8, 5 / 8].map(Math.fround));
 });
