@@ -60,6 +60,10 @@ export const saveStage: Stage<SaveParams> = {
     const format = saveFormat(p);
     if (format !== "png" && format !== "jpeg") throw new StageError(format);
     const path = ctx.paths.output(p.path);
+    const byExtension = extensionFormats[extname(p.path).toLowerCase()];
+    if (byExtension && byExtension !== format) {
+      ctx.warn(`writing ${format.toUpperCase()} data to "${p.path}" (format set explicitly)`);
+    }
     if (await isInput(path, ctx.paths.inputs)) {
       throw new StageError(`refusing to overwrite the input file "${path}"; choose another path`);
     }

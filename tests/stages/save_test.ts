@@ -53,6 +53,22 @@ Deno.test("save: JPEG quality changes the file size; a saved file can be saved a
   }
 });
 
+Deno.test("save: an explicit format that contradicts the extension is written, with a warning", async () => {
+  const ctx = await makeTestContext();
+  try {
+    const out = await runStage(saveStage, ctx, { image: imageValue(image) }, {
+      path: "odd.jpg",
+      format: "png",
+    }) as FileValue;
+    const bytes = await Deno.readFile(out.path);
+    assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+    assert.equal(ctx.warnings.length, 1);
+    assert.match(ctx.warnings[0], /PNG data to "odd\.jpg"/);
+  } finally {
+    await ctx.dispose();
+  }
+});
+
 Deno.test("save refuses to overwrite an input file", async () => {
   const ctx = await makeTestContext({ inputs: ["photo.png"] });
   try {
