@@ -144,7 +144,7 @@ function paramProblems(p: ExtractFeaturesParams): string[] {
 }
 
 /** Style image resized so its longer side is `scale` × the content's longer side. */
-function scaleStyle(style: RgbImage, content: RgbImage, scale: number): RgbImage {
+export function scaleStyle(style: RgbImage, content: RgbImage, scale: number): RgbImage {
   const target = Math.max(1, Math.round(scale * Math.max(content.width, content.height)));
   const ratio = target / Math.max(style.width, style.height);
   const width = Math.max(1, Math.round(style.width * ratio));
@@ -153,7 +153,7 @@ function scaleStyle(style: RgbImage, content: RgbImage, scale: number): RgbImage
 }
 
 /** A mask image as one 0–1 value per content pixel (luma of the mask resized to the content). */
-function maskValues(mask: RgbImage, content: RgbImage): Float32Array {
+export function maskValues(mask: RgbImage, content: RgbImage): Float32Array {
   const gray = toGrayscale(resizeImage(mask, content.width, content.height, "bilinear"));
   const out = new Float32Array(content.width * content.height);
   for (let i = 0; i < out.length; i++) out[i] = Math.min(1, Math.max(0, gray.data[i * 3]));

@@ -30,7 +30,8 @@ import {
   type Value,
 } from "./stage.ts";
 
-const params = z.object({
+/** Parameter schema of `style-transfer` (upscale reuses its optimizer settings). */
+export const styleTransferParams = z.object({
   content_weight: z.number().nonnegative().default(5).describe("α, weight of the content term"),
   style_weight: z.number().nonnegative().default(100).describe("β, weight of the style term"),
   tv_weight: z.number().nonnegative().default(1e-3).describe("total-variation smoothing weight"),
@@ -50,7 +51,7 @@ const params = z.object({
 }).strict();
 
 /** Parsed parameters of `style-transfer`. */
-export type StyleTransferParams = z.infer<typeof params>;
+export type StyleTransferParams = z.infer<typeof styleTransferParams>;
 
 /** One point of the loss curve. */
 interface CurvePoint {
@@ -63,7 +64,7 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
   name: "style-transfer",
   version: 1,
   description: "Optimizes an image to the content and style targets (L-BFGS or Adam)",
-  params,
+  params: styleTransferParams,
   inputs: {
     features: { kind: "features", description: "targets from extract-features" },
     init: { kind: "image", optional: true, description: "starting image for init: image" },
