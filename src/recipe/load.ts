@@ -113,7 +113,8 @@ export async function parseRecipe(
     if (!used.has(name) && !Object.hasOwn(top.vars ?? {}, name)) {
       issues.add(
         at(["vars"], true),
-        `--set ${name}: the recipe has no variable "${name}"${didYouMean(name, Object.keys(vars))}`,
+        `--set ${name}: the recipe has no variable "${name}"` +
+          didYouMean(name, Object.keys(top.vars ?? {})),
       );
     }
   }

@@ -51,6 +51,7 @@ export async function matrixAxes(
     return [];
   }
   const axes: MatrixAxis[] = [];
+  if (Object.keys(value).length === 0) report(["matrix"], `"matrix:" has no variables`);
   for (const [key, v] of Object.entries(value)) {
     const path = ["matrix", key];
     if (!KEY.test(key)) {
@@ -268,12 +269,19 @@ export function matrixExtension(
     key: "matrix",
     defers: ["steps"],
     async apply(value: unknown, ctx: ExtensionContext) {
-      const report = (path: DataPath, message: string) => ctx.issues.add(ctx.at(path), message);
+      let invalid = false;
+      const report = (path: DataPath, message: string) => {
+        invalid = true;
+        ctx.issues.add(ctx.at(path), message);
+      };
       const axes = await matrixAxes(value, [ctx.dir, ...imageDirs], report);
-      if (axes.length === 0) return;
       const clash = axes.find((a) => Object.hasOwn(ctx.vars, a.key));
       if (clash) {
         report(["matrix", clash.key], `"${clash.key}" is both a matrix key and a var; rename one`);
+      }
+      if (invalid || axes.length === 0) {
+        // Un-expanded steps would only add noise (undefined matrix variables): fix the matrix first.
+        ctx.steps = [];
         return;
       }
       const known = [

@@ -83,10 +83,12 @@ function validateStep(s: RawStep, id: string, ctx: ValidationContext): RecipeSte
     );
     return undefined;
   }
+  // A step with bad parameters is still wired (so unknown ids and cycles are reported too); the
+  // recipe is rejected anyway because an issue was recorded.
   const params = validateParams(s, id, stage, ctx);
   const inputs = parseFrom(s, id, stage, ctx);
-  if (params === undefined || inputs === undefined) return undefined;
-  return { id, use: s.use, stage, params: params.value, inputs, pos: at(s.path), path: s.path };
+  if (inputs === undefined) return undefined;
+  return { id, use: s.use, stage, params: params?.value, inputs, pos: at(s.path), path: s.path };
 }
 
 function validateParams(
@@ -120,6 +122,8 @@ function validateParams(
       if (issue.code === "unrecognized_keys" && known) continue;
       const path = issue.path.filter((p) => typeof p !== "symbol") as (string | number)[];
       const name = paramLabel(path);
+      // An undefined variable is reported where it is used; its text is not also a type error.
+      if (isVariableReference(valueAt(raw, path))) continue;
       if (path.length > 0 && valueAt(raw, path) === undefined) {
         const where = s.with === undefined ? at(s.path) : at(withPath, true);
         issues.add(where, `missing parameter "${name}"`, id);
@@ -147,8 +151,8 @@ function parseFrom(
   const names = Object.keys(stage.inputs);
   const inputs: Record<string, string[]> = {};
   let ok = true;
-  const bad = (path: DataPath, msg: string) => {
-    issues.add(at(path), msg, id);
+  const bad = (path: DataPath, msg: string, key = false) => {
+    issues.add(at(path, key), msg, id);
     ok = false;
   };
   const ids = (v: unknown, path: DataPath, many: boolean): string[] => {
@@ -182,7 +186,7 @@ function parseFrom(
   } else if (typeof from === "object") {
     for (const [name, v] of Object.entries(from)) {
       if (!names.includes(name)) {
-        bad([...fromPath, name], `unknown input "${name}"${didYouMean(name, names)}`);
+        bad([...fromPath, name], `unknown input "${name}"${didYouMean(name, names)}`, true);
         ok = false;
         continue;
       }
@@ -300,7 +304,7 @@ export function findCycles(steps: readonly RecipeStep[]): string[][] {
 
 async function runStageChecks(steps: readonly RecipeStep[], ctx: ValidationContext) {
   const results = await Promise.all(steps.map(async (s) => {
-    if (!s.stage.check) return [];
+    if (!s.stage.check || s.params === undefined) return [];
     try {
       return await s.stage.check(s.params, { weightsDirs: ctx.weightsDirs });
     } catch (e) {
@@ -324,6 +328,10 @@ function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
     v = (v as Record<string | number, unknown>)[p];
   }
   return v;
+}
+
+function isVariableReference(v: unknown): boolean {
+  return typeof v === "string" && /^\$\{[^}]*\}$/.test(v.trim());
 }
 
 function lowerFirst(s: string): string {
