@@ -101,7 +101,7 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       deps: [...new Set(Object.values(step.inputs).flat())],
       inputFiles: files[i],
       shape: step.stage.shape?.(shapes, step.params),
-      estimate: step.stage.estimate?.(shapes, step.params),
+      estimate: step.stage.estimate?.(shapes, step.params, { engine: recipe.engine }),
     });
   }
   const inputFiles = new Set([...planned.values()].flatMap((p) => p.inputFiles.map((f) => f.path)));

@@ -144,6 +144,12 @@ export interface Estimate {
   readonly seconds?: number;
 }
 
+/** What an estimate may depend on besides inputs and parameters. */
+export interface EstimateEnv {
+  /** The engine named in the recipe or on the CLI (`auto`, `onnx`, …). */
+  readonly engine: string;
+}
+
 /** Shapes of inputs known at plan time (images: width/height when known). */
 export type InputShapes = Record<string, { width: number; height: number } | undefined>;
 
@@ -173,8 +179,8 @@ export interface Stage<P = unknown> {
   check?(params: P, ctx: CheckContext): Promise<string[]>;
   /** Output image size from input sizes, when computable (for `plan`). */
   shape?(inputs: InputShapes, params: P): { width: number; height: number } | undefined;
-  /** Resource estimate, when the stage can give one. */
-  estimate?(inputs: InputShapes, params: P): Estimate | undefined;
+  /** Resource estimate, when the stage can give one (`env`: what the run will use, e.g. the engine). */
+  estimate?(inputs: InputShapes, params: P, env?: EstimateEnv): Estimate | undefined;
   /** Runs the stage. */
   run(
     ctx: StageContext,
