@@ -9,7 +9,9 @@ import { z } from "zod";
 import { resizeFilters, resizeImage } from "../image/resample.ts";
 import { imageOf, type Stage } from "./stage.ts";
 
-const side = (what: string) => z.number().int().positive().optional().describe(what);
+/** Largest side accepted (a 32768² float RGB image is already 12 GiB). */
+const MAX_SIDE = 32768;
+const side = (what: string) => z.number().int().positive().max(MAX_SIDE).optional().describe(what);
 
 const params = z.object({
   max_side: side("longest side becomes this many pixels, aspect kept"),
