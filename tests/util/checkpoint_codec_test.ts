@@ -3,7 +3,7 @@ import {
   CheckpointFormatError,
   decodeCheckpoint,
   encodeCheckpoint,
-} from "../../src/pipeline/checkpoint.ts";
+} from "../../src/util/checkpoint_codec.ts";
 
 Deno.test("checkpoint round trip restores typed arrays bit for bit", () => {
   const x = new Float32Array([0.1, -3.4028234663852886e38, 1e-45, 7]);
