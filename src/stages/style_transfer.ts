@@ -20,6 +20,7 @@ import {
 } from "../neural/optim/optimizer.ts";
 import type { StopReason } from "../neural/optim/types.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
+import { loadTransferCheckpoint, saveTransferCheckpoint } from "./style_transfer_checkpoint.ts";
 import { Prng } from "../util/prng.ts";
 import {
   type FeatureTargets,
@@ -48,6 +49,8 @@ export const styleTransferParams = z.object({
   save_name: z.string().default("{step}-{iteration}.png")
     .describe("file name of intermediate images, in the output directory"),
   keep_best: z.boolean().default(false).describe("return the lowest-loss iterate, not the last"),
+  checkpoint_every: z.number().int().min(0).default(25)
+    .describe("checkpoint the optimizer every N iterations for resume after a crash (0 = never)"),
 }).strict();
 
 /** Parsed parameters of `style-transfer`. */
@@ -183,19 +186,29 @@ async function optimize<V>(
     lineSearch: p.line_search,
   };
   const optimizer: OptimizerHandle<V> = optimizerFor(objective, ops, settings);
-  const x0 = ops.fromArray(start);
+  const resumed = await loadTransferCheckpoint(ctx.checkpoints, optimizer, ops, (m) => ctx.warn(m));
   let state: OptimizerState<V>;
-  try {
-    state = await optimizer.start(x0);
-  } finally {
-    ops.dispose(x0);
+  if (resumed) {
+    state = resumed.state;
+    ctx.progress({ iteration: state.iteration, total: p.iterations, message: "resumed" });
+  } else {
+    const x0 = ops.fromArray(start);
+    try {
+      state = await optimizer.start(x0);
+    } finally {
+      ops.dispose(x0);
+    }
   }
 
-  const curve: CurvePoint[] = [{ iteration: 0, loss: state.loss }];
-  const initialLoss = state.loss;
-  let best = p.keep_best
+  const curve: CurvePoint[] = resumed?.curve.slice() ?? [{ iteration: 0, loss: state.loss }];
+  const initialLoss = resumed?.initialLoss ?? state.loss;
+  let best = resumed
+    ? resumed.best
+    : p.keep_best
     ? { x: ops.clone(state.x), loss: state.loss, terms: state.terms, iteration: 0 }
     : undefined;
+  const checkpoint = () =>
+    saveTransferCheckpoint(ctx.checkpoints, optimizer, ops, { state, curve, initialLoss, best });
   const began = performance.now();
   let reason: StopReason;
   try {
@@ -210,6 +223,13 @@ async function optimize<V>(
         if (p.save_every > 0 && iteration % p.save_every === 0 && iteration < p.iterations) {
           await saveIntermediate(ctx, ops, x, features, p.save_name, iteration);
         }
+        // Not when aborted: a line search cut short may have left a partial step.
+        const every = p.checkpoint_every;
+        if (
+          every > 0 && iteration % every === 0 && iteration < p.iterations && !ctx.signal.aborted
+        ) {
+          await checkpoint();
+        }
         const elapsed = (performance.now() - began) / 1000;
         const eta = elapsed / iteration * (p.iterations - iteration);
         ctx.progress({
@@ -222,7 +242,13 @@ async function optimize<V>(
         });
       },
     }));
-    if (reason === "aborted") throw ctx.signal.reason ?? new StageError("cancelled");
+    if (reason === "aborted") {
+      // Without a line search an abort falls between whole iterations: keep them for the resume.
+      if (p.checkpoint_every > 0 && (p.optimizer === "adam" || p.line_search === "none")) {
+        await checkpoint();
+      }
+      throw ctx.signal.reason ?? new StageError("cancelled");
+    }
 
     const final = best ?? { x: state.x, loss: state.loss, terms: state.terms };
     const clamped = ops.clamp(final.x, 0, 255);
@@ -233,6 +259,7 @@ async function optimize<V>(
       height: features.height,
       data: pixels.map((v) => v / 255),
     };
+    await ctx.checkpoints.clear();
     return {
       kind: "image",
       image,
