@@ -1,9 +1,10 @@
 /** Loading a recipe for a command: built-in stages, recipe extensions, engine names, `--set`. */
-import { engineNames } from "../neural/engines/providers.ts";
 import { scheduleExtension } from "../pipeline/schedule.ts";
+import { RecipeError } from "../recipe/errors.ts";
 import { loadRecipe } from "../recipe/load.ts";
 import { matrixExtension } from "../recipe/matrix.ts";
 import type { Recipe } from "../recipe/recipe.ts";
+import { didYouMean } from "../recipe/suggest.ts";
 import { builtinStages } from "../stages/builtin.ts";
 
 /** What the commands may override. */
@@ -14,11 +15,23 @@ export interface CliRecipeOptions {
 
 /** Loads and validates a recipe with everything the CLI knows (throws RecipeError). */
 export async function loadCliRecipe(file: string, options: CliRecipeOptions = {}): Promise<Recipe> {
-  return await loadRecipe(file, {
+  const recipe = await loadRecipe(file, {
     registry: builtinStages(),
     sets: options.sets,
     engine: options.engine,
-    engineNames,
     extensions: [matrixExtension(), scheduleExtension()],
   });
+  // The engine modules load tfjs; import them only when a recipe names an engine.
+  if (recipe.engine !== "auto") {
+    const { engineNames } = await import("../neural/engines/providers.ts");
+    if (!engineNames.includes(recipe.engine)) {
+      throw new RecipeError([{
+        file,
+        pos: recipe.at(["engine"]),
+        message: `unknown engine "${recipe.engine}"${didYouMean(recipe.engine, engineNames)}; ` +
+          `choose one of ${engineNames.join(", ")}`,
+      }]);
+    }
+  }
+  return recipe;
 }
