@@ -311,8 +311,8 @@ export interface RunView {
   readonly cache: CacheStore | null;
   /** Values computed or loaded so far, by step id. */
   readonly values: ReadonlyMap<string, Value>;
-  /** The engine, if a stage created it. */
-  engine(): Promise<Engine> | undefined;
+  /** The run's engine (created on first call, as when a stage asks for it). */
+  engine(): Promise<Engine>;
 }
 
 /**
@@ -372,7 +372,13 @@ export class ProvenanceCollector {
       }
       if (value?.info) results.set(id, value.info);
     }
-    const engine = await this.#run.engine()?.catch(() => undefined);
+    // The engine is described when the output depends on a step that used one (extract-features'
+    // targets, or an `engine` in a step's info), whether that step ran now or came from the cache.
+    const usedEngine = weights.size > 0 ||
+      [...results.values()].some((info) =>
+        typeof (info as { engine?: unknown }).engine === "string"
+      );
+    const engine = usedEngine ? await this.#run.engine().catch(() => undefined) : undefined;
     return {
       recipe: {
         file: resolve(recipe.file),

@@ -13,6 +13,15 @@ import {
   sidecarPath,
   writeSidecar,
 } from "../../src/pipeline/provenance.ts";
+import { z } from "zod";
+import type { Engine } from "../../src/neural/engines/engine.ts";
+import { CacheStore } from "../../src/pipeline/cache.ts";
+import { planRecipe } from "../../src/pipeline/plan.ts";
+import { runPlan } from "../../src/pipeline/run.ts";
+import { loadRecipe } from "../../src/recipe/load.ts";
+import { builtinStages } from "../../src/stages/builtin.ts";
+import { imageOf, type Stage } from "../../src/stages/stage.ts";
+import { testImagesDir } from "../stages/_context.ts";
 
 const step = (id: string, use: string, params: unknown, inputs: Record<string, string[]> = {}) => ({
   id,
@@ -131,6 +140,85 @@ Deno.test("sidecar is written next to the output and read back when the PNG has 
     const other = buildProvenanceRecord(facts(99), "final");
     await Deno.writeFile(out, embedProvenance(await tinyPng(), other));
     assert.equal((await readProvenance(out)).recipe.hash, other.recipe.hash);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A stage that uses the engine and reports a final loss, like style-transfer (test stand-in). */
+const engineUser: Stage<Record<string, never>> = {
+  name: "engine-user",
+  version: 1,
+  description: "halves the image using the engine (test)",
+  params: z.object({}).strict(),
+  inputs: { image: { kind: "image" } },
+  output: "image",
+  async run(ctx, inputs) {
+    const engine = await ctx.engine();
+    const image = imageOf(inputs.image, "image");
+    const data = image.data.map((v) => v / 2);
+    return {
+      kind: "image",
+      image: { ...image, data },
+      info: { engine: engine.name, final_loss: 0.25 },
+    };
+  },
+};
+
+Deno.test("a run embeds the record; re-saving from cached steps gives the same bytes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      join(dir, "r.yaml"),
+      `version: 1
+name: rec
+engine: fake
+steps:
+  - { id: photo, use: load, with: { path: tubingen.jpg } }
+  - { id: small, use: resize, from: photo, with: { max_side: 8 } }
+  - { id: dim, use: engine-user, from: small }
+  - { id: final, use: save, from: dim, with: { path: f.png } }
+`,
+    );
+    const registry = builtinStages();
+    registry.register(engineUser);
+    const recipe = await loadRecipe(join(dir, "r.yaml"), { registry });
+    const plan = await planRecipe(recipe, {
+      outDir: join(dir, "out"),
+      imageDirs: [testImagesDir()],
+    });
+    let created = 0;
+    const engineFactory = (name: string) => {
+      created++;
+      return Promise.resolve(
+        {
+          name,
+          describe: () => "fake backend 1.0",
+          dispose: () => Promise.resolve(),
+        } as unknown as Engine,
+      );
+    };
+    const run = () => runPlan(plan, { cache: new CacheStore(join(dir, "cache")), engineFactory });
+    const out = join(dir, "out", "f.png");
+    await run();
+    const first = await Deno.readFile(out);
+    const record = extractProvenance(first);
+    assert.deepEqual(record.engine, { name: "fake", backend: "fake backend 1.0" });
+    assert.deepEqual(record.results.dim, { engine: "fake", final_loss: 0.25 });
+    assert.equal(record.inputs.length, 1);
+    assert.match(record.inputs[0].path, /tubingen\.jpg$/);
+    const sidecar = JSON.parse(await Deno.readTextFile(`${out}.json`));
+    assert.deepEqual(Object.keys(sidecar.run.steps), ["photo", "small", "dim", "final"]);
+    assert.ok(sidecar.run.steps.dim.seconds >= 0 && sidecar.run.steps.dim.status === "ran");
+    assert.equal(sidecar.recipe.hash, record.recipe.hash);
+
+    await Deno.remove(out);
+    await run(); // only `save` runs; the engine is created to describe it
+    assert.deepEqual(await Deno.readFile(out), first);
+    const again = JSON.parse(await Deno.readTextFile(`${out}.json`));
+    assert.equal(again.run.steps.dim.status, "cached");
+    assert.equal(again.run.steps.final.status, "ran");
+    assert.equal(created, 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
