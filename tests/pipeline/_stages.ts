@@ -180,7 +180,9 @@ export const checkedStage: Stage<{ n: number }> = {
   inputs: {},
   output: "image",
   check: (p, ctx) =>
-    Promise.resolve(p.n > 3 ? [`n must be at most 3 (weights in ${ctx.weightsDirs.join(", ")})`] : []),
+    Promise.resolve(
+      p.n > 3 ? [`n must be at most 3 (weights in ${ctx.weightsDirs.join(", ")})`] : [],
+    ),
   run: () => Promise.resolve(image(createImage(1, 1))),
 };
 
