@@ -5,6 +5,7 @@ import { blurStage } from "./blur.ts";
 import { colorMatchStage } from "./color_match.ts";
 import { colorPreserveStage } from "./color_preserve.ts";
 import { cropStage } from "./crop.ts";
+import { extractFeaturesStage } from "./extract_features.ts";
 import { flipStage } from "./flip.ts";
 import { grayscaleStage } from "./grayscale.ts";
 import { loadStage } from "./load.ts";
@@ -13,6 +14,7 @@ import { resizeStage } from "./resize.ts";
 import { rotateStage } from "./rotate.ts";
 import { saveStage } from "./save.ts";
 import { StageRegistry } from "./registry.ts";
+import { styleTransferStage } from "./style_transfer.ts";
 
 /** A new registry holding every built-in stage. */
 export function builtinStages(): StageRegistry {
@@ -30,6 +32,8 @@ export function builtinStages(): StageRegistry {
       grayscaleStage,
       blendStage,
       luminanceStage,
+      extractFeaturesStage,
+      styleTransferStage,
       colorPreserveStage,
       colorMatchStage,
     ]
