@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { extractFeaturesStage } from "../../src/stages/extract_features.ts";
+import type { ImageValue, Value } from "../../src/stages/stage.ts";
+import { styleTransferStage } from "../../src/stages/style_transfer.ts";
+import { imageValue, makeTestContext, runStage, type TestContext } from "./_context.ts";
+import { exampleImage, shallowLayers, testEngine } from "./_neural.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const PARAMS = { optimizer: "adam", iterations: 12, keep_best: true, checkpoint_every: 4 };
+
+let features: Promise<Value> | undefined;
+function targets(): Promise<Value> {
+  features ??= (async () => {
+    const ctx = await makeTestContext({ engine: testEngine });
+    const content = imageValue(await exampleImage("tubingen.jpg", 24));
+    const style = imageValue(await exampleImage("starry_night.jpg", 24));
+    return await runStage(extractFeaturesStage, ctx, { content, style: [style] }, shallowLayers);
+  })();
+  return features;
+}
+
+/** Runs the stage in `dir`; `stopAt` aborts (like SIGTERM) once that iteration is reported. */
+async function transfer(
+  dir: string,
+  stopAt?: number,
+): Promise<{ ctx: TestContext; out?: ImageValue }> {
+  const stop = new AbortController();
+  const ctx = await makeTestContext({ engine: testEngine, dir, signal: stop.signal });
+  const report = ctx.progress;
+  Object.assign(ctx, {
+    progress: (p: { iteration?: number }) => {
+      report(p);
+      if (p.iteration === stopAt) stop.abort(new Error("stopped by test"));
+    },
+  });
+  try {
+    const out = await runStage(styleTransferStage, ctx, { features: await targets() }, PARAMS);
+    return { ctx, out: out as ImageValue };
+  } catch (e) {
+    if (stopAt === undefined) throw e;
+    return { ctx };
+  }
+}
+
+Deno.test(
+  "adam + keep_best: stopped at 6, resumed from its checkpoint, same image and info",
+  opts,
+  async () => {
+    const [a, b] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+    try {
+      const reference = (await transfer(a)).out!;
+      const stopped = await transfer(b, 6);
+      assert.equal(stopped.out, undefined);
+      const resumed = await transfer(b);
+      assert.deepEqual(resumed.ctx.progressReports[0], {
+        iteration: 6,
+        total: 12,
+        message: "resumed",
+      });
+      assert.deepEqual(resumed.out!.image.data, reference.image.data);
+      assert.deepEqual(resumed.out!.info, reference.info);
+      // Finished: the checkpoint is gone.
+      assert.equal(await resumed.ctx.checkpoints.get("style-transfer"), undefined);
+    } finally {
+      await Deno.remove(a, { recursive: true });
+      await Deno.remove(b, { recursive: true });
+    }
+  },
+);
+
+Deno.test("a damaged checkpoint is reported and the run starts over", opts, async () => {
+  const [a, b] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+  try {
+    const reference = (await transfer(a)).out!;
+    const stopped = await transfer(b, 5); // checkpoint at 4 (periodic) then 5 (abort)
+    const bytes = (await stopped.ctx.checkpoints.get("style-transfer"))!;
+    const damaged = bytes.slice();
+    damaged[damaged.length - 3] ^= 0xff;
+    await stopped.ctx.checkpoints.put("style-transfer", damaged); // valid store, bad payload
+    const again = await transfer(b);
+    assert.match(again.ctx.warnings.join("\n"), /ignoring an unreadable checkpoint/);
+    assert.notEqual(again.ctx.progressReports[0].message, "resumed");
+    assert.deepEqual(again.out!.image.data, reference.image.data);
+  } finally {
+    await Deno.remove(a, { recursive: true });
+    await Deno.remove(b, { recursive: true });
+  }
+});
