@@ -13,9 +13,13 @@ export function convInputGrad(b: GraphBuilder, grad: string, flippedKernel: stri
   });
 }
 
-/** ReLU: the gradient passes where the ReLU's output is positive. */
-export function reluGrad(b: GraphBuilder, grad: string, reluOutput: string): string {
-  const positive = b.op("Greater", [reluOutput, b.scalar(0)]);
+/** Where a ReLU's output is positive (boolean), for {@link reluGrad}. */
+export function reluMask(b: GraphBuilder, reluOutput: string): string {
+  return b.op("Greater", [reluOutput, b.scalar(0)]);
+}
+
+/** ReLU: the gradient passes where the ReLU's output is positive (`positive` from reluMask). */
+export function reluGrad(b: GraphBuilder, grad: string, positive: string): string {
   return b.op("Where", [positive, grad, b.scalar(0)]);
 }
 

@@ -29,7 +29,13 @@ type Feeds = Record<string, InstanceType<OrtModule["Tensor"]>>;
 export class OnnxEngine implements Engine<Float32Array> {
   readonly name = "onnx";
   readonly vec = hostVectorOps;
-  readonly #sessions = new SessionCache();
+  /**
+   * Forward-only sessions run once per image: released after use (each holds a copy of the
+   * network, and at 512² the loss session needs that memory).
+   */
+  readonly #extractSessions = new SessionCache(0, false);
+  /** Loss sessions: run every optimizer step; one idle one kept (hundreds of MB at 512²). */
+  readonly #lossSessions = new SessionCache(1, true);
 
   /** @param ort the loaded onnxruntime-node module */
   constructor(readonly ort: OrtModule) {}
@@ -49,7 +55,7 @@ export class OnnxEngine implements Engine<Float32Array> {
     const unique = [...new Set(layers)];
     const shapes = unique.map((l) => layerShape(weights, l, height, width));
     const key = `extract|${weights.id}|${pooling}|${height}x${width}|${unique.join(",")}`;
-    const lease = await this.#sessions.acquire(
+    const lease = await this.#extractSessions.acquire(
       key,
       () => buildExtractGraph(weights, pooling, height, width, unique),
     );
@@ -87,7 +93,7 @@ export class OnnxEngine implements Engine<Float32Array> {
       graph.contentLayers.join(","),
       graph.styleLayers.map((s) => `${s.layer}${s.masked ? "*" : ""}`).join(","),
     ].join("|");
-    const lease = await this.#sessions.acquire(key, () => buildLossGraph(graph));
+    const lease = await this.#lossSessions.acquire(key, () => buildLossGraph(graph));
     const ort = this.ort;
     return {
       async evaluate(x: Float32Array): Promise<Evaluation<Float32Array>> {
@@ -145,7 +151,8 @@ export class OnnxEngine implements Engine<Float32Array> {
   }
 
   async dispose(): Promise<void> {
-    await this.#sessions.clear();
+    await this.#extractSessions.clear();
+    await this.#lossSessions.clear();
   }
 }
 

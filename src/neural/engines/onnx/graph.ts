@@ -15,6 +15,7 @@ import {
   convInputGrad,
   maxPoolGrad,
   reluGrad,
+  reluMask,
   styleLossAndGrad,
   tvLossAndGrad,
 } from "./backward.ts";
@@ -66,11 +67,10 @@ export function layerShape(
 
 /** One forward step, kept for the backward pass. */
 type Step =
-  | { kind: "conv"; conv: string; input: string; preRelu: string; relu: string; flipped: string }
+  | { kind: "conv"; conv: string; positive: string; flipped: string }
   | {
     kind: "pool";
     name: string;
-    input: string;
     output: string;
     indices?: string;
     inShape: number[];
@@ -124,10 +124,13 @@ function forward(
       });
       const relu = b.op("Relu", [pre]);
       tensors.set(name, pre).set(name.replace("conv", "relu"), relu);
-      const flipped = forBackward
-        ? b.floats(`${name}_flipped`, [k.inChannels, c, 3, 3], k.flipped)
-        : "";
-      steps.push({ kind: "conv", conv: name, input: current, preRelu: pre, relu, flipped });
+      if (forBackward) {
+        // The ReLU mask is taken here, in forward order, so that only this boolean tensor (not
+        // the float activation) has to live until the backward pass when nothing else needs it.
+        const positive = reluMask(b, relu);
+        const flipped = b.floats(`${name}_flipped`, [k.inChannels, c, 3, 3], k.flipped);
+        steps.push({ kind: "conv", conv: name, positive, flipped });
+      }
       current = relu;
       i++; // the relu of this conv is handled together with it
     } else {
@@ -144,7 +147,6 @@ function forward(
       steps.push({
         kind: "pool",
         name,
-        input: current,
         output,
         indices,
         inShape: [1, c, inH, inW],
@@ -205,7 +207,7 @@ export function buildLossGraph(spec: LossGraphSpec): Uint8Array {
         : avgPoolGrad(b, g, step.outShape, step.inShape);
     } else {
       g = total(step.conv.replace("conv", "relu"), g);
-      if (g) g = reluGrad(b, g, step.relu);
+      if (g) g = reluGrad(b, g, step.positive);
       g = total(step.conv, g);
       if (g) g = convInputGrad(b, g, step.flipped);
     }

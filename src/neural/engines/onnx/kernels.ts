@@ -1,6 +1,7 @@
 /**
  * VGG kernels in ONNX layout: forward OIHW, and the flipped, transposed kernel whose convolution
- * is the forward conv's input gradient. Converted once per weights object.
+ * is the forward conv's input gradient. Converted when a graph is built and not kept: ONNX
+ * Runtime holds its own copy, and a cache here would add a third copy of the network to memory.
  */
 import type { ConvWeights, VggWeights } from "../../models/weights_types.ts";
 
@@ -16,25 +17,15 @@ export interface OnnxConvKernels {
   readonly outChannels: number;
 }
 
-const cache = new WeakMap<VggWeights, Map<string, OnnxConvKernels>>();
-
 /**
  * The kernels of conv `name`. With `rgbInput`, the input channels are reordered from the caffe BGR
  * order to RGB, folding preprocessing's channel swap into the first conv (exact: a channel
  * permutation commutes with zero padding).
  */
 export function onnxKernels(weights: VggWeights, name: string, rgbInput: boolean): OnnxConvKernels {
-  let perWeights = cache.get(weights);
-  if (!perWeights) cache.set(weights, perWeights = new Map());
-  const key = `${name}:${rgbInput}`;
-  let k = perWeights.get(key);
-  if (!k) {
-    const conv = weights.convs.get(name);
-    if (!conv) throw new RangeError(`weights ${weights.id} have no ${name}`);
-    k = convert(conv, rgbInput);
-    perWeights.set(key, k);
-  }
-  return k;
+  const conv = weights.convs.get(name);
+  if (!conv) throw new RangeError(`weights ${weights.id} have no ${name}`);
+  return convert(conv, rgbInput);
 }
 
 function convert(conv: ConvWeights, rgbInput: boolean): OnnxConvKernels {
