@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { verifyCommand } from "../../src/cli/verify.ts";
 import { extractProvenance } from "../../src/pipeline/provenance.ts";
 import { repoRoot, testImagesDir, testWeightsDirs } from "../stages/_context.ts";
@@ -13,12 +12,10 @@ import { repoRoot, testImagesDir, testWeightsDirs } from "../stages/_context.ts"
 const ITERATIONS = 60;
 const EVERY = 10;
 
-const recipe = (plugin: string) =>
-  `version: 1
+const RECIPE = `version: 1
 name: resume
 seed: 5
 engine: onnx
-plugins: [${plugin}]
 steps:
   - { id: content, use: load, with: { path: tubingen.jpg } }
   - { id: small, use: resize, from: content, with: { max_side: 24 } }
@@ -32,19 +29,6 @@ steps:
     from: features
     with: { iterations: ${ITERATIONS}, checkpoint_every: ${EVERY} }
   - { id: final, use: save, from: transfer, with: { path: final.png } }
-`;
-
-/** Registers the neural stages for the recipe unless the built-in list already has them. */
-const plugin = (root: string) => `
-import { builtinStages } from "${pathToFileURL(join(root, "src/stages/builtin.ts")).href}";
-import { extractFeaturesStage } from "${
-  pathToFileURL(join(root, "src/stages/extract_features.ts")).href
-}";
-import { styleTransferStage } from "${
-  pathToFileURL(join(root, "src/stages/style_transfer.ts")).href
-}";
-const builtin = builtinStages();
-export default [extractFeaturesStage, styleTransferStage].filter((s) => !builtin.get(s.name));
 `;
 
 const env = {
@@ -89,8 +73,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir();
     try {
-      await Deno.writeTextFile(join(dir, "neural.ts"), plugin(repoRoot));
-      await Deno.writeTextFile(join(dir, "recipe.yaml"), recipe("./neural.ts"));
+      await Deno.writeTextFile(join(dir, "recipe.yaml"), RECIPE);
 
       // Uninterrupted reference.
       await finish(render(dir, "a", "cache-a"));
