@@ -4,6 +4,7 @@ import { RecipeError } from "../recipe/errors.ts";
 import { loadRecipe } from "../recipe/load.ts";
 import { matrixExtension } from "../recipe/matrix.ts";
 import type { Recipe } from "../recipe/recipe.ts";
+import { scalesExtension } from "../recipe/scales.ts";
 import { didYouMean } from "../recipe/suggest.ts";
 import { builtinStages } from "../stages/builtin.ts";
 
@@ -19,7 +20,7 @@ export async function loadCliRecipe(file: string, options: CliRecipeOptions = {}
     registry: builtinStages(),
     sets: options.sets,
     engine: options.engine,
-    extensions: [matrixExtension(), scheduleExtension()],
+    extensions: [matrixExtension(), scalesExtension(), scheduleExtension()],
   });
   // The engine modules load tfjs; import them only when a recipe names an engine.
   if (recipe.engine !== "auto") {

@@ -42,8 +42,16 @@ export async function planCommand(args: string[]): Promise<number> {
     const plan = await planRecipe(recipe, { outDir: values["out-dir"] });
     const cache = new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR);
     const rows = await Promise.all(plan.steps.map((p) => describe(p, cache)));
+    const memory = Deno.systemMemoryInfo().total;
+    const warnings = rows.filter((r) => !r.cached && r.bytes !== undefined && r.bytes > memory)
+      .map((r) =>
+        `step "${r.step}" needs about ${formatBytes(r.bytes!)} of memory, more than this ` +
+        `machine's ${formatBytes(memory)}: lower its size (or the last of scales:)`
+      );
     if (json) {
-      console.log(JSON.stringify({ recipe: recipe.name, engine: recipe.engine, steps: rows }));
+      console.log(
+        JSON.stringify({ recipe: recipe.name, engine: recipe.engine, steps: rows, warnings }),
+      );
     } else {
       console.log(`${recipe.name} (engine ${recipe.engine})`);
       console.log(table(
@@ -59,6 +67,7 @@ export async function planCommand(args: string[]): Promise<number> {
           r.seconds === undefined ? "?" : `${r.seconds.toFixed(1)} s`,
         ]),
       ));
+      for (const w of warnings) console.error(`warning: ${w}`);
     }
     return EXIT.ok;
   } catch (e) {

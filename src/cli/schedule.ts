@@ -14,6 +14,7 @@ import { RunAbortedError, runPlan } from "../pipeline/run.ts";
 import { runSchedule, scheduleExtension, timestampName } from "../pipeline/schedule.ts";
 import { loadRecipe } from "../recipe/load.ts";
 import { matrixExtension } from "../recipe/matrix.ts";
+import { scalesExtension } from "../recipe/scales.ts";
 import type { Recipe } from "../recipe/recipe.ts";
 import { builtinStages } from "../stages/builtin.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -189,6 +190,6 @@ function load(
     sets: options.sets,
     engine: options.engine,
     engineNames,
-    extensions: [matrixExtension(), scheduleExtension(onCron)],
+    extensions: [matrixExtension(), scalesExtension(), scheduleExtension(onCron)],
   });
 }

@@ -22,6 +22,25 @@ export function recipeSchemaText(): string {
       type: "object",
       description: "variables with lists of values (or globs); every combination is rendered",
     },
+    scales: {
+      type: "array",
+      minItems: 2,
+      items: {
+        anyOf: [
+          { type: "integer", minimum: 8 },
+          {
+            type: "object",
+            required: ["size"],
+            additionalProperties: false,
+            properties: {
+              size: { type: "integer", minimum: 8 },
+              iterations: { type: "integer", minimum: 0 },
+            },
+          },
+        ],
+      },
+      description: "coarse-to-fine sizes (longer side), each optionally with its iterations",
+    },
     schedule: { type: "string", description: "cron expression for `deno task schedule`" },
   }, engineNames);
   return JSON.stringify(schema, null, 2) + "\n";

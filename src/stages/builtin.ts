@@ -15,6 +15,7 @@ import { rotateStage } from "./rotate.ts";
 import { saveStage } from "./save.ts";
 import { StageRegistry } from "./registry.ts";
 import { styleTransferStage } from "./style_transfer.ts";
+import { upscaleStage } from "./upscale.ts";
 
 /** A new registry holding every built-in stage. */
 export function builtinStages(): StageRegistry {
@@ -34,6 +35,7 @@ export function builtinStages(): StageRegistry {
       luminanceStage,
       extractFeaturesStage,
       styleTransferStage,
+      upscaleStage,
       colorPreserveStage,
       colorMatchStage,
     ]
