@@ -57,7 +57,7 @@ export async function reproduce(output: string, options: ReproduceOptions): Prom
     if (now === undefined) notes.push(`input ${input.path} no longer exists`);
     else if (now !== input.sha256) notes.push(`input ${input.path} changed since the render`);
   }
-  const engine = record.engine.name;
+  const engine = record.engine?.name ?? "auto";
   const text = JSON.stringify({
     version: 1,
     name: record.recipe.name,
