@@ -1,0 +1,111 @@
+/**
+ * `deno task bench [--engine E[,E…]] [--sizes 128,256,512] [--json] [--iterations 50]`: workload W
+ * (src/bench/workload.ts) per engine and size, each in a fresh subprocess so that peak memory is
+ * per measurement.
+ */
+import type { BenchResult } from "../bench/measure.ts";
+import { measureInSubprocess } from "../bench/run.ts";
+import { engineNames } from "../neural/engines/providers.ts";
+import { parseCommandArgs } from "./args.ts";
+import { EXIT, reportError, UsageError } from "./errors.ts";
+
+const USAGE =
+  `Usage: deno task bench [--engine E[,E…]] [--sizes 128,256,512] [--json] [--iterations 50]
+
+Workload W: VGG19 to relu5_1 (synthetic weights), Gram style on relu1_1…relu5_1, content on
+relu4_2; one step = loss + gradient. Per engine and size: median ms per step after warm-up,
+effective GFLOP/s (convolution FLOPs), peak resident memory, and an L-BFGS render's time.
+
+  --engine E      engines, comma-separated (default onnx; any of ${engineNames.join(", ")})
+  --sizes S       square image sizes, comma-separated (default 128,256,512)
+  --iterations N  L-BFGS iterations of the timed render (default 50; 0 skips the render)
+  --steps N       timed steps, median reported (default 5)
+  --warmup N      untimed steps first (default 2)
+  --json          one JSON object per line:
+                  {"engine","size","ms_per_step","gflops","peak_rss_mb","render_50_s"}
+`;
+
+/** Runs the benchmark; returns the exit code. */
+export async function benchCommand(args: string[]): Promise<number> {
+  let json = false, debug = false;
+  try {
+    const { values } = parseCommandArgs("bench", args, {
+      engine: { type: "string", default: "onnx" },
+      sizes: { type: "string", default: "128,256,512" },
+      iterations: { type: "string", default: "50" },
+      steps: { type: "string", default: "5" },
+      warmup: { type: "string", default: "2" },
+    });
+    json = values.json ?? false;
+    debug = values.debug ?? false;
+    if (values.help) {
+      console.log(USAGE);
+      return EXIT.ok;
+    }
+    const engines = values.engine.split(",").map((e) => e.trim());
+    for (const e of engines) {
+      if (!engineNames.includes(e)) {
+        throw new UsageError(`bench: unknown engine "${e}"; engines: ${engineNames.join(", ")}`);
+      }
+    }
+    const sizes = values.sizes.split(",").map((s) => positiveInt("--sizes", s));
+    const options = {
+      renderIterations: nonNegativeInt("--iterations", values.iterations),
+      steps: positiveInt("--steps", values.steps),
+      warmup: nonNegativeInt("--warmup", values.warmup),
+    };
+    const results: BenchResult[] = [];
+    let failed = false;
+    for (const engine of engines) {
+      for (const size of sizes) {
+        if (!json) console.error(`bench: ${engine} at ${size}×${size} …`);
+        try {
+          const r = await measureInSubprocess(engine, size, options);
+          results.push(r);
+          if (json) console.log(JSON.stringify(r));
+        } catch (e) {
+          failed = true;
+          reportError(e, { debug, json });
+        }
+      }
+    }
+    if (!json) console.log(table(results, options.renderIterations));
+    return failed ? EXIT.failure : EXIT.ok;
+  } catch (e) {
+    return reportError(e, { debug, json });
+  }
+}
+
+function positiveInt(option: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`bench: ${option} expects positive integers, got "${text}"`);
+  }
+  return n;
+}
+
+function nonNegativeInt(option: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new UsageError(`bench: ${option} expects a non-negative integer, got "${text}"`);
+  }
+  return n;
+}
+
+/** The results as a markdown table (with ×4 scaling ratios between consecutive doubled sizes). */
+function table(results: readonly BenchResult[], iterations: number): string {
+  const head =
+    `| engine | size | ms/step | ×prev | GFLOP/s | peak RSS MB | render ${iterations} it s |`;
+  const lines = [head, "|---|---:|---:|---:|---:|---:|---:|"];
+  results.forEach((r, i) => {
+    const prev = results[i - 1];
+    const ratio = prev && prev.engine === r.engine && prev.size * 2 === r.size
+      ? (r.ms_per_step / prev.ms_per_step).toFixed(2)
+      : "";
+    lines.push(
+      `| ${r.engine} | ${r.size} | ${r.ms_per_step} | ${ratio} | ${r.gflops} | ${r.peak_rss_mb} | ` +
+        `${r.render_50_s ?? "–"} |`,
+    );
+  });
+  return lines.join("\n");
+}
