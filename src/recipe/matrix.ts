@@ -207,7 +207,7 @@ export function expandSteps(
   return out;
 }
 
-/** Names for a step's groups: id + the matrix values constant within each group (else an index). */
+/** Names for a step's groups: id + the varying matrix values constant within each group (else an index). */
 function groupNames(
   id: string,
   groupOf: readonly number[],
@@ -215,7 +215,10 @@ function groupNames(
   combos: readonly Combination[],
   taken: Set<string>,
 ): string[] {
-  const keys = Object.keys(combos[0] ?? {});
+  // Keys that take more than one value in the matrix (a single-valued key names nothing).
+  const keys = Object.keys(combos[0] ?? {}).filter((k) =>
+    combos.some((c) => !same(c[k], combos[0][k]))
+  );
   const names: string[] = [];
   for (let g = 0; g < groups; g++) {
     const members = combos.filter((_, c) => groupOf[c] === g);

@@ -81,7 +81,12 @@ Deno.test("a step that does not depend on the matrix stays one step with its own
     raw(1, { id: "c", use: "load", with: { path: "${content}" } }),
     raw(2, { id: "mix", use: "blend", from: ["c", "logo"], with: {} }),
   ];
-  const out = expandSteps(steps, {}, combinations([{ key: "content", values: [1, 2] }]), () => {});
+  const combos = combinations([
+    { key: "content", values: [1, 2] },
+    { key: "style", values: ["only.jpg"] },
+  ]);
+  const out = expandSteps(steps, {}, combos, () => {});
+  // A single-valued key ("style") does not appear in the ids.
   assert.deepEqual(out.map((s) => s.id), ["logo", "c-1", "c-2", "mix-1", "mix-2"]);
   assert.deepEqual(out[4].from, ["c-2", "logo"]);
 });
