@@ -7,22 +7,28 @@
  * middle of their run (so equal inputs stay equal; a deterministic alternative to breaking ties by
  * position). With equal sizes and no ties, the output's sorted values are exactly the target's.
  */
+import { argsortFloat32 } from "./float_argsort.ts";
 import { createImage, type RgbImage } from "./image.ts";
 
 /** `values` remapped so that their distribution is that of `reference` (see the module comment). */
 export function matchHistogram(values: Float32Array, reference: Float32Array): Float32Array {
   if (values.length === 0) return new Float32Array(0);
   if (reference.length === 0) throw new RangeError("histogram reference has no values");
-  const sortedSource = Float32Array.from(values).sort();
-  const sortedTarget = Float32Array.from(reference).sort();
   const n = values.length, m = reference.length;
+  const targetOrder = argsortFloat32(reference);
+  const sortedTarget = new Float32Array(m);
+  for (let i = 0; i < m; i++) sortedTarget[i] = reference[targetOrder[i]];
+  const order = argsortFloat32(values);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    const first = lowerBound(sortedSource, v);
-    const last = upperBound(sortedSource, v) - 1;
+  // Walk the source in ascending order, one run of equal values at a time.
+  for (let first = 0; first < n;) {
+    const v = values[order[first]];
+    let last = first;
+    while (last + 1 < n && values[order[last + 1]] === v) last++;
     const q = n === 1 ? 0.5 : (first + last) / 2 / (n - 1);
-    out[i] = quantile(sortedTarget, q * (m - 1));
+    const matched = quantile(sortedTarget, q * (m - 1));
+    for (let r = first; r <= last; r++) out[order[r]] = matched;
+    first = last + 1;
   }
   return out;
 }
@@ -49,24 +55,4 @@ function quantile(sorted: Float32Array, position: number): number {
   const hi = Math.min(lo + 1, sorted.length - 1);
   const f = position - lo;
   return sorted[lo] + f * (sorted[hi] - sorted[lo]);
-}
-
-function lowerBound(sorted: Float32Array, v: number): number {
-  let lo = 0, hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function upperBound(sorted: Float32Array, v: number): number {
-  let lo = 0, hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
