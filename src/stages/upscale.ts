@@ -88,7 +88,9 @@ export const upscaleStage: Stage<UpscaleParams> = {
   },
 
   estimate(inputs, p, env) {
-    const image = inputs.image;
+    // Where the previous size is unknown at plan time (a loaded image), a square of side `size`
+    // bounds the result from above.
+    const image = inputs.image ?? (p.size ? { width: p.size, height: p.size } : undefined);
     if (!image) return undefined;
     const size = upscaledSize(image.width, image.height, p);
     const lbfgs = p.optimizer === "lbfgs";
