@@ -1,7 +1,8 @@
 /**
  * Planning: order the steps (topological, file order among equals), hash the files they read, and
- * give every step its cache key = SHA-256 of (stage name, version, parsed parameters, derived seed,
- * engine, input keys, read files' contents, output folder for file-writing stages).
+ * give every step its cache key = SHA-256 of (stage name, version, parsed parameters, input keys,
+ * read files' contents, output folder for file-writing stages, and — for stages that use the engine —
+ * the derived seed and the engine name, `auto` resolved to the engine it picks here).
  */
 import { resolve } from "node:path";
 import { IssueList } from "../recipe/errors.ts";
@@ -49,6 +50,8 @@ export interface Plan {
   readonly paths: PathOptions;
   /** Absolute paths of every input file (outputs may never overwrite one). */
   readonly inputFiles: ReadonlySet<string>;
+  /** The engine to run with: the recipe's, with `auto` resolved when a step uses an engine. */
+  readonly engine: string;
 }
 
 /** Options for {@link planRecipe}. */
@@ -57,6 +60,8 @@ export interface PlanOptions {
   readonly outDir?: string;
   /** Folders searched for inputs after the recipe's folder (default `$STYLEPIPE_IMAGES`, `./pipelines/images`). */
   readonly imageDirs?: readonly string[];
+  /** Resolves `auto` to a concrete engine name (default: the engine providers' choice here). */
+  readonly resolveEngine?: (name: string) => Promise<string>;
 }
 
 /**
@@ -75,6 +80,10 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
   const files = await Promise.all(order.map((s) => readFiles(s, paths, recipe, issues)));
   issues.throwIfAny();
 
+  const usesEngine = order.some((s) => s.stage.usesEngine);
+  const engine = usesEngine
+    ? await (options.resolveEngine ?? resolveWithProviders)(recipe.engine)
+    : recipe.engine;
   const planned = new Map<string, PlannedStep>();
   for (const [i, step] of order.entries()) {
     const inputKeys = Object.fromEntries(
@@ -85,8 +94,8 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       stage: step.stage.name,
       version: step.stage.version,
       params: step.params,
-      seed,
-      engine: recipe.engine,
+      seed: step.stage.usesEngine ? seed : undefined,
+      engine: step.stage.usesEngine ? engine : undefined,
       inputs: inputKeys,
       files: files[i].map((f) => f.sha256),
       outDir: step.stage.writesFiles ? paths.outDir : undefined,
@@ -101,11 +110,18 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       deps: [...new Set(Object.values(step.inputs).flat())],
       inputFiles: files[i],
       shape: step.stage.shape?.(shapes, step.params),
-      estimate: step.stage.estimate?.(shapes, step.params, { engine: recipe.engine }),
+      estimate: step.stage.estimate?.(shapes, step.params, { engine }),
     });
   }
   const inputFiles = new Set([...planned.values()].flatMap((p) => p.inputFiles.map((f) => f.path)));
-  return { recipe, steps: [...planned.values()], paths, inputFiles };
+  return { recipe, steps: [...planned.values()], paths, inputFiles, engine };
+}
+
+/** `auto` → the engine the providers pick here; other names unchanged (loaded only when needed). */
+async function resolveWithProviders(name: string): Promise<string> {
+  if (name !== "auto") return name;
+  const { autoProvider } = await import("../neural/engines/providers.ts");
+  return (await autoProvider()).name;
 }
 
 /** Steps in dependency order; among steps ready together, file order. Assumes no cycles. */

@@ -80,7 +80,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
   const weightsDirs = options.weightsDirs ?? defaultWeightsDirs();
   const limiter = new Limiter(options.concurrency ?? 2);
   let engine: Promise<Engine> | undefined;
-  const getEngine = () => engine ??= (options.engineFactory ?? providersEngine)(plan.recipe.engine);
+  const getEngine = () => engine ??= (options.engineFactory ?? providersEngine)(plan.engine);
   const provenance = new ProvenanceCollector(plan, { cache, values, engine: getEngine });
 
   emit({ type: "run-started", recipe: plan.recipe.name, steps: plan.steps.map((p) => p.step.id) });

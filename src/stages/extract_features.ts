@@ -183,6 +183,7 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
     },
   },
   output: "features",
+  usesEngine: true,
 
   async check(p: ExtractFeaturesParams, ctx: CheckContext): Promise<string[]> {
     const problems = paramProblems(p);

@@ -170,6 +170,12 @@ export interface Stage<P = unknown> {
   /** Whether the output must be recomputed when it is a file that no longer exists (e.g. `save`). */
   readonly writesFiles?: boolean;
   /**
+   * Whether the output depends on the engine and on the step's seed (the neural stages). Only such
+   * stages carry the resolved engine name and the seed in their cache key, so switching engines or
+   * seeds reuses plain image steps.
+   */
+  readonly usesEngine?: boolean;
+  /**
    * Paths (as written in the recipe) of the files this stage reads, e.g. `load`'s `path`; their
    * contents are hashed into the cache key. Without it, a stage with no inputs is taken to read the
    * file named by a string parameter `path`.

@@ -73,6 +73,7 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
     init: { kind: "image", optional: true, description: "starting image for init: image" },
   },
   output: "image",
+  usesEngine: true,
 
   shape(inputs) {
     return inputs.features;
