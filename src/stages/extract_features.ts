@@ -21,6 +21,7 @@ import type { RgbImage } from "../image/image.ts";
 import { toGrayscale } from "../image/luma.ts";
 import { resizeImage } from "../image/resample.ts";
 import type { ContentTarget, Engine, Pooling, StyleTarget } from "../neural/engines/engine.ts";
+import { styleGramMemo } from "../neural/losses/style_gram_memo.ts";
 import { blendGrams, contentTarget, gramMatrix, maskGramScale } from "../neural/losses/targets.ts";
 import { convFor, type VggArch } from "../neural/models/layers.ts";
 import {
@@ -90,11 +91,25 @@ export async function computeFeatureTargets(
     contentTarget(layer, 1, contentActs.get(layer)!)
   );
 
-  // grams[k][l]: style k, layer l.
+  // grams[k][l]: style k, layer l — each style computed once per process (see StyleGramMemo).
   const grams: Float32Array[][] = [];
   for (const style of styles) {
-    const acts = await engine.extract(weights, pooling, to255(style), styleLayers);
-    grams.push(styleLayers.map((layer) => gramMatrix(acts.get(layer)!)));
+    const pixels = to255(style);
+    const key = {
+      engine: engine.name,
+      weightsId: weights.id,
+      pooling,
+      layers: styleLayers,
+      width: style.width,
+      height: style.height,
+      pixels: pixels.data,
+    };
+    grams.push(
+      await styleGramMemo.get(key, async () => {
+        const acts = await engine.extract(weights, pooling, pixels, styleLayers);
+        return styleLayers.map((layer) => gramMatrix(acts.get(layer)!));
+      }),
+    );
   }
 
   const styleTargets: StyleTarget[] = [];
