@@ -81,6 +81,7 @@ export const upscaleStage: Stage<UpscaleParams> = {
     },
   },
   output: "image",
+  usesEngine: true,
 
   shape(inputs, p) {
     const image = inputs.image;
