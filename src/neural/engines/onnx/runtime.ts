@@ -4,6 +4,7 @@
  */
 import type * as Ort from "onnxruntime-node";
 import { EngineUnavailableError } from "../engine.ts";
+import { trimNativeHeap } from "./native_memory.ts";
 
 /** The onnxruntime-node module namespace. */
 export type OrtModule = typeof Ort;
@@ -55,7 +56,7 @@ export function intraOpThreads(): number {
  */
 export async function createSession(model: Uint8Array, reuseMemory: boolean): Promise<OrtSession> {
   const ort = await loadOrt();
-  return await ort.InferenceSession.create(model, {
+  const session = await ort.InferenceSession.create(model, {
     executionProviders: ["cpu"],
     graphOptimizationLevel: "all",
     executionMode: "sequential",
@@ -64,6 +65,8 @@ export async function createSession(model: Uint8Array, reuseMemory: boolean): Pr
     enableCpuMemArena: reuseMemory,
     enableMemPattern: false,
   });
+  trimNativeHeap(); // the build's copies of the weights are freed now
+  return session;
 }
 
 /** A session lent by {@link SessionCache}; `release()` returns it (it stays cached). */
@@ -128,7 +131,7 @@ export class SessionCache {
       if (entry.users > 0) continue;
       this.#entries.delete(key);
       excess--;
-      entry.session.then((s) => s.release()).catch(() => {});
+      entry.session.then((s) => s.release()).then(trimNativeHeap).catch(() => {});
     }
   }
 
@@ -137,5 +140,6 @@ export class SessionCache {
     const all = [...this.#entries.values()];
     this.#entries.clear();
     for (const e of all) await e.session.then((s) => s.release()).catch(() => {});
+    trimNativeHeap();
   }
 }
