@@ -5,6 +5,23 @@
  */
 import { float, type GraphBuilder, int, ints } from "./builder.ts";
 
+/**
+ * The kernel [in, out, 3, 3] whose convolution is the input gradient of a 3×3 conv with `kernel`
+ * [out, in, 3, 3]: in/out channels swapped, the 3×3 window rotated by 180°. Its inputs are all
+ * initializers, so ONNX Runtime folds it into a constant when the session is built.
+ */
+export function flippedKernel(b: GraphBuilder, kernel: string): string {
+  const swapped = b.op("Transpose", [kernel], { perm: ints([1, 0, 2, 3]) });
+  // Step −1 over H and W from index 2; end −4 (+3 = −1) means "past index 0".
+  return b.op("Slice", [
+    swapped,
+    b.int64s([2, 2]),
+    b.int64s([-4, -4]),
+    b.int64s([2, 3]),
+    b.int64s([-1, -1]),
+  ]);
+}
+
 /** ∂/∂input of a 3×3 stride-1 "same" conv: a conv of the output gradient with the flipped kernel. */
 export function convInputGrad(b: GraphBuilder, grad: string, flippedKernel: string): string {
   return b.op("Conv", [grad, flippedKernel], {

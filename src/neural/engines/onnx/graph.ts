@@ -13,6 +13,7 @@ import {
   avgPoolGrad,
   contentLossAndGrad,
   convInputGrad,
+  flippedKernel,
   maxPoolGrad,
   reluGrad,
   reluMask,
@@ -128,8 +129,7 @@ function forward(
         // The ReLU mask is taken here, in forward order, so that only this boolean tensor (not
         // the float activation) has to live until the backward pass when nothing else needs it.
         const positive = reluMask(b, relu);
-        const flipped = b.floats(`${name}_flipped`, [k.inChannels, c, 3, 3], k.flipped);
-        steps.push({ kind: "conv", conv: name, positive, flipped });
+        steps.push({ kind: "conv", conv: name, positive, flipped: flippedKernel(b, kernel) });
       }
       current = relu;
       i++; // the relu of this conv is handled together with it

@@ -1,7 +1,8 @@
 /**
- * VGG kernels in ONNX layout: forward OIHW, and the flipped, transposed kernel whose convolution
- * is the forward conv's input gradient. Converted when a graph is built and not kept: ONNX
- * Runtime holds its own copy, and a cache here would add a third copy of the network to memory.
+ * VGG kernels in ONNX layout (OIHW). Converted when a graph is built and not kept: ONNX Runtime
+ * holds its own copy, and a cache here would add another copy of the network to memory. The
+ * flipped, transposed kernel of the input gradient is derived inside the graph (backward.ts), so
+ * the model carries each kernel once.
  */
 import type { ConvWeights, VggWeights } from "../../models/weights_types.ts";
 
@@ -9,8 +10,6 @@ import type { ConvWeights, VggWeights } from "../../models/weights_types.ts";
 export interface OnnxConvKernels {
   /** [out, in, 3, 3]. */
   readonly forward: Float32Array;
-  /** [in, out, 3, 3] with the 3×3 window rotated by 180°: conv input-gradient as a conv. */
-  readonly flipped: Float32Array;
   /** [out]. */
   readonly bias: Float32Array;
   readonly inChannels: number;
@@ -32,19 +31,16 @@ function convert(conv: ConvWeights, rgbInput: boolean): OnnxConvKernels {
   const outC = conv.bias.length;
   const inC = conv.kernel.length / (9 * outC);
   const forward = new Float32Array(conv.kernel.length);
-  const flipped = new Float32Array(conv.kernel.length);
   for (let kh = 0; kh < 3; kh++) {
     for (let kw = 0; kw < 3; kw++) {
       for (let c = 0; c < inC; c++) {
         const src = rgbInput ? inC - 1 - c : c;
         const base = ((kh * 3 + kw) * inC + src) * outC;
         for (let m = 0; m < outC; m++) {
-          const v = conv.kernel[base + m];
-          forward[((m * inC + c) * 3 + kh) * 3 + kw] = v;
-          flipped[((c * outC + m) * 3 + (2 - kh)) * 3 + (2 - kw)] = v;
+          forward[((m * inC + c) * 3 + kh) * 3 + kw] = conv.kernel[base + m];
         }
       }
     }
   }
-  return { forward, flipped, bias: conv.bias, inChannels: inC, outChannels: outC };
+  return { forward, bias: conv.bias, inChannels: inC, outChannels: outC };
 }
