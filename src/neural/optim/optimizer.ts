@@ -71,6 +71,10 @@ export function optimizerFor<V>(
       learningRate: settings.learningRate,
       historySize: settings.historySize,
       lineSearch: settings.lineSearch,
+      // A render runs the iterations it was given, as jcjohnson/neural-style (tolX = tolFun = −1):
+      // on a large image the deliberately small first step changes the float32 loss by less than
+      // its resolution, which a loss-change tolerance would take for convergence.
+      tolerance: 0,
     };
     return {
       start: (x0) => lbfgsStart(objective, ops, x0),

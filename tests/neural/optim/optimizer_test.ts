@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import type { Objective } from "../../../src/neural/engines/engine.ts";
+import { hostVectorOps } from "../../../src/neural/engines/host_vector_ops.ts";
+import { lbfgs } from "../../../src/neural/optim/lbfgs.ts";
+import { optimizerFor } from "../../../src/neural/optim/optimizer.ts";
+
+/**
+ * f(x) = 1e8 + Σ xᵢ² over 4096 coordinates, with the loss rounded to float32 as the engines return
+ * it: near 1e8 float32 resolves only steps of 8, so torch's tiny first step (1/|g|₁) changes the
+ * loss by exactly 0 — what a 1024 px render sees.
+ */
+function offsetQuadratic(): Objective<Float32Array> {
+  return {
+    evaluate(x) {
+      let sum = 0;
+      for (const v of x) sum += v * v;
+      const grad = x.map((v) => 2 * v);
+      return Promise.resolve({ loss: Math.fround(1e8 + sum), grad, terms: {} });
+    },
+  };
+}
+
+Deno.test("plain lbfgs with a loss-change tolerance stops after the first step of such a problem", async () => {
+  const x0 = new Float32Array(4096).fill(1);
+  const result = await lbfgs(offsetQuadratic(), hostVectorOps, x0, { maxIterations: 20 });
+  assert.equal(result.reason, "tolerance");
+  assert.equal(result.state.iteration, 1);
+});
+
+Deno.test("the recipe optimizer (style-transfer's) runs every iteration it was given", async () => {
+  const objective = offsetQuadratic();
+  const handle = optimizerFor(objective, hostVectorOps, {
+    name: "lbfgs",
+    iterations: 20,
+    learningRate: 1,
+    historySize: 10,
+    lineSearch: "none",
+  });
+  const state = await handle.start(new Float32Array(4096).fill(1));
+  const result = await handle.continue(state, {});
+  assert.ok(result.state.iteration >= 2, `stopped at ${result.state.iteration}: ${result.reason}`);
+  let max = 0;
+  for (const v of result.state.x) max = Math.max(max, Math.abs(v));
+  assert.ok(max < 1e-3, `x not at the minimum: max |x| = ${max}`);
+  handle.dispose(result.state);
+});
