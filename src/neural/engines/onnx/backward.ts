@@ -3,7 +3,7 @@
  * build has no autodiff). Every function appends nodes to a {@link GraphBuilder} and returns the
  * name of the gradient tensor it produced. Tensors are NCHW with N = 1 unless stated otherwise.
  */
-import { float, type GraphBuilder, int, ints } from "./builder.ts";
+import { float, type GraphBuilder, int, ints, str } from "./builder.ts";
 
 /**
  * The kernel [in, out, 3, 3] whose convolution is the input gradient of a 3×3 conv with `kernel`
@@ -30,32 +30,86 @@ export function convInputGrad(b: GraphBuilder, grad: string, flippedKernel: stri
   });
 }
 
-/** Where a ReLU's output is positive (boolean), for {@link reluGrad}. */
-export function reluMask(b: GraphBuilder, reluOutput: string): string {
-  return b.op("Greater", [reluOutput, b.scalar(0)]);
+/**
+ * Gain of the 0/1 masks below: min(1, GAIN·v) is exactly 1 for every v ≥ 1e-38 (float32 normals
+ * start at 1.2e-38), so they are exact step functions except on denormal differences.
+ */
+const GAIN = 1e38;
+
+/**
+ * Per-channel `scale`·x (+ `bias`) of x [1, C, H, W] as a depthwise 1×1 conv. The masks are built
+ * from convs, Resize, Sum, Mul and Relu/Clip only: ONNX Runtime keeps all of these in its blocked
+ * NCHWc layout (and fuses the activation into the conv), whereas Greater, Where or MaxUnpool make
+ * it reorder every tensor to NCHW and back (measured: 13 % of a 512² step).
+ */
+function channelAffine(
+  b: GraphBuilder,
+  x: string,
+  channels: number,
+  scale: number,
+  bias?: number,
+): string {
+  const inputs = [x, b.filled([channels, 1, 1, 1], scale)];
+  if (bias !== undefined) inputs.push(b.filled([channels], bias));
+  return b.op("Conv", inputs, { kernel_shape: ints([1, 1]), group: int(channels) });
 }
 
-/** ReLU: the gradient passes where the ReLU's output is positive (`positive` from reluMask). */
-export function reluGrad(b: GraphBuilder, grad: string, positive: string): string {
-  return b.op("Where", [positive, grad, b.scalar(0)]);
+/** 1 where a ReLU's output `y` (≥ 0, C channels) is positive, else 0: min(1, GAIN·y). */
+export function reluMask(b: GraphBuilder, y: string, channels: number): string {
+  return b.op("Clip", [channelAffine(b, y, channels, GAIN), b.scalar(0), b.scalar(1)]);
+}
+
+/** ReLU: the gradient passes where the ReLU's output is positive (`mask` from reluMask). */
+export function reluGrad(b: GraphBuilder, grad: string, mask: string): string {
+  return b.op("Mul", [grad, mask]);
+}
+
+/** Nearest-neighbour 2× enlargement of [1, C, h, w] to `inputShape` (floored edges get 0). */
+function upsample2(
+  b: GraphBuilder,
+  x: string,
+  pooledShape: readonly number[],
+  inputShape: readonly number[],
+): string {
+  const [, , h, w] = pooledShape;
+  const [, , inH, inW] = inputShape;
+  const scales = b.floats(b.fresh("scales"), [4], new Float32Array([1, 1, 2, 2]));
+  const up = b.op("Resize", [x, "", scales], {
+    mode: str("nearest"),
+    coordinate_transformation_mode: str("asymmetric"),
+    nearest_mode: str("floor"),
+  });
+  if (inH === 2 * h && inW === 2 * w) return up;
+  return b.op("Pad", [up, b.int64s([0, 0, 0, 0, 0, 0, inH - 2 * h, inW - 2 * w])]);
 }
 
 /**
- * 2×2 stride-2 max pool: each output gradient goes to the input position MaxPool reported as its
- * argmax (MaxUnpool scatters by those indices; floored odd edges receive zero). On ties ONNX
- * Runtime's MaxPool reports the first maximum in row-major order, as tfjs does; after a ReLU the
- * common tie (all four zero) gets no gradient anyway because the ReLU mask blocks it.
+ * 2×2 stride-2 max pool of a ReLU's output `input` (pooled: `pooled`), through that ReLU: each
+ * output gradient goes to the inputs equal to their window's maximum when that maximum is
+ * positive (0 elsewhere, and on floored odd edges). The ReLU's own mask is thereby applied: at a
+ * positive maximum the ReLU passes, and an all-zero window gets nothing. A window with two equal
+ * positive maxima (float-exact ties, which conv outputs practically never have) routes the
+ * gradient to both, where tfjs picks the first.
  */
-export function maxPoolGrad(
+export function maxPoolReluGrad(
   b: GraphBuilder,
   grad: string,
-  indices: string,
+  input: string,
+  pooled: string,
+  pooledShape: readonly number[],
   inputShape: readonly number[],
 ): string {
-  return b.op("MaxUnpool", [grad, indices, b.int64s(inputShape)], {
-    kernel_shape: ints([2, 2]),
-    strides: ints([2, 2]),
-  });
+  const channels = pooledShape[1];
+  const passed = reluGrad(b, grad, reluMask(b, pooled, channels));
+  const minusMax = upsample2(b, channelAffine(b, pooled, channels, -1), pooledShape, inputShape);
+  // ≤ 0 inside the windows, exactly 0 at their maxima (≥ 0 on floored edges, whose gradient is 0).
+  const belowMax = b.op("Sum", [input, minusMax]);
+  const isMax = b.op("Clip", [
+    channelAffine(b, belowMax, channels, GAIN, 1),
+    b.scalar(0),
+    b.scalar(1),
+  ]);
+  return b.op("Mul", [upsample2(b, passed, pooledShape, inputShape), isMax]);
 }
 
 /** 2×2 stride-2 average pool: each output gradient spread as ¼ over its window; floored edges 0. */

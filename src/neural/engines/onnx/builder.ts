@@ -30,6 +30,8 @@ export const int = (i: number): Attr => ({ i });
 export const ints = (v: readonly number[]): Attr => ({ ints: v });
 /** Float attribute. */
 export const float = (f: number): Attr => ({ f });
+/** String attribute. */
+export const str = (s: string): Attr => ({ s });
 
 /** Builds one graph; every tensor is referred to by its (unique) name. */
 export class GraphBuilder {
@@ -95,6 +97,18 @@ export class GraphBuilder {
     let name = this.#constants.get(key);
     if (!name) {
       name = this.floats(this.fresh("const"), [], new Float32Array([value]));
+      this.#constants.set(key, name);
+    }
+    return name;
+  }
+
+  /** A shared float32 constant of shape `dims` with every element `value` (deduplicated). */
+  filled(dims: readonly number[], value: number): string {
+    const key = `fill:${dims.join("x")}:${value}`;
+    let name = this.#constants.get(key);
+    if (!name) {
+      const size = dims.reduce((a, d) => a * d, 1);
+      name = this.floats(this.fresh("fill"), dims, new Float32Array(size).fill(value));
       this.#constants.set(key, name);
     }
     return name;

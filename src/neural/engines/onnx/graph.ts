@@ -14,7 +14,7 @@ import {
   contentLossAndGrad,
   convInputGrad,
   flippedKernel,
-  maxPoolGrad,
+  maxPoolReluGrad,
   reluGrad,
   reluMask,
   styleLossAndGrad,
@@ -68,12 +68,12 @@ export function layerShape(
 
 /** One forward step, kept for the backward pass. */
 type Step =
-  | { kind: "conv"; conv: string; positive: string; flipped: string }
+  | { kind: "conv"; conv: string; relu: string; channels: number; flipped: string }
   | {
     kind: "pool";
     name: string;
+    input: string;
     output: string;
-    indices?: string;
     inShape: number[];
     outShape: number[];
   };
@@ -126,10 +126,13 @@ function forward(
       const relu = b.op("Relu", [pre]);
       tensors.set(name, pre).set(name.replace("conv", "relu"), relu);
       if (forBackward) {
-        // The ReLU mask is taken here, in forward order, so that only this boolean tensor (not
-        // the float activation) has to live until the backward pass when nothing else needs it.
-        const positive = reluMask(b, relu);
-        steps.push({ kind: "conv", conv: name, positive, flipped: flippedKernel(b, kernel) });
+        steps.push({
+          kind: "conv",
+          conv: name,
+          relu,
+          channels: c,
+          flipped: flippedKernel(b, kernel),
+        });
       }
       current = relu;
       i++; // the relu of this conv is handled together with it
@@ -137,18 +140,13 @@ function forward(
       const [c, h, w] = layerShape(weights, name, height, width);
       const [inH, inW] = layerSize(Number(name.slice(4)), height, width);
       const attrs = { kernel_shape: ints([2, 2]), strides: ints([2, 2]) };
-      let output: string, indices: string | undefined;
-      if (spec.pooling === "max" && forBackward) {
-        [output, indices] = b.opMulti("MaxPool", [current], 2, attrs);
-      } else {
-        output = b.op(spec.pooling === "max" ? "MaxPool" : "AveragePool", [current], attrs);
-      }
+      const output = b.op(spec.pooling === "max" ? "MaxPool" : "AveragePool", [current], attrs);
       tensors.set(name, output);
       steps.push({
         kind: "pool",
         name,
+        input: current,
         output,
-        indices,
         inShape: [1, c, inH, inW],
         outShape: [1, c, h, w],
       });
@@ -198,18 +196,34 @@ export function buildLossGraph(spec: LossGraphSpec): Uint8Array {
     return gs.length === 0 ? undefined : gs.length === 1 ? gs[0] : b.op("Sum", gs);
   };
   let g: string | undefined;
+  // Whether `g` came through a max pool, which already applied the ReLU below it.
+  let reluApplied = false;
   for (const step of [...fwd.steps].reverse()) {
     if (step.kind === "pool") {
       g = total(step.name, g);
+      reluApplied = false;
       if (!g) continue;
-      g = step.indices
-        ? maxPoolGrad(b, g, step.indices, step.inShape)
-        : avgPoolGrad(b, g, step.outShape, step.inShape);
+      if (spec.pooling === "max") {
+        g = maxPoolReluGrad(b, g, step.input, step.output, step.outShape, step.inShape);
+        reluApplied = true;
+      } else {
+        g = avgPoolGrad(b, g, step.outShape, step.inShape);
+      }
     } else {
-      g = total(step.conv.replace("conv", "relu"), g);
-      if (g) g = reluGrad(b, g, step.positive);
+      const relu = step.conv.replace("conv", "relu");
+      const mask = () => reluMask(b, step.relu, step.channels);
+      if (reluApplied) {
+        // Only the loss gradients at the ReLU itself still need its mask.
+        const own = total(relu, undefined);
+        const masked = own && reluGrad(b, own, mask());
+        if (masked) g = g ? b.op("Sum", [g, masked]) : masked;
+      } else {
+        g = total(relu, g);
+        if (g) g = reluGrad(b, g, mask());
+      }
       g = total(step.conv, g);
       if (g) g = convInputGrad(b, g, step.flipped);
+      reluApplied = false;
     }
   }
   let grad = tv.grad;
