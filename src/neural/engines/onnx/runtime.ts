@@ -4,7 +4,7 @@
  */
 import type * as Ort from "onnxruntime-node";
 import { EngineUnavailableError } from "../engine.ts";
-import { trimNativeHeap } from "./native_memory.ts";
+import { returnLargeBuffersOnFree, trimNativeHeap } from "./native_memory.ts";
 
 /** The onnxruntime-node module namespace. */
 export type OrtModule = typeof Ort;
@@ -20,7 +20,10 @@ let ortPromise: Promise<OrtModule> | undefined;
 
 /** Loads onnxruntime-node once; throws {@link EngineUnavailableError} saying how to install it. */
 export function loadOrt(): Promise<OrtModule> {
-  ortPromise ??= import("onnxruntime-node").catch((e: unknown) => {
+  ortPromise ??= import("onnxruntime-node").then((ort) => {
+    returnLargeBuffersOnFree();
+    return ort;
+  }).catch((e: unknown) => {
     ortPromise = undefined;
     throw new EngineUnavailableError(
       "onnx",
