@@ -29,6 +29,8 @@ export interface MeasureOptions {
   readonly warmup: number;
   /** L-BFGS iterations of the render; 0 skips it. */
   readonly renderIterations: number;
+  /** L-BFGS history size of the render (the optimizer's default when absent). */
+  readonly historySize?: number;
 }
 
 /** Runs W on engine `engineName` at size × size. */
@@ -56,7 +58,7 @@ export async function measure(
       }
       let render: number | null = null;
       if (options.renderIterations > 0) {
-        render = await timeRender(engine, objective, x, options.renderIterations, rss);
+        render = await timeRender(engine, objective, x, options, rss);
       }
       engine.vec.dispose(x);
       const ms = median(times);
@@ -80,12 +82,13 @@ async function timeRender<V>(
   engine: Engine<V>,
   objective: Parameters<typeof lbfgs<V>>[0],
   x0: V,
-  iterations: number,
+  options: MeasureOptions,
   rss: PeakRss,
 ): Promise<number> {
   const t0 = performance.now();
   const { state } = await lbfgs(objective, engine.vec, x0, {
-    maxIterations: iterations,
+    maxIterations: options.renderIterations,
+    historySize: options.historySize,
     tolerance: 0,
     gradTolerance: 0,
   }, { onIteration: () => void rss.sample() });

@@ -17,7 +17,8 @@ export async function measureInSubprocess(
   options: MeasureOptions,
 ): Promise<BenchResult> {
   const child = new URL("./child.ts", import.meta.url);
-  const args = [engine, size, options.steps, options.warmup, options.renderIterations].map(String);
+  const args = [engine, size, options.steps, options.warmup, options.renderIterations]
+    .concat(options.historySize === undefined ? [] : [options.historySize]).map(String);
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", child.href, ...args],
     stdout: "piped",

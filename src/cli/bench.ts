@@ -19,6 +19,7 @@ effective GFLOP/s (convolution FLOPs), peak resident memory, and an L-BFGS rende
   --engine E      engines, comma-separated (default onnx; any of ${engineNames.join(", ")})
   --sizes S       square image sizes, comma-separated (default 128,256,512)
   --iterations N  L-BFGS iterations of the timed render (default 50; 0 skips the render)
+  --history N     L-BFGS history size of the render (default: the optimizer's, 100)
   --steps N       timed steps, median reported (default 5)
   --warmup N      untimed steps first (default 2)
   --json          one JSON object per line:
@@ -35,6 +36,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       iterations: { type: "string", default: "50" },
       steps: { type: "string", default: "5" },
       warmup: { type: "string", default: "2" },
+      history: { type: "string" },
     });
     json = values.json ?? false;
     debug = values.debug ?? false;
@@ -53,6 +55,9 @@ export async function benchCommand(args: string[]): Promise<number> {
       renderIterations: nonNegativeInt("--iterations", values.iterations),
       steps: positiveInt("--steps", values.steps),
       warmup: nonNegativeInt("--warmup", values.warmup),
+      historySize: values.history === undefined
+        ? undefined
+        : positiveInt("--history", values.history),
     };
     const results: BenchResult[] = [];
     let failed = false;
