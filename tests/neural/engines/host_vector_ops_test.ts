@@ -37,3 +37,16 @@ Deno.test("hostVectorOps.dot accumulates in float64", async () => {
 Deno.test("hostVectorOps rejects vectors of different lengths", () => {
   assert.throws(() => ops.sub(a, new Float32Array(2)), RangeError);
 });
+
+Deno.test("hostVectorOps recycles its own disposed arrays, never foreign ones", () => {
+  const t = ops.scale(2, Float32Array.from([1, 2, 3, 4, 5, 6, 7]));
+  ops.dispose(t);
+  const u = ops.axpy(1, Float32Array.from([1, 1, 1, 1, 1, 1, 1]), new Float32Array(7));
+  assert.equal(u, t); // the same buffer, fully overwritten
+  assert.deepEqual([...u], [1, 1, 1, 1, 1, 1, 1]);
+  const foreign = new Float32Array(7);
+  ops.dispose(foreign);
+  const v = ops.zerosLike(foreign);
+  assert.notEqual(v, foreign);
+  assert.deepEqual([...v], [0, 0, 0, 0, 0, 0, 0]);
+});
