@@ -10,6 +10,7 @@ import { type DownloadProgress, downloadVerified, md5File } from "../neural/mode
 import { importKerasH5 } from "../neural/models/h5_import.ts";
 import { convLayers } from "../neural/models/layers.ts";
 import { availableConvs, loadVggWeights, WeightsError } from "../neural/models/weights.ts";
+import { pathExists } from "../util/path_exists.ts";
 
 /** Where the command writes: normal output and diagnostics/progress (raw text, no newline added). */
 export interface WeightsCommandIo {
@@ -77,7 +78,7 @@ export async function weightsCommand(
   const dir = values.dir ?? Deno.env.get("STYLEPIPE_WEIGHTS") ?? "weights";
   const target = join(dir, model);
   try {
-    if (!values.force && await exists(target)) return await reportExisting(dir, model, io);
+    if (!values.force && await pathExists(target)) return await reportExisting(dir, model, io);
     await Deno.mkdir(dir, { recursive: true });
     let source: string;
     let generatedBy: string;
@@ -179,13 +180,4 @@ function progressReporter(io: WeightsCommandIo): (p: DownloadProgress) => void {
 
 function mb(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

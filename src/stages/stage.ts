@@ -211,3 +211,12 @@ export function imageOf(value: Value | Value[] | undefined, input: string): RgbI
   if (v?.kind === "file" && v.image) return v.image;
   throw new StageError(`input "${input}" must be an image`);
 }
+
+/** Narrows an input to the targets of an `extract-features` step or throws a {@link StageError}. */
+export function featuresOf(value: Value | Value[] | undefined): FeatureTargets {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v?.kind !== "features") {
+    throw new StageError(`input "features" must come from an extract-features step`);
+  }
+  return v.features;
+}

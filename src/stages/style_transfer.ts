@@ -23,6 +23,7 @@ import { atomicWrite } from "../util/atomic_write.ts";
 import { loadTransferCheckpoint, saveTransferCheckpoint } from "./style_transfer_checkpoint.ts";
 import { Prng } from "../util/prng.ts";
 import {
+  featuresOf,
   type FeatureTargets,
   imageOf,
   type Stage,
@@ -117,14 +118,6 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
     }
   },
 };
-
-function featuresOf(value: Value | Value[] | undefined): FeatureTargets {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v?.kind !== "features") {
-    throw new StageError(`input "features" must come from an extract-features step`);
-  }
-  return v.features;
-}
 
 async function loadWeights(ctx: StageContext, features: FeatureTargets) {
   try {

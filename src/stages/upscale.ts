@@ -22,6 +22,7 @@ import {
 } from "./extract_features.ts";
 import { transferEstimate } from "./neural_cost.ts";
 import {
+  featuresOf,
   type FeatureTargets,
   imageOf,
   type Stage,
@@ -161,14 +162,6 @@ export const upscaleStage: Stage<UpscaleParams> = {
     } as Value;
   },
 };
-
-function featuresOf(value: Value | Value[] | undefined): FeatureTargets {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v?.kind !== "features") {
-    throw new StageError(`input "features" must come from an extract-features step`);
-  }
-  return v.features;
-}
 
 /** The content image to recompute targets from; warns when only the features' smaller copy is there. */
 function contentSource(

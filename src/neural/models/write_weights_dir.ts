@@ -10,6 +10,7 @@ import { formatSha256Sums } from "./sha256sums.ts";
 import { encodeConvGroup, layersModelJson, type Shard } from "./tfjs_layers_model.ts";
 import type { ConvWeights } from "./weights_types.ts";
 import { WeightsError } from "./weights_error.ts";
+import { pathExists } from "../../util/path_exists.ts";
 
 /** Options for {@link writeWeightsDir}. */
 export interface WriteWeightsDirOptions {
@@ -48,7 +49,7 @@ export async function writeWeightsDir(
     }
   });
   if (layers.length === 0) throw new WeightsError(`cannot write ${arch} weights: no convolutions`);
-  if (!options.force && await exists(modelDir)) {
+  if (!options.force && await pathExists(modelDir)) {
     throw new WeightsError(`${modelDir} already exists; pass --force to replace it`);
   }
 
@@ -86,7 +87,7 @@ export async function writeWeightsDir(
 
 /** Renames `staging` to `target`, moving an existing `target` aside first and deleting it after. */
 async function swapInto(staging: string, target: string, aside: string): Promise<void> {
-  const replacing = await exists(target);
+  const replacing = await pathExists(target);
   if (replacing) await Deno.rename(target, aside);
   try {
     await Deno.rename(staging, target);
@@ -110,13 +111,4 @@ Written by \`deno task weights\` (stylepipe) in the TensorFlow.js layers-model f
 - Preprocessing expected (Keras "caffe"): pixels 0–255, RGB → BGR, minus [103.939, 116.779, 123.68].
 - \`SHA256SUMS\` lists every file; stylepipe verifies it before use.
 `;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
