@@ -19,19 +19,21 @@ interface EngineFigures {
 }
 
 /**
- * Measured with real VGG19 weights (conv1_1…conv3_2, relu3_2 content + relu1_1/2_1/3_1 style),
- * seeded 128² and 256² images, median of 5 evaluations after 2 warm-up ones, peak RSS, on the
- * project's 2-core x86-64 build machine while shared (load average ≈ 9, so conservative):
- *   onnx 128²: 525 ms, 293 MB; 256²: 2.68 s, 528 MB  → 15 GFLOP/s, 10.7 B/activation, 215 MB base
- *   wasm 128²: 3.53 s, 356 MB; 256²: 13.1 s, 840 MB  →  3 GFLOP/s, 22 B/activation, 195 MB base
- *   cpu   64²: 7.52 s, 254 MB                        → 0.32 GFLOP/s (memory as wasm, same tfjs)
- * GFLOP/s = the FLOPs counted by {@link perPixel} / the median time. Engines not measured here
- * (webgpu, tfjs-node, tfjs-node-gpu) use the tfjs cpu figures: an upper bound on time.
+ * From `deno task bench --engine onnx,wasm --sizes 128,256,512 --iterations 0` (workload W: VGG19
+ * to relu5_1, whose FLOPs are counted as {@link perPixel} counts them, 580 activation floats per
+ * pixel) on the project's 2-core x86-64 machine, quiet (load average ≈ 1):
+ *   onnx 128²: 200 ms, 527 MB; 256²: 761 ms, 585 MB; 512²: 3.54 s, 1031 MB
+ *        → 110 GFLOP/s (the slowest size), 3.9 B/activation, 440 MB base
+ *   wasm 128²: 2.90 s, 680 MB; 256²: 11.7 s, 1206 MB; 512²: 46.1 s, 3416 MB
+ *        → 8 GFLOP/s, 19.4 B/activation, 470 MB base
+ *   cpu   64²: 7.52 s, 254 MB (real weights to relu3_2) → 0.32 GFLOP/s, memory as wasm
+ * Engines not measured here (webgpu, tfjs-node, tfjs-node-gpu) use the tfjs cpu figures: an upper
+ * bound on time.
  */
 const FIGURES: Record<string, EngineFigures> = {
-  onnx: { gflops: 15, bytesPerActivation: 10.7, baseBytes: 215e6 },
-  wasm: { gflops: 3, bytesPerActivation: 22, baseBytes: 195e6 },
-  cpu: { gflops: 0.32, bytesPerActivation: 22, baseBytes: 195e6 },
+  onnx: { gflops: 110, bytesPerActivation: 3.9, baseBytes: 440e6 },
+  wasm: { gflops: 8, bytesPerActivation: 19.4, baseBytes: 470e6 },
+  cpu: { gflops: 0.32, bytesPerActivation: 19.4, baseBytes: 470e6 },
 };
 
 /** The figures used for `engine` (`auto` on a machine without a GPU plugin is onnx). */
