@@ -3,6 +3,7 @@
  * TIFF IFD0, and mapped to the exact flip/rotation that displays the image upright.
  */
 import type { DihedralOp } from "./dihedral.ts";
+import { jpegSegments } from "./jpeg_segments.ts";
 
 const ORIENTATION_TAG = 0x0112;
 
@@ -11,31 +12,12 @@ const ORIENTATION_TAG = 0x0112;
  * a damaged EXIF block must not stop the image from loading).
  */
 export function readJpegOrientation(bytes: Uint8Array): number | undefined {
-  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 2;
-  while (pos + 4 <= bytes.length) {
-    if (bytes[pos] !== 0xff) return undefined;
-    const marker = bytes[pos + 1];
-    if (marker === 0xff) { // fill byte
-      pos++;
-      continue;
-    }
-    if (marker === 0xda || marker === 0xd9) return undefined; // image data / end: no EXIF before it
-    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { // markers without a length
-      pos += 2;
-      continue;
-    }
-    const length = view.getUint16(pos + 2);
-    const start = pos + 4;
-    const end = pos + 2 + length;
-    if (length < 2 || end > bytes.length) return undefined;
-    if (marker === 0xe1 && isExifHeader(bytes, start)) {
+  for (const { marker, payload } of jpegSegments(bytes)) {
+    if (marker === 0xe1 && isExifHeader(payload, 0)) {
       return readTiffOrientation(
-        new DataView(bytes.buffer, bytes.byteOffset + start + 6, end - start - 6),
+        new DataView(payload.buffer, payload.byteOffset + 6, payload.byteLength - 6),
       );
     }
-    pos = end;
   }
   return undefined;
 }
