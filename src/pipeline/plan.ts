@@ -109,7 +109,8 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       seed,
       deps: [...new Set(Object.values(step.inputs).flat())],
       inputFiles: files[i],
-      shape: step.stage.shape?.(shapes, step.params),
+      shape: step.stage.shape?.(shapes, step.params) ??
+        (files[i].length === 1 ? await step.stage.fileShape?.(files[i][0].path) : undefined),
       estimate: step.stage.estimate?.(shapes, step.params, { engine }),
     });
   }

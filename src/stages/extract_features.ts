@@ -213,6 +213,10 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
     return problems;
   },
 
+  shape(inputs) {
+    return inputs.content;
+  },
+
   estimate(inputs) {
     const c = inputs.content;
     if (!c) return undefined;

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { CodecError, decodeImage } from "../image/codecs.ts";
+import { imageSize } from "../image/image_size.ts";
 import { type Stage, StageError } from "./stage.ts";
 
 const params = z.object({
@@ -25,6 +26,9 @@ export const loadStage: Stage<LoadParams> = {
   inputs: {},
   output: "image",
   inputFiles: (p) => [p.path],
+  async fileShape(path) {
+    return imageSize(await Deno.readFile(path));
+  },
   async run(ctx, _inputs, p) {
     const path = await ctx.paths.input(p.path);
     let bytes: Uint8Array;

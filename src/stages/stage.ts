@@ -181,6 +181,8 @@ export interface Stage<P = unknown> {
    * file named by a string parameter `path`.
    */
   inputFiles?(params: P): readonly string[];
+  /** Output size read from the stage's one input file at plan time (e.g. an image header). */
+  fileShape?(path: string): Promise<{ width: number; height: number } | undefined>;
   /** Extra validation (e.g. weights have the layers asked for); returns error messages. */
   check?(params: P, ctx: CheckContext): Promise<string[]>;
   /** Output image size from input sizes, when computable (for `plan`). */

@@ -20,6 +20,7 @@ import {
 } from "../neural/optim/optimizer.ts";
 import type { StopReason } from "../neural/optim/types.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
+import { transferEstimate } from "./neural_cost.ts";
 import { loadTransferCheckpoint, saveTransferCheckpoint } from "./style_transfer_checkpoint.ts";
 import { Prng } from "../util/prng.ts";
 import {
@@ -80,17 +81,15 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
     return inputs.features;
   },
 
-  estimate(inputs, p) {
+  estimate(inputs, p, env) {
     const size = inputs.features;
     if (!size) return undefined;
-    const pixels = size.width * size.height;
-    // VGG19 forward + backward keeps ~600 floats per input pixel of activations (block 1 dominates)
-    // plus as many gradients; L-BFGS adds 2m + 4 image-sized vectors, Adam 4.
-    const vectors = p.optimizer === "lbfgs" ? 2 * p.lbfgs_history + 4 : 4;
-    const bytes = pixels * (2 * 600 * 4 + vectors * 3 * 4);
-    // ≈ 3 × 0.4 MFLOP per pixel for forward + backward through conv5_1, at ~20 GFLOP/s (CPU).
-    const evaluations = p.iterations * (p.line_search === "strong_wolfe" ? 1.3 : 1) + 1;
-    return { bytes, seconds: evaluations * pixels * 1.2e6 / 2e10 };
+    const lbfgs = p.optimizer === "lbfgs";
+    return transferEstimate(env?.engine ?? "auto", {
+      ...size,
+      evaluations: p.iterations * (lbfgs && p.line_search === "strong_wolfe" ? 1.3 : 1) + 1,
+      optimizerVectors: lbfgs ? 2 * p.lbfgs_history + 4 : 4,
+    });
   },
 
   async run(ctx, inputs, p) {

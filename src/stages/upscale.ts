@@ -20,7 +20,6 @@ import {
   maskValues,
   scaleStyle,
 } from "./extract_features.ts";
-import { transferEstimate } from "./neural_cost.ts";
 import {
   featuresOf,
   type FeatureTargets,
@@ -94,13 +93,12 @@ export const upscaleStage: Stage<UpscaleParams> = {
     // bounds the result from above.
     const image = inputs.image ?? (p.size ? { width: p.size, height: p.size } : undefined);
     if (!image) return undefined;
-    const size = upscaledSize(image.width, image.height, p);
-    const lbfgs = p.optimizer === "lbfgs";
-    return transferEstimate(env?.engine ?? "auto", {
-      ...size,
-      evaluations: p.iterations * (lbfgs && p.line_search === "strong_wolfe" ? 1.3 : 1) + 1,
-      optimizerVectors: lbfgs ? 2 * p.lbfgs_history + 4 : 4,
-    });
+    const { factor: _f, size: _s, filter: _filter, ...transfer } = p;
+    return styleTransferStage.estimate!(
+      { features: upscaledSize(image.width, image.height, p) },
+      styleTransferParams.parse({ ...transfer, init: "image" }),
+      env,
+    );
   },
 
   async run(ctx, inputs, p) {

@@ -88,6 +88,20 @@ Deno.test("recipe tubingen-starry fails validation here, naming the missing laye
   ]);
 });
 
+Deno.test("plan sizes every step from the image headers, so the first scale has an estimate too", async () => {
+  const plan = await planRecipe(await load("upscale-3-scales", []), {
+    imageDirs: [testImagesDir()],
+  });
+  const step = (id: string) => plan.steps.find((s) => s.step.id === id)!;
+  assert.deepEqual(step("content").shape, { width: 1024, height: 768 });
+  assert.deepEqual(step("content-256").shape, { width: 256, height: 192 });
+  assert.deepEqual(step("transfer").shape, { width: 256, height: 192 });
+  assert.deepEqual(step("transfer-1024").shape, { width: 1024, height: 768 });
+  const first = step("transfer").estimate!;
+  const second = step("transfer-512").estimate!;
+  assert.ok(first.seconds! > 0 && first.bytes < second.bytes, JSON.stringify({ first, second }));
+});
+
 Deno.test("plan of upscale-3-scales: estimates per scale; warns when a scale exceeds memory", async () => {
   const plan = await planRecipe(await load("upscale-3-scales", []), {
     imageDirs: [testImagesDir()],
