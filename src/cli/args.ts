@@ -9,6 +9,14 @@ export const COMMON_OPTIONS = {
   json: { type: "boolean" },
 } as const;
 
+/** Options of the commands that run a recipe (render, plan, schedule). */
+export const RUN_OPTIONS = {
+  set: { type: "string", multiple: true },
+  engine: { type: "string" },
+  "out-dir": { type: "string" },
+  "cache-dir": { type: "string" },
+} as const;
+
 /** Parses `args` strictly; unknown options become a {@link UsageError} naming the command. */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
   command: string,

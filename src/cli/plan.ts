@@ -1,7 +1,7 @@
 /** `plan <recipe>`: the execution order, what is cached, output sizes and estimates. */
 import { CacheStore, DEFAULT_CACHE_DIR, isFileKind } from "../pipeline/cache.ts";
 import { type PlannedStep, planRecipe } from "../pipeline/plan.ts";
-import { parseCommandArgs, recipeArg } from "./args.ts";
+import { parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
 import { EXIT, reportError } from "./errors.ts";
 import { loadCliRecipe } from "./load.ts";
 import { table } from "./progress.ts";
@@ -25,10 +25,7 @@ export async function planCommand(args: string[]): Promise<number> {
   let json = args.includes("--json");
   try {
     const { values, positionals } = parseCommandArgs("plan", args, {
-      set: { type: "string", multiple: true },
-      engine: { type: "string" },
-      "out-dir": { type: "string" },
-      "cache-dir": { type: "string" },
+      ...RUN_OPTIONS,
     });
     if (values.help) {
       console.log(HELP);

@@ -3,7 +3,7 @@ import process from "node:process";
 import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
 import { planRecipe } from "../pipeline/plan.ts";
 import { runPlan } from "../pipeline/run.ts";
-import { parseCommandArgs, recipeArg } from "./args.ts";
+import { parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
 import { EXIT, reportError } from "./errors.ts";
 import { loadCliRecipe } from "./load.ts";
 import { ProgressPrinter } from "./progress.ts";
@@ -34,10 +34,7 @@ export async function renderCommand(args: string[]): Promise<number> {
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   try {
     const { values, positionals } = parseCommandArgs("render", args, {
-      set: { type: "string", multiple: true },
-      engine: { type: "string" },
-      "out-dir": { type: "string" },
-      "cache-dir": { type: "string" },
+      ...RUN_OPTIONS,
       "no-cache": { type: "boolean" },
     });
     if (values.help) {

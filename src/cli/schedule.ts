@@ -17,7 +17,7 @@ import { matrixExtension } from "../recipe/matrix.ts";
 import { scalesExtension } from "../recipe/scales.ts";
 import type { Recipe } from "../recipe/recipe.ts";
 import { builtinStages } from "../stages/builtin.ts";
-import { parseCommandArgs } from "./args.ts";
+import { parseCommandArgs, RUN_OPTIONS } from "./args.ts";
 import { EXIT, messagesOf, reportError, UsageError } from "./errors.ts";
 
 const HELP = `Usage: deno task schedule <recipe.yaml>… [options]
@@ -58,10 +58,7 @@ export async function scheduleCommand(args: string[]): Promise<number> {
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   try {
     const { values, positionals } = parseCommandArgs("schedule", args, {
-      set: { type: "string", multiple: true },
-      engine: { type: "string" },
-      "out-dir": { type: "string" },
-      "cache-dir": { type: "string" },
+      ...RUN_OPTIONS,
     });
     if (values.help) {
       console.log(HELP);
