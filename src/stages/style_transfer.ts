@@ -10,7 +10,8 @@ import { encodePng } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
 import { resizeImage } from "../image/resample.ts";
 import type { Engine, Objective, ObjectiveSpec, VectorOps } from "../neural/engines/engine.ts";
-import { loadVggWeights, WeightsError } from "../neural/models/weights.ts";
+import type { VggWeights } from "../neural/models/weights_types.ts";
+import { stageWeights } from "./stage_weights.ts";
 import {
   optimizerFor,
   type OptimizerHandle,
@@ -116,22 +117,18 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
   },
 };
 
-async function loadWeights(ctx: StageContext, features: FeatureTargets) {
-  try {
-    const weights = await loadVggWeights(ctx.weightsDirs, features.model);
-    if (weights.id !== features.weightsId) {
-      throw new StageError(
-        `the ${features.model} weights changed since the features were extracted ` +
-          `(${features.weightsId.slice(0, 12)}… → ${
-            weights.id.slice(0, 12)
-          }…): re-run extract-features`,
-      );
-    }
-    return weights;
-  } catch (e) {
-    if (e instanceof WeightsError) throw new StageError(e.message);
-    throw e;
+/** The weights the features were extracted with (StageError when they changed since). */
+async function loadWeights(ctx: StageContext, features: FeatureTargets): Promise<VggWeights> {
+  const weights = await stageWeights(ctx.weightsDirs, features.model);
+  if (weights.id !== features.weightsId) {
+    throw new StageError(
+      `the ${features.model} weights changed since the features were extracted ` +
+        `(${features.weightsId.slice(0, 12)}… → ${
+          weights.id.slice(0, 12)
+        }…): re-run extract-features`,
+    );
   }
+  return weights;
 }
 
 /** The starting image on the 0–255 scale (HWC RGB at the features' size). */

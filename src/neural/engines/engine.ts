@@ -14,6 +14,7 @@
  * - loss = content_weight · content + style_weight · style + tv_weight · tv
  * `terms` reports the three weighted terms under the keys "content", "style", "tv".
  */
+import { StylepipeError } from "../../util/errors.ts";
 import type { VggWeights } from "../models/weights_types.ts";
 import type { Pooling } from "../plan/network.ts";
 
@@ -156,10 +157,9 @@ export interface EngineProvider {
 }
 
 /** An engine that cannot run here; the message says how to fix it (e.g. the install command). */
-export class EngineUnavailableError extends Error {
+export class EngineUnavailableError extends StylepipeError {
   /** @param engine engine name @param message what is missing and how to install it */
   constructor(readonly engine: string, message: string) {
     super(message);
-    this.name = "EngineUnavailableError";
   }
 }

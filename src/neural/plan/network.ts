@@ -5,6 +5,7 @@
  * the next block's resolution, the plan stops at the deepest layer asked for); engines translate
  * the steps into their own ops and read shapes from here.
  */
+import { StylepipeError } from "../../util/errors.ts";
 import { convFor, type ConvLayer, convLayers, layerNames, type VggArch } from "../models/layers.ts";
 import type { VggWeights } from "../models/weights_types.ts";
 
@@ -58,11 +59,10 @@ export interface NetworkPlan {
 }
 
 /** A layer that the network or its weights cannot provide. */
-export class LayerUnavailableError extends Error {
+export class LayerUnavailableError extends StylepipeError {
   /** @param layer the layer asked for @param message why it is unavailable */
   constructor(readonly layer: string, message: string) {
     super(message);
-    this.name = "LayerUnavailableError";
   }
 }
 
