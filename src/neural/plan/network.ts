@@ -110,19 +110,18 @@ export function networkPlan(
   width: number,
   layers: readonly string[],
 ): NetworkPlan {
+  const plan = vggPlan(weights.arch, pooling, height, width, layers);
   for (const layer of layers) {
-    layerBlock(weights.arch, layer);
     const conv = convFor(weights.arch, layer)!;
-    if (!weights.convs.has(conv.name)) {
-      const present = [...weights.convs.keys()];
-      throw new LayerUnavailableError(
-        layer,
-        `layer ${layer} needs ${conv.name}, which the weights (${weights.id}) do not have: they ` +
-          `stop before ${conv.name}; deepest available: ${present.at(-1) ?? "none"}`,
-      );
-    }
+    if (weights.convs.has(conv.name)) continue;
+    const present = [...weights.convs.keys()];
+    throw new LayerUnavailableError(
+      layer,
+      `layer ${layer} needs ${conv.name}, which the weights (${weights.id}) do not have: they ` +
+        `stop before ${conv.name}; deepest available: ${present.at(-1) ?? "none"}`,
+    );
   }
-  return vggPlan(weights.arch, pooling, height, width, layers);
+  return plan;
 }
 
 /** The forward plan of `arch` that computes `layers`, whatever weights exist (cost estimates). */
