@@ -48,6 +48,13 @@ export type NetworkStep =
     readonly output: LayerShape;
   };
 
+/** A convolution step. */
+export type ConvStep = Extract<NetworkStep, { kind: "conv" }>;
+/** A ReLU step. */
+export type ReluStep = Extract<NetworkStep, { kind: "relu" }>;
+/** A pooling step. */
+export type PoolStep = Extract<NetworkStep, { kind: "pool" }>;
+
 /** The forward pass for one input size, truncated after the deepest layer asked for. */
 export interface NetworkPlan {
   readonly arch: VggArch;

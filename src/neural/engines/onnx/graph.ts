@@ -10,10 +10,13 @@
 import type { VggWeights } from "../../models/weights_types.ts";
 import { groupTerms, type LossPlan, type LossTerm } from "../../plan/loss.ts";
 import {
+  type ConvStep,
   type LayerShape,
   type NetworkPlan,
   type NetworkStep,
   planShape,
+  type PoolStep,
+  type ReluStep,
 } from "../../plan/network.ts";
 import { CAFFE_MEAN_BGR } from "../engine.ts";
 import {
@@ -163,12 +166,10 @@ function forward(
  * positive the ReLU passes, so one pass at the pooled resolution does both.
  */
 type BackwardStep =
-  | { readonly kind: "conv" | "relu" | "avg-pool"; readonly step: NetworkStep }
-  | {
-    readonly kind: "max-pool-relu";
-    readonly pool: NetworkStep & { kind: "pool" };
-    readonly relu: NetworkStep & { kind: "relu" };
-  };
+  | { readonly kind: "conv"; readonly conv: ConvStep }
+  | { readonly kind: "relu"; readonly relu: ReluStep }
+  | { readonly kind: "avg-pool"; readonly pool: PoolStep }
+  | { readonly kind: "max-pool-relu"; readonly pool: PoolStep; readonly relu: ReluStep };
 
 /** {@link BackwardStep}s of `plan`, deepest first. */
 function backwardSteps(plan: NetworkPlan): BackwardStep[] {
@@ -177,15 +178,54 @@ function backwardSteps(plan: NetworkPlan): BackwardStep[] {
   const taken = new Set<NetworkStep>();
   steps.forEach((step, i) => {
     if (taken.has(step)) return;
+    if (step.kind === "conv") return out.push({ kind: "conv", conv: step });
+    if (step.kind === "relu") return out.push({ kind: "relu", relu: step });
+    if (plan.pooling === "avg") return out.push({ kind: "avg-pool", pool: step });
     const below = steps[i + 1];
-    if (step.kind === "pool" && plan.pooling === "max" && below?.kind === "relu") {
-      taken.add(below);
-      out.push({ kind: "max-pool-relu", pool: step, relu: below });
-    } else {
-      out.push({ kind: step.kind === "pool" ? "avg-pool" : step.kind, step });
-    }
+    if (below?.kind !== "relu") throw new Error(`${step.name}: a max pool must follow a ReLU`);
+    taken.add(below);
+    out.push({ kind: "max-pool-relu", pool: step, relu: below });
   });
   return out;
+}
+
+/**
+ * Appends the gradient of one backward step: from ∂loss/∂(its output), `upstream` (undefined while
+ * it is 0) plus the loss gradients at its layers (`total`), to ∂loss/∂(its input).
+ */
+function backwardStep(
+  b: GraphBuilder,
+  back: BackwardStep,
+  upstream: string | undefined,
+  tensors: ReadonlyMap<string, string>,
+  total: (layer: string, upstream: string | undefined) => string | undefined,
+): string | undefined {
+  const mask = (relu: ReluStep) => reluMask(b, tensors.get(relu.name)!, relu.output.channels);
+  switch (back.kind) {
+    case "conv": {
+      const g = total(back.conv.name, upstream);
+      return g && convInputGrad(b, g, flippedKernel(b, kernelName(back.conv.name)));
+    }
+    case "relu": {
+      const g = total(back.relu.name, upstream);
+      return g && reluGrad(b, g, mask(back.relu));
+    }
+    case "avg-pool": {
+      const g = total(back.pool.name, upstream);
+      return g && avgPoolGrad(b, g, back.pool.output, back.pool.input);
+    }
+    case "max-pool-relu": {
+      const { pool, relu } = back;
+      const g = total(pool.name, upstream);
+      const below = tensors.get(relu.name)!;
+      const pooled = g &&
+        maxPoolReluGrad(b, g, below, tensors.get(pool.name)!, pool.output, pool.input);
+      // The loss gradients at the ReLU itself still need its mask.
+      const own = total(relu.name, undefined);
+      const masked = own && reluGrad(b, own, mask(relu));
+      return pooled && masked ? b.op("Sum", [pooled, masked]) : pooled || masked;
+    }
+  }
 }
 
 /** Builds the loss-and-gradient graph of `plan` (its values come from {@link lossFeeds}). */
@@ -207,35 +247,13 @@ export function buildLossGraph(weights: VggWeights, plan: LossPlan): Uint8Array 
     addGrad("layer" in term ? term.layer : LOSS_IO.image, t.grad);
   }
 
-  // Backward, deepest step first: g is ∂loss/∂(the current step's output), undefined while 0.
+  // Backward, deepest step first: g is ∂loss/∂(the next step's input), undefined while 0.
   const total = (layer: string, upstream: string | undefined): string | undefined => {
     const gs = [...(upstream ? [upstream] : []), ...gradsAt.get(layer) ?? []];
     return gs.length === 0 ? undefined : gs.length === 1 ? gs[0] : b.op("Sum", gs);
   };
   let g: string | undefined;
-  for (const back of backwardSteps(plan.network)) {
-    if (back.kind === "max-pool-relu") {
-      const { pool, relu } = back;
-      g = total(pool.name, g);
-      const below = tensors.get(relu.name)!;
-      if (g) g = maxPoolReluGrad(b, g, below, tensors.get(pool.name)!, pool.output, pool.input);
-      // The loss gradients at the ReLU itself still need its mask.
-      const own = total(relu.name, undefined);
-      const masked = own && reluGrad(b, own, reluMask(b, below, relu.output.channels));
-      if (masked) g = g ? b.op("Sum", [g, masked]) : masked;
-      continue;
-    }
-    const { step } = back;
-    g = total(step.name, g);
-    if (!g) continue;
-    if (back.kind === "avg-pool" && step.kind === "pool") {
-      g = avgPoolGrad(b, g, step.output, step.input);
-    } else if (step.kind === "relu") {
-      g = reluGrad(b, g, reluMask(b, tensors.get(step.name)!, step.output.channels));
-    } else if (step.kind === "conv") {
-      g = convInputGrad(b, g, flippedKernel(b, kernelName(step.name)));
-    }
-  }
+  for (const back of backwardSteps(plan.network)) g = backwardStep(b, back, g, tensors, total);
   const imageGrads = gradsAt.get(LOSS_IO.image) ?? [];
   let grad = imageGrads.length === 1 ? imageGrads[0] : b.op("Sum", imageGrads);
   if (g) {
