@@ -8,6 +8,8 @@ import type { Objective, VectorOps } from "../engines/engine.ts";
 import { z } from "zod";
 import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import {
+  commonState,
+  commonTree,
   decodeState,
   encodeState,
   readStateTree,
@@ -154,14 +156,7 @@ export async function adamStateTree<V>(
   ops: VectorOps<V>,
 ): Promise<CheckpointValue> {
   return {
-    kind: "adam",
-    version: 1,
-    loss: state.loss,
-    terms: state.terms,
-    iteration: state.iteration,
-    evaluations: state.evaluations,
-    x: await ops.toArray(state.x),
-    g: await ops.toArray(state.g),
+    ...await commonTree("adam", state, ops),
     m: await ops.toArray(state.m),
     v: await ops.toArray(state.v),
   };
@@ -179,14 +174,9 @@ export function adamStateFromTree<V>(tree: unknown, ops: VectorOps<V>): AdamStat
   const t = readStateTree(tree, "adam", adamTreeSchema);
   return {
     kind: "adam",
-    x: ops.fromArray(t.x),
-    g: ops.fromArray(t.g),
+    ...commonState(t, ops),
     m: ops.fromArray(t.m),
     v: ops.fromArray(t.v),
-    loss: t.loss,
-    terms: { ...t.terms },
-    iteration: t.iteration,
-    evaluations: t.evaluations,
   };
 }
 

@@ -17,6 +17,8 @@ import type { Evaluation, Objective, VectorOps } from "../engines/engine.ts";
 import { z } from "zod";
 import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import {
+  commonState,
+  commonTree,
   decodeState,
   encodeState,
   readStateTree,
@@ -409,16 +411,9 @@ export async function lbfgsStateTree<V>(
 ): Promise<CheckpointValue> {
   const host = (vs: V[]) => Promise.all(vs.map((v) => ops.toArray(v)));
   return {
-    kind: "lbfgs",
-    version: 1,
-    loss: state.loss,
-    terms: state.terms,
+    ...await commonTree("lbfgs", state, ops),
     rho: state.rho,
     gamma: state.gamma,
-    iteration: state.iteration,
-    evaluations: state.evaluations,
-    x: await ops.toArray(state.x),
-    g: await ops.toArray(state.g),
     s: await host(state.s),
     y: await host(state.y),
   };
@@ -441,16 +436,11 @@ export function lbfgsStateFromTree<V>(tree: unknown, ops: VectorOps<V>): LbfgsSt
   }
   return {
     kind: "lbfgs",
-    x: ops.fromArray(t.x),
-    g: ops.fromArray(t.g),
+    ...commonState(t, ops),
     s: t.s.map((v) => ops.fromArray(v)),
     y: t.y.map((v) => ops.fromArray(v)),
     rho: [...t.rho],
     gamma: t.gamma,
-    loss: t.loss,
-    terms: { ...t.terms },
-    iteration: t.iteration,
-    evaluations: t.evaluations,
   };
 }
 

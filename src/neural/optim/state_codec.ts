@@ -13,6 +13,7 @@ import {
   encodeCheckpoint,
 } from "../../util/checkpoint_codec.ts";
 import { StylepipeError } from "../../util/errors.ts";
+import type { VectorOps } from "../engines/engine.ts";
 
 /** A state that cannot be read (wrong format, damaged, or another optimizer's). */
 export class StateFormatError extends StylepipeError {}
@@ -30,6 +31,49 @@ export const stateTreeBase = {
   x: vectorSchema,
   g: vectorSchema,
 };
+
+/** What every optimizer state has, besides its kind and its own vectors. */
+export interface CommonState<V> {
+  x: V;
+  g: V;
+  loss: number;
+  terms: Record<string, number>;
+  iteration: number;
+  evaluations: number;
+}
+
+/** The tree of the fields every state has, tagged `kind` (vectors copied to the host). */
+export async function commonTree<V>(
+  kind: string,
+  state: CommonState<V>,
+  ops: VectorOps<V>,
+): Promise<{ [key: string]: CheckpointValue }> {
+  return {
+    kind,
+    version: 1,
+    loss: state.loss,
+    terms: state.terms,
+    iteration: state.iteration,
+    evaluations: state.evaluations,
+    x: await ops.toArray(state.x),
+    g: await ops.toArray(state.g),
+  };
+}
+
+/** The common fields of a read tree, vectors uploaded through `ops`. */
+export function commonState<V>(
+  tree: z.infer<z.ZodObject<typeof stateTreeBase>>,
+  ops: VectorOps<V>,
+): CommonState<V> {
+  return {
+    x: ops.fromArray(tree.x),
+    g: ops.fromArray(tree.g),
+    loss: tree.loss,
+    terms: { ...tree.terms },
+    iteration: tree.iteration,
+    evaluations: tree.evaluations,
+  };
+}
 
 /** Reads a state tree of `kind` with `schema`; throws {@link StateFormatError} when it does not fit. */
 export function readStateTree<T extends { kind: string }>(
