@@ -33,8 +33,8 @@ import {
 import { GraphBuilder, ints } from "./builder.ts";
 import { onnxKernels } from "./kernels.ts";
 
-/** Graph input and output names of the loss graph; term inputs are numbered per kind of input. */
-export const LOSS_IO = {
+/** Input and output names of the graphs; term inputs are numbered per kind of input. */
+export const GRAPH_IO = {
   image: "x",
   tvScale: "tv_scale",
   contentTarget: (i: number) => `content_target_${i}`,
@@ -43,6 +43,8 @@ export const LOSS_IO = {
   styleScale: (i: number) => `style_scale_${i}`,
   styleMask: (i: number) => `style_mask_${i}`,
   outputs: ["loss", "content", "style", "tv", "grad"] as const,
+  /** The extract graph's output of `layer` (HWC); the NCHW tensor inside is named `layer`. */
+  activations: (layer: string) => `${layer}_hwc`,
 };
 
 /** An input value of the loss graph: float32 data and its dims. */
@@ -62,27 +64,27 @@ function termInputs(term: LossTerm, index: number): [string, Feed][] {
   switch (term.kind) {
     case "content":
       return [
-        [LOSS_IO.contentTarget(index), {
+        [GRAPH_IO.contentTarget(index), {
           data: hwcToChw(term.target, term.shape),
           dims: nchw(term.shape),
         }],
-        [LOSS_IO.contentScale(index), scalar(term.weight)],
+        [GRAPH_IO.contentScale(index), scalar(term.weight)],
       ];
     case "gram":
     case "masked-gram": {
       const c = term.shape.channels;
       const inputs: [string, Feed][] = [
-        [LOSS_IO.styleGram(index), { data: term.gram, dims: [c, c] }],
-        [LOSS_IO.styleScale(index), scalar(term.weight)],
+        [GRAPH_IO.styleGram(index), { data: term.gram, dims: [c, c] }],
+        [GRAPH_IO.styleScale(index), scalar(term.weight)],
       ];
       if (term.kind === "masked-gram") {
         const { height, width } = term.shape;
-        inputs.push([LOSS_IO.styleMask(index), { data: term.mask, dims: [1, 1, height, width] }]);
+        inputs.push([GRAPH_IO.styleMask(index), { data: term.mask, dims: [1, 1, height, width] }]);
       }
       return inputs;
     }
     case "tv":
-      return [[LOSS_IO.tvScale, scalar(term.weight)]];
+      return [[GRAPH_IO.tvScale, scalar(term.weight)]];
   }
 }
 
@@ -111,7 +113,7 @@ function preprocess(b: GraphBuilder, x: string, input: LayerShape): string {
   return b.op("Reshape", [chw, b.int64s([1, 3, input.height, input.width])]);
 }
 
-/** One forward step as ONNX nodes; returns its output tensor. */
+/** One forward step as ONNX nodes; returns its output tensor, named after the step's layer. */
 function forwardStep(
   b: GraphBuilder,
   weights: VggWeights,
@@ -125,16 +127,15 @@ function forwardStep(
       const c = step.output.channels;
       const kernel = b.floats(kernelName(step.name), [c, step.input.channels, 3, 3], k.forward);
       const bias = b.floats(`${step.name}_bias`, [c], k.bias);
-      return b.op("Conv", [input, kernel, bias], {
-        kernel_shape: ints([3, 3]),
-        pads: ints([1, 1, 1, 1]),
-      });
+      const attrs = { kernel_shape: ints([3, 3]), pads: ints([1, 1, 1, 1]) };
+      return b.op("Conv", [input, kernel, bias], attrs, step.name);
     }
     case "relu":
-      return b.op("Relu", [input]);
+      return b.op("Relu", [input], {}, step.name);
     case "pool": {
       const attrs = { kernel_shape: ints([2, 2]), strides: ints([2, 2]) };
-      return b.op(plan.pooling === "max" ? "MaxPool" : "AveragePool", [input], attrs);
+      const type = plan.pooling === "max" ? "MaxPool" : "AveragePool";
+      return b.op(type, [input], attrs, step.name);
     }
   }
 }
@@ -232,7 +233,7 @@ function backwardStep(
 export function buildLossGraph(weights: VggWeights, plan: LossPlan): Uint8Array {
   const { height, width } = plan.network.input;
   const b = new GraphBuilder();
-  const x = b.input(LOSS_IO.image, [height, width, 3]);
+  const x = b.input(GRAPH_IO.image, [height, width, 3]);
   const tensors = forward(b, weights, plan.network, x);
 
   // Each term's value and its gradient with respect to the tensor it reads.
@@ -244,7 +245,7 @@ export function buildLossGraph(weights: VggWeights, plan: LossPlan): Uint8Array 
     const inputs = termInputs(term, index).map(([name, feed]) => b.input(name, feed.dims));
     const t = termLossAndGrad(b, term, inputs, tensors, x, plan.network.input);
     losses.set(term, t.loss);
-    addGrad("layer" in term ? term.layer : LOSS_IO.image, t.grad);
+    addGrad("layer" in term ? term.layer : GRAPH_IO.image, t.grad);
   }
 
   // Backward, deepest step first: g is ∂loss/∂(the next step's input), undefined while 0.
@@ -254,7 +255,7 @@ export function buildLossGraph(weights: VggWeights, plan: LossPlan): Uint8Array 
   };
   let g: string | undefined;
   for (const back of backwardSteps(plan.network)) g = backwardStep(b, back, g, tensors, total);
-  const imageGrads = gradsAt.get(LOSS_IO.image) ?? [];
+  const imageGrads = gradsAt.get(GRAPH_IO.image) ?? [];
   let grad = imageGrads.length === 1 ? imageGrads[0] : b.op("Sum", imageGrads);
   if (g) {
     const chw = b.op("Reshape", [g, b.int64s([3, height, width])]);
@@ -300,7 +301,7 @@ function termLossAndGrad(
   }
 }
 
-/** Builds a forward-only graph whose outputs (named after the layers) are HWC activations. */
+/** Builds a forward-only graph whose outputs ({@link GRAPH_IO.activations}) are HWC activations. */
 export function buildExtractGraph(
   weights: VggWeights,
   plan: NetworkPlan,
@@ -308,11 +309,11 @@ export function buildExtractGraph(
 ): Uint8Array {
   const b = new GraphBuilder();
   const { height, width } = plan.input;
-  const tensors = forward(b, weights, plan, b.input(LOSS_IO.image, [height, width, 3]));
+  const tensors = forward(b, weights, plan, b.input(GRAPH_IO.image, [height, width, 3]));
   for (const layer of new Set(layers)) {
     const { height: h, width: w, channels: c } = planShape(plan, layer);
     const hwc = b.op("Transpose", [tensors.get(layer)!], { perm: ints([0, 2, 3, 1]) });
-    b.output(layer, b.op("Reshape", [hwc, b.int64s([h, w, c])]), [h, w, c]);
+    b.output(GRAPH_IO.activations(layer), b.op("Reshape", [hwc, b.int64s([h, w, c])]), [h, w, c]);
   }
   return b.encode("stylepipe_vgg_extract");
 }
