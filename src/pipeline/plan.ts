@@ -119,17 +119,26 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
     const shapes = Object.fromEntries(
       Object.entries(step.inputs).map(([name, ids]) => [name, planned.get(ids[0])?.shape]),
     );
+    let shape: PlannedStep["shape"];
+    try {
+      shape = step.stage.shape?.(shapes, step.params) ??
+        (files[i].length === 1 ? await step.stage.fileShape?.(files[i][0].path) : undefined);
+    } catch (e) {
+      if (!(e instanceof StageError)) throw e;
+      const at = recipe.at([...step.path, "with", ...paramPathOf(step, files[i][0]?.written)]);
+      issues.add(at, e.message, step.id);
+    }
     planned.set(step.id, {
       step,
       key,
       seed,
       deps: [...new Set(Object.values(step.inputs).flat())],
       inputFiles: files[i],
-      shape: step.stage.shape?.(shapes, step.params) ??
-        (files[i].length === 1 ? await step.stage.fileShape?.(files[i][0].path) : undefined),
-      estimate: step.stage.estimate?.(shapes, step.params, { engine }),
+      shape,
+      estimate: step.stage.estimate?.(shapes, step.params, { engine, output: shape }),
     });
   }
+  issues.throwIfAny();
   return { recipe, steps: [...planned.values()], paths, inputFiles: allInputs, engine };
 }
 
@@ -269,7 +278,7 @@ async function readFiles(
 }
 
 /** The parameter holding `written`, for the error position (top-level string params only). */
-function paramPathOf(step: RecipeStep, written: string): string[] {
+function paramPathOf(step: RecipeStep, written: string | undefined): string[] {
   const params = (step.params ?? {}) as Record<string, unknown>;
   const name = Object.keys(params).find((k) => params[k] === written);
   return name ? [name] : [];

@@ -82,8 +82,8 @@ export async function loadPlugins(
       issues.add(
         pos,
         `plugin "${p}" imports ${graph.refused.map((s) => `"${s.slice(0, 100)}"`).join(", ")}: ` +
-          `plugins may import only local files, node: modules and stylepipe's dependencies ` +
-          `(${projectPackages().join(", ")})`,
+          `plugins may import only local files, node: modules and the npm packages in ` +
+          `stylepipe's deno.json`,
       );
       continue;
     }

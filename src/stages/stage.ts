@@ -148,6 +148,8 @@ export interface Estimate {
 export interface EstimateEnv {
   /** The engine named in the recipe or on the CLI (`auto`, `onnx`, …). */
   readonly engine: string;
+  /** The step's own output size, where known (e.g. `load`: from the file's header). */
+  readonly output?: { readonly width: number; readonly height: number };
 }
 
 /** Shapes of inputs known at plan time (images: width/height when known). */
