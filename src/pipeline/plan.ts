@@ -279,6 +279,7 @@ async function readFiles(
 
 /** The parameter holding `written`, for the error position (top-level string params only). */
 function paramPathOf(step: RecipeStep, written: string | undefined): string[] {
+  if (written === undefined) return [];
   const params = (step.params ?? {}) as Record<string, unknown>;
   const name = Object.keys(params).find((k) => params[k] === written);
   return name ? [name] : [];

@@ -76,6 +76,14 @@ export function resizeTarget(
   return target;
 }
 
+/** Throws a {@link StageError} when a result of `width × height` is too large. */
+function checkSize(width: number, height: number): void {
+  if (width > MAX_SIDE || height > MAX_SIDE) {
+    throw new StageError(`the result would be ${width}×${height}; sides are at most ${MAX_SIDE}`);
+  }
+  checkPixels(width, height, "the resized image");
+}
+
 /** The `resize` stage. */
 export const resizeStage: Stage<ResizeParams> = {
   name: "resize",
@@ -85,7 +93,10 @@ export const resizeStage: Stage<ResizeParams> = {
   inputs: { image: { kind: "image", description: "the image to scale" } },
   output: "image",
   shape(inputs, p) {
-    return inputs.image && resizeTarget(inputs.image.width, inputs.image.height, p);
+    if (!inputs.image) return undefined;
+    const target = resizeTarget(inputs.image.width, inputs.image.height, p);
+    checkSize(target.width, target.height); // so `validate` refuses it before anything runs
+    return target;
   },
   estimate(inputs, p) {
     if (!inputs.image) return undefined;
@@ -97,10 +108,7 @@ export const resizeStage: Stage<ResizeParams> = {
   run(_ctx, inputs, p) {
     const image = imageOf(inputs.image, "image");
     const { width, height } = resizeTarget(image.width, image.height, p);
-    if (width > MAX_SIDE || height > MAX_SIDE) {
-      throw new StageError(`the result would be ${width}×${height}; sides are at most ${MAX_SIDE}`);
-    }
-    checkPixels(width, height, "the resized image");
+    checkSize(width, height);
     return Promise.resolve({
       kind: "image",
       image: resizeImage(image, width, height, p.filter),
