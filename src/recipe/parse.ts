@@ -104,6 +104,7 @@ function checkStructure(doc: Document, report: (node: Node, message: string) => 
   // each alias's target, duplicate keys.
   const anchors = new Map<string, Node>();
   const targets = new Map<Node, Node>();
+  let unresolved = false;
   const pending: Node[] = [doc.contents as Node];
   while (pending.length) {
     const node = pending.pop()!;
@@ -111,10 +112,15 @@ function checkStructure(doc: Document, report: (node: Node, message: string) => 
     if (isAlias(node)) {
       const target = anchors.get(node.source);
       if (target) targets.set(node, target);
+      else {
+        report(node, `alias "*${node.source}" has no anchor "&${node.source}" before it`);
+        unresolved = true;
+      }
     } else if (isMap(node)) {
       const keys = new Set<unknown>();
       const next: Node[] = [];
       for (const pair of node.items) {
+        if (pair.key && !isScalar(pair.key)) report(pair.key as Node, `a map key must be text`);
         const key = isScalar(pair.key) ? pair.key.value : undefined;
         if (key !== undefined && keys.has(key)) {
           report(pair.key as Node, `duplicate key "${String(key).slice(0, 64)}"`);
@@ -128,6 +134,7 @@ function checkStructure(doc: Document, report: (node: Node, message: string) => 
       pending.push(...(node.items as Node[]).filter(Boolean).reverse());
     }
   }
+  if (unresolved) return;
   // Pass 2: size and height of every node with aliases expanded, memoized (linear in the tree).
   const done = new Map<Node, { size: number; height: number }>();
   const onPath = new Set<Node>();
