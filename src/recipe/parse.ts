@@ -15,6 +15,9 @@ import {
 import { IssueList, type Position, type RecipeIssue } from "./errors.ts";
 import { MAX_DEPTH, MAX_EXPANDED_VALUES, MAX_RECIPE_BYTES } from "./limits.ts";
 
+/** YAML syntax errors reported before the rest are summarized in one line. */
+const MAX_SYNTAX_ERRORS = 10;
+
 /** A path into the parsed data: map keys and sequence indexes. */
 export type DataPath = readonly (string | number)[];
 
@@ -47,10 +50,15 @@ export function parseYaml(text: string, file: string): {
   const lineCounter = new LineCounter();
   // Duplicate keys are checked by checkStructure in linear time (the library's check is quadratic).
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-  for (const e of [...doc.errors]) {
+  // One syntax error often cascades into hundreds: the first few are the useful ones.
+  for (const e of doc.errors.slice(0, MAX_SYNTAX_ERRORS)) {
     const offset = e.pos[0];
     const { line, col } = lineCounter.linePos(offset);
     issues.add({ line, col }, `YAML syntax: ${firstLine(e.message)}`);
+  }
+  if (doc.errors.length > MAX_SYNTAX_ERRORS) {
+    const last = lineCounter.linePos(doc.errors[MAX_SYNTAX_ERRORS].pos[0]);
+    issues.add(last, `… and ${doc.errors.length - MAX_SYNTAX_ERRORS} more YAML syntax errors`);
   }
   const toPos = (offset: number | undefined): Position =>
     offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
