@@ -137,9 +137,10 @@ function checkStructure(doc: Document, report: (node: Node, message: string) => 
         if (pair.key) next.push(pair.key as Node);
         if (pair.value) next.push(pair.value as Node);
       }
-      pending.push(...next.reverse());
+      for (let i = next.length - 1; i >= 0; i--) pending.push(next[i]);
     } else if (isSeq(node)) {
-      pending.push(...(node.items as Node[]).filter(Boolean).reverse());
+      const items = node.items as (Node | null)[];
+      for (let i = items.length - 1; i >= 0; i--) if (items[i]) pending.push(items[i]!);
     }
   }
   if (unresolved) return;

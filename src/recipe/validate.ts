@@ -306,9 +306,11 @@ export function findCycles(steps: readonly RecipeStep[]): string[][] {
         if (!deps.has(d)) continue;
         if (state.get(d) === "visiting") {
           // Report in data-flow order: producer first, starting at the step first in the file.
-          const cycle = path.slice(onPath.get(d)!).map((f) => f.id).reverse();
-          const first = cycle.reduce((a, b) => order.get(a)! <= order.get(b)! ? a : b);
-          cycle.push(...cycle.splice(0, cycle.indexOf(first)));
+          const found = path.slice(onPath.get(d)!).map((f) => f.id).reverse();
+          const first = found.indexOf(
+            found.reduce((a, b) => order.get(a)! <= order.get(b)! ? a : b),
+          );
+          const cycle = [...found.slice(first), ...found.slice(0, first)];
           const key = [...cycle].sort().join("\u0000");
           if (!seen.has(key)) {
             seen.add(key);
