@@ -26,25 +26,46 @@ export interface PathOptions {
 const MAX_PATH_BYTES = 4096;
 const MAX_NAME_BYTES = 255;
 
+/** Symbolic links followed before a path is refused as a loop (as most systems' limit). */
+const MAX_LINK_HOPS = 40;
+
 /**
  * `path` resolved with every symbolic link followed, also when its last parts do not exist yet
- * (the deepest existing folder is resolved and the rest appended).
+ * (the deepest existing folder is resolved and the rest appended) and through dangling links
+ * (a link to a file not yet written is followed to where the write would land).
  */
 export function realPathOf(path: string): string {
   let existing = resolve(path);
   const rest: string[] = [];
-  for (;;) {
+  for (let hops = 0; hops <= MAX_LINK_HOPS;) {
     try {
       return join(Deno.realPathSync(existing), ...rest);
     } catch (e) {
+      if (e instanceof Deno.errors.FilesystemLoop) break;
       if (!(e instanceof Deno.errors.NotFound) && !(e instanceof Deno.errors.NotADirectory)) {
         throw e;
       }
-      const parent = dirname(existing);
-      if (parent === existing) return join(existing, ...rest);
-      rest.unshift(basename(existing));
-      existing = parent;
     }
+    const link = danglingLink(existing);
+    if (link !== undefined) {
+      existing = resolve(dirname(existing), link);
+      hops++;
+      continue;
+    }
+    const parent = dirname(existing);
+    if (parent === existing) return join(existing, ...rest);
+    rest.unshift(basename(existing));
+    existing = parent;
+  }
+  throw new StageError(`${path}: too many symbolic links (a loop?)`);
+}
+
+/** The target of `path` when it is a symbolic link (that could not be resolved), else undefined. */
+function danglingLink(path: string): string | undefined {
+  try {
+    return Deno.lstatSync(path).isSymlink ? Deno.readLinkSync(path) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -223,26 +223,25 @@ function checkOutputs(
     const path = (step.params as Record<string, unknown> | null)?.path;
     if (!step.stage.writesFiles || typeof path !== "string") continue;
     const at = recipe.at([...step.path, "with", "path"]);
-    let target: string;
     try {
-      target = confineOutput(path, paths, protectedFiles);
+      const target = confineOutput(path, paths, protectedFiles);
+      confineOutput(sidecarPath(path), paths, protectedFiles);
+      for (const file of [target, sidecarPath(target)]) {
+        const real = realPathOf(file);
+        const other = writers.get(real);
+        if (other !== undefined) {
+          issues.add(
+            at,
+            `writes ${file}, as step "${other}" does; give each output its own path`,
+            step.id,
+          );
+          break;
+        }
+        writers.set(real, step.id);
+      }
     } catch (e) {
       if (!(e instanceof StageError)) throw e;
       issues.add(at, e.message, step.id);
-      continue;
-    }
-    for (const file of [target, sidecarPath(target)]) {
-      const real = realPathOf(file);
-      const other = writers.get(real);
-      if (other !== undefined) {
-        issues.add(
-          at,
-          `writes ${file}, as step "${other}" does; give each output its own path`,
-          step.id,
-        );
-        break;
-      }
-      writers.set(real, step.id);
     }
   }
 }

@@ -194,6 +194,19 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
       throw new StepFailedError(id, e);
     }
     const seconds = secondsSince(t0);
+    summaries.set(id, { step: id, stage: use, status: "ran", seconds });
+    if (value.kind === "file" && provenance.stamped(value.path)) {
+      // The sidecar is written as soon as its output is (before the cache entry that would skip
+      // the step next time), so a later failure or crash cannot leave the output without one.
+      try {
+        paths.output(sidecarPath(value.path));
+        await provenance.writeSidecar(value.path, [...summaries.values()]);
+      } catch (e) {
+        summaries.set(id, { step: id, stage: use, status: "failed", seconds });
+        emit({ type: "step-failed", step: id, stage: use, message: `sidecar: ${messageOf(e)}` });
+        throw new StepFailedError(id, e);
+      }
+    }
     if (cache) {
       try {
         await cache.put(p.key, value);
@@ -203,12 +216,6 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
       }
     }
     values.set(id, value);
-    summaries.set(id, { step: id, stage: use, status: "ran", seconds });
-    if (value.kind === "file" && provenance.stamped(value.path)) {
-      // The sidecar is written as soon as its output is, so a later crash cannot leave it out.
-      paths.output(sidecarPath(value.path));
-      await provenance.writeSidecar(value.path, [...summaries.values()]);
-    }
     emit({ type: "step-finished", step: id, stage: use, seconds, output: describeValue(value) });
     return value;
   };

@@ -59,3 +59,27 @@ Deno.test("a save that fails leaves no sidecar", async () => {
   await assert.rejects(Deno.stat(join(dir, "out", "c.png.json")), Deno.errors.NotFound);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a sidecar path that links out of the folder is refused at plan and at write time", async () => {
+  const dir = await Deno.makeTempDir();
+  const elsewhere = await Deno.makeTempDir();
+  await Deno.mkdir(join(dir, "out"));
+  const link = () =>
+    Deno.symlinkSync(join(elsewhere, "stolen.json"), join(dir, "out", "d.png.json"));
+  const text = `version: 1\nsteps:\n  - { id: g, use: gen, with: { value: 0.5 } }\n` +
+    `  - { id: d, use: save, from: g, with: { path: d.png } }\n`;
+  link();
+  const atPlan = await run(dir, text).catch((e) => e);
+  assert.match(
+    String(atPlan),
+    /recipe\.yaml:4:\d+: step "d": output "d\.png\.json" leads through a symbolic link/,
+  );
+  Deno.removeSync(join(dir, "out", "d.png.json"));
+  // The link appears after the plan was made: the write-time check catches it.
+  const e = await run(dir, text, (ev) => ev.type === "run-started" && link());
+  assert.ok(e instanceof StepFailedError && e.step === "d", String(e));
+  assert.match(e.message, /leads through a symbolic link/);
+  await assert.rejects(Deno.stat(join(elsewhere, "stolen.json")), Deno.errors.NotFound);
+  await Deno.remove(dir, { recursive: true });
+  await Deno.remove(elsewhere, { recursive: true });
+});
