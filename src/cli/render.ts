@@ -1,7 +1,8 @@
 /** `render <recipe>`: validate, plan and run a recipe. */
 import process from "node:process";
 import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
-import { planRecipe } from "../pipeline/plan.ts";
+import { type Plan, planRecipe } from "../pipeline/plan.ts";
+import { RecipeError } from "../recipe/errors.ts";
 import { runPlan } from "../pipeline/run.ts";
 import { parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
 import { EXIT, reportError } from "./errors.ts";
@@ -18,6 +19,7 @@ Options:
   --out-dir DIR      output directory (default out/)
   --cache-dir DIR    cache directory (default ${DEFAULT_CACHE_DIR})
   --no-cache         neither read nor write the cache
+  --force            start steps whose memory estimate exceeds this machine's memory
   --json             one JSON event per line instead of progress output
   --debug            stack traces on errors
   -h, --help         this help
@@ -36,6 +38,7 @@ export async function renderCommand(args: string[]): Promise<number> {
     const { values, positionals } = parseCommandArgs("render", args, {
       ...RUN_OPTIONS,
       "no-cache": { type: "boolean" },
+      force: { type: "boolean" },
     });
     if (values.help) {
       console.log(HELP);
@@ -47,9 +50,13 @@ export async function renderCommand(args: string[]): Promise<number> {
       engine: values.engine,
     });
     const plan = await planRecipe(recipe, { outDir: values["out-dir"] });
+    const cache = values["no-cache"]
+      ? null
+      : new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR);
+    if (!values.force) await refuseOversized(plan, cache);
     const printer = json ? undefined : new ProgressPrinter();
     await runPlan(plan, {
-      cache: values["no-cache"] ? null : new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR),
+      cache,
       signal: controller.signal,
       onEvent: printer?.onEvent ?? ((e) => process.stdout.write(JSON.stringify(e) + "\n")),
     });
@@ -59,4 +66,30 @@ export async function renderCommand(args: string[]): Promise<number> {
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
+}
+
+/**
+ * Throws a {@link RecipeError} (exit 2) naming every step that would run and whose memory estimate
+ * exceeds this machine's memory: starting it would only end in swapping or an out-of-memory kill.
+ */
+async function refuseOversized(plan: Plan, cache: CacheStore | null): Promise<void> {
+  const memory = Deno.systemMemoryInfo().total;
+  const issues = [];
+  for (const p of plan.steps) {
+    const bytes = p.estimate?.bytes;
+    if (bytes === undefined || bytes <= memory) continue;
+    if (cache && await cache.has(p.key)) continue;
+    issues.push({
+      file: plan.recipe.file,
+      pos: p.step.pos,
+      step: p.step.id,
+      message: `needs about ${gib(bytes)} GiB of memory, more than this machine's ${gib(memory)} ` +
+        `GiB; lower its size (or the last of scales:), or pass --force to start it anyway`,
+    });
+  }
+  if (issues.length) throw new RecipeError(issues);
+}
+
+function gib(bytes: number): string {
+  return (bytes / 1024 ** 3).toFixed(1);
 }

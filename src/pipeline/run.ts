@@ -13,7 +13,7 @@ import type { EventSink, RunEvent, StepSummary } from "./events.ts";
 import { defaultWeightsDirs } from "./locations.ts";
 import { RunPaths } from "./paths.ts";
 import type { Plan, PlannedStep } from "./plan.ts";
-import { ProvenanceCollector } from "./provenance.ts";
+import { ancestors, ProvenanceCollector, sidecarPath } from "./provenance.ts";
 import { UnserializableValueError } from "./serialize.ts";
 
 /** Creates the engine named in the recipe (`auto`, `onnx`, `wasm`, …). */
@@ -97,7 +97,13 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
     const probe = probes.get(p.step.id);
     return probe === undefined || (probe !== "present" && probe.status !== "hit");
   };
-  const needed = new Set(plan.steps.filter(mustRun).flatMap((p) => p.deps));
+  // A file-writing step records every step it depends on (provenance), so all its ancestors are
+  // loaded (or recomputed when their entry is damaged or gone), not only its direct inputs.
+  const upstream = (p: PlannedStep) =>
+    ancestors(plan.recipe.steps, p.step.id).filter((id) => id !== p.step.id);
+  const needed = new Set(
+    plan.steps.filter(mustRun).flatMap((p) => p.step.stage.writesFiles ? upstream(p) : p.deps),
+  );
 
   // 2. Produce values on demand (memoized), computing where the cache cannot serve.
   const memo = new Map<string, Promise<Value>>();
@@ -124,6 +130,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
         });
       }
     }
+    if (p.step.stage.writesFiles) await Promise.all(upstream(p).map(valueOf));
     const inputs = await Promise.all(p.deps.map(valueOf));
     const inputOf = new Map(p.deps.map((d, i) => [d, inputs[i]]));
     return await limiter.run(async () => {
@@ -186,6 +193,19 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
       throw new StepFailedError(id, e);
     }
     const seconds = secondsSince(t0);
+    summaries.set(id, { step: id, stage: use, status: "ran", seconds });
+    if (value.kind === "file" && provenance.stamped(value.path)) {
+      // The sidecar is written as soon as its output is (before the cache entry that would skip
+      // the step next time), so a later failure or crash cannot leave the output without one.
+      try {
+        paths.output(sidecarPath(value.path));
+        await provenance.writeSidecar(value.path, [...summaries.values()]);
+      } catch (e) {
+        summaries.set(id, { step: id, stage: use, status: "failed", seconds });
+        emit({ type: "step-failed", step: id, stage: use, message: `sidecar: ${messageOf(e)}` });
+        throw new StepFailedError(id, e);
+      }
+    }
     if (cache) {
       try {
         await cache.put(p.key, value);
@@ -195,7 +215,6 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
       }
     }
     values.set(id, value);
-    summaries.set(id, { step: id, stage: use, status: "ran", seconds });
     emit({ type: "step-finished", step: id, stage: use, seconds, output: describeValue(value) });
     return value;
   };
@@ -222,7 +241,6 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
       { step: p.step.id, stage: p.step.use, status: "skipped", seconds: 0 }
   );
   const outputs = [...values.values()].flatMap((v) => v.kind === "file" ? [v.path] : []);
-  await provenance.writeSidecars(steps);
   const seconds = secondsSince(started);
   const failure = outcomes.map((o) => o.status === "rejected" ? o.reason : undefined)
     .find((r) => r instanceof StepFailedError) ??

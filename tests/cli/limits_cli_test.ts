@@ -1,0 +1,88 @@
+/**
+ * Resource refusals as a user meets them (issue 12, finding 5 and 1): exit codes and messages of
+ * `render` for a step whose estimate exceeds this machine's memory (and `--force`), and of
+ * `validate` for an oversized image header and a schedule folder name that leaves the output folder.
+ */
+import assert from "node:assert/strict";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { pngHeaderOnly } from "../image/_png_header.ts";
+
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+const weights = resolve(Deno.env.get("STYLEPIPE_WEIGHTS") ?? join(repo, "../shared/weights"));
+
+async function cli(args: string[], cwd: string) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--deny-import", join(repo, "mod.ts"), ...args],
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", STYLEPIPE_WEIGHTS: weights, STYLEPIPE_IMAGES: cwd },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+const transfer = (size: number) =>
+  `version: 1
+engine: cpu
+steps:
+  - { id: c, use: load, with: { path: big.png } }
+  - { id: s, use: load, with: { path: big.png } }
+  - id: f
+    use: extract-features
+    from: { content: c, style: [s] }
+    with: { content_layers: [relu2_1], style_layers: [relu1_1, relu2_1] }
+  - { id: t, use: style-transfer, from: f, with: { iterations: 1 } }
+  - { id: o, use: save, from: t, with: { path: "out-${size}.png" } }
+`;
+
+Deno.test("render refuses a step that needs more memory than the machine has, unless --force", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeFile(join(dir, "big.png"), pngHeaderOnly(9000, 9000));
+  await Deno.writeTextFile(join(dir, "r.yaml"), transfer(9000));
+  const plan = await cli(["plan", "r.yaml", "--json"], dir);
+  assert.equal(plan.code, 0, plan.stdout);
+  const rows = JSON.parse(plan.stdout).steps as { step: string; bytes?: number }[];
+  const need = rows.find((r) => r.step === "t")!.bytes!;
+  if (need <= Deno.systemMemoryInfo().total) {
+    console.log(`skipped: this machine has more than the ${need} bytes the step needs`);
+    return;
+  }
+  const refused = await cli(["render", "r.yaml", "--no-cache"], dir);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(
+    refused.stderr,
+    /r\.yaml:10:5: step "t": needs about [\d.]+ GiB of memory, more than this machine's [\d.]+ GiB; .*--force/,
+  );
+  // With --force it starts (and here fails on the header-only image: exit 1, nothing written).
+  const forced = await cli(["render", "r.yaml", "--no-cache", "--force"], dir);
+  assert.equal(forced.code, 1, forced.stderr);
+  assert.match(forced.stderr, /cannot decode image/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("validate exits 2 for an image over the pixel limit and a schedule name with ..", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeFile(join(dir, "huge.png"), pngHeaderOnly(16000, 16000));
+  await Deno.writeTextFile(
+    join(dir, "r.yaml"),
+    `version: 1\nname: ../../victim\nsteps:\n  - { id: p, use: load, with: { path: huge.png } }\n`,
+  );
+  const r = await cli(["validate", "r.yaml"], dir);
+  assert.equal(r.code, 2, r.stderr);
+  const lines = r.stderr.trim().split("\n");
+  assert.match(lines[0], /^r\.yaml:2:7: "name:" must be a folder name/);
+  assert.equal(lines.length, 1, "the name is reported before the plan reads the image");
+  await Deno.writeTextFile(
+    join(dir, "r.yaml"),
+    `version: 1\nsteps:\n  - { id: p, use: load, with: { path: huge.png } }\n`,
+  );
+  const h = await cli(["validate", "r.yaml"], dir);
+  assert.equal(h.code, 2, h.stderr);
+  assert.match(
+    h.stderr,
+    /^r\.yaml:3:39: step "p": image ".*huge\.png" is 16000×16000 = 256\.0 megapixels/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
