@@ -32,6 +32,7 @@ import {
   StageError,
   type Value,
 } from "./stage.ts";
+import { reattachAlpha } from "../image/alpha.ts";
 
 /** Parameter schema of `style-transfer` (upscale reuses its optimizer settings). */
 export const styleTransferParams = z.object({
@@ -247,11 +248,12 @@ async function optimize<V>(
     const clamped = ops.clamp(final.x, 0, 255);
     const pixels = await ops.toArray(clamped);
     ops.dispose(clamped);
-    const image: RgbImage = {
+    // The optimizer works on RGB; the content's alpha (and profile, EXIF) is put back.
+    const image = reattachAlpha({
       width: features.width,
       height: features.height,
       data: pixels.map((v) => v / 255),
-    };
+    }, features.contentImage);
     await ctx.checkpoints.clear();
     return {
       kind: "image",
