@@ -39,6 +39,14 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     run: lazy("./schedule.ts", "scheduleCommand"),
     summary: "render recipes on their cron schedule",
   },
+  recipe: {
+    run: lazy("./recipe.ts", "recipeCommand"),
+    summary: "print the recipe that made an output",
+  },
+  cache: {
+    run: lazy("./cache.ts", "cacheCommand"),
+    summary: "list, size or prune the step cache",
+  },
 };
 
 const HELP = `Usage: deno task <command> [args]   (or: deno run -A mod.ts <command> [args])
