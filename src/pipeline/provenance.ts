@@ -194,7 +194,7 @@ export function ancestors(steps: readonly StepDescription[], target: string): st
 export interface RecordFacts {
   readonly recipe: {
     readonly file: string;
-    readonly dir: string;
+
     readonly name: string;
     readonly seed: number;
     readonly engine: string;
@@ -410,7 +410,6 @@ export class ProvenanceCollector {
     return {
       recipe: {
         file: resolve(recipe.file),
-        dir: recipe.dir,
         name: recipe.name,
         seed: recipe.seed,
         engine: recipe.engine,

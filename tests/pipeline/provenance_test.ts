@@ -35,7 +35,6 @@ function facts(size = 24): RecordFacts {
   return {
     recipe: {
       file: "/r/recipe.yaml",
-      dir: "/r",
       name: "demo",
       seed: 42,
       engine: "auto",
@@ -50,8 +49,8 @@ function facts(size = 24): RecordFacts {
     },
     engine: { name: "cpu", describe: () => "tfjs 4.22.0 cpu backend" },
     inputFiles: new Map([
-      ["content", [{ path: "/img/tubingen.jpg", sha256: "aa" }]],
-      ["other", [{ path: "/img/starry_night.jpg", sha256: "bb" }]],
+      ["content", [{ path: "tubingen.jpg", found: "images", sha256: "aa" }]],
+      ["other", [{ path: "starry_night.jpg", found: "images", sha256: "bb" }]],
     ]),
     weights: new Map([["features", { model: "vgg19", id: "f00d" }]]),
     results: new Map<string, unknown>([
@@ -77,7 +76,9 @@ Deno.test("record holds only the output's ancestors, with versions, inputs, weig
     from: { image: ["content"] },
     with: { max_side: 24, filter: "lanczos3" },
   });
-  assert.deepEqual(r.inputs, [{ path: "/img/tubingen.jpg", sha256: "aa" }]);
+  assert.deepEqual(r.inputs, [{ path: "tubingen.jpg", found: "images", sha256: "aa" }]);
+  assert.equal(r.recipe.file, "recipe.yaml", "the file name only: no local folder");
+  assert.match(r.versions.codecs.sharp, /^\d+\.\d+\.\d+$/);
   assert.deepEqual(r.weights, [{ model: "vgg19", id: "f00d" }]);
   assert.deepEqual(r.results, { features: { loss: 12.5, terms: { style: 10, content: 2.5 } } });
   assert.deepEqual(r.engine, { name: "cpu", backend: "tfjs 4.22.0 cpu backend" });
