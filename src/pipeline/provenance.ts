@@ -14,7 +14,7 @@
  *   and the local paths (recipe file, inputs) that `verify` tries first.
  */
 import denoConfig from "../../deno.json" with { type: "json" };
-import { isPng, readPngText, removePngText, writePngText } from "../image/png_text.ts";
+import { isPng, readPngText, writePngText } from "../image/png_text.ts";
 import { basename, isAbsolute, resolve } from "node:path";
 import { codecVersions } from "../image/codecs.ts";
 import type { Engine } from "../neural/engines/engine.ts";
@@ -259,17 +259,9 @@ export function buildProvenanceRecord(facts: RecordFacts, outputStep: string): P
   };
 }
 
-/**
- * Embeds the record in encoded PNG bytes (replacing an earlier record). The encoder's
- * `Creation Time` entry is dropped: the bytes of a render depend only on what made it (the time
- * is in the sidecar).
- */
+/** Embeds the record in encoded PNG bytes (replacing an earlier record). */
 export function embedProvenance(png: Uint8Array, record: ProvenanceRecord): Uint8Array {
-  return writePngText(
-    removePngText(png, ["Creation Time"]),
-    PROVENANCE_KEYWORD,
-    canonicalJson(record),
-  );
+  return writePngText(png, PROVENANCE_KEYWORD, canonicalJson(record));
 }
 
 /** Reads the record embedded in PNG bytes; throws {@link ProvenanceError} when there is none. */

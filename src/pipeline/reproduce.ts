@@ -7,7 +7,7 @@
  * temporary output folder, and the new file is compared byte for byte, then pixel by pixel.
  */
 import { parse as parseYaml } from "yaml";
-import { basename, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { decodeImage } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
 import { parseRecipe } from "../recipe/load.ts";
