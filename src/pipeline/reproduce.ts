@@ -277,7 +277,7 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** Largest 8-bit sample difference between two images. */
+/** Largest 8-bit sample difference between two images (colour and alpha). */
 export function compareImages(
   a: RgbImage,
   b: RgbImage,
@@ -287,19 +287,22 @@ export function compareImages(
     return { identicalPixels: false, maxDifference: -1, size };
   }
   let max = 0;
-  let where = -1;
+  let pixel = -1;
+  const q = (v: number) => Math.round(v * 255);
   for (let i = 0; i < a.data.length; i++) {
-    const d = Math.abs(Math.round(a.data[i] * 255) - Math.round(b.data[i] * 255));
-    if (d > max) {
-      max = d;
-      where = i;
+    const d = Math.abs(q(a.data[i]) - q(b.data[i]));
+    if (d > max) [max, pixel] = [d, Math.floor(i / 3)];
+  }
+  if (a.alpha || b.alpha) { // a missing alpha plane is opaque
+    for (let p = 0; p < a.width * a.height; p++) {
+      const d = Math.abs(q(a.alpha?.[p] ?? 1) - q(b.alpha?.[p] ?? 1));
+      if (d > max) [max, pixel] = [d, p];
     }
   }
-  const pixel = Math.floor(where / 3);
   return {
     identicalPixels: max === 0,
     maxDifference: max,
-    at: where < 0 ? undefined : { x: pixel % a.width, y: Math.floor(pixel / a.width) },
+    at: pixel < 0 ? undefined : { x: pixel % a.width, y: Math.floor(pixel / a.width) },
     size,
   };
 }

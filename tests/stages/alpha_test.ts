@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { encodePng } from "../../src/image/codecs.ts";
+import { decodeImage, encodePng } from "../../src/image/codecs.ts";
+import { CacheStore } from "../../src/pipeline/cache.ts";
+import { planRecipe } from "../../src/pipeline/plan.ts";
+import { runPlan } from "../../src/pipeline/run.ts";
+import { loadRecipe } from "../../src/recipe/load.ts";
+import { builtinStages } from "../../src/stages/builtin.ts";
 import { transformWithAlpha } from "../../src/image/alpha.ts";
 import { resizeImage } from "../../src/image/resample.ts";
 import type { RgbImage } from "../../src/image/image.ts";
@@ -98,3 +103,42 @@ Deno.test(
     }
   },
 );
+
+Deno.test("alpha survives the step cache: a second run that reads the cached resize writes the same RGBA", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const image: RgbImage = {
+      ...synthImage(8, 6, (x, y) => [x / 7, y / 5, 0.5]),
+      alpha: new Float32Array(48).map((_, i) => (i % 8) / 7),
+    };
+    await Deno.writeFile(join(dir, "cut.png"), await encodePng(image));
+    const recipeText = (out: string) =>
+      `version: 1
+steps:
+  - { id: photo, use: load, with: { path: cut.png } }
+  - { id: small, use: resize, from: photo, with: { max_side: 4 } }
+  - { id: final, use: save, from: small, with: { path: ${out} } }
+`;
+    const render = async (out: string) => {
+      await Deno.writeTextFile(join(dir, "r.yaml"), recipeText(out));
+      const recipe = await loadRecipe(join(dir, "r.yaml"), { registry: builtinStages() });
+      const plan = await planRecipe(recipe, { outDir: join(dir, "out"), imageDirs: [] });
+      const result = await runPlan(plan, { cache: new CacheStore(join(dir, "cache")) });
+      return { bytes: await Deno.readFile(join(dir, "out", out)), result };
+    };
+    const first = await render("a.png");
+    const second = await render("b.png");
+    assert.equal(second.result.steps.find((s) => s.step === "small")?.status, "cached");
+    const [a, b] = [await decodeImage(first.bytes), await decodeImage(second.bytes)];
+    assert.equal(a.alpha?.length, 4 * 3);
+    assert.deepEqual(b.alpha, a.alpha);
+    assert.deepEqual(b.data, a.data);
+    assert.deepEqual(
+      [...Deno.readDirSync(join(dir, "cache", "locks"))],
+      [],
+      "the run's lock is gone",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
