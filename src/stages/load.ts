@@ -68,7 +68,7 @@ export const loadStage: Stage<LoadParams> = {
         format: header.format,
         bits: header.bits,
         ...(image.alpha ? { alpha: true } : {}),
-        ...(header.hasProfile ? { profile: image.icc ? "kept" : "converted to sRGB" } : {}),
+        ...(header.hasProfile ? { profile: image.icc ? "kept" : "sRGB" } : {}),
       };
       return { kind: "image", image, info };
     } catch (e) {
