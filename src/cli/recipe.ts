@@ -5,7 +5,7 @@
  */
 import { stringify } from "yaml";
 import { readProvenance } from "../pipeline/provenance.ts";
-import { recordedRecipe } from "../pipeline/reproduce.ts";
+import { originalPlugins, recordedRecipe } from "../pipeline/reproduce.ts";
 import { parseCommandArgs } from "./args.ts";
 import { EXIT, reportError, UsageError } from "./errors.ts";
 
@@ -15,7 +15,8 @@ Prints the recipe that made <output> (PNG with an embedded record, or any output
 NAME.json sidecar), with every variable and --set value applied, as YAML (--json: as JSON).
 Save it as the original recipe's file name and render it to make the same bytes again:
   deno task recipe out/tubingen-starry-conv3.png > tubingen-starry-conv3.yaml
-Its inputs are listed with their SHA-256 in comments; they are looked up as usual.`;
+Its inputs are listed with their SHA-256 in comments; they are looked up as usual. The
+plugins: list comes from the original recipe file, when the sidecar names one that still exists.`;
 
 /** Runs the `recipe` command; returns the exit code. */
 export async function recipeCommand(args: string[]): Promise<number> {
@@ -33,7 +34,9 @@ export async function recipeCommand(args: string[]): Promise<number> {
       throw new UsageError(`recipe: expected one output file, got ${positionals.length}`);
     }
     const record = await readProvenance(positionals[0]);
-    const recipe = recordedRecipe(record);
+    const { dir, plugins } = await originalPlugins(positionals[0]);
+    const { steps, ...head } = recordedRecipe(record);
+    const recipe = { ...head, ...(plugins.length ? { plugins } : {}), steps };
     if (json) {
       console.log(JSON.stringify(recipe));
       return EXIT.ok;
@@ -42,6 +45,7 @@ export async function recipeCommand(args: string[]): Promise<number> {
       `# The recipe that made ${positionals[0]} (originally ${record.recipe.file}; ` +
       `recipe hash ${record.recipe.hash.slice(0, 16)}…).`,
       ...record.inputs.map((i) => `# input ${i.path}: sha256 ${i.sha256}`),
+      ...(plugins.length ? [`# plugins are relative to the original recipe's folder ${dir}`] : []),
     ];
     console.log(`${header.join("\n")}\n${stringify(recipe, { lineWidth: 100 })}`.trimEnd());
     return EXIT.ok;

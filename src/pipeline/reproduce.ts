@@ -261,6 +261,17 @@ async function searchByHash(dirs: readonly string[], sha256: string): Promise<st
 /** Folders never searched for inputs (dependencies, caches, version control). */
 const SKIPPED = new Set(["node_modules", ".git", ".stylepipe"]);
 
+/**
+ * The `plugins:` of the recipe that made `output` (as written, relative to that recipe's folder),
+ * read from the recipe file the sidecar names; `[]` when there is none or it is gone.
+ */
+export async function originalPlugins(
+  output: string,
+): Promise<{ dir?: string; plugins: unknown[] }> {
+  const recipe = (await sidecarRun(output))?.recipe;
+  return recipe ? { dir: dirname(recipe), plugins: await recipePlugins(recipe) } : { plugins: [] };
+}
+
 /** The `plugins:` list of the original recipe, when its file still exists. */
 async function recipePlugins(file: string): Promise<unknown[]> {
   const text = await Deno.readTextFile(file).catch(() => undefined);
