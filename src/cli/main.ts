@@ -1,5 +1,7 @@
 /** The `stylepipe` command line: dispatches to the commands. */
 import { benchCommand } from "./bench.ts";
+import { cacheCommand } from "./cache.ts";
+import { recipeCommand } from "./recipe.ts";
 import { planCommand } from "./plan.ts";
 import { renderCommand } from "./render.ts";
 import { scheduleCommand } from "./schedule.ts";
@@ -30,6 +32,14 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   schedule: {
     run: scheduleCommand,
     summary: "render recipes on their cron schedule",
+  },
+  recipe: {
+    run: recipeCommand,
+    summary: "print the recipe that made an output",
+  },
+  cache: {
+    run: cacheCommand,
+    summary: "list, size or prune the step cache",
   },
 };
 

@@ -64,6 +64,16 @@ export class RunAbortedError extends StylepipeError {
 
 /** Runs a plan; throws {@link StepFailedError} or {@link RunAbortedError}. */
 export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResult> {
+  // The plan's cache entries are locked for the run, so `cache prune` leaves them alone.
+  const release = await options.cache?.lock(plan.steps.map((p) => p.key));
+  try {
+    return await runLocked(plan, options);
+  } finally {
+    await release?.();
+  }
+}
+
+async function runLocked(plan: Plan, options: RunOptions): Promise<RunResult> {
   const started = performance.now();
   const emit = (e: RunEvent) => options.onEvent?.(e);
   const { cache } = options;

@@ -37,6 +37,7 @@ import {
   StageError,
   type Value,
 } from "./stage.ts";
+import { reattachAlpha } from "../image/alpha.ts";
 
 /** Parameter schema of `style-transfer` (upscale reuses its optimizer settings). */
 export const styleTransferParams = z.object({
@@ -316,7 +317,8 @@ async function transferResult<V>(
   try {
     return {
       kind: "image",
-      image: await imageFrom(ops, clamped, features),
+      // The optimizer works on RGB; the content's alpha (and profile, EXIF) is put back.
+      image: reattachAlpha(await imageFrom(ops, clamped, features), features.contentImage),
       info: {
         final_loss: final.loss,
         initial_loss: run.initialLoss,

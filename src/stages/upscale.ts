@@ -30,6 +30,7 @@ import {
   type Value,
 } from "./stage.ts";
 import { styleTransferParams, styleTransferStage } from "./style_transfer.ts";
+import { transformWithAlpha } from "../image/alpha.ts";
 
 const params = styleTransferParams.omit({ init: true, iterations: true }).extend({
   factor: z.number().min(1).optional().describe("enlargement factor of the previous result"),
@@ -108,11 +109,10 @@ export const upscaleStage: Stage<UpscaleParams> = {
     const { width, height } = upscaledSize(previous.width, previous.height, p);
     const enlarged = resizeImage(previous, width, height, p.filter);
 
-    const content = resizeImage(
+    const content = transformWithAlpha(
       contentSource(ctx, inputs.content, features, width, height),
-      width,
-      height,
-      "lanczos3",
+      (i) => resizeImage(i, width, height, "lanczos3"),
+      { premultiply: true },
     );
     const styleScale = features.recipe.style_scale as number;
     const styleSide = Math.round(styleScale * Math.max(width, height));
