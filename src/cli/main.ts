@@ -37,7 +37,19 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   },
   schedule: {
     run: lazy("./schedule.ts", "scheduleCommand"),
-    summary: "render recipes on their cron schedule",
+    summary: "render recipes on their cron schedule (--queue: as farm schedulers)",
+  },
+  submit: {
+    run: lazy("./submit.ts", "submitCommand"),
+    summary: "queue a recipe's renders for the render farm",
+  },
+  worker: {
+    run: lazy("./worker.ts", "workerCommand"),
+    summary: "render jobs from the render farm's queue",
+  },
+  queue: {
+    run: lazy("./queue.ts", "queueCommand"),
+    summary: "the render farm's jobs: progress, retry, remove",
   },
 };
 

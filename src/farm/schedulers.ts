@@ -1,0 +1,34 @@
+/**
+ * Recipes' `schedule:` as BullMQ job schedulers: Redis holds the schedule and makes one job per
+ * tick, whatever the number of workers, so each tick renders once. Upserting is idempotent (same id
+ * → updated in place).
+ */
+import type { Queue } from "bullmq";
+import { sha256Hex } from "../util/hash.ts";
+import type { FarmJobData, FarmResult, ScheduledJobData } from "./jobs.ts";
+import { JOB_ATTEMPTS, RETRY_DELAY_MS } from "./submit.ts";
+
+/** The scheduler id of a recipe file: its name and a hash of its absolute path. */
+export function schedulerId(recipeName: string, recipeFile: string): string {
+  return `${recipeName.replace(/[^\w.-]/g, "_")}-${sha256Hex(recipeFile).slice(0, 12)}`;
+}
+
+/** Creates or updates the job scheduler of a recipe; returns its id. */
+export async function upsertSchedule(
+  queue: Queue<FarmJobData, FarmResult>,
+  id: string,
+  cron: string,
+  data: Omit<ScheduledJobData, "kind">,
+): Promise<string> {
+  await queue.upsertJobScheduler(id, { pattern: cron }, {
+    name: "scheduled",
+    data: { kind: "scheduled", ...data },
+    opts: { attempts: JOB_ATTEMPTS, backoff: { type: "exponential", delay: RETRY_DELAY_MS } },
+  });
+  return id;
+}
+
+/** Removes a job scheduler; false when there was none with that id. */
+export async function removeSchedule(queue: Queue, id: string): Promise<boolean> {
+  return await queue.removeJobScheduler(id);
+}

@@ -1,0 +1,95 @@
+/**
+ * Submitting renders: plan a recipe here (validation errors are reported before anything is
+ * queued), then add one job per output with the output's cache key as the job id. BullMQ ignores an
+ * add whose id exists, so submitting the same render twice makes one job; a failed one is retried.
+ */
+import type { Queue } from "bullmq";
+import { planRecipe } from "../pipeline/plan.ts";
+import type { Recipe } from "../recipe/recipe.ts";
+import { type FarmJobData, type FarmResult, jobsOf, type RecipeRef } from "./jobs.ts";
+
+/** Attempts per job (the first run and two retries). */
+export const JOB_ATTEMPTS = 3;
+/** First retry delay in ms; doubles for each further retry. */
+export const RETRY_DELAY_MS = 10_000;
+
+/** One submitted job. */
+export interface SubmittedJob {
+  readonly id: string;
+  /** The output step, if the job makes one output. */
+  readonly output?: string;
+  /** Its state right after submission (`waiting`, or `completed` when it was already done, …). */
+  readonly state: string;
+  /** Whether the job already existed (same content key). */
+  readonly existed: boolean;
+}
+
+/** Plans `recipe` and enqueues its jobs; returns them in plan order. */
+export async function submitRecipe(
+  queue: Queue<FarmJobData, FarmResult>,
+  recipe: Recipe,
+  ref: RecipeRef,
+): Promise<SubmittedJob[]> {
+  // `auto` stays unresolved in job ids, so every machine computes the same ids.
+  const plan = await planRecipe(recipe, { ...ref, resolveEngine: (e) => Promise.resolve(e) });
+  const out: SubmittedJob[] = [];
+  for (const { id, data } of jobsOf(plan, ref)) {
+    const before = await queue.getJobState(id);
+    const existed = before !== "unknown";
+    if (before === "failed") await (await queue.getJob(id))?.retry("failed");
+    else if (!existed) {
+      await queue.add("render", data, {
+        jobId: id,
+        attempts: JOB_ATTEMPTS,
+        backoff: { type: "exponential", delay: RETRY_DELAY_MS },
+      });
+    }
+    out.push({ id, output: data.output, state: await queue.getJobState(id), existed });
+  }
+  return out;
+}
+
+/** A job's state and progress while waiting for it. */
+export interface JobStatus {
+  readonly id: string;
+  readonly state: string;
+  readonly progress: unknown;
+  readonly result?: FarmResult;
+  readonly failedReason?: string;
+}
+
+/**
+ * Polls the jobs until each is completed or failed, calling `onChange` whenever a job's state or
+ * progress changes; returns their final statuses. Stops early (returning the last statuses) when
+ * `signal` aborts.
+ */
+export async function waitForJobs(
+  queue: Queue<FarmJobData, FarmResult>,
+  ids: readonly string[],
+  onChange: (status: JobStatus) => void,
+  signal?: AbortSignal,
+  pollMs = 500,
+): Promise<JobStatus[]> {
+  const last = new Map<string, string>();
+  while (true) {
+    const statuses = await Promise.all(ids.map(async (id): Promise<JobStatus> => {
+      const job = await queue.getJob(id);
+      if (!job) return { id, state: "unknown", progress: undefined };
+      return {
+        id,
+        state: await job.getState(),
+        progress: job.progress,
+        result: job.returnvalue ?? undefined,
+        failedReason: job.failedReason || undefined,
+      };
+    }));
+    for (const s of statuses) {
+      const seen = JSON.stringify([s.state, s.progress]);
+      if (last.get(s.id) !== seen) onChange(s);
+      last.set(s.id, seen);
+    }
+    const done = statuses.every((s) => ["completed", "failed", "unknown"].includes(s.state));
+    if (done || signal?.aborted) return statuses;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
