@@ -31,13 +31,15 @@ steps:
 `;
 
 /** A 32 px (or smaller) style transfer per style. */
-function neuralRecipe(options: { side: number; iterations: number; every: number }): string {
+function neuralRecipe(
+  options: { side: number; iterations: number; every: number; styles?: string[] },
+): string {
   return `version: 1
 name: neural
 seed: 5
 engine: onnx
 matrix:
-  style: [starry_night.jpg, the_scream.jpg]
+  style: [${(options.styles ?? ["starry_night.jpg", "the_scream.jpg"]).join(", ")}]
 steps:
   - { id: content, use: load, with: { path: tubingen.jpg } }
   - { id: small, use: resize, from: content, with: { max_side: ${options.side} } }
@@ -158,3 +160,70 @@ farmTest(
     for (const f of pngs) await assertSameBytes(join(dir, "farm", f), join(dir, "single", f));
   },
 );
+
+farmTest(
+  "kill -9 of a worker mid style-transfer: the other resumes from the checkpoint, same bytes",
+  async (redis, dir) => {
+    const ITERATIONS = 60;
+    const EVERY = 10;
+    const text = neuralRecipe({
+      side: 24,
+      iterations: ITERATIONS,
+      every: EVERY,
+      styles: ["starry_night.jpg"],
+    });
+    const ref = await recipeRef(dir, "neural.yaml", text, "farm");
+    const [job] = await submit(redis.url, ref);
+    const cache = join(dir, "shared-cache");
+    const lock = ["--lock-duration", "1500"];
+    const workers = [
+      new WorkerProcess(redis.url, cache, lock),
+      new WorkerProcess(redis.url, cache, lock),
+    ];
+    try {
+      let victim: WorkerProcess | undefined;
+      await waitUntil(
+        async () => {
+          victim ??= workers.find((w) => w.of("job-started").length > 0);
+          return !!victim && (await checkpointFiles(cache)).length > 0;
+        },
+        60_000,
+        "a worker to start the job and write a checkpoint",
+      );
+      assert.equal((await victim!.stop("SIGKILL")).signal, "SIGKILL");
+      const survivor = workers.find((w) => w !== victim)!;
+      assert.deepEqual(await filesUnder(join(dir, "farm")).catch(() => []), [], "no output yet");
+
+      await waitUntil(
+        () => survivor.of("job-completed").length > 0,
+        60_000,
+        "the survivor to finish",
+      );
+      const resumed = survivor.of("job-progress").find((e) => e.message === "resumed");
+      assert.ok(resumed, "the survivor resumed from the checkpoint");
+      const at = resumed.iteration as number;
+      assert.ok(at >= EVERY && at < ITERATIONS && at % EVERY === 0, `resumed at ${at}`);
+      assert.equal(survivor.of("job-completed")[0].job, job.id);
+      assert.equal(victim!.of("job-completed").length, 0);
+    } finally {
+      for (const w of workers) await w.stop();
+    }
+    await renderHere(ref, join(dir, "single"), join(dir, "single-cache"));
+    await assertSameBytes(
+      join(dir, "farm", "starry_night.png"),
+      join(dir, "single", "starry_night.png"),
+    );
+    // Nothing partial anywhere: the output and its sidecar only; no temporary or checkpoint files.
+    assert.deepEqual(await filesUnder(join(dir, "farm")), [
+      "starry_night.png",
+      "starry_night.png.json",
+    ]);
+    assert.deepEqual((await filesUnder(cache)).filter((f) => f.endsWith(".tmp")), []);
+    assert.deepEqual(await checkpointFiles(cache), []);
+  },
+);
+
+/** Checkpoint files in a cache folder. */
+async function checkpointFiles(cache: string): Promise<string[]> {
+  return await filesUnder(join(cache, "checkpoints")).catch(() => []);
+}
