@@ -227,3 +227,45 @@ farmTest(
 async function checkpointFiles(cache: string): Promise<string[]> {
   return await filesUnder(join(cache, "checkpoints")).catch(() => []);
 }
+
+farmTest(
+  "redis restarted during a run: workers reconnect, no job lost or completed twice",
+  async (redis, dir) => {
+    const images = await recipeRef(dir, "levels.yaml", IMAGE_RECIPE, "farm");
+    const text = neuralRecipe({ side: 24, iterations: 60, every: 10, styles: ["the_scream.jpg"] });
+    const neural = await recipeRef(dir, "neural.yaml", text, "farm");
+    const cache = join(dir, "shared-cache");
+    const before = await submit(redis.url, neural);
+    const workers = [new WorkerProcess(redis.url, cache), new WorkerProcess(redis.url, cache)];
+    try {
+      // Redis goes away while the style transfer runs, and comes back on the same port.
+      await waitUntil(
+        () => workers.some((w) => w.of("job-started").length > 0),
+        60_000,
+        "the style transfer to start",
+      );
+      await redis.stop();
+      await new Promise((r) => setTimeout(r, 1000));
+      await redis.restart();
+      const after = await submit(redis.url, images); // taken by the reconnected workers
+      const all = [...before, ...after];
+      await waitUntil(
+        () => completions(workers).size === all.length,
+        90_000,
+        "every job to complete",
+      );
+      const q = testQueue(redis.url);
+      try {
+        const counts = await q.queue.getJobCounts("completed", "failed", "active", "wait");
+        assert.deepEqual(counts, { completed: all.length, failed: 0, active: 0, wait: 0 });
+      } finally {
+        await q.close();
+      }
+      const counts = completions(workers);
+      assert.deepEqual([...counts.keys()].sort(), all.map((j) => j.id).sort());
+      assert.ok([...counts.values()].every((n) => n === 1), JSON.stringify([...counts]));
+    } finally {
+      for (const w of workers) assert.equal((await w.stop()).code, 0);
+    }
+  },
+);
