@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { loadJobRecipe, recipeRefOf } from "../../src/cli/farm_args.ts";
 import type { RecipeRef } from "../../src/farm/jobs.ts";
 import { submitRecipe, type SubmittedJob } from "../../src/farm/submit.ts";
+import { startWorker } from "../../src/farm/worker.ts";
+import { scheduleCommand } from "../../src/cli/schedule.ts";
 import { CacheStore } from "../../src/pipeline/cache.ts";
 import { planRecipe } from "../../src/pipeline/plan.ts";
 import { runPlan } from "../../src/pipeline/run.ts";
@@ -140,7 +142,7 @@ farmTest(
         "20 completions",
       );
     } finally {
-      for (const w of workers) assert.equal((await w.stop()).code, 0);
+      await stopAll(workers);
     }
     const counts = completions(workers);
     assert.deepEqual([...counts.keys()].sort(), jobs.map((j) => j.id).sort());
@@ -206,7 +208,7 @@ farmTest(
       assert.equal(survivor.of("job-completed")[0].job, job.id);
       assert.equal(victim!.of("job-completed").length, 0);
     } finally {
-      for (const w of workers) await w.stop();
+      await stopAll(workers);
     }
     await renderHere(ref, join(dir, "single"), join(dir, "single-cache"));
     await assertSameBytes(
@@ -222,6 +224,15 @@ farmTest(
     assert.deepEqual(await checkpointFiles(cache), []);
   },
 );
+
+/** Stops the workers (SIGTERM); a worker that had started must exit 0 (or have been killed). */
+async function stopAll(workers: readonly WorkerProcess[]): Promise<void> {
+  const statuses = await Promise.all(workers.map((w) => w.stop()));
+  const unclean = statuses.filter((s, i) =>
+    !s.success && s.signal !== "SIGKILL" && workers[i].of("worker-started").length > 0
+  );
+  assert.deepEqual(unclean, []);
+}
 
 /** Checkpoint files in a cache folder. */
 async function checkpointFiles(cache: string): Promise<string[]> {
@@ -265,7 +276,105 @@ farmTest(
       assert.deepEqual([...counts.keys()].sort(), all.map((j) => j.id).sort());
       assert.ok([...counts.values()].every((n) => n === 1), JSON.stringify([...counts]));
     } finally {
-      for (const w of workers) assert.equal((await w.stop()).code, 0);
+      await stopAll(workers);
+    }
+  },
+);
+
+const NIGHTLY_RECIPE = `version: 1
+name: nightly
+schedule: "* * * * * *"
+steps:
+  - { id: photo, use: load, with: { path: tubingen.jpg } }
+  - { id: small, use: resize, from: photo, with: { max_side: 16 } }
+  - { id: final, use: save, from: small, with: { path: small.png } }
+`;
+
+farmTest("a job scheduler with 3 workers: each per-second tick runs once", async (redis, dir) => {
+  const recipe = join(dir, "nightly.yaml");
+  await Deno.writeTextFile(recipe, NIGHTLY_RECIPE);
+  const out = join(dir, "farm");
+  const schedule = (...extra: string[]) =>
+    scheduleCommand(["--queue", redis.url, recipe, "--out-dir", out, ...extra]);
+  const cache = join(dir, "shared-cache");
+  const workers = [0, 1, 2].map(() => new WorkerProcess(redis.url, cache));
+  try {
+    assert.equal(await schedule(), 0);
+    assert.equal(await schedule(), 0); // upsert: still one scheduler
+    await waitUntil(() => completions(workers).size >= 4, 60_000, "4 ticks");
+    assert.equal(await schedule("--remove"), 0);
+    await new Promise((r) => setTimeout(r, 1200)); // a tick already taken may still finish
+  } finally {
+    await stopAll(workers);
+  }
+  const counts = completions(workers);
+  assert.ok([...counts.values()].every((n) => n === 1), JSON.stringify([...counts]));
+  // One job per tick: the ids carry the tick's time, whole seconds, all different.
+  const ticks = [...counts.keys()].map((id) => Number(id.split(":").pop())).sort();
+  assert.equal(new Set(ticks).size, ticks.length);
+  assert.ok(ticks.every((t) => t % 1000 === 0), JSON.stringify(ticks));
+  const q = testQueue(redis.url);
+  try {
+    assert.equal((await q.queue.getJobCounts("completed")).completed, counts.size);
+    assert.equal((await q.queue.getJobSchedulers()).length, 0);
+  } finally {
+    await q.close();
+  }
+  // The first tick rendered; the later ones found the inputs unchanged and skipped.
+  const done = workers.flatMap((w) => w.of("job-completed"));
+  assert.equal(done.filter((e) => !e.skipped).length, 1);
+  const folders = await filesUnder(join(out, "nightly"));
+  assert.equal(folders.filter((f) => f.endsWith("/small.png")).length, 1, folders.join(" "));
+});
+
+farmTest(
+  "the same recipe submitted twice makes one job; a cached render completes without work",
+  async (redis, dir) => {
+    const ref = await recipeRef(dir, "levels.yaml", IMAGE_RECIPE, "out");
+    const cache = join(dir, "cache");
+    await renderHere(ref, ref.outDir, cache); // everything is cached already
+    const first = await submit(redis.url, ref);
+    const second = await submit(redis.url, ref);
+    assert.deepEqual(second.map((j) => j.id), first.map((j) => j.id));
+    assert.ok(first.every((j) => !j.existed) && second.every((j) => j.existed));
+
+    // A recipe changed after submission fails at once on the worker, without retries.
+    const changing = await recipeRef(dir, "changing.yaml", IMAGE_RECIPE, "out2");
+    const planned = await submit(redis.url, changing);
+    await Deno.writeTextFile(changing.recipe, IMAGE_RECIPE.replace("-0.4,", "-0.5,"));
+    const q = testQueue(redis.url);
+    assert.equal((await q.queue.getJobCounts("wait")).wait, 36);
+    const worker = startWorker({
+      url: redis.url,
+      store: new CacheStore(cache),
+      loadRecipe: loadJobRecipe,
+    });
+    try {
+      await waitUntil(
+        async () => {
+          const c = await q.queue.getJobCounts("completed", "failed");
+          return c.completed + c.failed === 36;
+        },
+        60_000,
+        "36 jobs to finish",
+      );
+      for (const { id } of first) {
+        const job = (await q.queue.getJob(id))!;
+        assert.ok(
+          job.returnvalue.steps.every((s) => s.status === "cached"),
+          JSON.stringify(job.returnvalue),
+        );
+      }
+      const failed = await q.queue.getJobs(["failed"]);
+      assert.equal(failed.length, 2); // the two outputs of level -0.4 (24 and 32 px)
+      for (const job of failed) {
+        assert.ok(planned.some((j) => j.id === job.id));
+        assert.equal(job.attemptsMade, 1);
+        assert.match(job.failedReason, /changed since the job was submitted/);
+      }
+    } finally {
+      await worker.stop();
+      await q.close();
     }
   },
 );
