@@ -6,7 +6,7 @@
 import type { Queue } from "bullmq";
 import { sha256Hex } from "../util/hash.ts";
 import type { FarmJobData, FarmResult, ScheduledJobData } from "./jobs.ts";
-import { JOB_ATTEMPTS, RETRY_DELAY_MS } from "./submit.ts";
+import { JOB_OPTIONS } from "./submit.ts";
 
 /** The scheduler id of a recipe file: its name and a hash of its absolute path. */
 export function schedulerId(recipeName: string, recipeFile: string): string {
@@ -23,7 +23,7 @@ export async function upsertSchedule(
   await queue.upsertJobScheduler(id, { pattern: cron }, {
     name: "scheduled",
     data: { kind: "scheduled", ...data },
-    opts: { attempts: JOB_ATTEMPTS, backoff: { type: "exponential", delay: RETRY_DELAY_MS } },
+    opts: JOB_OPTIONS,
   });
   return id;
 }

@@ -8,10 +8,16 @@ import { planRecipe } from "../pipeline/plan.ts";
 import type { Recipe } from "../recipe/recipe.ts";
 import { type FarmJobData, type FarmResult, jobsOf, type RecipeRef } from "./jobs.ts";
 
-/** Attempts per job (the first run and two retries). */
-export const JOB_ATTEMPTS = 3;
-/** First retry delay in ms; doubles for each further retry. */
-export const RETRY_DELAY_MS = 10_000;
+/**
+ * Options of every farm job: 3 attempts, retried after 10 s then 20 s; finished jobs are kept a
+ * week (at most 100 000 completed: about 200 MB of Redis), so duplicates are recognized meanwhile.
+ */
+export const JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: "exponential", delay: 10_000 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 100_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
 
 /** One submitted job. */
 export interface SubmittedJob {
@@ -38,11 +44,7 @@ export async function submitRecipe(
     const existed = before !== "unknown";
     if (before === "failed") await (await queue.getJob(id))?.retry("failed");
     else if (!existed) {
-      await queue.add("render", data, {
-        jobId: id,
-        attempts: JOB_ATTEMPTS,
-        backoff: { type: "exponential", delay: RETRY_DELAY_MS },
-      });
+      await queue.add("render", data, { ...JOB_OPTIONS, jobId: id });
     }
     out.push({ id, output: data.output, state: await queue.getJobState(id), existed });
   }
