@@ -1,6 +1,6 @@
 /** What the render-farm commands share: the `--queue` option and the job's view of a recipe. */
 import { resolve } from "node:path";
-import { checkQueueUrl, QueueUrlError } from "../farm/connection.ts";
+import { checkQueueUrl, QueueUrlError, redactedUrl } from "../farm/connection.ts";
 import type { RecipeRef } from "../farm/jobs.ts";
 import type { RecipeLoader } from "../farm/worker.ts";
 import { defaultImageDirs } from "../pipeline/locations.ts";
@@ -41,10 +41,12 @@ export function recipeRefOf(
 export const loadJobRecipe: RecipeLoader = (ref) =>
   loadCliRecipe(ref.recipe, { sets: ref.sets, engine: ref.engine });
 
-/** Whether an error means Redis could not be reached (for a readable message). */
+/** A connection failure as a readable error (other errors unchanged). */
 export function unreachable(url: string, e: unknown): Error {
   const message = e instanceof Error ? e.message : String(e);
   return /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|max retries|Connection is closed|connect/i.test(message)
-    ? new Error(`cannot reach Redis at ${url} (${message}); is redis-server running there?`)
+    ? new Error(
+      `cannot reach Redis at ${redactedUrl(url)} (${message}); is redis-server running there?`,
+    )
     : e as Error;
 }

@@ -1,4 +1,5 @@
 /** `worker --queue URL`: render jobs from the farm's queue until SIGTERM / Ctrl-C. */
+import { redactedUrl } from "../farm/connection.ts";
 import { startWorker } from "../farm/worker.ts";
 import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -55,7 +56,7 @@ export async function workerCommand(args: string[]): Promise<number> {
       lockDuration: positiveInt("--lock-duration", values["lock-duration"], 30_000),
       log,
     });
-    log({ type: "worker-started", queue: url, pid: Deno.pid });
+    log({ type: "worker-started", queue: redactedUrl(url), pid: Deno.pid });
     await stopping;
     log({ type: "worker-stopping" });
     await worker.stop();

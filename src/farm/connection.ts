@@ -34,6 +34,17 @@ export function checkQueueUrl(url: string): string {
   return url;
 }
 
+/** The URL without its password, for logs and messages. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.href;
+  } catch {
+    return url;
+  }
+}
+
 /**
  * Opens a Redis connection. A `persistent` one (workers) retries for ever, reconnecting after a
  * Redis restart, as BullMQ workers require (`maxRetriesPerRequest: null`); a short-lived one (CLI

@@ -163,68 +163,6 @@ farmTest(
   },
 );
 
-farmTest(
-  "kill -9 of a worker mid style-transfer: the other resumes from the checkpoint, same bytes",
-  async (redis, dir) => {
-    const ITERATIONS = 60;
-    const EVERY = 10;
-    const text = neuralRecipe({
-      side: 24,
-      iterations: ITERATIONS,
-      every: EVERY,
-      styles: ["starry_night.jpg"],
-    });
-    const ref = await recipeRef(dir, "neural.yaml", text, "farm");
-    const [job] = await submit(redis.url, ref);
-    const cache = join(dir, "shared-cache");
-    const lock = ["--lock-duration", "1500"];
-    const workers = [
-      new WorkerProcess(redis.url, cache, lock),
-      new WorkerProcess(redis.url, cache, lock),
-    ];
-    try {
-      let victim: WorkerProcess | undefined;
-      await waitUntil(
-        async () => {
-          victim ??= workers.find((w) => w.of("job-started").length > 0);
-          return !!victim && (await checkpointFiles(cache)).length > 0;
-        },
-        60_000,
-        "a worker to start the job and write a checkpoint",
-      );
-      assert.equal((await victim!.stop("SIGKILL")).signal, "SIGKILL");
-      const survivor = workers.find((w) => w !== victim)!;
-      assert.deepEqual(await filesUnder(join(dir, "farm")).catch(() => []), [], "no output yet");
-
-      await waitUntil(
-        () => survivor.of("job-completed").length > 0,
-        60_000,
-        "the survivor to finish",
-      );
-      const resumed = survivor.of("job-progress").find((e) => e.message === "resumed");
-      assert.ok(resumed, "the survivor resumed from the checkpoint");
-      const at = resumed.iteration as number;
-      assert.ok(at >= EVERY && at < ITERATIONS && at % EVERY === 0, `resumed at ${at}`);
-      assert.equal(survivor.of("job-completed")[0].job, job.id);
-      assert.equal(victim!.of("job-completed").length, 0);
-    } finally {
-      await stopAll(workers);
-    }
-    await renderHere(ref, join(dir, "single"), join(dir, "single-cache"));
-    await assertSameBytes(
-      join(dir, "farm", "starry_night.png"),
-      join(dir, "single", "starry_night.png"),
-    );
-    // Nothing partial anywhere: the output and its sidecar only; no temporary or checkpoint files.
-    assert.deepEqual(await filesUnder(join(dir, "farm")), [
-      "starry_night.png",
-      "starry_night.png.json",
-    ]);
-    assert.deepEqual((await filesUnder(cache)).filter((f) => f.endsWith(".tmp")), []);
-    assert.deepEqual(await checkpointFiles(cache), []);
-  },
-);
-
 /** Stops the workers (SIGTERM); a worker that had started must exit 0 (or have been killed). */
 async function stopAll(workers: readonly WorkerProcess[]): Promise<void> {
   const statuses = await Promise.all(workers.map((w) => w.stop()));
@@ -237,6 +175,76 @@ async function stopAll(workers: readonly WorkerProcess[]): Promise<void> {
 /** Checkpoint files in a cache folder. */
 async function checkpointFiles(cache: string): Promise<string[]> {
   return await filesUnder(join(cache, "checkpoints")).catch(() => []);
+}
+
+for (const signal of ["SIGKILL", "SIGTERM"] as const) {
+  farmTest(
+    `${signal} to the worker mid style-transfer: the other resumes from the checkpoint, same bytes`,
+    async (redis, dir) => {
+      const ITERATIONS = 60;
+      const EVERY = 10;
+      const text = neuralRecipe({
+        side: 24,
+        iterations: ITERATIONS,
+        every: EVERY,
+        styles: ["starry_night.jpg"],
+      });
+      const ref = await recipeRef(dir, "neural.yaml", text, "farm");
+      const [job] = await submit(redis.url, ref);
+      const cache = join(dir, "shared-cache");
+      const lock = ["--lock-duration", "1500"];
+      const workers = [
+        new WorkerProcess(redis.url, cache, lock),
+        new WorkerProcess(redis.url, cache, lock),
+      ];
+      try {
+        let victim: WorkerProcess | undefined;
+        await waitUntil(
+          async () => {
+            victim ??= workers.find((w) => w.of("job-started").length > 0);
+            return !!victim && (await checkpointFiles(cache)).length > 0;
+          },
+          60_000,
+          "a worker to start the job and write a checkpoint",
+        );
+        const status = await victim!.stop(signal);
+        if (signal === "SIGKILL") assert.equal(status.signal, "SIGKILL");
+        else {
+          // It stops taking jobs, cancels the render, puts it back in the queue and exits 0.
+          assert.equal(status.code, 0);
+          assert.equal(victim!.of("job-requeued").length, 1);
+        }
+        const survivor = workers.find((w) => w !== victim)!;
+        assert.deepEqual(await filesUnder(join(dir, "farm")).catch(() => []), [], "no output yet");
+
+        await waitUntil(
+          () => survivor.of("job-completed").length > 0,
+          60_000,
+          "the survivor to finish",
+        );
+        const resumed = survivor.of("job-progress").find((e) => e.message === "resumed");
+        assert.ok(resumed, "the survivor resumed from the checkpoint");
+        const at = resumed.iteration as number;
+        assert.ok(at >= EVERY && at < ITERATIONS && at % EVERY === 0, `resumed at ${at}`);
+        assert.equal(survivor.of("job-completed")[0].job, job.id);
+        assert.equal(victim!.of("job-completed").length, 0);
+      } finally {
+        await stopAll(workers);
+      }
+      await renderHere(ref, join(dir, "single"), join(dir, "single-cache"));
+      await assertSameBytes(
+        join(dir, "farm", "starry_night.png"),
+        join(dir, "single", "starry_night.png"),
+      );
+      // Nothing partial anywhere: the output and its sidecar only; no temporary or checkpoint files.
+      assert.deepEqual(await filesUnder(join(dir, "farm")), [
+        "starry_night.png",
+        "starry_night.png.json",
+      ]);
+      assert.deepEqual((await filesUnder(cache)).filter((f) => f.endsWith(".tmp")), []);
+      assert.deepEqual(await checkpointFiles(cache), []);
+    },
+  );
 }
 
 farmTest(
