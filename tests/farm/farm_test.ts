@@ -15,6 +15,8 @@ import { CacheStore } from "../../src/pipeline/cache.ts";
 import { planRecipe } from "../../src/pipeline/plan.ts";
 import { runPlan } from "../../src/pipeline/run.ts";
 import { completions, env, testQueue, waitUntil, WorkerProcess } from "./_farm.ts";
+import { repoRoot } from "../stages/_context.ts";
+import { queueCommand } from "../../src/cli/queue.ts";
 import { hasRedis, NO_REDIS, TestRedis } from "./_redis.ts";
 
 if (!hasRedis) console.warn(NO_REDIS);
@@ -129,18 +131,30 @@ farmTest(
       neuralRecipe({ side: 32, iterations: 6, every: 0 }),
       "farm",
     );
-    const jobs = [...await submit(redis.url, images), ...await submit(redis.url, neural)];
-    assert.equal(jobs.length, 20);
-    assert.equal(new Set(jobs.map((j) => j.id)).size, 20);
-
+    const imageJobs = await submit(redis.url, images);
     const cache = join(dir, "shared-cache");
     const workers = [new WorkerProcess(redis.url, cache), new WorkerProcess(redis.url, cache)];
+    let jobs = imageJobs;
     try {
-      await waitUntil(
-        () => [...completions(workers).values()].length === 20,
-        90_000,
-        "20 completions",
+      // The neural renders through the command line, following them until they complete.
+      const cli = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "mod.ts", "submit", neural.recipe, "--queue", redis.url]
+          .concat(["--out-dir", neural.outDir, "--wait", "--json"]),
+        cwd: repoRoot,
+        env,
+      }).output();
+      const lines = new TextDecoder().decode(cli.stdout).trim().split("\n").map((l) =>
+        JSON.parse(l)
       );
+      assert.equal(cli.code, 0, new TextDecoder().decode(cli.stderr));
+      const submitted = lines.filter((l) => l.type === "submitted");
+      assert.equal(submitted.length, 2);
+      for (const { id } of submitted) {
+        assert.equal(lines.findLast((l) => l.type === "job" && l.id === id)?.state, "completed");
+      }
+      jobs = [...imageJobs, ...submitted];
+      assert.equal(new Set(jobs.map((j) => j.id)).size, 20);
+      await waitUntil(() => completions(workers).size === 20, 90_000, "20 completions");
     } finally {
       await stopAll(workers);
     }
@@ -162,6 +176,21 @@ farmTest(
     for (const f of pngs) await assertSameBytes(join(dir, "farm", f), join(dir, "single", f));
   },
 );
+
+/** Runs `command`, returning the JSON lines it printed with console.log; asserts its exit code. */
+async function logged(command: () => Promise<number>, code = 0) {
+  const log = console.log;
+  const lines: string[] = [];
+  console.log = (...a: unknown[]) => lines.push(a.join(" "));
+  try {
+    assert.equal(await command(), code, lines.join("\n"));
+  } finally {
+    console.log = log;
+  }
+  return lines.flatMap((l) => l.split("\n")).filter((l) => l.startsWith("{")).map((l) =>
+    JSON.parse(l)
+  );
+}
 
 /** Stops the workers (SIGTERM); a worker that had started must exit 0 (or have been killed). */
 async function stopAll(workers: readonly WorkerProcess[]): Promise<void> {
@@ -380,6 +409,20 @@ farmTest(
         assert.equal(job.attemptsMade, 1);
         assert.match(job.failedReason, /changed since the job was submitted/);
       }
+
+      // The queue command: counts and jobs as JSON; remove a failed job; an unknown id is an error.
+      const [snap] = await logged(() => queueCommand(["--queue", redis.url, "--json"]));
+      assert.deepEqual(snap.counts, {
+        active: 0,
+        waiting: 0,
+        delayed: 0,
+        completed: 34,
+        failed: 2,
+      });
+      assert.equal(snap.jobs.filter((j: { state: string }) => j.state === "failed").length, 2);
+      await logged(() => queueCommand(["--queue", redis.url, "--remove", failed[0].id!]));
+      assert.equal(await q.queue.getJobState(failed[0].id!), "unknown");
+      await logged(() => queueCommand(["--queue", redis.url, "--retry", "no-such-job"]), 1);
     } finally {
       await worker.stop();
       await q.close();
