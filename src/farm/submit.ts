@@ -1,7 +1,8 @@
 /**
  * Submitting renders: plan a recipe here (validation errors are reported before anything is
- * queued), then add one job per output with the output's cache key as the job id. BullMQ ignores an
- * add whose id exists, so submitting the same render twice makes one job; a failed one is retried.
+ * queued), then add one job per output with the output's cache key as the job id. Submitting a
+ * render that is already waiting, delayed or running adds nothing; a failed one is retried; a
+ * finished one is queued again (it completes at once while its outputs are in the shared cache).
  */
 import type { Queue } from "bullmq";
 import { planRecipe } from "../pipeline/plan.ts";
@@ -43,9 +44,11 @@ export async function submitRecipe(
     const before = await queue.getJobState(id);
     const existed = before !== "unknown";
     if (before === "failed") await (await queue.getJob(id))?.retry("failed");
-    else if (!existed) {
+    else if (before === "completed") {
+      // Again, from the shared cache: instant if the output is still there, a render if not.
+      await queue.remove(id);
       await queue.add("render", data, { ...JOB_OPTIONS, jobId: id });
-    }
+    } else if (!existed) await queue.add("render", data, { ...JOB_OPTIONS, jobId: id });
     out.push({ id, output: data.output, state: await queue.getJobState(id), existed });
   }
   return out;

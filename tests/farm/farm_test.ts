@@ -423,6 +423,27 @@ farmTest(
       await logged(() => queueCommand(["--queue", redis.url, "--remove", failed[0].id!]));
       assert.equal(await q.queue.getJobState(failed[0].id!), "unknown");
       await logged(() => queueCommand(["--queue", redis.url, "--retry", "no-such-job"]), 1);
+
+      // Submitted again once finished: queued again, and only a deleted output is made again.
+      await Deno.remove(join(ref.outDir, "lit-24-0.png"));
+      const third = await submit(redis.url, ref);
+      assert.ok(third.every((j) => j.existed));
+      await waitUntil(
+        async () => {
+          const states = await Promise.all(third.map((j) => q.queue.getJobState(j.id)));
+          return states.every((state) => state === "completed");
+        },
+        30_000,
+        "the resubmitted jobs",
+      );
+      const ran = await Promise.all(
+        third.map(async (j) =>
+          (await q.queue.getJob(j.id))!.returnvalue.steps.filter((s) => s.status === "ran")
+            .map((s) => s.step)
+        ),
+      );
+      assert.deepEqual(ran.flat(), ["final-9"]); // the save of lit-24-0.png
+      assert.ok((await Deno.stat(join(ref.outDir, "lit-24-0.png"))).isFile);
     } finally {
       await worker.stop();
       await q.close();
