@@ -94,13 +94,15 @@ function statusLine(s: JobStatus): string {
   return `${id} active ${progressText(p)}`;
 }
 
-/** `step it 12/60 loss 1.234e+5 ETA 14 s` from a job's progress. */
+/** `transfer it 12/60 loss 1.234e+5, ETA 14 s` from a job's progress (the stage's own text first). */
 export function progressText(p: FarmProgress): string {
   return [
     p.step,
     p.iteration !== undefined ? `it ${p.iteration}${p.total ? `/${p.total}` : ""}` : "",
-    p.loss !== undefined ? `loss ${p.loss.toPrecision(4)}` : "",
-    p.etaSeconds !== undefined ? `ETA ${Math.round(p.etaSeconds)} s` : "",
-    p.message ?? "",
+    p.message ??
+      [
+        p.loss !== undefined ? `loss ${p.loss.toPrecision(4)}` : "",
+        p.etaSeconds !== undefined ? `ETA ${Math.round(p.etaSeconds)} s` : "",
+      ].filter(Boolean).join(", "),
   ].filter(Boolean).join(" ");
 }

@@ -47,7 +47,7 @@ export interface FarmWorkerOptions {
   readonly lockDuration?: number;
   /** Name stored on each job it processes (default `host:pid`). */
   readonly name?: string;
-  /** Receives one object per job event (started, progress messages, completed, failed, requeued). */
+  /** Receives one object per job event (started, progress every 5 s a step, completed, failed, requeued). */
   readonly log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -59,6 +59,8 @@ export interface FarmWorker {
 
 /** Minimum milliseconds between two progress updates of a job (each is a Redis round trip). */
 const PROGRESS_INTERVAL_MS = 250;
+/** Minimum milliseconds between two progress lines in the log, per step (first and last always). */
+const LOG_INTERVAL_MS = 5000;
 
 /** Starts a worker on the farm's queue. */
 export function startWorker(options: FarmWorkerOptions): FarmWorker {
@@ -150,16 +152,24 @@ async function renderJob(
       return { steps: [], outputs: [], seconds: 0, skipped: "inputs unchanged (all steps cached)" };
     }
   }
-  let lastProgress = 0;
+  let lastUpdate = 0;
+  const lastLogged = new Map<string, number>();
   const onEvent = (e: RunEvent) => {
     if (e.type === "step-warning") {
       log({ type: "job-warning", job: job.id, step: e.step, message: e.message });
     }
     if (e.type !== "step-progress") return;
     const p = e.progress;
-    if (p.message) log({ type: "job-progress", job: job.id, step: e.step, ...p });
-    if (Date.now() - lastProgress < PROGRESS_INTERVAL_MS && !p.message) return;
-    lastProgress = Date.now();
+    const now = Date.now();
+    const first = !lastLogged.has(e.step); // e.g. "resumed" from a checkpoint
+    const last = p.iteration !== undefined && p.iteration === p.total;
+    if (first || last || now - lastLogged.get(e.step)! >= LOG_INTERVAL_MS) {
+      lastLogged.set(e.step, now);
+      const { iteration, total, loss, message } = p;
+      log({ type: "job-progress", job: job.id, step: e.step, iteration, total, loss, message });
+    }
+    if (!first && !last && now - lastUpdate < PROGRESS_INTERVAL_MS) return;
+    lastUpdate = now;
     const fraction = p.fraction ??
       (p.iteration !== undefined && p.total ? p.iteration / p.total : undefined);
     const progress: FarmProgress = {
