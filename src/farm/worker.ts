@@ -183,6 +183,7 @@ async function renderJob(
     };
     job.updateProgress({ ...progress }).catch(() => {}); // best effort: Redis may be restarting
   };
+  if (signal.aborted) throw new RunAbortedError(); // stopped while planning
   const result = await runPlan(plan, { cache: options.store, signal, onEvent });
   return { steps: result.steps, outputs: result.outputs, seconds: result.seconds };
 }
