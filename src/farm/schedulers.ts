@@ -13,14 +13,19 @@ export function schedulerId(recipeName: string, recipeFile: string): string {
   return `${recipeName.replace(/[^\w.-]/g, "_")}-${sha256Hex(recipeFile).slice(0, 12)}`;
 }
 
-/** Creates or updates the job scheduler of a recipe; returns its id. */
+/**
+ * Creates or updates the job scheduler of a recipe; returns its id. The cron expression is read in
+ * this machine's time zone (as the local `schedule` reads it), stored with the scheduler so workers
+ * in other zones agree.
+ */
 export async function upsertSchedule(
   queue: Queue<FarmJobData, FarmResult>,
   id: string,
   cron: string,
   data: Omit<ScheduledJobData, "kind">,
 ): Promise<string> {
-  await queue.upsertJobScheduler(id, { pattern: cron }, {
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  await queue.upsertJobScheduler(id, { pattern: cron, tz }, {
     name: "scheduled",
     data: { kind: "scheduled", ...data },
     opts: JOB_OPTIONS,
