@@ -12,6 +12,7 @@ import type { CheckpointStore, Kind, Value } from "../stages/stage.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { CorruptEntryError, decodeValue, encodeValue } from "./serialize.ts";
+import type { StepStore } from "./store.ts";
 
 /** The default cache folder, relative to the working directory. */
 export const DEFAULT_CACHE_DIR = ".stylepipe/cache";
@@ -25,8 +26,8 @@ export type CacheRead =
   /** A file value whose file is gone or changed. */
   | { readonly status: "stale"; readonly reason: string };
 
-/** A cache folder. */
-export class CacheStore {
+/** A cache folder (the {@link StepStore} on a local or shared file system). */
+export class CacheStore implements StepStore {
   /** @param dir the cache folder (created on first write) */
   constructor(readonly dir: string) {}
 
