@@ -101,8 +101,9 @@ export function optimizerFor<V>(
   const options = { maxIterations: settings.iterations, learningRate: settings.learningRate };
   return {
     start: (x0) => adamStart(objective, ops, x0),
-    continue: (state, hooks) => adamContinue(objective, ops, adamOf(state), options, hooks),
-    save: (state) => adamStateTree(adamOf(state), ops),
+    continue: async (state, hooks) =>
+      await adamContinue(objective, ops, adamOf(state), options, hooks),
+    save: async (state) => await adamStateTree(adamOf(state), ops),
     restore: (tree) => adamStateFromTree(tree, ops),
     dispose: (state) => disposeAdamState(adamOf(state), ops),
   };
