@@ -1,68 +1,220 @@
 /**
- * PNG and JPEG decoding/encoding (imagescript) to and from {@link RgbImage}.
+ * Image files to and from {@link RgbImage}, on sharp (libvips). Only decoding, encoding and colour
+ * profile conversion happen here; every pixel operation stays in our float code.
  *
- * - Decoding scales 8-bit samples to [0, 1] (v / 255) and, for JPEG, applies the EXIF Orientation.
- * - Alpha is dropped, not composited: a transparent pixel keeps the colour stored under it.
- * - Encoding quantizes once, at the edge: round(clamp(v, 0, 1) · 255).
+ * - Reads PNG (1–16 bit, grey, palette, alpha), JPEG (incl. CMYK and progressive), WebP, AVIF/HEIF
+ *   and TIFF (8/16 bit). The EXIF orientation is applied (the image comes out upright); an embedded
+ *   ICC profile is converted to sRGB, or kept (`colour: "keep"`: samples as stored, the profile
+ *   carried on the image). Alpha becomes the image's alpha plane (straight, not premultiplied).
+ * - Writes PNG (8/16 bit), JPEG, WebP, AVIF, TIFF (8/16 bit), RGB unless the image has alpha.
+ *   Samples are quantized once, here: round(clamp(v, 0, 1) · (2^bits − 1)).
+ * - A profile is attached without converting the samples: the pixels are first written as an
+ *   uncompressed PNG, the `iCCP` (and `eXIf`) chunks are added to it, and libvips re-encodes that
+ *   with the profile kept. (sharp's `withIccProfile` converts from sRGB, or from Display P3 for
+ *   16-bit images, which would alter samples that are already in the target space.)
  */
-import { Image, ImageType } from "imagescript";
+import sharp, { type Metadata } from "sharp";
+import { deflateSync } from "node:zlib";
+import { Buffer } from "node:buffer";
+import { StylepipeError } from "../util/errors.ts";
 import type { RgbImage } from "./image.ts";
-import { applyDihedral } from "./dihedral.ts";
-import { orientationTransform, readJpegOrientation } from "./exif.ts";
+import { uprightExif } from "./exif.ts";
+import { addPngChunks } from "./png_text.ts";
 
 /** An image file that cannot be decoded (unknown format or damaged data). */
-export class CodecError extends Error {
-  /** @param message what is wrong with the data */
-  constructor(message: string) {
-    super(message);
-    this.name = "CodecError";
-  }
+export class CodecError extends StylepipeError {}
+
+/** Image file formats this module writes. */
+export type ImageFormat = "png" | "jpeg" | "webp" | "avif" | "tiff";
+
+/** Formats read, as sharp names them (`heif` covers AVIF). */
+const READABLE = new Set(["png", "jpeg", "webp", "heif", "tiff"]);
+
+/** What the header of an image file says, read without decoding the pixels. */
+export interface ImageHeader {
+  /** `png`, `jpeg`, `webp`, `heif` (AVIF) or `tiff`. */
+  readonly format: string;
+  /** Upright size (after the EXIF orientation), as {@link decodeImage} will produce. */
+  readonly width: number;
+  readonly height: number;
+  /** Bits per sample stored: 8 or 16 (1–4-bit PNGs read as 8). */
+  readonly bits: 8 | 16;
+  readonly hasAlpha: boolean;
+  /** Colour space as stored: `srgb`, `b-w`, `cmyk`, `rgb16`, `grey16`… */
+  readonly space: string;
+  /** Whether the file embeds an ICC profile. */
+  readonly hasProfile: boolean;
 }
 
-/** Image file formats this module reads and writes. */
-export type ImageFormat = "png" | "jpeg";
-
-/** The format of encoded bytes, judged by their signature; `undefined` when neither PNG nor JPEG. */
-export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
-  const type = ImageType.getType(bytes);
-  return type === "png" || type === "jpeg" ? type : undefined;
+/** Reads the header of encoded bytes; throws {@link CodecError} for unknown or damaged data. */
+export async function readImageHeader(bytes: Uint8Array): Promise<ImageHeader> {
+  return (await probe(bytes)).header;
 }
 
-/** Decodes PNG or JPEG bytes (applying the EXIF orientation of a JPEG); throws {@link CodecError}. */
-export async function decodeImage(bytes: Uint8Array): Promise<RgbImage> {
-  const format = sniffFormat(bytes);
-  if (!format) throw new CodecError("not a PNG or JPEG file");
-  let decoded: Image;
+async function probe(bytes: Uint8Array): Promise<{ header: ImageHeader; meta: Metadata }> {
+  let meta: Metadata;
   try {
-    decoded = await Image.decode(bytes);
+    meta = await sharp(bytes).metadata();
   } catch (e) {
-    throw new CodecError(`damaged ${format.toUpperCase()} data (${(e as Error).message ?? e})`);
+    throw new CodecError(`not a readable image (${(e as Error).message ?? e})`);
   }
-  const image = fromRgba8(decoded.width, decoded.height, decoded.bitmap);
-  if (format !== "jpeg") return image;
-  return applyDihedral(image, orientationTransform(readJpegOrientation(bytes) ?? 1));
+  if (!meta.format || !READABLE.has(meta.format) || !meta.width || !meta.height) {
+    throw new CodecError(
+      `unsupported format "${meta.format}"; expected PNG, JPEG, WebP, AVIF or TIFF`,
+    );
+  }
+  const upright = meta.autoOrient ?? meta;
+  const header: ImageHeader = {
+    format: meta.format,
+    width: upright.width,
+    height: upright.height,
+    bits: meta.depth === "uchar" || meta.depth === "char" ? 8 : 16,
+    hasAlpha: !!meta.hasAlpha,
+    space: meta.space ?? "srgb",
+    hasProfile: !!meta.hasProfile,
+  };
+  return { header, meta };
 }
 
-/** Encodes as PNG (8 bits per channel, RGB stored as opaque RGBA). */
-export function encodePng(image: RgbImage): Promise<Uint8Array> {
-  return toImagescript(image).encode(1);
+/** Options for {@link decodeImage}. */
+export interface DecodeOptions {
+  /** `srgb` (default): convert an embedded profile to sRGB; `keep`: samples as stored, profile kept. */
+  readonly colour?: "srgb" | "keep";
+  /** Carry the file's EXIF on the image (for `save`'s `metadata: keep`). */
+  readonly keepExif?: boolean;
 }
 
-/** Encodes as baseline JPEG with `quality` 1–100. */
-export function encodeJpeg(image: RgbImage, quality: number): Promise<Uint8Array> {
+/** Decodes any readable format to an upright image in [0, 1]; throws {@link CodecError}. */
+export async function decodeImage(
+  bytes: Uint8Array,
+  options: DecodeOptions = {},
+): Promise<RgbImage> {
+  const { header, meta } = await probe(bytes);
+  try {
+    const wide = header.bits === 16;
+    const profile = meta.icc && header.space !== "cmyk" ? new Uint8Array(meta.icc) : undefined;
+    const srgbTagged = profile !== undefined && isSrgbProfile(profile);
+    const keep = profile !== undefined && !srgbTagged && options.colour === "keep";
+    let pipeline = sharp(bytes, { failOn: "error" }).autoOrient();
+    if (srgbTagged || keep) pipeline = pipeline.keepIccProfile(); // samples as stored
+    // sharp converts 16-bit images to Display P3 first; this takes them on to sRGB.
+    else if (profile && wide) pipeline = pipeline.withIccProfile("srgb");
+    const { data, info } = await pipeline
+      .toColourspace(wide ? "rgb16" : "srgb")
+      .raw({ depth: wide ? "ushort" : "uchar" })
+      .toBuffer({ resolveWithObject: true });
+    const samples = wide
+      ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const image = fromInterleaved(
+      info.width,
+      info.height,
+      info.channels,
+      samples,
+      wide ? 65535 : 255,
+    );
+    return {
+      ...image,
+      ...(keep ? { icc: toBase64(profile) } : {}),
+      ...(options.keepExif && meta.exif ? { exif: toBase64(uprightExif(meta.exif)) } : {}),
+    };
+  } catch (e) {
+    if (e instanceof CodecError) throw e;
+    throw new CodecError(
+      `damaged ${header.format.toUpperCase()} data (${(e as Error).message ?? e})`,
+    );
+  }
+}
+
+/** How to encode; every field but `format` optional. */
+export interface EncodeOptions {
+  readonly format: ImageFormat;
+  /** 8 (default) or 16 (PNG and TIFF only). */
+  readonly bits?: 8 | 16;
+  /** JPEG / WebP / AVIF quality 1–100 (default 92). */
+  readonly quality?: number;
+  /** WebP / AVIF: lossless. */
+  readonly lossless?: boolean;
+  /** JPEG: progressive scans. */
+  readonly progressive?: boolean;
+  /** JPEG / AVIF chroma subsampling (default 4:2:0 for JPEG, 4:4:4 for AVIF). */
+  readonly chromaSubsampling?: "4:2:0" | "4:4:4";
+  /**
+   * Profile to embed: `srgb` (default; the image's own `icc` when it has one), `none`, or the
+   * profile bytes.
+   */
+  readonly profile?: "srgb" | "none" | Uint8Array;
+  /** EXIF block (TIFF bytes) to embed. */
+  readonly exif?: Uint8Array;
+}
+
+/** Encodes an image; deterministic (same image and options → same bytes). */
+export async function encodeImage(image: RgbImage, options: EncodeOptions): Promise<Uint8Array> {
+  const bits = options.bits ?? 8;
+  if (bits === 16 && options.format !== "png" && options.format !== "tiff") {
+    throw new RangeError(`16-bit samples are written only as PNG or TIFF, not ${options.format}`);
+  }
+  const quality = options.quality ?? 92;
   if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
-    throw new RangeError(`JPEG quality must be an integer 1–100, got ${quality}`);
+    throw new RangeError(`quality must be an integer 1–100, got ${quality}`);
   }
-  return toImagescript(image).encodeJPEG(quality as Parameters<Image["encodeJPEG"]>[0]);
+  const alpha = image.alpha !== undefined && options.format !== "jpeg";
+  const channels = alpha ? 4 : 3;
+  const raw = interleave(image, channels, bits);
+  const space = bits === 16 ? "rgb16" : "srgb";
+  // 1. The samples as an uncompressed PNG, with the profile and EXIF chunks added.
+  let png: Uint8Array = await sharp(raw, {
+    raw: { width: image.width, height: image.height, channels },
+  })
+    .toColourspace(space)
+    .png({ compressionLevel: 0 })
+    .toBuffer();
+  const profile = await profileBytes(image, options.profile ?? "srgb");
+  const extra = [];
+  if (profile) extra.push({ type: "iCCP", data: iccpChunk(profile) });
+  if (options.exif) extra.push({ type: "eXIf", data: options.exif });
+  png = addPngChunks(png, extra);
+  // 2. Re-encoded in the target format with those kept (no colour conversion).
+  let out = sharp(png).toColourspace(space);
+  if (profile) out = out.keepIccProfile();
+  if (options.exif) out = out.keepExif();
+  switch (options.format) {
+    case "png":
+      out = out.png({ compressionLevel: 9, adaptiveFiltering: true, palette: false });
+      break;
+    case "jpeg":
+      out = out.jpeg({
+        quality,
+        progressive: options.progressive ?? false,
+        chromaSubsampling: options.chromaSubsampling ?? "4:2:0",
+      });
+      break;
+    case "webp":
+      out = out.webp({ quality, lossless: options.lossless ?? false });
+      break;
+    case "avif":
+      out = out.avif({
+        quality,
+        lossless: options.lossless ?? false,
+        chromaSubsampling: options.chromaSubsampling ?? "4:4:4",
+      });
+      break;
+    case "tiff":
+      out = out.tiff({ compression: "deflate", predictor: "horizontal" });
+      break;
+  }
+  const buffer = await out.toBuffer();
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-/** Encodes in `format` (`quality` applies to JPEG only). */
-export function encodeImage(
-  image: RgbImage,
-  format: ImageFormat,
-  quality = 92,
-): Promise<Uint8Array> {
-  return format === "png" ? encodePng(image) : encodeJpeg(image, quality);
+/** Encodes as PNG (8 bits unless `bits` says 16; sRGB profile embedded). */
+export function encodePng(image: RgbImage, bits: 8 | 16 = 8): Promise<Uint8Array> {
+  return encodeImage(image, { format: "png", bits });
+}
+
+/** Encodes as baseline JPEG with `quality` 1–100 (sRGB profile embedded). */
+export function encodeJpeg(image: RgbImage, quality: number): Promise<Uint8Array> {
+  return encodeImage(image, { format: "jpeg", quality });
 }
 
 /** The 8-bit value stored for a float sample: round(clamp(v, 0, 1) · 255) (NaN → 0). */
@@ -70,26 +222,100 @@ export function quantize8(v: number): number {
   return v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0;
 }
 
-/** Converts 8-bit RGBA samples to an image, dropping alpha. */
-export function fromRgba8(width: number, height: number, rgba: ArrayLike<number>): RgbImage {
-  const data = new Float32Array(width * height * 3);
-  for (let i = 0, j = 0; i < data.length; i += 3, j += 4) {
-    data[i] = rgba[j] / 255;
-    data[i + 1] = rgba[j + 1] / 255;
-    data[i + 2] = rgba[j + 2] / 255;
-  }
-  return { width, height, data };
+/** The 16-bit value stored for a float sample: round(clamp(v, 0, 1) · 65535) (NaN → 0). */
+export function quantize16(v: number): number {
+  return v > 0 ? (v < 1 ? Math.round(v * 65535) : 65535) : 0;
 }
 
-function toImagescript(image: RgbImage): Image {
-  const out = new Image(image.width, image.height);
-  const rgba = out.bitmap;
-  const src = image.data;
-  for (let i = 0, j = 0; i < src.length; i += 3, j += 4) {
-    rgba[j] = quantize8(src[i]);
-    rgba[j + 1] = quantize8(src[i + 1]);
-    rgba[j + 2] = quantize8(src[i + 2]);
-    rgba[j + 3] = 255;
+/** The versions of sharp and libvips doing the decoding and encoding (for provenance). */
+export function codecVersions(): { sharp: string; libvips: string } {
+  const v = sharp.versions as { sharp?: string; vips: string };
+  return { sharp: v.sharp ?? "unknown", libvips: v.vips };
+}
+
+/** Converts interleaved samples (3 or 4 channels, alpha last; 1–2: grey) to an image. */
+export function fromInterleaved(
+  width: number,
+  height: number,
+  channels: number,
+  samples: ArrayLike<number>,
+  max: number,
+): RgbImage {
+  const n = width * height;
+  const data = new Float32Array(n * 3);
+  const hasAlpha = channels === 2 || channels === 4;
+  const alpha = hasAlpha ? new Float32Array(n) : undefined;
+  const colour = hasAlpha ? channels - 1 : channels;
+  for (let p = 0; p < n; p++) {
+    const j = p * channels;
+    for (let c = 0; c < 3; c++) data[3 * p + c] = samples[j + (colour === 1 ? 0 : c)] / max;
+    if (alpha) alpha[p] = samples[j + colour] / max;
+  }
+  return alpha ? { width, height, data, alpha } : { width, height, data };
+}
+
+function interleave(image: RgbImage, channels: 3 | 4, bits: 8 | 16): Uint8Array | Uint16Array {
+  const n = image.width * image.height;
+  const out = bits === 16 ? new Uint16Array(n * channels) : new Uint8Array(n * channels);
+  const q = bits === 16 ? quantize16 : quantize8;
+  const { data, alpha } = image;
+  for (let p = 0; p < n; p++) {
+    const j = p * channels;
+    out[j] = q(data[3 * p]);
+    out[j + 1] = q(data[3 * p + 1]);
+    out[j + 2] = q(data[3 * p + 2]);
+    if (channels === 4) out[j + 3] = q(alpha![p]);
   }
   return out;
+}
+
+let srgbProfile: Uint8Array | undefined;
+
+/** libvips' built-in sRGB profile (read once from a 1-pixel image it tags). */
+async function builtinSrgbProfile(): Promise<Uint8Array> {
+  if (!srgbProfile) {
+    const tagged = await sharp(Buffer.from([0, 0, 0]), {
+      raw: { width: 1, height: 1, channels: 3 },
+    })
+      .withIccProfile("srgb").png().toBuffer();
+    srgbProfile = new Uint8Array((await sharp(tagged).metadata()).icc!);
+  }
+  return srgbProfile;
+}
+
+function profileBytes(
+  image: RgbImage,
+  choice: EncodeOptions["profile"],
+): Promise<Uint8Array | undefined> {
+  if (choice === "none") return Promise.resolve(undefined);
+  if (choice instanceof Uint8Array) return Promise.resolve(choice);
+  return image.icc ? Promise.resolve(fromBase64(image.icc)) : builtinSrgbProfile();
+}
+
+/**
+ * Whether an ICC profile describes sRGB, by its description tag (`desc`, ASCII or UTF-16 `mluc`):
+ * such samples are read as stored, so our own sRGB outputs round-trip exactly.
+ */
+export function isSrgbProfile(icc: Uint8Array): boolean {
+  const text = new TextDecoder("latin1").decode(icc.subarray(0, Math.min(icc.length, 4096)));
+  return /sRGB/.test(text) || /s\0R\0G\0B/.test(text);
+}
+
+/** PNG `iCCP` data: name, NUL, compression method 0, zlib stream of the profile. */
+function iccpChunk(profile: Uint8Array): Uint8Array {
+  const name = new TextEncoder().encode("icc");
+  const z = deflateSync(profile, { level: 9 });
+  const out = new Uint8Array(name.length + 2 + z.length);
+  out.set(name);
+  out.set(z, name.length + 2);
+  return out;
+}
+
+function toBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("base64");
+}
+
+/** Bytes of a base64 string (the form profiles and EXIF take on an image). */
+export function fromBase64(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, "base64"));
 }

@@ -2,7 +2,9 @@
  * The in-memory image every stage exchanges: RGB, interleaved (HWC), float32, values in [0, 1].
  *
  * Floats keep a chain of adjustments free of intermediate 8-bit rounding; codecs quantize only at
- * the edges (load/save). Alpha is not carried: stages work on opaque RGB.
+ * the edges (load/save). Colour stages work on RGB; an optional alpha plane rides along (geometric
+ * stages resample it with the colour, see `alpha.ts`), as do the source file's colour profile and
+ * EXIF for `save`'s `metadata: keep`.
  */
 export interface RgbImage {
   /** Width in pixels. */
@@ -11,6 +13,12 @@ export interface RgbImage {
   readonly height: number;
   /** `width * height * 3` samples, row-major, RGB interleaved, nominally in [0, 1]. */
   readonly data: Float32Array;
+  /** Optional straight (not premultiplied) alpha, `width * height` samples in [0, 1]. */
+  readonly alpha?: Float32Array;
+  /** ICC profile the samples are in (base64), when `load` kept a non-sRGB one; absent = sRGB. */
+  readonly icc?: string;
+  /** EXIF of the source file (base64 TIFF block, orientation reset to upright), for `metadata: keep`. */
+  readonly exif?: string;
 }
 
 /** Makes a black (or `fill`-valued) image of the given size. */

@@ -1,24 +1,20 @@
 /**
  * PNG text chunks on encoded PNG bytes: read `tEXt` / `iTXt` entries and add (or replace) an
- * uncompressed `iTXt` entry, keeping every other chunk byte-for-byte. Used for provenance records.
+ * uncompressed `iTXt` entry, keeping every other chunk byte-for-byte (provenance records); insert
+ * other chunks after `IHDR` (colour profile and EXIF for the codecs).
  *
  * Chunk layout (PNG spec §5.3, §11.3.4): length (u32 BE) · type (4 ASCII) · data · CRC-32 over
  * type + data. `iTXt` data: keyword · 0 · compression flag · method · language · 0 ·
  * translated keyword · 0 · UTF-8 text. `tEXt` data: keyword · 0 · Latin-1 text.
  */
+import { StylepipeError } from "../util/errors.ts";
 import { crc32 } from "node:zlib";
 
 /** The eight bytes every PNG file starts with. */
 const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10] as const;
 
 /** A PNG that cannot be parsed (bad signature, truncated chunk, CRC mismatch). */
-export class PngFormatError extends Error {
-  /** @param message what is wrong with the bytes */
-  constructor(message: string) {
-    super(message);
-    this.name = "PngFormatError";
-  }
-}
+export class PngFormatError extends StylepipeError {}
 
 /** One chunk as found in the file, with its offsets. */
 interface ChunkSpan {
@@ -132,6 +128,22 @@ export function removePngText(png: Uint8Array, keywords: Iterable<string>): Uint
   return rebuild(png, new Set(keywords));
 }
 
+/**
+ * Returns a PNG with `chunks` (e.g. `iCCP`, `eXIf`, which must precede the image data) inserted
+ * right after `IHDR`; all other chunks are kept as they are.
+ */
+export function addPngChunks(
+  png: Uint8Array,
+  extra: readonly { readonly type: string; readonly data: Uint8Array }[],
+): Uint8Array {
+  const parts: Uint8Array[] = [png.subarray(0, 8)];
+  for (const c of chunks(png)) {
+    parts.push(png.subarray(c.start, c.end));
+    if (c.type === "IHDR") parts.push(...extra.map((e) => encodeChunk(e.type, e.data)));
+  }
+  return concat(parts);
+}
+
 /** Copies the chunks, dropping text chunks named in `drop` and inserting `extra` before IEND. */
 function rebuild(png: Uint8Array, drop: ReadonlySet<string>, extra?: Uint8Array): Uint8Array {
   const parts: Uint8Array[] = [png.subarray(0, 8)];
@@ -141,6 +153,10 @@ function rebuild(png: Uint8Array, drop: ReadonlySet<string>, extra?: Uint8Array)
     if (c.type === "IEND" && extra) parts.push(extra);
     parts.push(png.subarray(c.start, c.end));
   }
+  return concat(parts);
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

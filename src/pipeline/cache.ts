@@ -1,9 +1,11 @@
 /**
  * The content-addressed step cache (default `.stylepipe/cache`): one verified entry per cache key,
  * written atomically. An entry starts with the key it was stored under (`SPK1`, the key's length
- * and bytes, then the checksummed value of serialize.ts), so an entry copied or renamed under another key is
- * rejected, never served. A file value (e.g. from `save`) is valid only while the file still exists with
- * the recorded hash. Also holds each key's checkpoints (resume after a crash).
+ * and bytes, then the checksummed value of serialize.ts), so an entry copied or renamed under
+ * another key is rejected, never served. A file value (e.g. from `save`) is valid only while the
+ * file still exists with the recorded hash. Also holds each key's checkpoints (resume after a
+ * crash), and the locks of running renders; {@link listCache} and {@link pruneCache} serve
+ * `deno task cache`.
  */
 import { join } from "node:path";
 import type { CheckpointStore, Kind, Value } from "../stages/stage.ts";
@@ -63,6 +65,8 @@ export class CacheStore {
       const reason = await fileProblem(value.path, value.sha256);
       if (reason) return { status: "stale", reason };
     }
+    const now = new Date();
+    await Deno.utime(path, now, now).catch(() => {}); // last use, for `cache prune`
     return { status: "hit", value };
   }
 
@@ -74,6 +78,140 @@ export class CacheStore {
   /** The checkpoint store of one cache key. */
   checkpoints(key: string): CheckpointStore {
     return new FolderCheckpoints(join(this.dir, "checkpoints", key));
+  }
+
+  /**
+   * Marks `keys` as in use by this process until the returned function is called: `cache prune`
+   * never removes an entry or checkpoint of a live lock.
+   */
+  async lock(keys: readonly string[]): Promise<() => Promise<void>> {
+    const path = join(this.dir, "locks", `${Deno.pid}-${crypto.randomUUID()}.json`);
+    await atomicWrite(path, JSON.stringify({ pid: Deno.pid, keys }));
+    return () => Deno.remove(path).catch(() => {});
+  }
+}
+
+/** One item in a cache folder: a step's value, or the checkpoints of a step in progress. */
+export interface CacheItem {
+  readonly key: string;
+  readonly kind: "entry" | "checkpoints";
+  readonly path: string;
+  readonly bytes: number;
+  /** Last written or read. */
+  readonly used: Date;
+}
+
+/** Every entry and checkpoint folder in the cache folder `dir`, least recently used first. */
+export async function listCache(dir: string): Promise<CacheItem[]> {
+  const items: CacheItem[] = [];
+  for (const shard of await readDir(join(dir, "entries"))) {
+    for (const file of await readDir(join(dir, "entries", shard.name))) {
+      if (!file.isFile || !file.name.endsWith(".bin")) continue;
+      const path = join(dir, "entries", shard.name, file.name);
+      const info = await Deno.stat(path).catch(() => undefined);
+      if (!info) continue;
+      const key = file.name.slice(0, -4);
+      items.push({ key, kind: "entry", path, bytes: info.size, used: info.mtime ?? new Date(0) });
+    }
+  }
+  for (const folder of await readDir(join(dir, "checkpoints"))) {
+    const path = join(dir, "checkpoints", folder.name);
+    let bytes = 0;
+    let used = new Date(0);
+    for (const f of await readDir(path)) {
+      const info = await Deno.stat(join(path, f.name)).catch(() => undefined);
+      bytes += info?.size ?? 0;
+      if (info?.mtime && info.mtime > used) used = info.mtime;
+    }
+    items.push({ key: folder.name, kind: "checkpoints", path, bytes, used });
+  }
+  return items.sort((a, b) => a.used.getTime() - b.used.getTime() || (a.key < b.key ? -1 : 1));
+}
+
+/** What {@link pruneCache} removes. */
+export interface PruneOptions {
+  /** Remove items not used for longer than this (milliseconds). */
+  readonly olderThanMs?: number;
+  /** Then remove the least recently used items until the total is at most this (bytes). */
+  readonly maxBytes?: number;
+  /** Only report what would be removed. */
+  readonly dryRun?: boolean;
+}
+
+/**
+ * Items used in the last minute are never pruned, even without a lock (a render that has not
+ * locked yet, or a lock from another machine sharing the folder).
+ */
+const PRUNE_MIN_AGE_MS = 60_000;
+/** A lock whose process cannot be checked (not Linux) counts as live for this long. */
+const LOCK_MAX_AGE_MS = 24 * 3600_000;
+
+/**
+ * Removes cache items by age and total size, never one locked by a running render (see
+ * {@link CacheStore.lock}) or used in the last minute; stale locks are removed. Returns the items
+ * removed and those kept.
+ */
+export async function pruneCache(
+  dir: string,
+  options: PruneOptions,
+): Promise<{ removed: CacheItem[]; kept: CacheItem[]; locked: number }> {
+  const inUse = await lockedKeys(dir, !options.dryRun);
+  const now = Date.now();
+  const items = await listCache(dir);
+  const removable = (i: CacheItem) =>
+    !inUse.has(i.key) && now - i.used.getTime() >= PRUNE_MIN_AGE_MS;
+  const remove = new Set<CacheItem>();
+  if (options.olderThanMs !== undefined) {
+    for (const i of items) {
+      if (now - i.used.getTime() > options.olderThanMs && removable(i)) remove.add(i);
+    }
+  }
+  if (options.maxBytes !== undefined) {
+    let total = items.reduce((n, i) => n + (remove.has(i) ? 0 : i.bytes), 0);
+    for (const i of items) { // least recently used first
+      if (total <= options.maxBytes) break;
+      if (remove.has(i) || !removable(i)) continue;
+      remove.add(i);
+      total -= i.bytes;
+    }
+  }
+  if (!options.dryRun) {
+    for (const i of remove) await Deno.remove(i.path, { recursive: true }).catch(() => {});
+  }
+  return {
+    removed: items.filter((i) => remove.has(i)),
+    kept: items.filter((i) => !remove.has(i)),
+    locked: items.filter((i) => inUse.has(i.key)).length,
+  };
+}
+
+/** Keys held by live locks; stale lock files are removed when `clean`. */
+async function lockedKeys(dir: string, clean: boolean): Promise<Set<string>> {
+  const keys = new Set<string>();
+  for (const f of await readDir(join(dir, "locks"))) {
+    const path = join(dir, "locks", f.name);
+    try {
+      const lock = JSON.parse(await Deno.readTextFile(path)) as { pid: number; keys: string[] };
+      const age = Date.now() - ((await Deno.stat(path)).mtime?.getTime() ?? 0);
+      if (await processAlive(lock.pid, age)) lock.keys.forEach((k) => keys.add(k));
+      else if (clean) await Deno.remove(path).catch(() => {});
+    } catch {
+      // a lock being written or removed right now: skip it
+    }
+  }
+  return keys;
+}
+
+async function processAlive(pid: number, lockAgeMs: number): Promise<boolean> {
+  if (Deno.build.os !== "linux") return lockAgeMs < LOCK_MAX_AGE_MS;
+  return await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+}
+
+async function readDir(path: string): Promise<Deno.DirEntry[]> {
+  try {
+    return await Array.fromAsync(Deno.readDir(path));
+  } catch {
+    return [];
   }
 }
 

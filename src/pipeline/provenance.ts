@@ -5,14 +5,19 @@
  * - the {@link ProvenanceRecord} — the resolved recipe (only the steps the output depends on, with
  *   their parsed parameters) and its hash, stylepipe / Deno / library versions, the engine and its
  *   backend, weights identities, input file hashes, the seed and each step's final figures (losses).
- *   Everything in it is reproducible, so it is embedded in the PNG (an `iTXt` chunk, keyword
- *   `stylepipe`) without making two renders of the same recipe differ by a single byte.
+ *   Everything in it is reproducible and portable (no absolute paths: inputs are named as the
+ *   recipe wrote them, with where they were found and their SHA-256), so it is embedded in the PNG
+ *   (an `iTXt` chunk, keyword `stylepipe`) without making two renders of the same recipe, in any
+ *   two folders, differ by a single byte.
  * - the sidecar `NAME.png.json` — the record plus a `run` section with what is *not* reproducible:
- *   wall-clock time, per-step timings, which steps came from the cache or resumed from a checkpoint.
+ *   wall-clock time, per-step timings, which steps came from the cache or resumed from a checkpoint,
+ *   and the local paths (recipe file, inputs) that `verify` tries first.
  */
+import { StylepipeError } from "../util/errors.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
-import { isPng, readPngText, removePngText, writePngText } from "../image/png_text.ts";
-import { resolve } from "node:path";
+import { isPng, readPngText, writePngText } from "../image/png_text.ts";
+import { basename, isAbsolute, resolve } from "node:path";
+import { codecVersions } from "../image/codecs.ts";
 import type { Engine } from "../neural/engines/engine.ts";
 import type { Value } from "../stages/stage.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
@@ -49,9 +54,8 @@ export interface ProvenanceRecord {
   readonly output: { readonly step: string };
   /** The resolved recipe, reduced to the steps the output depends on. */
   readonly recipe: {
-    /** Recipe file (absolute) and folder inputs resolved against. */
+    /** Recipe file name (no folder: the sidecar's `run.recipe` has the local path). */
     readonly file: string;
-    readonly dir: string;
     readonly name: string;
     readonly seed: number;
     readonly steps: readonly RecordedStep[];
@@ -65,6 +69,8 @@ export interface ProvenanceRecord {
     readonly v8: string;
     readonly typescript: string;
     readonly libraries: Readonly<Record<string, string>>;
+    /** The image codecs: sharp and the libvips it bundles. */
+    readonly codecs: { readonly sharp: string; readonly libvips: string };
   };
   /**
    * The engine used and its backend description; when no step used an engine, the recipe's engine
@@ -74,15 +80,29 @@ export interface ProvenanceRecord {
   /** Weights used, by model (id = SHA-256 of the weights, or `synthetic:…`). */
   readonly weights: readonly { readonly model: string; readonly id: string }[];
   /** Input files read, with their SHA-256. */
-  readonly inputs: readonly { readonly path: string; readonly sha256: string }[];
+  readonly inputs: readonly RecordedInput[];
   /** Reproducible figures each step reported (final losses, iterations…), by step id. */
   readonly results: Readonly<Record<string, Json>>;
+}
+
+/**
+ * An input file as recorded: the path as the recipe wrote it, the folder kind it was found in
+ * (`recipe`: relative to the recipe's folder; `images`: a lookup folder such as
+ * `$STYLEPIPE_IMAGES`; `absolute`: written as an absolute path), and its SHA-256.
+ */
+export interface RecordedInput {
+  readonly path: string;
+  readonly found: "recipe" | "images" | "absolute";
+  readonly sha256: string;
 }
 
 /** What a run adds in the sidecar (not reproducible, so not in the PNG). */
 export interface RunFacts {
   /** The file written (absolute). */
   readonly output: string;
+  /** The recipe file and the input files as found on this machine (absolute), for `verify`. */
+  readonly recipe?: string;
+  readonly inputs?: Readonly<Record<string, string>>;
   /** ISO times of the run. */
   readonly startedAt: string;
   readonly finishedAt: string;
@@ -96,13 +116,7 @@ export interface ProvenanceSidecar extends ProvenanceRecord {
 }
 
 /** A file that has no (readable) provenance record. */
-export class ProvenanceError extends Error {
-  /** @param message what is missing and where */
-  constructor(message: string) {
-    super(message);
-    this.name = "ProvenanceError";
-  }
-}
+export class ProvenanceError extends StylepipeError {}
 
 /**
  * The JSON-safe part of a value: plain data kept, typed arrays and other large binary data
@@ -143,6 +157,7 @@ export function runtimeVersions(): ProvenanceRecord["versions"] {
     v8: Deno.version.v8,
     typescript: Deno.version.typescript,
     libraries,
+    codecs: codecVersions(),
   };
 }
 
@@ -174,7 +189,7 @@ export function ancestors(steps: readonly StepDescription[], target: string): st
 export interface RecordFacts {
   readonly recipe: {
     readonly file: string;
-    readonly dir: string;
+
     readonly name: string;
     readonly seed: number;
     readonly engine: string;
@@ -182,8 +197,8 @@ export interface RecordFacts {
   };
   /** The engine used, if one was created. */
   readonly engine?: { readonly name: string; describe(): string };
-  /** Input files read, absolute path → SHA-256, for the steps that read them (by step id). */
-  readonly inputFiles: ReadonlyMap<string, readonly { path: string; sha256: string }[]>;
+  /** Input files read, for the steps that read them (by step id). */
+  readonly inputFiles: ReadonlyMap<string, readonly RecordedInput[]>;
   /** Weights used, by step id. */
   readonly weights: ReadonlyMap<string, { model: string; id: string }>;
   /** Reproducible results (`Value.info`), by step id. */
@@ -208,12 +223,12 @@ export function buildProvenanceRecord(facts: RecordFacts, outputStep: string): P
     steps,
   }));
   const weights = new Map<string, { model: string; id: string }>();
-  const inputs = new Map<string, string>();
+  const inputs = new Map<string, RecordedInput>();
   const results: Record<string, Json> = {};
   for (const id of ids) {
     const w = facts.weights.get(id);
     if (w) weights.set(`${w.model}\0${w.id}`, w);
-    for (const f of facts.inputFiles.get(id) ?? []) inputs.set(f.path, f.sha256);
+    for (const f of facts.inputFiles.get(id) ?? []) inputs.set(`${f.path}\0${f.sha256}`, f);
     const r = jsonSafe(facts.results.get(id));
     if (r !== undefined && !(typeof r === "object" && r && Object.keys(r).length === 0)) {
       results[id] = r;
@@ -223,8 +238,7 @@ export function buildProvenanceRecord(facts: RecordFacts, outputStep: string): P
     format: PROVENANCE_FORMAT,
     output: { step: outputStep },
     recipe: {
-      file: facts.recipe.file,
-      dir: facts.recipe.dir,
+      file: basename(facts.recipe.file),
       name: facts.recipe.name,
       seed: facts.recipe.seed,
       steps,
@@ -235,23 +249,14 @@ export function buildProvenanceRecord(facts: RecordFacts, outputStep: string): P
       ? { name: facts.engine.name, backend: facts.engine.describe() }
       : { name: facts.recipe.engine },
     weights: [...weights.values()],
-    inputs: [...inputs].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
-      .map(([path, sha256]) => ({ path, sha256 })),
+    inputs: [...inputs].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([, f]) => f),
     results,
   };
 }
 
-/**
- * Embeds the record in encoded PNG bytes (replacing an earlier record). The encoder's
- * `Creation Time` entry is dropped: the bytes of a render depend only on what made it (the time
- * is in the sidecar).
- */
+/** Embeds the record in encoded PNG bytes (replacing an earlier record). */
 export function embedProvenance(png: Uint8Array, record: ProvenanceRecord): Uint8Array {
-  return writePngText(
-    removePngText(png, ["Creation Time"]),
-    PROVENANCE_KEYWORD,
-    canonicalJson(record),
-  );
+  return writePngText(png, PROVENANCE_KEYWORD, canonicalJson(record));
 }
 
 /** Reads the record embedded in PNG bytes; throws {@link ProvenanceError} when there is none. */
@@ -358,6 +363,8 @@ export class ProvenanceCollector {
       ...record,
       run: {
         output,
+        recipe: resolve(this.#plan.recipe.file),
+        inputs: this.#localInputs(),
         startedAt: this.#started.toISOString(),
         finishedAt: new Date().toISOString(),
         steps: timings,
@@ -368,13 +375,16 @@ export class ProvenanceCollector {
   async #facts(step: string): Promise<RecordFacts> {
     const { recipe } = this.#plan;
     const byId = new Map(this.#plan.steps.map((p) => [p.step.id, p]));
-    const inputFiles = new Map<string, { path: string; sha256: string }[]>();
+    const inputFiles = new Map<string, RecordedInput[]>();
     const weights = new Map<string, { model: string; id: string }>();
     const results = new Map<string, unknown>();
     for (const id of ancestors(recipe.steps, step)) {
       const planned = byId.get(id);
       if (!planned) continue;
-      inputFiles.set(id, planned.inputFiles.map((f) => ({ path: f.path, sha256: f.sha256 })));
+      inputFiles.set(
+        id,
+        planned.inputFiles.map((f) => recordedInput(f, this.#plan.paths.recipeDir)),
+      );
       if (id === step) continue;
       const value = this.#run.values.get(id) ?? await this.#cached(planned.key);
       if (value?.kind === "features") {
@@ -392,7 +402,6 @@ export class ProvenanceCollector {
     return {
       recipe: {
         file: resolve(recipe.file),
-        dir: recipe.dir,
         name: recipe.name,
         seed: recipe.seed,
         engine: recipe.engine,
@@ -405,8 +414,28 @@ export class ProvenanceCollector {
     };
   }
 
+  /** Recorded path → where it was found here, for every input of the plan. */
+  #localInputs(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const s of this.#plan.steps) for (const f of s.inputFiles) out[f.written] = f.path;
+    return out;
+  }
+
   async #cached(key: string): Promise<Value | undefined> {
     const read = await this.#run.cache?.get(key);
     return read?.status === "hit" ? read.value : undefined;
   }
+}
+
+/** An input as recorded: as written in the recipe, whether it was beside the recipe, and its hash. */
+export function recordedInput(
+  file: { readonly written: string; readonly path: string; readonly sha256: string },
+  recipeDir: string,
+): RecordedInput {
+  const found = isAbsolute(file.written)
+    ? "absolute"
+    : resolve(recipeDir, file.written) === file.path
+    ? "recipe"
+    : "images";
+  return { path: file.written, found, sha256: file.sha256 };
 }

@@ -1,18 +1,26 @@
 /**
  * Re-rendering an output from its provenance record and comparing the result with the file:
  * the core of `deno task verify`. The recorded steps (parameters already resolved) become a recipe
- * again, anchored at the original recipe's folder so inputs resolve as they did; it runs with the
- * cache bypassed into a temporary output folder, and the new file is compared byte for byte, then
- * pixel by pixel.
+ * again. Each input is found by its SHA-256: where the sidecar says it was, by its recorded path
+ * (beside the recipe, in the lookup folders), or by searching those folders for the hash; the
+ * recipe is anchored so inputs resolve as they did. It runs with the cache bypassed into a
+ * temporary output folder, and the new file is compared byte for byte, then pixel by pixel.
  */
 import { parse as parseYaml } from "yaml";
+import { dirname, join, resolve } from "node:path";
 import { decodeImage } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
 import { parseRecipe } from "../recipe/load.ts";
 import type { StageRegistry } from "../stages/registry.ts";
 import { sha256File } from "../util/hash.ts";
 import { planRecipe } from "./plan.ts";
-import { readProvenance, type RecordedStep } from "./provenance.ts";
+import {
+  type ProvenanceRecord,
+  readProvenance,
+  type RecordedInput,
+  type RecordedStep,
+  sidecarPath,
+} from "./provenance.ts";
 import { type EngineFactory, runPlan } from "./run.ts";
 
 /** Options for {@link reproduce}. */
@@ -52,21 +60,14 @@ export interface Reproduction {
 export async function reproduce(output: string, options: ReproduceOptions): Promise<Reproduction> {
   const record = await readProvenance(output);
   const notes: string[] = [];
-  for (const input of record.inputs) {
-    const now = await sha256File(input.path).catch(() => undefined);
-    if (now === undefined) notes.push(`input ${input.path} no longer exists`);
-    else if (now !== input.sha256) notes.push(`input ${input.path} changed since the render`);
-  }
+  const located = await locateInputs(output, record, options.imageDirs ?? [], notes);
   const engine = record.engine?.name ?? "auto";
+  const recipeFile = join(located.recipeDir, record.recipe.file);
   const text = JSON.stringify({
-    version: 1,
-    name: record.recipe.name,
-    seed: record.recipe.seed,
-    engine,
-    plugins: await recipePlugins(record.recipe.file),
-    steps: record.recipe.steps.map(recipeStep),
+    ...recordedRecipe(record, located.renamed),
+    plugins: await recipePlugins(recipeFile),
   });
-  const recipe = await parseRecipe(text, record.recipe.file, {
+  const recipe = await parseRecipe(text, recipeFile, {
     registry: options.registry,
     weightsDirs: options.weightsDirs,
   });
@@ -79,7 +80,7 @@ export async function reproduce(output: string, options: ReproduceOptions): Prom
 
   const tmp = await Deno.makeTempDir({ prefix: "stylepipe-verify-" });
   try {
-    const plan = await planRecipe(recipe, { outDir: tmp, imageDirs: options.imageDirs });
+    const plan = await planRecipe(recipe, { outDir: tmp, imageDirs: located.imageDirs });
     const result = await runPlan(plan, {
       cache: null,
       signal: options.signal,
@@ -104,12 +105,171 @@ export async function reproduce(output: string, options: ReproduceOptions): Prom
   }
 }
 
-/** A recorded step as a recipe step (single inputs as a plain id). */
-function recipeStep(s: RecordedStep) {
+/**
+ * The recipe a record describes, ready to render again: name, seed, the engine used and the steps
+ * the output depends on, with every variable and `--set` value already applied.
+ */
+export function recordedRecipe(
+  record: ProvenanceRecord,
+  renamed: ReadonlyMap<string, string> = new Map(),
+) {
+  return {
+    version: 1,
+    name: record.recipe.name,
+    seed: record.recipe.seed,
+    engine: record.engine?.name ?? "auto",
+    steps: record.recipe.steps.map((s) => recipeStep(s, renamed)),
+  };
+}
+
+/**
+ * A recorded step as a recipe step (single inputs as a plain id); a `path` parameter naming an
+ * input found only under another name is replaced by where it was found.
+ */
+function recipeStep(s: RecordedStep, renamed: ReadonlyMap<string, string> = new Map()) {
   const from = Object.fromEntries(
     Object.entries(s.from).map(([name, ids]) => [name, ids.length === 1 ? ids[0] : ids]),
   );
-  return { id: s.id, use: s.use, ...(Object.keys(from).length ? { from } : {}), with: s.with };
+  const path = (s.with as Record<string, unknown> | null)?.path;
+  const params = typeof path === "string" && renamed.has(path)
+    ? { ...s.with as Record<string, unknown>, path: renamed.get(path) }
+    : s.with;
+  return { id: s.id, use: s.use, ...(Object.keys(from).length ? { from } : {}), with: params };
+}
+
+/** Where the re-render finds its inputs. */
+interface LocatedInputs {
+  /** The folder the recipe is anchored at. */
+  readonly recipeDir: string;
+  /** Lookup folders: those the inputs were found in first, then the usual ones. */
+  readonly imageDirs: readonly string[];
+  /** Recorded path → absolute path, for inputs found only under another name. */
+  readonly renamed: ReadonlyMap<string, string>;
+}
+
+/** Files searched by hash per folder tree at most (a bound on the search, not on correctness). */
+const HASH_SEARCH_LIMIT = 5000;
+
+/**
+ * Finds every recorded input by its SHA-256: at the path the sidecar recorded on this machine, at
+ * its recorded path beside the recipe or in a lookup folder (or beside the output), else by
+ * searching those folders (three levels deep) for a file with that hash. Adds a note for each
+ * input found elsewhere or not at all.
+ */
+export async function locateInputs(
+  output: string,
+  record: ProvenanceRecord,
+  imageDirs: readonly string[],
+  notes: string[],
+): Promise<LocatedInputs> {
+  const run = await sidecarRun(output);
+  const recipeFile = run?.recipe;
+  let recipeDir = recipeFile && await exists(recipeFile) ? dirname(recipeFile) : undefined;
+  const outputDir = dirname(resolve(output));
+  const foundIn: string[] = [];
+  const renamed = new Map<string, string>();
+  const searched = [...new Set([recipeDir ?? outputDir, ...imageDirs, outputDir, Deno.cwd()])];
+  for (const input of record.inputs as readonly RecordedInput[]) {
+    const candidates = [
+      run?.inputs?.[input.path],
+      ...searched.map((d) => resolve(d, input.path)),
+    ].filter((c): c is string => c !== undefined);
+    let found: string | undefined;
+    for (const c of candidates) {
+      if (await hashOf(c) === input.sha256) {
+        found = c;
+        break;
+      }
+    }
+    found ??= await searchByHash(searched, input.sha256);
+    if (found === undefined) {
+      notes.push(
+        `input ${input.path} (sha256 ${input.sha256.slice(0, 12)}…) not found in ` +
+          `${searched.join(", ")}`,
+      );
+      continue;
+    }
+    const folder = found.endsWith(input.path) &&
+        resolve(found.slice(0, -input.path.length), input.path) === found
+      ? found.slice(0, -input.path.length)
+      : undefined;
+    if (folder === undefined) {
+      renamed.set(input.path, found);
+      notes.push(`input ${input.path} found by its hash as ${found}`);
+    } else if (input.found === "recipe") {
+      recipeDir ??= folder;
+    } else {
+      foundIn.push(folder);
+    }
+  }
+  return {
+    recipeDir: recipeDir ?? outputDir,
+    imageDirs: [...new Set([...foundIn, ...imageDirs])],
+    renamed,
+  };
+}
+
+/** The `run` section of the output's sidecar, when there is one. */
+async function sidecarRun(
+  output: string,
+): Promise<{ recipe?: string; inputs?: Record<string, string> } | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(sidecarPath(output)))?.run;
+  } catch {
+    return undefined;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then((s) => s.isFile, () => false);
+}
+
+async function hashOf(path: string): Promise<string | undefined> {
+  return (await exists(path)) ? await sha256File(path).catch(() => undefined) : undefined;
+}
+
+/** The first file under `dirs` (three levels deep) whose SHA-256 is `sha256`. */
+async function searchByHash(dirs: readonly string[], sha256: string): Promise<string | undefined> {
+  for (const dir of dirs) {
+    let budget = HASH_SEARCH_LIMIT;
+    const walk = async (folder: string, depth: number): Promise<string | undefined> => {
+      let entries: Deno.DirEntry[];
+      try {
+        entries = [...Deno.readDirSync(folder)].sort((a, b) => a.name < b.name ? -1 : 1);
+      } catch {
+        return undefined;
+      }
+      for (const e of entries) {
+        if (budget <= 0) return undefined;
+        const path = join(folder, e.name);
+        if (e.isFile) {
+          budget--;
+          if (await sha256File(path).catch(() => undefined) === sha256) return path;
+        } else if (e.isDirectory && depth < 3 && !SKIPPED.has(e.name)) {
+          const hit = await walk(path, depth + 1);
+          if (hit) return hit;
+        }
+      }
+      return undefined;
+    };
+    const hit = await walk(resolve(dir), 0);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** Folders never searched for inputs (dependencies, caches, version control). */
+const SKIPPED = new Set(["node_modules", ".git", ".stylepipe"]);
+
+/**
+ * The `plugins:` of the recipe that made `output` (as written, relative to that recipe's folder),
+ * read from the recipe file the sidecar names; `[]` when there is none or it is gone.
+ */
+export async function originalPlugins(
+  output: string,
+): Promise<{ dir?: string; plugins: unknown[] }> {
+  const recipe = (await sidecarRun(output))?.recipe;
+  return recipe ? { dir: dirname(recipe), plugins: await recipePlugins(recipe) } : { plugins: [] };
 }
 
 /** The `plugins:` list of the original recipe, when its file still exists. */
@@ -128,7 +288,7 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** Largest 8-bit sample difference between two images. */
+/** Largest 8-bit sample difference between two images (colour and alpha). */
 export function compareImages(
   a: RgbImage,
   b: RgbImage,
@@ -138,19 +298,22 @@ export function compareImages(
     return { identicalPixels: false, maxDifference: -1, size };
   }
   let max = 0;
-  let where = -1;
+  let pixel = -1;
+  const q = (v: number) => Math.round(v * 255);
   for (let i = 0; i < a.data.length; i++) {
-    const d = Math.abs(Math.round(a.data[i] * 255) - Math.round(b.data[i] * 255));
-    if (d > max) {
-      max = d;
-      where = i;
+    const d = Math.abs(q(a.data[i]) - q(b.data[i]));
+    if (d > max) [max, pixel] = [d, Math.floor(i / 3)];
+  }
+  if (a.alpha || b.alpha) { // a missing alpha plane is opaque
+    for (let p = 0; p < a.width * a.height; p++) {
+      const d = Math.abs(q(a.alpha?.[p] ?? 1) - q(b.alpha?.[p] ?? 1));
+      if (d > max) [max, pixel] = [d, p];
     }
   }
-  const pixel = Math.floor(where / 3);
   return {
     identicalPixels: max === 0,
     maxDifference: max,
-    at: where < 0 ? undefined : { x: pixel % a.width, y: Math.floor(pixel / a.width) },
+    at: pixel < 0 ? undefined : { x: pixel % a.width, y: Math.floor(pixel / a.width) },
     size,
   };
 }

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { adjustImage } from "../image/adjust.ts";
 import { imageOf, type Stage } from "./stage.ts";
+import { keepExtras } from "../image/alpha.ts";
 
 const params = z.object({
   brightness: z.number().min(-1).max(1).default(0).describe("added to every channel (−1…1)"),
@@ -39,6 +40,6 @@ export const adjustStage: Stage<AdjustParams> = {
   },
   run(_ctx, inputs, p) {
     const image = imageOf(inputs.image, "image");
-    return Promise.resolve({ kind: "image", image: adjustImage(image, p) });
+    return Promise.resolve({ kind: "image", image: keepExtras(adjustImage(image, p), image) });
   },
 };

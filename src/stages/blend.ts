@@ -7,6 +7,7 @@ import { z } from "zod";
 import { blendImages, blendModes } from "../image/blend_modes.ts";
 import { resizeImage } from "../image/resample.ts";
 import { imageOf, type Stage } from "./stage.ts";
+import { keepExtras } from "../image/alpha.ts";
 
 const params = z.object({
   mode: z.enum(blendModes).default("normal").describe(
@@ -47,6 +48,9 @@ export const blendStage: Stage<BlendParams> = {
       );
       overlay = resizeImage(overlay, base.width, base.height, "lanczos3");
     }
-    return Promise.resolve({ kind: "image", image: blendImages(base, overlay, p.mode, p.opacity) });
+    return Promise.resolve({
+      kind: "image",
+      image: keepExtras(blendImages(base, overlay, p.mode, p.opacity), base),
+    });
   },
 };

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { gaussianBlur } from "../image/gaussian.ts";
 import { imageOf, type Stage } from "./stage.ts";
+import { keepExtras } from "../image/alpha.ts";
 
 const params = z.object({
   sigma: z.number().min(0).max(100).default(1).describe(
@@ -33,6 +34,9 @@ export const blurStage: Stage<BlurParams> = {
   },
   run(_ctx, inputs, p) {
     const image = imageOf(inputs.image, "image");
-    return Promise.resolve({ kind: "image", image: gaussianBlur(image, p.sigma) });
+    return Promise.resolve({
+      kind: "image",
+      image: keepExtras(gaussianBlur(image, p.sigma), image),
+    });
   },
 };

@@ -15,6 +15,7 @@ import type { RgbImage } from "../image/image.ts";
 import { linearColorTransfer, linearVariants } from "../image/linear_color_transfer.ts";
 import { resizeImage } from "../image/resample.ts";
 import { imageOf, type Stage, type StageContext } from "./stage.ts";
+import { keepExtras } from "../image/alpha.ts";
 
 const params = z.object({
   method: z.enum(["luminance", "linear", "histogram"]).default("luminance").describe(
@@ -54,7 +55,7 @@ export const colorPreserveStage: Stage<ColorPreserveParams> = {
       const content = imageOf(inputs.content, "content");
       return {
         kind: "image",
-        image: clampUnit(preserveColors(ctx, styled, content, p)),
+        image: keepExtras(clampUnit(preserveColors(ctx, styled, content, p)), styled),
         info: { method: p.method, ...(p.method === "luminance" ? { space: p.space } : {}) },
       };
     });

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { cropImage, type Rect } from "../image/crop.ts";
 import { imageOf, type Stage, StageError } from "./stage.ts";
+import { transformWithAlpha } from "../image/alpha.ts";
 
 const params = z.object({
   x: z.number().min(0).default(0).describe("left edge (pixels, or fraction of the width)"),
@@ -74,6 +75,10 @@ export const cropStage: Stage<CropParams> = {
           `${image.width}×${image.height} image: ${overflow.join("; ")}`,
       );
     }
-    return Promise.resolve({ kind: "image", image: cropImage(image, r), info: { ...r } });
+    return Promise.resolve({
+      kind: "image",
+      image: transformWithAlpha(image, (i) => cropImage(i, r), { premultiply: false }),
+      info: { ...r },
+    });
   },
 };

@@ -23,13 +23,8 @@ import { resizeImage } from "../image/resample.ts";
 import type { ContentTarget, Engine, Pooling, StyleTarget } from "../neural/engines/engine.ts";
 import { styleGramMemo } from "../neural/losses/style_gram_memo.ts";
 import { blendGrams, contentTarget, gramMatrix, maskGramScale } from "../neural/losses/targets.ts";
-import { convFor, type VggArch } from "../neural/models/layers.ts";
-import {
-  availableConvs,
-  loadVggWeights,
-  requireLayers,
-  WeightsError,
-} from "../neural/models/weights.ts";
+import { layerBlock } from "../neural/plan/network.ts";
+import { stageWeights, weightsProblem } from "./stage_weights.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import {
   type CheckContext,
@@ -132,12 +127,6 @@ export async function computeFeatureTargets(
   return { content: contentTargets, style: styleTargets };
 }
 
-/** The block whose resolution a layer has (pools halve the resolution for the next block). */
-function layerBlock(arch: VggArch, layer: string): number {
-  const conv = convFor(arch, layer)!;
-  return layer.startsWith("pool") ? conv.block + 1 : conv.block;
-}
-
 /** An image as the engines take it: HWC RGB on the 0–255 scale. */
 function to255(image: RgbImage): { height: number; width: number; data: Float32Array } {
   return { height: image.height, width: image.width, data: image.data.map((v) => v * 255) };
@@ -203,15 +192,9 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
 
   async check(p: ExtractFeaturesParams, ctx: CheckContext): Promise<string[]> {
     const problems = paramProblems(p);
-    try {
-      const available = await availableConvs(ctx.weightsDirs, p.model);
-      const missing = requireLayers(available, [...p.content_layers, ...p.style_layers]);
-      if (missing) problems.push(missing);
-    } catch (e) {
-      if (e instanceof WeightsError) problems.push(e.message);
-      else throw e;
-    }
-    return problems;
+    const layers = [...p.content_layers, ...p.style_layers];
+    const problem = await weightsProblem(ctx.weightsDirs, p.model, layers);
+    return problem ? [...problems, problem] : problems;
   },
 
   shape(inputs) {
@@ -256,18 +239,8 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
       ? maskValuesIn.map((v, i) => maskValues(imageOf(v, `masks[${i}]`), content))
       : undefined;
 
-    let weights: VggWeights;
-    try {
-      const missing = requireLayers(
-        await availableConvs(ctx.weightsDirs, p.model),
-        [...p.content_layers, ...p.style_layers],
-      );
-      if (missing) throw new StageError(missing);
-      weights = await loadVggWeights(ctx.weightsDirs, p.model);
-    } catch (e) {
-      if (e instanceof WeightsError) throw new StageError(e.message);
-      throw e;
-    }
+    const layers = [...p.content_layers, ...p.style_layers];
+    const weights = await stageWeights(ctx.weightsDirs, p.model, layers);
     if (ctx.signal.aborted) throw ctx.signal.reason;
 
     const settings: FeatureSettings = {

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { applyDihedral } from "../image/dihedral.ts";
 import { imageOf, type Stage } from "./stage.ts";
+import { transformWithAlpha } from "../image/alpha.ts";
 
 const params = z.object({
   direction: z.enum(["horizontal", "vertical"]).default("horizontal").describe(
@@ -26,6 +27,9 @@ export const flipStage: Stage<FlipParams> = {
   run(_ctx, inputs, p) {
     const image = imageOf(inputs.image, "image");
     const op = p.direction === "horizontal" ? "flip-horizontal" : "flip-vertical";
-    return Promise.resolve({ kind: "image", image: applyDihedral(image, op) });
+    return Promise.resolve({
+      kind: "image",
+      image: transformWithAlpha(image, (i) => applyDihedral(i, op), { premultiply: false }),
+    });
   },
 };

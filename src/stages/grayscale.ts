@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { toGrayscale } from "../image/luma.ts";
 import { imageOf, type Stage } from "./stage.ts";
+import { keepExtras } from "../image/alpha.ts";
 
 const params = z.object({}).strict();
 
@@ -23,6 +24,7 @@ export const grayscaleStage: Stage<GrayscaleParams> = {
     return inputs.image;
   },
   run(_ctx, inputs) {
-    return Promise.resolve({ kind: "image", image: toGrayscale(imageOf(inputs.image, "image")) });
+    const image = imageOf(inputs.image, "image");
+    return Promise.resolve({ kind: "image", image: keepExtras(toGrayscale(image), image) });
   },
 };

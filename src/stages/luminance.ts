@@ -11,6 +11,7 @@ import { z } from "zod";
 import { clampUnit, greyFromLuminance, luminance } from "../image/color.ts";
 import { matchMeanStd } from "../image/color_stats.ts";
 import { imageOf, type Stage } from "./stage.ts";
+import { keepExtras } from "../image/alpha.ts";
 
 const params = z.object({}).strict();
 
@@ -45,7 +46,7 @@ export const luminanceStage: Stage<LuminanceParams> = {
       }
       return {
         kind: "image",
-        image: clampUnit(greyFromLuminance(luma, image.width, image.height)),
+        image: keepExtras(clampUnit(greyFromLuminance(luma, image.width, image.height)), image),
         info: { matched: inputs.reference !== undefined },
       };
     });

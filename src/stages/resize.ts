@@ -9,6 +9,7 @@ import { z } from "zod";
 import { resizeFilters, resizeImage } from "../image/resample.ts";
 import { checkPixels } from "./pixel_limit.ts";
 import { imageOf, type Stage, StageError } from "./stage.ts";
+import { transformWithAlpha } from "../image/alpha.ts";
 
 /** Largest side accepted (a 32768² float RGB image is already 12 GiB). */
 const MAX_SIDE = 32768;
@@ -111,7 +112,9 @@ export const resizeStage: Stage<ResizeParams> = {
     checkSize(width, height);
     return Promise.resolve({
       kind: "image",
-      image: resizeImage(image, width, height, p.filter),
+      image: transformWithAlpha(image, (i) => resizeImage(i, width, height, p.filter), {
+        premultiply: true,
+      }),
       info: { width, height, filter: p.filter },
     });
   },

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { rotatedSize, rotateImage } from "../image/rotate.ts";
 import { imageOf, type Stage } from "./stage.ts";
+import { transformWithAlpha } from "../image/alpha.ts";
 
 const hexColor = /^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
 
@@ -42,7 +43,16 @@ export const rotateStage: Stage<RotateParams> = {
   },
   run(_ctx, inputs, p) {
     const image = imageOf(inputs.image, "image");
-    const rotated = rotateImage(image, p.angle, { fill: parseHexColor(p.fill), expand: p.expand });
+    const expand = p.expand;
+    // The uncovered area takes the fill colour, opaque.
+    const rotated = transformWithAlpha(
+      image,
+      (i) => rotateImage(i, p.angle, { fill: parseHexColor(p.fill), expand }),
+      {
+        premultiply: p.angle % 90 !== 0,
+        alphaTransform: (a) => rotateImage(a, p.angle, { fill: [1, 1, 1], expand }),
+      },
+    );
     return Promise.resolve({ kind: "image", image: rotated, info: { angle: p.angle } });
   },
 };

@@ -1,24 +1,40 @@
 /**
- * `save`: writes an image as PNG or JPEG inside the output directory, atomically (temporary file,
- * then rename: an interrupted run never leaves a partial file). It never overwrites one of the
- * recipe's input files, and refuses paths outside the output directory unless the recipe allows it.
- * Samples are quantized once, here: round(clamp(v, 0, 1) · 255). The output value carries the path,
+ * `save`: writes an image as PNG, JPEG, WebP, AVIF or TIFF inside the output directory, atomically
+ * (temporary file, then rename: an interrupted run never leaves a partial file). It never
+ * overwrites one of the recipe's input files, and refuses paths outside the output directory
+ * unless the recipe allows it. Samples are quantized once, here, to 8 or 16 bits; alpha is written
+ * when the image has it (not to JPEG). `metadata`: `provenance` (default) embeds the record (PNG)
+ * and the colour profile (sRGB, or the one `load` kept); `keep` adds the source file's EXIF;
+ * `strip` writes neither (the sidecar record is still written). The output value carries the path,
  * the SHA-256 of the bytes written, and the input image unchanged (so steps may chain after it).
  */
 import { realpath } from "node:fs/promises";
 import { extname } from "node:path";
 import { z } from "zod";
-import { encodeImage, type ImageFormat } from "../image/codecs.ts";
+import { encodeImage, fromBase64, type ImageFormat } from "../image/codecs.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { imageOf, type Stage, StageError } from "./stage.ts";
 
 const params = z.object({
   path: z.string().min(1).describe("output file, relative to the output directory"),
-  format: z.enum(["auto", "png", "jpeg"]).default("auto").describe(
-    "file format; auto: by extension (.png → png, .jpg/.jpeg → jpeg)",
+  format: z.enum(["auto", "png", "jpeg", "webp", "avif", "tiff"]).default("auto").describe(
+    "file format; auto: by extension (.png, .jpg/.jpeg, .webp, .avif, .tif/.tiff)",
   ),
-  quality: z.number().int().min(1).max(100).default(92).describe("JPEG quality, 1–100"),
+  quality: z.number().int().min(1).max(100).default(92).describe(
+    "JPEG / WebP / AVIF quality, 1–100",
+  ),
+  bit_depth: z.union([z.literal(8), z.literal(16)]).default(8).describe(
+    "bits per sample: 8, or 16 (PNG and TIFF)",
+  ),
+  lossless: z.boolean().default(false).describe("WebP / AVIF: lossless compression"),
+  progressive: z.boolean().default(false).describe("JPEG: progressive scans"),
+  chroma_subsampling: z.enum(["4:2:0", "4:4:4"]).optional().describe(
+    "JPEG / AVIF chroma subsampling (default 4:2:0 for JPEG, 4:4:4 for AVIF)",
+  ),
+  metadata: z.enum(["provenance", "keep", "strip"]).default("provenance").describe(
+    "provenance: record (PNG) + colour profile; keep: also the source's EXIF; strip: neither",
+  ),
 }).strict();
 
 /** Parsed parameters of `save`. */
@@ -28,6 +44,10 @@ const extensionFormats: Record<string, ImageFormat> = {
   ".png": "png",
   ".jpg": "jpeg",
   ".jpeg": "jpeg",
+  ".webp": "webp",
+  ".avif": "avif",
+  ".tif": "tiff",
+  ".tiff": "tiff",
 };
 
 /** The format `save` writes for `params`, or an error message. */
@@ -36,21 +56,35 @@ export function saveFormat(p: SaveParams): ImageFormat | string {
   const ext = extname(p.path).toLowerCase();
   return extensionFormats[ext] ??
     `cannot tell the format from the extension "${ext || "(none)"}" of "${p.path}"; ` +
-      `use .png, .jpg or .jpeg, or set format: png|jpeg`;
+      `use .png, .jpg, .webp, .avif or .tif, or set format`;
+}
+
+/** Problems with the parameters' combination (16 bits in a format without them, …). */
+function optionProblems(p: SaveParams, format: ImageFormat): string[] {
+  const problems: string[] = [];
+  if (p.bit_depth === 16 && format !== "png" && format !== "tiff") {
+    problems.push(`bit_depth 16 is written only as PNG or TIFF, not ${format.toUpperCase()}`);
+  }
+  if (p.lossless && format !== "webp" && format !== "avif") {
+    problems.push(`lossless applies to WebP and AVIF only (PNG and TIFF are always lossless)`);
+  }
+  if (p.progressive && format !== "jpeg") problems.push(`progressive applies to JPEG only`);
+  return problems;
 }
 
 /** The `save` stage. */
 export const saveStage: Stage<SaveParams> = {
   name: "save",
-  version: 1,
-  description: "Write the image as PNG or JPEG (atomic; never overwrites an input)",
+  version: 2,
+  description:
+    "Write the image as PNG, JPEG, WebP, AVIF or TIFF (atomic; never overwrites an input)",
   params,
   inputs: { image: { kind: ["image", "file"], description: "the image to write" } },
   output: "file",
   writesFiles: true,
   check(p) {
     const format = saveFormat(p);
-    return Promise.resolve(format === "png" || format === "jpeg" ? [] : [format]);
+    return Promise.resolve(isFormat(format) ? optionProblems(p, format) : [format]);
   },
   shape(inputs) {
     return inputs.image;
@@ -58,7 +92,9 @@ export const saveStage: Stage<SaveParams> = {
   async run(ctx, inputs, p) {
     const image = imageOf(inputs.image, "image");
     const format = saveFormat(p);
-    if (format !== "png" && format !== "jpeg") throw new StageError(format);
+    if (!isFormat(format)) throw new StageError(format);
+    const problems = optionProblems(p, format);
+    if (problems.length) throw new StageError(problems.join("; "));
     const path = ctx.paths.output(p.path);
     const byExtension = extensionFormats[extname(p.path).toLowerCase()];
     if (byExtension && byExtension !== format) {
@@ -67,8 +103,25 @@ export const saveStage: Stage<SaveParams> = {
     if (await isInput(path, ctx.paths.inputs)) {
       throw new StageError(`refusing to overwrite the input file "${path}"; choose another path`);
     }
-    const encoded = await encodeImage(image, format, p.quality);
-    const bytes = ctx.stampOutput ? await ctx.stampOutput(path, encoded) : encoded;
+    if (image.alpha && format === "jpeg") {
+      ctx.warn(`JPEG has no alpha channel: the alpha of "${p.path}" is dropped`);
+    }
+    if (p.metadata === "keep" && !image.exif) {
+      ctx.warn(`metadata: keep, but the image carries no EXIF from its source`);
+    }
+    const encoded = await encodeImage(image, {
+      format,
+      bits: p.bit_depth,
+      quality: p.quality,
+      lossless: p.lossless,
+      progressive: p.progressive,
+      chromaSubsampling: p.chroma_subsampling,
+      profile: p.metadata === "strip" ? "none" : "srgb",
+      exif: p.metadata === "keep" && image.exif ? fromBase64(image.exif) : undefined,
+    });
+    // The record is always made (it goes to the sidecar); `strip` keeps it out of the file.
+    const stamped = ctx.stampOutput ? await ctx.stampOutput(path, encoded) : encoded;
+    const bytes = p.metadata === "strip" ? encoded : stamped;
     if (ctx.signal.aborted) throw new StageError("cancelled before writing");
     await atomicWrite(path, bytes);
     return {
@@ -76,10 +129,21 @@ export const saveStage: Stage<SaveParams> = {
       path,
       sha256: sha256Hex(bytes),
       image,
-      info: { format, bytes: bytes.length, width: image.width, height: image.height },
+      info: {
+        format,
+        bits: p.bit_depth,
+        bytes: bytes.length,
+        width: image.width,
+        height: image.height,
+        ...(image.alpha && format !== "jpeg" ? { alpha: true } : {}),
+      },
     };
   },
 };
+
+function isFormat(format: string): format is ImageFormat {
+  return Object.values(extensionFormats).includes(format as ImageFormat);
+}
 
 /** Whether `path` is (or, through links, resolves to) one of the input files. */
 async function isInput(path: string, inputs: ReadonlySet<string>): Promise<boolean> {

@@ -13,7 +13,7 @@
 import { z } from "zod";
 import type { RgbImage } from "../image/image.ts";
 import { resizeImage } from "../image/resample.ts";
-import { loadVggWeights, WeightsError } from "../neural/models/weights.ts";
+import { stageWeights } from "./stage_weights.ts";
 import {
   computeFeatureTargets,
   type FeatureSettings,
@@ -30,6 +30,7 @@ import {
   type Value,
 } from "./stage.ts";
 import { styleTransferParams, styleTransferStage } from "./style_transfer.ts";
+import { transformWithAlpha } from "../image/alpha.ts";
 
 const params = styleTransferParams.omit({ init: true, iterations: true }).extend({
   factor: z.number().min(1).optional().describe("enlargement factor of the previous result"),
@@ -108,11 +109,10 @@ export const upscaleStage: Stage<UpscaleParams> = {
     const { width, height } = upscaledSize(previous.width, previous.height, p);
     const enlarged = resizeImage(previous, width, height, p.filter);
 
-    const content = resizeImage(
+    const content = transformWithAlpha(
       contentSource(ctx, inputs.content, features, width, height),
-      width,
-      height,
-      "lanczos3",
+      (i) => resizeImage(i, width, height, "lanczos3"),
+      { premultiply: true },
     );
     const styleScale = features.recipe.style_scale as number;
     const styleSide = Math.round(styleScale * Math.max(width, height));
@@ -123,7 +123,7 @@ export const upscaleStage: Stage<UpscaleParams> = {
       maskValues(maskImage(m, features), content)
     );
     const engine = await ctx.engine();
-    const weights = await loadWeights(ctx, features.model);
+    const weights = await stageWeights(ctx.weightsDirs, features.model);
     const r = features.recipe;
     const settings: FeatureSettings = {
       contentLayers: r.content_layers as string[],
@@ -214,13 +214,4 @@ function maskImage(mask: Float32Array, features: FeatureTargets): RgbImage {
   const data = new Float32Array(mask.length * 3);
   for (let i = 0; i < mask.length; i++) data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = mask[i];
   return { width: features.width, height: features.height, data };
-}
-
-async function loadWeights(ctx: StageContext, model: string) {
-  try {
-    return await loadVggWeights(ctx.weightsDirs, model);
-  } catch (e) {
-    if (e instanceof WeightsError) throw new StageError(e.message);
-    throw e;
-  }
 }

@@ -97,3 +97,15 @@ Deno.test("verify explains a file without provenance, and usage errors exit 2", 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("compareImages counts alpha: a missing plane is opaque", async () => {
+  const { compareImages } = await import("../../src/pipeline/reproduce.ts");
+  const rgb = { width: 2, height: 1, data: new Float32Array(6).fill(0.5) };
+  assert.equal(
+    compareImages(rgb, { ...rgb, alpha: new Float32Array([1, 1]) }).identicalPixels,
+    true,
+  );
+  const r = compareImages(rgb, { ...rgb, alpha: new Float32Array([1, 0.8]) });
+  assert.equal(r.maxDifference, 51);
+  assert.deepEqual(r.at, { x: 1, y: 0 });
+});

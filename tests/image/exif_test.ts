@@ -1,35 +1,33 @@
 import assert from "node:assert/strict";
-import { orientationTransform, readJpegOrientation } from "../../src/image/exif.ts";
-import { encodeJpeg } from "../../src/image/codecs.ts";
+import { uprightExif } from "../../src/image/exif.ts";
+import { encodeImage } from "../../src/image/codecs.ts";
 import { createImage } from "../../src/image/image.ts";
 import { withExifOrientation } from "./_exif.ts";
 
-const plain = await encodeJpeg(createImage(8, 8, 0.5), 90);
+const plain = await encodeImage(createImage(8, 8, 0.5), { format: "jpeg", profile: "none" });
 
-Deno.test("EXIF orientation is read in both byte orders", () => {
-  for (let o = 1; o <= 8; o++) {
-    assert.equal(readJpegOrientation(withExifOrientation(plain, o)), o);
-    assert.equal(readJpegOrientation(withExifOrientation(plain, o, true)), o);
+/** The TIFF block of the APP1 segment `withExifOrientation` inserted (after SOI, "Exif\0\0"). */
+function exifOf(jpeg: Uint8Array): Uint8Array {
+  const length = (jpeg[4] << 8) | jpeg[5];
+  return jpeg.subarray(6, 4 + length);
+}
+
+Deno.test("uprightExif sets Orientation to 1 in both byte orders and drops the Exif header", () => {
+  for (const little of [false, true]) {
+    for (let o = 1; o <= 8; o++) {
+      const exif = exifOf(withExifOrientation(plain, o, little));
+      const tiff = uprightExif(exif);
+      assert.equal(tiff.length, exif.length - 6);
+      const view = new DataView(tiff.buffer, tiff.byteOffset);
+      assert.equal(view.getUint16(18, little), 1, `orientation ${o}, little-endian ${little}`);
+      assert.equal(exif[6 + 18 + (little ? 0 : 1)], o, "the input is not modified");
+    }
   }
 });
 
-Deno.test("no EXIF, out-of-range or truncated data give undefined (never throw)", () => {
-  assert.equal(readJpegOrientation(plain), undefined);
-  assert.equal(readJpegOrientation(withExifOrientation(plain, 9)), undefined);
-  const exif = withExifOrientation(plain, 6);
-  assert.equal(readJpegOrientation(exif.subarray(0, 20)), undefined);
-  assert.equal(readJpegOrientation(new Uint8Array([0x89, 0x50, 0x4e, 0x47])), undefined);
-});
-
-Deno.test("orientation → upright transform follows the EXIF table", () => {
-  assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map(orientationTransform), [
-    "identity",
-    "flip-horizontal",
-    "rotate180",
-    "flip-vertical",
-    "transpose",
-    "rotate90",
-    "transverse",
-    "rotate270",
-  ]);
+Deno.test("malformed EXIF is returned unchanged, never throws", () => {
+  const junk = new Uint8Array([1, 2, 3, 4, 5]);
+  assert.deepEqual(uprightExif(junk), junk);
+  const truncated = exifOf(withExifOrientation(plain, 6)).subarray(0, 16);
+  assert.deepEqual(uprightExif(truncated), truncated.subarray(6));
 });

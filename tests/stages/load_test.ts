@@ -15,7 +15,7 @@ Deno.test("load reads a PNG exactly and declares its file for hashing", async ()
     await Deno.writeFile(join(ctx.dir, "in.png"), await encodePng(image));
     const out = await runStage(loadStage, ctx, {}, { path: "in.png" });
     assert.deepEqual(imageOf(out, "out"), image);
-    assert.deepEqual(loadStage.inputFiles?.({ path: "in.png" }), ["in.png"]);
+    assert.deepEqual(loadStage.inputFiles?.({ path: "in.png", colour: "srgb" }), ["in.png"]);
   } finally {
     await ctx.dispose();
   }

@@ -6,6 +6,9 @@ import { type FileValue, imageOf, StageError } from "../../src/stages/stage.ts";
 import { sha256File } from "../../src/util/hash.ts";
 import { synthImage } from "../image/_images.ts";
 import { imageValue, makeTestContext, runStage } from "./_context.ts";
+import { encodeJpeg, readImageHeader } from "../../src/image/codecs.ts";
+import { withExifOrientation } from "../image/_exif.ts";
+import sharp from "sharp";
 
 const image = synthImage(4, 3, (x, y) => [(x * 60) / 255, (y * 90) / 255, ((x * y) % 7) / 7]);
 
@@ -118,10 +121,93 @@ Deno.test("save: format by extension, explicit format wins, unknown extension fa
   assert.equal(saveFormat(parse({ path: "a.PNG" })), "png");
   assert.equal(saveFormat(parse({ path: "a.jpeg" })), "jpeg");
   assert.equal(saveFormat(parse({ path: "a.out", format: "jpeg" })), "jpeg");
-  const messages = await saveStage.check!(parse({ path: "a.tif" }), { weightsDirs: [] });
+  assert.equal(saveFormat(parse({ path: "a.tif" })), "tiff");
+  assert.equal(saveFormat(parse({ path: "a.webp" })), "webp");
+  assert.equal(saveFormat(parse({ path: "a.avif" })), "avif");
+  const messages = await saveStage.check!(parse({ path: "a.gif" }), { weightsDirs: [] });
   assert.equal(messages.length, 1);
-  assert.match(messages[0], /\.tif/);
+  assert.match(messages[0], /\.gif/);
+  const mixed = await saveStage.check!(
+    parse({ path: "a.jpg", bit_depth: 16, lossless: true }),
+    { weightsDirs: [] },
+  );
+  assert.equal(mixed.length, 2, mixed.join("; "));
+  assert.match(mixed[0], /bit_depth 16 .* PNG or TIFF/);
   assert.equal(saveStage.params.safeParse({ path: "a.jpg", quality: 0 }).success, false);
   assert.equal(saveStage.params.safeParse({ path: "a.jpg", quality: 101 }).success, false);
   assert.equal(parse({ path: "a.jpg" }).quality, 92);
+});
+
+Deno.test("save: 16-bit PNG and TIFF keep 16-bit samples exactly; no alpha channel unless the image has one", async () => {
+  const ctx = await makeTestContext();
+  try {
+    const fine = synthImage(
+      5,
+      4,
+      (x, y) => [(x * 13001 + 7) / 65535, (y * 9001) / 65535, 1 / 65535],
+    );
+    for (const path of ["deep.png", "deep.tif"]) {
+      const out = await runStage(saveStage, ctx, { image: imageValue(fine) }, {
+        path,
+        bit_depth: 16,
+      }) as FileValue;
+      const header = await readImageHeader(await Deno.readFile(out.path));
+      assert.equal(header.bits, 16);
+      assert.equal(header.hasAlpha, false);
+      assert.equal(header.hasProfile, true, "sRGB profile embedded by default");
+      const back = imageOf(await runStage(loadStage, ctx, {}, { path }), "back");
+      assert.deepEqual(back.data, fine.data, path);
+    }
+  } finally {
+    await ctx.dispose();
+  }
+});
+
+Deno.test("save: alpha is written (PNG, WebP) and read back; JPEG drops it with a warning", async () => {
+  const ctx = await makeTestContext();
+  try {
+    const alpha = new Float32Array(12).map((_, i) => i / 11);
+    const rgba = {
+      ...image,
+      data: image.data.map((v) => Math.round(v * 255) / 255),
+      alpha: alpha.map((v) => Math.round(v * 255) / 255),
+    };
+    for (const [path, lossless] of [["a.png", false], ["a.webp", true]] as const) {
+      await runStage(saveStage, ctx, { image: imageValue(rgba) }, { path, lossless });
+      const back = imageOf(await runStage(loadStage, ctx, {}, { path }), "back");
+      assert.deepEqual(back.alpha, rgba.alpha, path);
+    }
+    await runStage(saveStage, ctx, { image: imageValue(rgba) }, { path: "a.jpg" });
+    assert.ok(ctx.warnings.some((w) => w.includes("alpha")), ctx.warnings.join("; "));
+    assert.equal(
+      (await readImageHeader(await Deno.readFile(join(ctx.dir, "a.jpg")))).hasAlpha,
+      false,
+    );
+  } finally {
+    await ctx.dispose();
+  }
+});
+
+Deno.test("save metadata: keep writes the source EXIF (orientation upright), strip writes no profile", async () => {
+  const ctx = await makeTestContext();
+  try {
+    const stored = synthImage(16, 8, (x) => (x < 8 ? [1, 0, 0] : [0, 0, 1]));
+    const jpeg = withExifOrientation(await encodeJpeg(stored, 95), 6);
+    await Deno.writeFile(join(ctx.dir, "photo.jpg"), jpeg);
+    const photo = await runStage(loadStage, ctx, {}, { path: "photo.jpg" });
+    await runStage(saveStage, ctx, { image: photo }, { path: "kept.jpg", metadata: "keep" });
+    await runStage(saveStage, ctx, { image: photo }, { path: "plain.png" });
+    await runStage(saveStage, ctx, { image: photo }, { path: "bare.png", metadata: "strip" });
+    const kept = await sharp(join(ctx.dir, "kept.jpg")).metadata();
+    assert.ok(kept.exif, "EXIF kept");
+    assert.equal(kept.orientation, 1, "the pixels are upright, and the EXIF says so");
+    assert.deepEqual([kept.width, kept.height], [8, 16]);
+    const plain = await sharp(join(ctx.dir, "plain.png")).metadata();
+    assert.equal(plain.exif, undefined);
+    assert.equal(plain.hasProfile, true);
+    const bare = await sharp(join(ctx.dir, "bare.png")).metadata();
+    assert.equal(bare.hasProfile, false);
+  } finally {
+    await ctx.dispose();
+  }
 });

@@ -1,16 +1,20 @@
 /**
- * Region masks at a layer's resolution. VGG's 2×2 stride-2 pooling floors odd sizes, so a layer of
- * block b (1-based) has size ⌊H / 2^(b−1)⌋ × ⌊W / 2^(b−1)⌋; a mask is area-averaged onto it.
+ * Region masks at a layer's resolution (plan/network.ts says which): a mask is area-averaged onto it.
  */
+import { layerSize } from "../plan/network.ts";
 
-/** Height and width of a layer of `block` (1-based) for an input of height × width (pools before it). */
-export function layerSize(block: number, height: number, width: number): [number, number] {
-  let h = height, w = width;
-  for (let b = 1; b < block; b++) {
-    h = Math.floor(h / 2);
-    w = Math.floor(w / 2);
-  }
-  return [h, w];
+/**
+ * A region mask given at the image's resolution (height × width), area-averaged onto the resolution
+ * of a layer of VGG block `block` (the block's pools come before it; a `poolN` has block N + 1's).
+ */
+export function maskAtLayer(
+  mask: Float32Array,
+  height: number,
+  width: number,
+  block: number,
+): Float32Array {
+  const [h, w] = layerSize(block, height, width);
+  return resizeMaskArea(mask, height, width, h, w);
 }
 
 /**
