@@ -24,7 +24,8 @@ export {
   type RunResult,
   StepFailedError,
 } from "./src/pipeline/run.ts";
-export { CacheStore, DEFAULT_CACHE_DIR } from "./src/pipeline/cache.ts";
+export { type CacheRead, CacheStore, DEFAULT_CACHE_DIR } from "./src/pipeline/cache.ts";
+export type { StepStore } from "./src/pipeline/store.ts";
 export type { EventSink, RunEvent, StepSummary } from "./src/pipeline/events.ts";
 export { StageRegistry } from "./src/stages/registry.ts";
 export { builtinStages } from "./src/stages/builtin.ts";

@@ -1,6 +1,9 @@
 /** The `stylepipe` command line: dispatches to the commands. */
 import { benchCommand } from "./bench.ts";
 import { cacheCommand } from "./cache.ts";
+import { queueCommand } from "./queue.ts";
+import { submitCommand } from "./submit.ts";
+import { workerCommand } from "./worker.ts";
 import { recipeCommand } from "./recipe.ts";
 import { planCommand } from "./plan.ts";
 import { renderCommand } from "./render.ts";
@@ -31,7 +34,19 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   },
   schedule: {
     run: scheduleCommand,
-    summary: "render recipes on their cron schedule",
+    summary: "render recipes on their cron schedule (--queue: as farm schedulers)",
+  },
+  submit: {
+    run: submitCommand,
+    summary: "queue a recipe's renders for the render farm",
+  },
+  worker: {
+    run: workerCommand,
+    summary: "render jobs from the render farm's queue",
+  },
+  queue: {
+    run: queueCommand,
+    summary: "the render farm's jobs: progress, retry, remove",
   },
   recipe: {
     run: recipeCommand,

@@ -10,9 +10,14 @@ import { confineOutput } from "../pipeline/paths.ts";
 import { engineNames } from "../neural/engines/providers.ts";
 import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
 import type { RunEvent } from "../pipeline/events.ts";
-import { type Plan, planRecipe } from "../pipeline/plan.ts";
+import { planRecipe } from "../pipeline/plan.ts";
 import { RunAbortedError, runPlan } from "../pipeline/run.ts";
-import { runSchedule, scheduleExtension, timestampName } from "../pipeline/schedule.ts";
+import {
+  nothingToRender,
+  runSchedule,
+  scheduleExtension,
+  timestampName,
+} from "../pipeline/schedule.ts";
 import { loadRecipe } from "../recipe/load.ts";
 import { matrixExtension } from "../recipe/matrix.ts";
 import { scalesExtension } from "../recipe/scales.ts";
@@ -20,6 +25,7 @@ import type { Recipe } from "../recipe/recipe.ts";
 import { builtinStages } from "../stages/builtin.ts";
 import { parseCommandArgs, RUN_OPTIONS } from "./args.ts";
 import { EXIT, messagesOf, reportError, UsageError } from "./errors.ts";
+import { QUEUE_OPTION, queueUrlArg } from "./farm_args.ts";
 
 const HELP = `Usage: deno task schedule <recipe.yaml>… [options]
 
@@ -34,6 +40,10 @@ Options:
   --engine NAME      engine (${engineNames.join(", ")})
   --out-dir DIR      base output directory (default out/)
   --cache-dir DIR    cache directory (default ${DEFAULT_CACHE_DIR})
+  --queue URL        instead of rendering here, register each recipe's schedule as a job
+                     scheduler in the render farm's queue (deno task worker renders each tick
+                     once, whatever the number of workers), then exit
+  --remove           with --queue: remove the recipes' job schedulers
   --debug            stack traces in error lines
   -h, --help         this help`;
 
@@ -60,6 +70,8 @@ export async function scheduleCommand(args: string[]): Promise<number> {
   try {
     const { values, positionals } = parseCommandArgs("schedule", args, {
       ...RUN_OPTIONS,
+      ...QUEUE_OPTION,
+      remove: { type: "boolean" },
     });
     if (values.help) {
       console.log(HELP);
@@ -67,6 +79,17 @@ export async function scheduleCommand(args: string[]): Promise<number> {
     }
     if (positionals.length === 0) {
       throw new UsageError("schedule: expected one or more recipe files (see --help)");
+    }
+    if (values.queue !== undefined || values.remove) {
+      const { queueSchedules } = await import("./schedule_queue.ts");
+      return await queueSchedules(positionals, {
+        url: queueUrlArg("schedule", values.queue),
+        sets: values.set,
+        engine: values.engine,
+        outDir: values["out-dir"],
+        remove: !!values.remove,
+        load: (file, onCron) => load(file, { sets: values.set, engine: values.engine }, onCron),
+      });
     }
     await runScheduledRecipes(positionals, {
       sets: values.set,
@@ -152,7 +175,7 @@ async function renderOnce(
     allowOutsideOutput: false,
   }, recipe.files);
   const plan = await planRecipe(recipe, { outDir });
-  if (await unchanged(plan, cache)) {
+  if (await nothingToRender(plan, cache)) {
     log(file, "skipped", { due: due.toISOString(), reason: "inputs unchanged (all steps cached)" });
     return;
   }
@@ -172,17 +195,6 @@ async function renderOnce(
     outputs: result.outputs,
     ran: result.steps.filter((s) => s.status === "ran").map((s) => s.step),
   });
-}
-
-/**
- * Whether a run would change nothing: every step that does not write files has a cache entry.
- * (A file-writing step's key includes the output folder, new for each run by design.)
- */
-async function unchanged(plan: Plan, cache: CacheStore): Promise<boolean> {
-  for (const p of plan.steps) {
-    if (!p.step.stage.writesFiles && !(await cache.has(p.key))) return false;
-  }
-  return true;
 }
 
 function load(

@@ -12,6 +12,7 @@ import type { CheckpointStore, Kind, Value } from "../stages/stage.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { CorruptEntryError, decodeValue, encodeValue } from "./serialize.ts";
+import type { StepStore } from "./store.ts";
 
 /** The default cache folder, relative to the working directory. */
 export const DEFAULT_CACHE_DIR = ".stylepipe/cache";
@@ -25,8 +26,8 @@ export type CacheRead =
   /** A file value whose file is gone or changed. */
   | { readonly status: "stale"; readonly reason: string };
 
-/** A cache folder. */
-export class CacheStore {
+/** A cache folder (the {@link StepStore} on a local or shared file system). */
+export class CacheStore implements StepStore {
   /** @param dir the cache folder (created on first write) */
   constructor(readonly dir: string) {}
 
@@ -81,13 +82,23 @@ export class CacheStore {
   }
 
   /**
-   * Marks `keys` as in use by this process until the returned function is called: `cache prune`
-   * never removes an entry or checkpoint of a live lock.
+   * Marks `keys` as in use until the returned function is called: `cache prune` never removes an
+   * entry or checkpoint of a live lock. The lock file's time is refreshed every
+   * {@link LOCK_HEARTBEAT_MS}, so a lock stays live only while its process does, on this machine
+   * or on another sharing the folder (a process id could be checked on neither).
    */
   async lock(keys: readonly string[]): Promise<() => Promise<void>> {
     const path = join(this.dir, "locks", `${Deno.pid}-${crypto.randomUUID()}.json`);
     await atomicWrite(path, JSON.stringify({ pid: Deno.pid, keys }));
-    return () => Deno.remove(path).catch(() => {});
+    const heartbeat = setInterval(() => {
+      const now = new Date();
+      Deno.utime(path, now, now).catch(() => {});
+    }, LOCK_HEARTBEAT_MS);
+    Deno.unrefTimer(heartbeat);
+    return async () => {
+      clearInterval(heartbeat);
+      await Deno.remove(path).catch(() => {});
+    };
   }
 }
 
@@ -143,8 +154,10 @@ export interface PruneOptions {
  * locked yet, or a lock from another machine sharing the folder).
  */
 const PRUNE_MIN_AGE_MS = 60_000;
-/** A lock whose process cannot be checked (not Linux) counts as live for this long. */
-const LOCK_MAX_AGE_MS = 24 * 3600_000;
+/** How often a held lock's file time is refreshed. */
+export const LOCK_HEARTBEAT_MS = 20_000;
+/** A lock not refreshed for this long belongs to a process that is gone. */
+const LOCK_STALE_MS = 6 * LOCK_HEARTBEAT_MS;
 
 /**
  * Removes cache items by age and total size, never one locked by a running render (see
@@ -191,20 +204,15 @@ async function lockedKeys(dir: string, clean: boolean): Promise<Set<string>> {
   for (const f of await readDir(join(dir, "locks"))) {
     const path = join(dir, "locks", f.name);
     try {
-      const lock = JSON.parse(await Deno.readTextFile(path)) as { pid: number; keys: string[] };
+      const lock = JSON.parse(await Deno.readTextFile(path)) as { keys: string[] };
       const age = Date.now() - ((await Deno.stat(path)).mtime?.getTime() ?? 0);
-      if (await processAlive(lock.pid, age)) lock.keys.forEach((k) => keys.add(k));
+      if (age < LOCK_STALE_MS) lock.keys.forEach((k) => keys.add(k));
       else if (clean) await Deno.remove(path).catch(() => {});
     } catch {
       // a lock being written or removed right now: skip it
     }
   }
   return keys;
-}
-
-async function processAlive(pid: number, lockAgeMs: number): Promise<boolean> {
-  if (Deno.build.os !== "linux") return lockAgeMs < LOCK_MAX_AGE_MS;
-  return await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
 }
 
 async function readDir(path: string): Promise<Deno.DirEntry[]> {

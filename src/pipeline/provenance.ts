@@ -22,10 +22,10 @@ import type { Engine } from "../neural/engines/engine.ts";
 import type { Value } from "../stages/stage.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { sha256Hex } from "../util/hash.ts";
-import type { CacheStore } from "./cache.ts";
 import { canonicalJson } from "./canonical_json.ts";
 import type { StepSummary } from "./events.ts";
 import type { Plan } from "./plan.ts";
+import type { StepStore } from "./store.ts";
 
 /** The PNG text keyword holding the record. */
 export const PROVENANCE_KEYWORD = "stylepipe";
@@ -313,7 +313,7 @@ function readPngTextSafe(bytes: Uint8Array): Map<string, string> | undefined {
 /** What the collector reads from a run in progress. */
 export interface RunView {
   /** Cache (to read results of ancestors that were cached and not loaded), or null. */
-  readonly cache: CacheStore | null;
+  readonly cache: StepStore | null;
   /** Values computed or loaded so far, by step id. */
   readonly values: ReadonlyMap<string, Value>;
   /** The run's engine (created on first call, as when a stage asks for it). */

@@ -8,13 +8,14 @@
 import { StylepipeError } from "../util/errors.ts";
 import type { Engine } from "../neural/engines/engine.ts";
 import { type StageContext, StageError, type Value } from "../stages/stage.ts";
-import { type CacheRead, type CacheStore, isFileKind } from "./cache.ts";
+import { type CacheRead, isFileKind } from "./cache.ts";
 import type { EventSink, RunEvent, StepSummary } from "./events.ts";
 import { defaultWeightsDirs } from "./locations.ts";
 import { RunPaths } from "./paths.ts";
 import type { Plan, PlannedStep } from "./plan.ts";
 import { ancestors, ProvenanceCollector, sidecarPath } from "./provenance.ts";
 import { UnserializableValueError } from "./serialize.ts";
+import type { StepStore } from "./store.ts";
 
 /** Creates the engine named in the recipe (`auto`, `onnx`, `wasm`, …). */
 export type EngineFactory = (name: string) => Promise<Engine>;
@@ -22,7 +23,7 @@ export type EngineFactory = (name: string) => Promise<Engine>;
 /** Options for {@link runPlan}. */
 export interface RunOptions {
   /** The step cache; `null` bypasses it (no reads, no writes). */
-  readonly cache: CacheStore | null;
+  readonly cache: StepStore | null;
   /** Cancels the run (Ctrl-C / SIGTERM). */
   readonly signal?: AbortSignal;
   /** Receives progress events. */

@@ -9,6 +9,8 @@
 import { StylepipeError } from "../util/errors.ts";
 import { Cron } from "croner";
 import type { ExtensionContext, RecipeExtension } from "../recipe/extensions.ts";
+import type { Plan } from "./plan.ts";
+import type { StepStore } from "./store.ts";
 
 /** A cron expression croner cannot use. */
 export class ScheduleError extends StylepipeError {}
@@ -98,4 +100,15 @@ export function scheduleExtension(record: (cron: string) => void = () => {}): Re
       }
     },
   };
+}
+
+/**
+ * Whether a scheduled run would change nothing: every step that does not write files is in the
+ * store. (A file-writing step's key includes the output folder, new for each run by design.)
+ */
+export async function nothingToRender(plan: Plan, store: StepStore): Promise<boolean> {
+  for (const p of plan.steps) {
+    if (!p.step.stage.writesFiles && !(await store.has(p.key))) return false;
+  }
+  return true;
 }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { pngHeaderOnly } from "../image/_png_header.ts";
+import { blankPng, truncatedPng } from "../image/_blank_png.ts";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const weights = resolve(Deno.env.get("STYLEPIPE_WEIGHTS") ?? join(repo, "../shared/weights"));
@@ -39,7 +39,7 @@ steps:
 
 Deno.test("render refuses a step that needs more memory than the machine has, unless --force", async () => {
   const dir = await Deno.makeTempDir();
-  await Deno.writeFile(join(dir, "big.png"), pngHeaderOnly(9000, 9000));
+  await Deno.writeFile(join(dir, "big.png"), truncatedPng(9000, 9000));
   await Deno.writeTextFile(join(dir, "r.yaml"), transfer(9000));
   const plan = await cli(["plan", "r.yaml", "--json"], dir);
   assert.equal(plan.code, 0, plan.stdout);
@@ -55,7 +55,7 @@ Deno.test("render refuses a step that needs more memory than the machine has, un
     refused.stderr,
     /r\.yaml:10:5: step "t": needs about [\d.]+ GiB of memory, more than this machine's [\d.]+ GiB; .*--force/,
   );
-  // With --force it starts (and here fails on the header-only image: exit 1, nothing written).
+  // With --force it starts (and here fails on the truncated image: exit 1, nothing written).
   const forced = await cli(["render", "r.yaml", "--no-cache", "--force"], dir);
   assert.equal(forced.code, 1, forced.stderr);
   assert.match(forced.stderr, /cannot decode image/);
@@ -64,7 +64,7 @@ Deno.test("render refuses a step that needs more memory than the machine has, un
 
 Deno.test("validate exits 2 for an image over the pixel limit and a schedule name with ..", async () => {
   const dir = await Deno.makeTempDir();
-  await Deno.writeFile(join(dir, "huge.png"), pngHeaderOnly(16000, 16000));
+  await Deno.writeFile(join(dir, "huge.png"), blankPng(16000, 16000));
   await Deno.writeTextFile(
     join(dir, "r.yaml"),
     `version: 1\nname: ../../victim\nsteps:\n  - { id: p, use: load, with: { path: huge.png } }\n`,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CacheStore, listCache, pruneCache } from "../../src/pipeline/cache.ts";
+import { CacheStore, listCache, LOCK_HEARTBEAT_MS, pruneCache } from "../../src/pipeline/cache.ts";
 import { createImage } from "../../src/image/image.ts";
 import { parseDuration, parseSize } from "../../src/cli/cache.ts";
 
@@ -45,12 +45,12 @@ Deno.test("cache prune by age and size never removes what a running render has l
   try {
     const cache = await filledCache(dir);
     const release = await cache.lock(["b".repeat(64)]); // this process: alive
-    // a lock left by a process that is gone does not protect anything (and is cleaned up)
+    // a lock whose heartbeat stopped (its process is gone) protects nothing and is cleaned up
     await Deno.mkdir(join(dir, "locks"), { recursive: true });
-    await Deno.writeTextFile(
-      join(dir, "locks", "dead.json"),
-      JSON.stringify({ pid: 2 ** 30, keys: ["a".repeat(64)] }),
-    );
+    const dead = join(dir, "locks", "dead.json");
+    await Deno.writeTextFile(dead, JSON.stringify({ pid: 2 ** 30, keys: ["a".repeat(64)] }));
+    const stopped = new Date(Date.now() - 10 * LOCK_HEARTBEAT_MS);
+    await Deno.utime(dead, stopped, stopped);
 
     const dry = await pruneCache(dir, { olderThanMs: 5 * HOUR, dryRun: true });
     assert.deepEqual(dry.removed.map((i) => i.key[0]).sort(), ["a", "c", "c"]);

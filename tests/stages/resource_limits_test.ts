@@ -13,12 +13,12 @@ import { builtinStages } from "../../src/stages/builtin.ts";
 import { loadStage } from "../../src/stages/load.ts";
 import { resizeStage } from "../../src/stages/resize.ts";
 import { StageError } from "../../src/stages/stage.ts";
-import { pngHeaderOnly } from "../image/_png_header.ts";
+import { blankPng } from "../image/_blank_png.ts";
 import { imageValue, makeTestContext, runStage } from "./_context.ts";
 
 Deno.test("load refuses a 16000×16000 image from its header, before decoding", async () => {
   const ctx = await makeTestContext();
-  await Deno.writeFile(join(ctx.dir, "huge.png"), pngHeaderOnly(16000, 16000));
+  await Deno.writeFile(join(ctx.dir, "huge.png"), blankPng(16000, 16000));
   const e = await runStage(loadStage, ctx, {}, { path: "huge.png" }).then(
     () => undefined,
     (e) => e,
@@ -30,7 +30,7 @@ Deno.test("load refuses a 16000×16000 image from its header, before decoding", 
 
 Deno.test("the pixel limit is configurable and validate reports it at the load step", async () => {
   const dir = await Deno.makeTempDir();
-  await Deno.writeFile(join(dir, "big.png"), pngHeaderOnly(4000, 3000));
+  await Deno.writeFile(join(dir, "big.png"), blankPng(4000, 3000));
   const text = `version: 1\nsteps:\n  - { id: p, use: load, with: { path: big.png } }\n`;
   const plan = async () =>
     planRecipe(await parseRecipe(text, join(dir, "r.yaml"), { registry: builtinStages() }), {
@@ -67,7 +67,7 @@ Deno.test("resize: scale has an upper bound, and so does the result", async () =
 
 Deno.test("plan estimates memory for load, blur and resize from the header's size", async () => {
   const dir = await Deno.makeTempDir();
-  await Deno.writeFile(join(dir, "photo.png"), pngHeaderOnly(400, 300));
+  await Deno.writeFile(join(dir, "photo.png"), blankPng(400, 300));
   const text = `version: 1
 steps:
   - { id: p, use: load, with: { path: photo.png } }

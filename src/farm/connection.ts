@@ -1,0 +1,85 @@
+/**
+ * The render farm's Redis connection and queue. BullMQ gets an `ioredis` instance, not connection
+ * options (under Deno, BullMQ cannot load its optional ioredis peer by itself).
+ */
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+
+/** The BullMQ queue every submitter, worker and scheduler uses. */
+export const QUEUE_NAME = "stylepipe-renders";
+
+/** A `--queue` value that is not `redis://HOST:PORT[/DB]`. */
+export class QueueUrlError extends Error {
+  /** @param message what is wrong with the URL */
+  constructor(message: string) {
+    super(message);
+    this.name = "QueueUrlError";
+  }
+}
+
+/** Checks a queue URL (`redis://HOST:PORT[/DB]`, or `rediss://` for TLS); returns it unchanged. */
+export function checkQueueUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new QueueUrlError(`--queue "${url}" is not a URL; expected redis://HOST:PORT[/DB]`);
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    throw new QueueUrlError(`--queue "${url}": expected redis://HOST:PORT[/DB]`);
+  }
+  if (!/^\/?\d*$/.test(parsed.pathname)) {
+    throw new QueueUrlError(`--queue "${url}": the path must be a database number, e.g. /0`);
+  }
+  return url;
+}
+
+/** The URL without its password, for logs and messages. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.href;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Opens a Redis connection. A `persistent` one (workers) retries for ever, reconnecting after a
+ * Redis restart, as BullMQ workers require (`maxRetriesPerRequest: null`); a short-lived one (CLI
+ * commands) gives up after a few seconds so a wrong URL is an error, not a hang.
+ */
+export function openRedis(url: string, persistent: boolean): Redis {
+  const redis = new Redis(
+    checkQueueUrl(url),
+    persistent ? { maxRetriesPerRequest: null } : {
+      maxRetriesPerRequest: 2,
+      connectTimeout: 3000,
+      retryStrategy: (times) => (times > 3 ? null : 300),
+    },
+  );
+  // Connection errors surface through the commands that fail; the event alone must not crash.
+  redis.on("error", () => {});
+  return redis;
+}
+
+/** A queue handle for short-lived commands; {@link FarmQueue.close} closes the connection too. */
+export interface FarmQueue {
+  readonly queue: Queue;
+  close(): Promise<void>;
+}
+
+/** Opens the farm's queue at `url` (short-lived connection). */
+export function openQueue(url: string): FarmQueue {
+  const connection = openRedis(url, false);
+  const queue = new Queue(QUEUE_NAME, { connection });
+  queue.on("error", () => {});
+  return {
+    queue,
+    async close() {
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+}
