@@ -17,3 +17,5 @@ export const MAX_STEPS = 10_000;
 export const MAX_NAME_LENGTH = 128;
 /** Names longer than this get no did-you-mean (edit distance costs length × candidate length). */
 export const MAX_SUGGEST_LENGTH = 64;
+/** Unknown names of one kind (step ids, variables) that get a did-you-mean; the rest get none. */
+export const MAX_SUGGESTIONS = 20;

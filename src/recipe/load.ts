@@ -14,7 +14,7 @@ import { MAX_NAME_LENGTH, MAX_STEPS } from "./limits.ts";
 import { parseYaml } from "./parse.ts";
 import { loadPlugins, type PluginPolicy } from "./plugins.ts";
 import type { RawStep, Recipe } from "./recipe.ts";
-import { didYouMean } from "./suggest.ts";
+import { didYouMean, suggester } from "./suggest.ts";
 import { validateSteps } from "./validate.ts";
 
 /** The top-level keys every recipe may use. */
@@ -93,8 +93,9 @@ export async function parseRecipe(
 
   const written = readVars(top.vars, issues, at);
   const setNames = applySets(options.sets ?? [], written, issues, at);
+  const suggestVar = suggester(Object.keys(written));
   const vars = resolveVars(written, ({ name, message, undefinedName }) => {
-    const hint = undefinedName === undefined ? "" : didYouMean(undefinedName, Object.keys(written));
+    const hint = undefinedName === undefined ? "" : suggestVar(undefinedName);
     issues.add(at(["vars", name]), `variable "${name}": ${message}${hint}`);
   });
 
@@ -109,10 +110,11 @@ export async function parseRecipe(
     if (deferred.has(k)) interpolate(v, vars, [k], [], used); // only to learn the variables used
     resolved[k] = k === "vars" || deferred.has(k) ? v : interpolate(v, vars, [k], missing, used);
   }
+  const suggestDefined = suggester(Object.keys(vars));
   for (const m of missing) {
     issues.add(
       at(m.path),
-      `undefined variable "${m.name}"${didYouMean(m.name, Object.keys(vars))}`,
+      `undefined variable "${m.name}"${suggestDefined(m.name)}`,
       stepIdAt(resolved, m.path),
     );
   }

@@ -23,7 +23,7 @@ import { interpolate, type UndefinedVar } from "./interpolate.ts";
 import type { DataPath } from "./parse.ts";
 import { MAX_COMBINATIONS, MAX_NAME_LENGTH, MAX_STEPS } from "./limits.ts";
 import type { RawStep } from "./recipe.ts";
-import { didYouMean } from "./suggest.ts";
+import { suggester } from "./suggest.ts";
 
 /** One matrix variable and its values, in order. */
 export interface MatrixAxis {
@@ -331,12 +331,13 @@ export function matrixExtension(
         ctx.steps = [];
         return;
       }
-      const known = [
+      const combos = combinations(axes);
+      const suggest = suggester([
         ...Object.keys(ctx.vars),
-        ...Object.keys(combinationVars(combinations(axes)[0])),
-      ];
-      ctx.steps = expandSteps(ctx.steps, ctx.vars, combinations(axes), (m, step) => {
-        const hint = didYouMean(m.name, known);
+        ...Object.keys(combinationVars(combos[0])),
+      ]);
+      ctx.steps = expandSteps(ctx.steps, ctx.vars, combos, (m, step) => {
+        const hint = suggest(m.name);
         ctx.issues.add(ctx.at(m.path), `undefined variable "${m.name}"${hint}`, step);
       });
     },

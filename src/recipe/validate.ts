@@ -10,7 +10,7 @@ import type { DataPath } from "./parse.ts";
 import { paramNames } from "./params.ts";
 import type { RawStep, RecipeStep } from "./recipe.ts";
 import { MAX_NAME_LENGTH } from "./limits.ts";
-import { didYouMean } from "./suggest.ts";
+import { didYouMean, suggester } from "./suggest.ts";
 
 /** What step validation needs besides the steps. */
 export interface ValidationContext {
@@ -229,6 +229,7 @@ function checkWiring(
   { issues, at }: ValidationContext,
 ): void {
   const byId = new Map(steps.map((s) => [s.id, s]));
+  const suggestStep = suggester(all.keys());
   for (const s of steps) {
     for (const [name, ids] of Object.entries(s.inputs)) {
       ids.forEach((src, i) => {
@@ -236,7 +237,7 @@ function checkWiring(
         if (!all.has(src)) {
           issues.add(
             at(path),
-            `unknown step "${src}" in "from:"${didYouMean(src, all.keys())}`,
+            `unknown step "${src}" in "from:"${suggestStep(src)}`,
             s.id,
           );
           return;

@@ -238,7 +238,7 @@ export function fuzzCase(seed: number, index: number): FuzzCase {
 function hostile(int: (n: number) => number, pick: <T>(xs: readonly T[]) => T): FuzzCase {
   const n = 1000 + int(4000);
   const step = `  - { id: p, use: load, with: { path: photo.png } }`;
-  const which = int(8);
+  const which = int(9);
   const text = [
     () => `version: 1\nvars: { d: ${"[".repeat(n)}${"]".repeat(n)} }\nsteps:\n${step}\n`,
     () => `version: 1\nsteps:\n  - { id: a, use: ${"x".repeat(n * 50)} }\n`,
@@ -265,6 +265,12 @@ function hostile(int: (n: number) => number, pick: <T>(xs: readonly T[]) => T): 
       `version: 1\nsteps:\n${step}\n  - { id: s, use: save, from: p, with: { path: "${
         "d/".repeat(n)
       }x.png" } }\n`,
+    () =>
+      `version: 1\nsteps:\n` +
+      Array.from({ length: n }, (_, i) => `  - { id: step${i}, use: blur, from: stap${i} }`).join(
+        "\n",
+      ) +
+      "\n",
   ][which]();
   return { text, how: `hostile${which}(${n})` };
 }
