@@ -3,8 +3,8 @@ import process from "node:process";
 import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
 import { planRecipe } from "../pipeline/plan.ts";
 import { runPlan } from "../pipeline/run.ts";
-import { parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
-import { EXIT, reportError } from "./errors.ts";
+import { OUTPUT_OPTIONS, parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
+import { EXIT, reportError, UsageError } from "./errors.ts";
 import { loadCliRecipe } from "./load.ts";
 import { ProgressPrinter } from "./progress.ts";
 
@@ -19,6 +19,8 @@ Options:
   --cache-dir DIR    cache directory (default ${DEFAULT_CACHE_DIR})
   --no-cache         neither read nor write the cache
   --json             one JSON event per line instead of progress output
+  -q, --quiet        print only errors and the files written
+  -v, --verbose      also each step's start and cache key (progress lines off a terminal)
   --debug            stack traces on errors
   -h, --help         this help
 
@@ -35,8 +37,12 @@ export async function renderCommand(args: string[]): Promise<number> {
   try {
     const { values, positionals } = parseCommandArgs("render", args, {
       ...RUN_OPTIONS,
+      ...OUTPUT_OPTIONS,
       "no-cache": { type: "boolean" },
     });
+    if (values.quiet && values.verbose) {
+      throw new UsageError("render: --quiet and --verbose exclude each other");
+    }
     if (values.help) {
       console.log(HELP);
       return EXIT.ok;
@@ -47,7 +53,9 @@ export async function renderCommand(args: string[]): Promise<number> {
       engine: values.engine,
     });
     const plan = await planRecipe(recipe, { outDir: values["out-dir"] });
-    const printer = json ? undefined : new ProgressPrinter();
+    const printer = json ? undefined : new ProgressPrinter({
+      verbosity: values.quiet ? "quiet" : values.verbose ? "verbose" : "normal",
+    });
     await runPlan(plan, {
       cache: values["no-cache"] ? null : new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR),
       signal: controller.signal,

@@ -1,6 +1,6 @@
 /** `schema`: writes the recipe JSON Schema generated from the built-in stages. */
 import { engineNames } from "../neural/engines/providers.ts";
-import { recipeJsonSchema } from "../recipe/schema.ts";
+import { recipeJsonSchema, VAR_REF } from "../recipe/schema.ts";
 import { builtinStages } from "../stages/builtin.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -28,13 +28,14 @@ export function recipeSchemaText(): string {
       items: {
         anyOf: [
           { type: "integer", minimum: 8 },
+          VAR_REF,
           {
             type: "object",
             required: ["size"],
             additionalProperties: false,
             properties: {
-              size: { type: "integer", minimum: 8 },
-              iterations: { type: "integer", minimum: 0 },
+              size: { anyOf: [{ type: "integer", minimum: 8 }, VAR_REF] },
+              iterations: { anyOf: [{ type: "integer", minimum: 0 }, VAR_REF] },
             },
           },
         ],

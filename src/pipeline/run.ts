@@ -160,6 +160,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
           elapsed: (performance.now() - t0) / 1000,
         }),
       warn: (message) => emit({ type: "step-warning", step: id, message }),
+      note: (message) => emit({ type: "step-note", step: id, message }),
       paths,
       weightsDirs,
       engine: getEngine,

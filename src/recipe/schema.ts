@@ -8,7 +8,8 @@ import { paramsJsonSchema } from "./params.ts";
 
 type Schema = Record<string, unknown>;
 
-const VAR_REF: Schema = {
+/** A whole-value variable reference, `"${name}"`. */
+export const VAR_REF: Schema = {
   type: "string",
   pattern: "^\\$\\{\\s*[A-Za-z_][\\w.-]*\\s*\\}$",
   description: "a variable from vars: (or --set), with its type",

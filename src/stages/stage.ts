@@ -79,6 +79,8 @@ export interface StageProgress {
   /** Current loss and its terms. */
   readonly loss?: number;
   readonly terms?: Readonly<Record<string, number>>;
+  /** Seconds left, when the stage can estimate them better than elapsed / fraction. */
+  readonly eta?: number;
   /** Free text. */
   readonly message?: string;
 }
@@ -115,6 +117,8 @@ export interface StageContext {
   progress(p: StageProgress): void;
   /** Reports a non-fatal warning. */
   warn(message: string): void;
+  /** Reports a fact a person should keep seeing (e.g. "resumed from iteration 41"). */
+  note(message: string): void;
   /** File lookup. */
   readonly paths: PathResolver;
   /** Folders searched for model weights, in order (`$STYLEPIPE_WEIGHTS`, `./weights`). */
