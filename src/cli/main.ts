@@ -7,6 +7,7 @@ import { validateCommand } from "./validate.ts";
 import { weightsCommand } from "./weights.ts";
 import { EXIT } from "./errors.ts";
 import { initCommand } from "./init.ts";
+import { plotCommand } from "./plot.ts";
 import { didYouMean } from "../recipe/suggest.ts";
 import { STYLEPIPE_VERSION } from "../version.ts";
 
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   stages: { run: stagesCommand, summary: "list stages and their parameters" },
   schema: { run: schemaCommand, summary: "write pipelines/recipe.schema.json" },
   init: { run: initCommand, summary: "write a starter recipe" },
+  plot: { run: plotCommand, summary: "draw an output's loss curve (SVG)" },
   weights: {
     run: (args) => weightsCommand(args),
     summary: "list, fetch or import model weights",
