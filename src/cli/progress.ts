@@ -135,7 +135,12 @@ export class ProgressPrinter {
     if (this.#verbosity !== "quiet") {
       this.#streams.summary.write(timingTable(steps, seconds) + "\n");
     }
-    if (aborted) return;
+    if (aborted) {
+      this.#streams.summary.write(
+        "cancelled; finished steps are cached: run the same command to continue\n",
+      );
+      return;
+    }
     const ranNothing = steps.every((s) => s.status === "cached" || s.status === "skipped");
     if (ranNothing && outputs.length) {
       this.#streams.summary.write(`up to date (every step cached): ${outputs.join(", ")}\n`);
@@ -213,7 +218,7 @@ export function liveLine(live: {
 function cancelLine(live: LiveStep): string {
   const p = live.progress;
   const at = p?.iteration !== undefined ? ` at ${p.iteration}${p.total ? `/${p.total}` : ""}` : "";
-  return `  ✗ ${live.step} (${live.stage}) cancelled${at}; run the same command to resume`;
+  return `  ✗ ${live.step} (${live.stage}) cancelled${at}`;
 }
 
 /** Seconds for a person: "850 ms", "12.3 s", "4 min 05 s". */

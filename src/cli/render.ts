@@ -1,5 +1,9 @@
 /** `render <recipe>`: validate, plan and run a recipe. */
 import process from "node:process";
+import { join } from "node:path";
+import { encodePng } from "../image/codecs.ts";
+import type { RgbImage } from "../image/image.ts";
+import { atomicWrite } from "../util/atomic_write.ts";
 import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
 import { planRecipe } from "../pipeline/plan.ts";
 import { runPlan } from "../pipeline/run.ts";
@@ -19,12 +23,51 @@ Options:
   --cache-dir DIR    cache directory (default ${DEFAULT_CACHE_DIR})
   --no-cache         neither read nor write the cache
   --json             one JSON event per line instead of progress output
+  --preview          keep <out-dir>/preview.png, the optimizing step's current image
+  --preview-every N  refresh it every N iterations (default 10)
   -q, --quiet        print only errors and the files written
   -v, --verbose      also each step's start and cache key (progress lines off a terminal)
   --debug            stack traces on errors
   -h, --help         this help
 
 Exit codes: 0 success, 1 runtime failure, 2 invalid recipe or usage, 130 interrupted.`;
+
+/** The --preview-every value: a whole number of iterations ≥ 1. */
+function previewEvery(text: string | undefined): number {
+  if (text === undefined) return 10;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`render: --preview-every needs a whole number ≥ 1, got "${text}"`);
+  }
+  return n;
+}
+
+/** Keeps one PNG file showing the latest preview; writes are atomic and never overlap. */
+class PreviewFile {
+  #writing: Promise<void> = Promise.resolve();
+  #latest?: RgbImage;
+
+  /** @param path the preview file @param every iterations between previews */
+  constructor(readonly path: string, readonly every: number) {}
+
+  /** Takes a preview (the runner's callback); only the newest waiting one is written. */
+  onPreview = (_step: string, image: RgbImage): void => {
+    const idle = this.#latest === undefined;
+    this.#latest = image;
+    if (idle) {
+      this.#writing = this.#writing.then(async () => {
+        const next = this.#latest!;
+        this.#latest = undefined;
+        await atomicWrite(this.path, await encodePng(next));
+      });
+    }
+  };
+
+  /** Resolves when every taken preview is on disk. */
+  settled(): Promise<void> {
+    return this.#writing;
+  }
+}
 
 /** Runs the `render` command; returns the exit code. */
 export async function renderCommand(args: string[]): Promise<number> {
@@ -39,6 +82,8 @@ export async function renderCommand(args: string[]): Promise<number> {
       ...RUN_OPTIONS,
       ...OUTPUT_OPTIONS,
       "no-cache": { type: "boolean" },
+      preview: { type: "boolean" },
+      "preview-every": { type: "string" },
     });
     if (values.quiet && values.verbose) {
       throw new UsageError("render: --quiet and --verbose exclude each other");
@@ -56,11 +101,22 @@ export async function renderCommand(args: string[]): Promise<number> {
     const printer = json ? undefined : new ProgressPrinter({
       verbosity: values.quiet ? "quiet" : values.verbose ? "verbose" : "normal",
     });
-    await runPlan(plan, {
-      cache: values["no-cache"] ? null : new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR),
-      signal: controller.signal,
-      onEvent: printer?.onEvent ?? ((e) => process.stdout.write(JSON.stringify(e) + "\n")),
-    });
+    const preview = values.preview || values["preview-every"] !== undefined
+      ? new PreviewFile(
+        join(plan.paths.outDir, "preview.png"),
+        previewEvery(values["preview-every"]),
+      )
+      : undefined;
+    try {
+      await runPlan(plan, {
+        cache: values["no-cache"] ? null : new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR),
+        signal: controller.signal,
+        onEvent: printer?.onEvent ?? ((e) => process.stdout.write(JSON.stringify(e) + "\n")),
+        preview,
+      });
+    } finally {
+      await preview?.settled();
+    }
     return EXIT.ok;
   } catch (e) {
     return reportError(e, { debug, json });

@@ -5,6 +5,7 @@
  * step and is passed to running stages; stages and the cache write atomically, so nothing partial
  * is left behind.
  */
+import type { RgbImage } from "../image/image.ts";
 import type { Engine } from "../neural/engines/engine.ts";
 import { type StageContext, StageError, type Value } from "../stages/stage.ts";
 import { type CacheRead, type CacheStore, isFileKind } from "./cache.ts";
@@ -32,6 +33,11 @@ export interface RunOptions {
   readonly weightsDirs?: readonly string[];
   /** How many steps may compute at once (default 2). */
   readonly concurrency?: number;
+  /** Live previews of optimizing steps, every `every` iterations. */
+  readonly preview?: {
+    readonly every: number;
+    onPreview(step: string, image: RgbImage, iteration: number): void;
+  };
 }
 
 /** What a run produced. */
@@ -161,6 +167,10 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
         }),
       warn: (message) => emit({ type: "step-warning", step: id, message }),
       note: (message) => emit({ type: "step-note", step: id, message }),
+      preview: options.preview && {
+        every: options.preview.every,
+        put: (image, iteration) => options.preview!.onPreview(id, image, iteration),
+      },
       paths,
       weightsDirs,
       engine: getEngine,

@@ -85,6 +85,14 @@ export interface StageProgress {
   readonly message?: string;
 }
 
+/** Where an optimizing stage sends its current image now and then (render --preview, serve). */
+export interface PreviewSink {
+  /** Send a preview every this many iterations. */
+  readonly every: number;
+  /** Receives the current image (pixels 0–1, the stage's working size) at `iteration`. */
+  put(image: RgbImage, iteration: number): void;
+}
+
 /** A small key→bytes store private to one step's cache key (checkpoints for resume). */
 export interface CheckpointStore {
   /** The bytes stored under `name`, if any. */
@@ -119,6 +127,8 @@ export interface StageContext {
   warn(message: string): void;
   /** Reports a fact a person should keep seeing (e.g. "resumed from iteration 41"). */
   note(message: string): void;
+  /** Live previews, when someone watches the run. */
+  readonly preview?: PreviewSink;
   /** File lookup. */
   readonly paths: PathResolver;
   /** Folders searched for model weights, in order (`$STYLEPIPE_WEIGHTS`, `./weights`). */

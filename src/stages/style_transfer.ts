@@ -183,6 +183,7 @@ async function optimize<V>(
   let state: OptimizerState<V>;
   if (resumed) {
     state = resumed.state;
+    ctx.note(`resumed from iteration ${state.iteration} (checkpoint)`);
     ctx.progress({ iteration: state.iteration, total: p.iterations, message: "resumed" });
   } else {
     const x0 = ops.fromArray(start);
@@ -203,6 +204,7 @@ async function optimize<V>(
   const checkpoint = () =>
     saveTransferCheckpoint(ctx.checkpoints, optimizer, ops, { state, curve, initialLoss, best });
   const began = performance.now();
+  let checkpointed = resumed ? state.iteration : 0;
   let reason: StopReason;
   try {
     ({ reason } = await optimizer.continue(state, {
@@ -216,12 +218,16 @@ async function optimize<V>(
         if (p.save_every > 0 && iteration % p.save_every === 0 && iteration < p.iterations) {
           await saveIntermediate(ctx, ops, x, features, p.save_name, iteration);
         }
+        if (ctx.preview && iteration % ctx.preview.every === 0) {
+          ctx.preview.put(await iterateImage(ops, x, features), iteration);
+        }
         // Not when aborted: a line search cut short may have left a partial step.
         const every = p.checkpoint_every;
         if (
           every > 0 && iteration % every === 0 && iteration < p.iterations && !ctx.signal.aborted
         ) {
           await checkpoint();
+          checkpointed = iteration;
         }
         const elapsed = (performance.now() - began) / 1000;
         const eta = elapsed / iteration * (p.iterations - iteration);
@@ -231,7 +237,7 @@ async function optimize<V>(
           fraction: iteration / p.iterations,
           loss,
           terms,
-          message: `loss ${loss.toPrecision(4)}, ETA ${Math.round(eta)} s`,
+          eta,
         });
       },
     }));
@@ -239,7 +245,14 @@ async function optimize<V>(
       // Without a line search an abort falls between whole iterations: keep them for the resume.
       if (p.checkpoint_every > 0 && (p.optimizer === "adam" || p.line_search === "none")) {
         await checkpoint();
+        checkpointed = state.iteration;
       }
+      ctx.note(
+        `cancelled at ${state.iteration}/${p.iterations}; ` +
+          (checkpointed > 0
+            ? `checkpoint at iteration ${checkpointed} kept, run the same command to resume`
+            : "no checkpoint yet, a new run starts over"),
+      );
       throw ctx.signal.reason ?? new StageError("cancelled");
     }
 
@@ -275,6 +288,20 @@ async function optimize<V>(
   }
 }
 
+/** The current iterate as an image (pixels 0–1, clamped). */
+async function iterateImage<V>(
+  ops: Engine<V>["vec"],
+  x: V,
+  features: FeatureTargets,
+): Promise<RgbImage> {
+  const values = await ops.toArray(x);
+  return {
+    width: features.width,
+    height: features.height,
+    data: values.map((v) => Math.min(1, Math.max(0, v / 255))),
+  };
+}
+
 /** Writes the current iterate as a PNG named by `template` ({step}, {iteration}). */
 async function saveIntermediate<V>(
   ctx: StageContext,
@@ -284,12 +311,7 @@ async function saveIntermediate<V>(
   template: string,
   iteration: number,
 ): Promise<void> {
-  const values = await ops.toArray(x);
-  const image: RgbImage = {
-    width: features.width,
-    height: features.height,
-    data: values.map((v) => v / 255),
-  };
+  const image = await iterateImage(ops, x, features);
   const name = template.replaceAll("{step}", ctx.stepId).replaceAll(
     "{iteration}",
     String(iteration).padStart(4, "0"),

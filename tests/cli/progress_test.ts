@@ -146,9 +146,10 @@ Deno.test("a cancelled run says where it stopped and how to resume", () => {
     steps: [ran("photo", "load"), { ...ran("transfer", "style-transfer"), status: "failed" }],
     outputs: [],
   }]);
+  assert.match(out.status, / {2}✗ transfer \(style-transfer\) cancelled at 2\/4\n$/);
   assert.match(
-    out.status,
-    / {2}✗ transfer \(style-transfer\) cancelled at 2\/4; run the same command to resume\n$/,
+    out.summary,
+    /cancelled; finished steps are cached: run the same command to continue\n$/,
   );
   assert.doesNotMatch(out.summary, /wrote/);
 });
