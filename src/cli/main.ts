@@ -8,6 +8,7 @@ import { weightsCommand } from "./weights.ts";
 import { EXIT } from "./errors.ts";
 import { initCommand } from "./init.ts";
 import { plotCommand } from "./plot.ts";
+import { serveCommand } from "./serve.ts";
 import { didYouMean } from "../recipe/suggest.ts";
 import { STYLEPIPE_VERSION } from "../version.ts";
 
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   schema: { run: schemaCommand, summary: "write pipelines/recipe.schema.json" },
   init: { run: initCommand, summary: "write a starter recipe" },
   plot: { run: plotCommand, summary: "draw an output's loss curve (SVG)" },
+  serve: { run: serveCommand, summary: "web page: start renders, watch previews and loss live" },
   weights: {
     run: (args) => weightsCommand(args),
     summary: "list, fetch or import model weights",
