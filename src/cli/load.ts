@@ -3,6 +3,7 @@ import { scheduleExtension } from "../pipeline/schedule.ts";
 import { RecipeError } from "../recipe/errors.ts";
 import { loadRecipe } from "../recipe/load.ts";
 import { matrixExtension } from "../recipe/matrix.ts";
+import type { PluginPolicy } from "../recipe/plugins.ts";
 import type { Recipe } from "../recipe/recipe.ts";
 import { scalesExtension } from "../recipe/scales.ts";
 import { didYouMean } from "../recipe/suggest.ts";
@@ -12,6 +13,8 @@ import { builtinStages } from "../stages/builtin.ts";
 export interface CliRecipeOptions {
   readonly sets?: readonly string[];
   readonly engine?: string;
+  /** Whether plugin modules are imported (default: yes; validate/plan only with --allow-plugins). */
+  readonly plugins?: PluginPolicy;
 }
 
 /** Loads and validates a recipe with everything the CLI knows (throws RecipeError). */
@@ -21,6 +24,7 @@ export async function loadCliRecipe(file: string, options: CliRecipeOptions = {}
     sets: options.sets,
     engine: options.engine,
     extensions: [matrixExtension(), scalesExtension(), scheduleExtension()],
+    plugins: options.plugins,
   });
   // The engine modules load tfjs; import them only when a recipe names an engine.
   if (recipe.engine !== "auto") {

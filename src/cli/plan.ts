@@ -16,6 +16,7 @@ Options:
   --engine NAME      engine (part of the cache key)
   --out-dir DIR      output directory (default out/)
   --cache-dir DIR    cache directory (default ${DEFAULT_CACHE_DIR})
+  --allow-plugins    load the recipe's plugins (code that runs with your permissions)
   --json             the plan as JSON
   --debug            stack traces on errors`;
 
@@ -26,6 +27,7 @@ export async function planCommand(args: string[]): Promise<number> {
   try {
     const { values, positionals } = parseCommandArgs("plan", args, {
       ...RUN_OPTIONS,
+      "allow-plugins": { type: "boolean" },
     });
     if (values.help) {
       console.log(HELP);
@@ -35,6 +37,7 @@ export async function planCommand(args: string[]): Promise<number> {
     const recipe = await loadCliRecipe(recipeArg("plan", positionals), {
       sets: values.set,
       engine: values.engine,
+      plugins: values["allow-plugins"] ? "load" : "refuse",
     });
     const plan = await planRecipe(recipe, { outDir: values["out-dir"] });
     const cache = new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR);

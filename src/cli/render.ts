@@ -5,7 +5,8 @@ import { encodePng } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
-import { planRecipe } from "../pipeline/plan.ts";
+import { type Plan, planRecipe } from "../pipeline/plan.ts";
+import { RecipeError } from "../recipe/errors.ts";
 import { runPlan } from "../pipeline/run.ts";
 import { OUTPUT_OPTIONS, parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
 import { EXIT, reportError, UsageError } from "./errors.ts";
@@ -22,6 +23,7 @@ Options:
   --out-dir DIR      output directory (default out/)
   --cache-dir DIR    cache directory (default ${DEFAULT_CACHE_DIR})
   --no-cache         neither read nor write the cache
+  --force            start steps whose memory estimate exceeds this machine's memory
   --json             one JSON event per line instead of progress output
   --preview          keep <out-dir>/preview.png, the optimizing step's current image
   --preview-every N  refresh it every N iterations (default 10)
@@ -84,6 +86,7 @@ export async function renderCommand(args: string[]): Promise<number> {
       "no-cache": { type: "boolean" },
       preview: { type: "boolean" },
       "preview-every": { type: "string" },
+      force: { type: "boolean" },
     });
     if (values.quiet && values.verbose) {
       throw new UsageError("render: --quiet and --verbose exclude each other");
@@ -98,6 +101,10 @@ export async function renderCommand(args: string[]): Promise<number> {
       engine: values.engine,
     });
     const plan = await planRecipe(recipe, { outDir: values["out-dir"] });
+    const cache = values["no-cache"]
+      ? null
+      : new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR);
+    if (!values.force) await refuseOversized(plan, cache);
     const printer = json ? undefined : new ProgressPrinter({
       verbosity: values.quiet ? "quiet" : values.verbose ? "verbose" : "normal",
     });
@@ -109,7 +116,7 @@ export async function renderCommand(args: string[]): Promise<number> {
       : undefined;
     try {
       await runPlan(plan, {
-        cache: values["no-cache"] ? null : new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR),
+        cache,
         signal: controller.signal,
         onEvent: printer?.onEvent ?? ((e) => process.stdout.write(JSON.stringify(e) + "\n")),
         preview,
@@ -123,4 +130,30 @@ export async function renderCommand(args: string[]): Promise<number> {
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
+}
+
+/**
+ * Throws a {@link RecipeError} (exit 2) naming every step that would run and whose memory estimate
+ * exceeds this machine's memory: starting it would only end in swapping or an out-of-memory kill.
+ */
+async function refuseOversized(plan: Plan, cache: CacheStore | null): Promise<void> {
+  const memory = Deno.systemMemoryInfo().total;
+  const issues = [];
+  for (const p of plan.steps) {
+    const bytes = p.estimate?.bytes;
+    if (bytes === undefined || bytes <= memory) continue;
+    if (cache && await cache.has(p.key)) continue;
+    issues.push({
+      file: plan.recipe.file,
+      pos: p.step.pos,
+      step: p.step.id,
+      message: `needs about ${gib(bytes)} GiB of memory, more than this machine's ${gib(memory)} ` +
+        `GiB; lower its size (or the last of scales:), or pass --force to start it anyway`,
+    });
+  }
+  if (issues.length) throw new RecipeError(issues);
+}
+
+function gib(bytes: number): string {
+  return (bytes / 1024 ** 3).toFixed(1);
 }

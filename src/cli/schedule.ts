@@ -6,6 +6,7 @@
  * writes a checkpoint the next start resumes from), then the process exits 0.
  */
 import { join } from "node:path";
+import { confineOutput } from "../pipeline/paths.ts";
 import { engineNames } from "../neural/engines/providers.ts";
 import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
 import type { RunEvent } from "../pipeline/events.ts";
@@ -143,7 +144,14 @@ async function renderOnce(
   log: (file: string, type: string, fields?: Record<string, unknown>) => void,
 ): Promise<void> {
   const recipe = await load(file, options);
-  const outDir = join(options.outDir, recipe.name, timestampName(due));
+  // `name:` is validated as one folder name; the real path is checked too (links under out-dir).
+  const folder = join(recipe.name, timestampName(due));
+  const outDir = confineOutput(folder, {
+    recipeDir: recipe.dir,
+    imageDirs: [],
+    outDir: options.outDir,
+    allowOutsideOutput: false,
+  }, recipe.files);
   const plan = await planRecipe(recipe, { outDir });
   if (await unchanged(plan, cache)) {
     log(file, "skipped", { due: due.toISOString(), reason: "inputs unchanged (all steps cached)" });

@@ -4,10 +4,12 @@ import { parseCommandArgs, recipeArg } from "./args.ts";
 import { EXIT, reportError } from "./errors.ts";
 import { loadCliRecipe } from "./load.ts";
 
-const HELP = `Usage: deno task validate <recipe.yaml> [--set name=value]… [--json] [--debug]
+const HELP =
+  `Usage: deno task validate <recipe.yaml> [--set name=value]… [--allow-plugins] [--json] [--debug]
 
-Checks the recipe: YAML syntax, stages, parameters, "from:" wiring, cycles, variables, input files.
-Prints every problem as file:line:col and exits 2 when there is any; exits 0 when the recipe is valid.`;
+Checks the recipe: YAML syntax, stages, parameters, "from:" wiring, cycles, variables, input files,
+output paths. Prints every problem as file:line:col and exits 2 when there is any; exits 0 when the
+recipe is valid. Plugins are code: they are loaded (and run) only with --allow-plugins.`;
 
 /** Runs the `validate` command; returns the exit code. */
 export async function validateCommand(args: string[]): Promise<number> {
@@ -16,6 +18,7 @@ export async function validateCommand(args: string[]): Promise<number> {
   try {
     const { values, positionals } = parseCommandArgs("validate", args, {
       set: { type: "string", multiple: true },
+      "allow-plugins": { type: "boolean" },
     });
     if (values.help) {
       console.log(HELP);
@@ -23,7 +26,10 @@ export async function validateCommand(args: string[]): Promise<number> {
     }
     json = !!values.json;
     const file = recipeArg("validate", positionals);
-    const recipe = await loadCliRecipe(file, { sets: values.set });
+    const recipe = await loadCliRecipe(file, {
+      sets: values.set,
+      plugins: values["allow-plugins"] ? "load" : "refuse",
+    });
     await planRecipe(recipe);
     if (json) {
       console.log(JSON.stringify({ type: "valid", recipe: file, steps: recipe.steps.length }));

@@ -1,6 +1,8 @@
 /**
  * The content-addressed step cache (default `.stylepipe/cache`): one verified entry per cache key,
- * written atomically. A file value (e.g. from `save`) is valid only while the file still exists with
+ * written atomically. An entry starts with the key it was stored under (`SPK1`, the key's length
+ * and bytes, then the checksummed value of serialize.ts), so an entry copied or renamed under another key is
+ * rejected, never served. A file value (e.g. from `save`) is valid only while the file still exists with
  * the recorded hash. Also holds each key's checkpoints (resume after a crash).
  */
 import { join } from "node:path";
@@ -51,7 +53,7 @@ export class CacheStore {
     }
     let value: Value;
     try {
-      value = decodeValue(bytes);
+      value = decodeValue(unwrapKeyed(bytes, key));
     } catch (e) {
       if (!(e instanceof CorruptEntryError) && !(e instanceof SyntaxError)) throw e;
       await Deno.remove(path).catch(() => {});
@@ -66,13 +68,43 @@ export class CacheStore {
 
   /** Stores `value` under `key` atomically. */
   async put(key: string, value: Value): Promise<void> {
-    await atomicWrite(this.entryPath(key), encodeValue(value));
+    await atomicWrite(this.entryPath(key), wrapKeyed(encodeValue(value), key));
   }
 
   /** The checkpoint store of one cache key. */
   checkpoints(key: string): CheckpointStore {
     return new FolderCheckpoints(join(this.dir, "checkpoints", key));
   }
+}
+
+const KEYED_MAGIC = new TextEncoder().encode("SPK1");
+
+/** `SPK1`, the key's length (uint32 LE) and UTF-8 bytes, then `body`. */
+function wrapKeyed(body: Uint8Array, key: string): Uint8Array {
+  const k = new TextEncoder().encode(key);
+  const out = new Uint8Array(KEYED_MAGIC.length + 4 + k.length + body.length);
+  out.set(KEYED_MAGIC, 0);
+  new DataView(out.buffer).setUint32(KEYED_MAGIC.length, k.length, true);
+  out.set(k, KEYED_MAGIC.length + 4);
+  out.set(body, KEYED_MAGIC.length + 4 + k.length);
+  return out;
+}
+
+/** The body of an entry stored under `key`; throws {@link CorruptEntryError} for another key. */
+function unwrapKeyed(bytes: Uint8Array, key: string): Uint8Array {
+  const k = new TextEncoder().encode(key);
+  const head = KEYED_MAGIC.length + 4 + k.length;
+  if (bytes.length < head || !KEYED_MAGIC.every((b, i) => bytes[i] === b)) {
+    throw new CorruptEntryError("entry does not record its key");
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const stored = bytes.subarray(KEYED_MAGIC.length + 4, head);
+  if (
+    view.getUint32(KEYED_MAGIC.length, true) !== k.length || !k.every((b, i) => stored[i] === b)
+  ) {
+    throw new CorruptEntryError("entry was stored under another key");
+  }
+  return bytes.subarray(head);
 }
 
 /** Whether a value of `kind` must be re-validated against the file system on every read. */

@@ -1,9 +1,11 @@
 /**
  * File lookup for a run: input files are searched in the recipe's folder, then `$STYLEPIPE_IMAGES`,
  * then `./pipelines/images`; outputs go under the output directory (default `out/`) and may not
- * leave it unless the recipe sets `allow_outside_output: true`, nor overwrite an input.
+ * leave it unless the recipe sets `allow_outside_output: true`, nor overwrite an input, the recipe
+ * or a plugin. Containment is decided on real paths (symbolic links resolved), once when the plan
+ * is made and again just before each write.
  */
-import { isAbsolute, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { type PathResolver, StageError } from "../stages/stage.ts";
 
 /** Where to look and where to write. */
@@ -16,6 +18,88 @@ export interface PathOptions {
   readonly outDir: string;
   /** Whether outputs may be written outside {@link outDir}. */
   readonly allowOutsideOutput: boolean;
+  /** Files never written whatever the path: the recipe file and its plugins' modules. */
+  readonly protectedFiles?: readonly string[];
+}
+
+/** Longest output path accepted, and longest single name in it (bytes, as most file systems). */
+const MAX_PATH_BYTES = 4096;
+const MAX_NAME_BYTES = 255;
+
+/**
+ * `path` resolved with every symbolic link followed, also when its last parts do not exist yet
+ * (the deepest existing folder is resolved and the rest appended).
+ */
+export function realPathOf(path: string): string {
+  let existing = resolve(path);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return join(Deno.realPathSync(existing), ...rest);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound) && !(e instanceof Deno.errors.NotADirectory)) {
+        throw e;
+      }
+      const parent = dirname(existing);
+      if (parent === existing) return join(existing, ...rest);
+      rest.unshift(basename(existing));
+      existing = parent;
+    }
+  }
+}
+
+function inside(folder: string, target: string): boolean {
+  const rel = relative(folder, target);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+}
+
+/**
+ * Where an output `path` (relative to the output directory) is written; throws {@link StageError}
+ * when it is not a usable name, leaves the output directory (also through a symbolic link) and the
+ * recipe does not allow that, or is one of `protectedFiles` (inputs, recipe, plugins).
+ */
+export function confineOutput(
+  path: string,
+  options: PathOptions,
+  protectedFiles: Iterable<string>,
+): string {
+  if (path.includes("\0")) throw new StageError(`output path contains a NUL character`);
+  const bytes = new TextEncoder().encode(path).length;
+  if (bytes > MAX_PATH_BYTES) {
+    throw new StageError(`output path is ${bytes} bytes long; at most ${MAX_PATH_BYTES}`);
+  }
+  const longest = path.split(/[\\/]/).find((n) =>
+    new TextEncoder().encode(n).length > MAX_NAME_BYTES
+  );
+  if (longest !== undefined) {
+    throw new StageError(
+      `output path has a name of more than ${MAX_NAME_BYTES} bytes ("${longest.slice(0, 40)}…")`,
+    );
+  }
+  const outDir = resolve(options.outDir);
+  const target = resolve(outDir, path);
+  const real = realPathOf(target);
+  if (!options.allowOutsideOutput) {
+    if (!inside(outDir, target)) {
+      throw new StageError(
+        `output "${path}" is outside the output directory ${outDir}; ` +
+          `use a relative path, or set "allow_outside_output: true" in the recipe`,
+      );
+    }
+    const realOut = realPathOf(outDir);
+    if (!inside(realOut, real)) {
+      throw new StageError(
+        `output "${path}" leads through a symbolic link to ${real}, outside the output ` +
+          `directory ${realOut}; remove the link, or set "allow_outside_output: true" in the recipe`,
+      );
+    }
+  }
+  for (const f of protectedFiles) {
+    if (target === resolve(f) || real === realPathOf(f)) {
+      throw new StageError(`output "${path}" would overwrite ${resolve(f)}; choose another path`);
+    }
+  }
+  return target;
 }
 
 /** Public sources of the example images (jcjohnson/neural-style, MIT; paintings public domain). */
@@ -71,21 +155,14 @@ export class RunPaths implements PathResolver {
     return findInput(path, this.options);
   }
 
-  /** Resolves an output path under the output directory; refuses escapes and inputs. */
+  /**
+   * Resolves an output path under the output directory, checked on real paths just before the
+   * write (see {@link confineOutput}).
+   */
   output(path: string): string {
-    const outDir = resolve(this.options.outDir);
-    const target = resolve(outDir, path);
-    const rel = relative(outDir, target);
-    const outside = rel === "" || rel.startsWith("..") || isAbsolute(rel);
-    if (outside && !this.options.allowOutsideOutput) {
-      throw new StageError(
-        `output "${path}" is outside the output directory ${outDir}; ` +
-          `use a relative path, or set "allow_outside_output: true" in the recipe`,
-      );
-    }
-    if (this.inputs.has(target)) {
-      throw new StageError(`output "${path}" would overwrite the input file ${target}`);
-    }
-    return target;
+    return confineOutput(path, this.options, [
+      ...this.inputs,
+      ...this.options.protectedFiles ?? [],
+    ]);
   }
 }

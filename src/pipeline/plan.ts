@@ -1,8 +1,10 @@
 /**
  * Planning: order the steps (topological, file order among equals), hash the files they read, and
  * give every step its cache key = SHA-256 of (stage name, version, parsed parameters, input keys,
- * read files' contents, output folder for file-writing stages, and — for stages that use the engine —
- * the derived seed and the engine name, `auto` resolved to the engine it picks here).
+ * read files' contents, the hash of every model file it reads, output folder for file-writing stages,
+ * and — for stages that use the engine — the derived seed and the engine name, `auto` resolved to
+ * the engine it picks here). Output paths are checked here too (confinement on real paths, no two
+ * steps writing one file), so `validate` rejects them before anything runs.
  */
 import { resolve } from "node:path";
 import { IssueList } from "../recipe/errors.ts";
@@ -11,8 +13,10 @@ import { type Estimate, StageError } from "../stages/stage.ts";
 import { deriveSeed } from "../util/prng.ts";
 import { sha256File, sha256Hex } from "../util/hash.ts";
 import { canonicalJson } from "./canonical_json.ts";
-import { defaultImageDirs } from "./locations.ts";
-import { findInput, type PathOptions } from "./paths.ts";
+import { defaultImageDirs, defaultWeightsDirs } from "./locations.ts";
+import { modelIdentity } from "./model_identity.ts";
+import { confineOutput, findInput, type PathOptions, realPathOf } from "./paths.ts";
+import { sidecarPath } from "./provenance.ts";
 
 /** A file a step reads. */
 export interface InputFile {
@@ -62,6 +66,8 @@ export interface PlanOptions {
   readonly imageDirs?: readonly string[];
   /** Resolves `auto` to a concrete engine name (default: the engine providers' choice here). */
   readonly resolveEngine?: (name: string) => Promise<string>;
+  /** Folders searched for model weights (default `$STYLEPIPE_WEIGHTS`, `./weights`). */
+  readonly weightsDirs?: readonly string[];
 }
 
 /**
@@ -74,11 +80,20 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
     imageDirs: options.imageDirs ?? defaultImageDirs(),
     outDir: resolve(options.outDir ?? "out"),
     allowOutsideOutput: recipe.allowOutsideOutput,
+    protectedFiles: recipe.files,
   };
   const order = topologicalOrder(recipe.steps);
   const issues = new IssueList(recipe.file);
   const files = await Promise.all(order.map((s) => readFiles(s, paths, recipe, issues)));
+  const allInputs = new Set(files.flat().map((f) => f.path));
+  checkOutputs(order, paths, [...allInputs, ...recipe.files], recipe, issues);
   issues.throwIfAny();
+  const weightsDirs = options.weightsDirs ?? defaultWeightsDirs();
+  const models = await Promise.all(order.map(async (s) => {
+    const names = s.stage.models?.(s.params) ?? [];
+    const ids = await Promise.all(names.map((m) => modelIdentity(weightsDirs, m)));
+    return Object.fromEntries(names.map((m, i) => [m, ids[i] ?? null]));
+  }));
 
   const usesEngine = order.some((s) => s.stage.usesEngine);
   const engine = usesEngine
@@ -98,24 +113,33 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       engine: step.stage.usesEngine ? engine : undefined,
       inputs: inputKeys,
       files: files[i].map((f) => f.sha256),
+      models: Object.keys(models[i]).length ? models[i] : undefined,
       outDir: step.stage.writesFiles ? paths.outDir : undefined,
     }));
     const shapes = Object.fromEntries(
       Object.entries(step.inputs).map(([name, ids]) => [name, planned.get(ids[0])?.shape]),
     );
+    let shape: PlannedStep["shape"];
+    try {
+      shape = step.stage.shape?.(shapes, step.params) ??
+        (files[i].length === 1 ? await step.stage.fileShape?.(files[i][0].path) : undefined);
+    } catch (e) {
+      if (!(e instanceof StageError)) throw e;
+      const at = recipe.at([...step.path, "with", ...paramPathOf(step, files[i][0]?.written)]);
+      issues.add(at, e.message, step.id);
+    }
     planned.set(step.id, {
       step,
       key,
       seed,
       deps: [...new Set(Object.values(step.inputs).flat())],
       inputFiles: files[i],
-      shape: step.stage.shape?.(shapes, step.params) ??
-        (files[i].length === 1 ? await step.stage.fileShape?.(files[i][0].path) : undefined),
-      estimate: step.stage.estimate?.(shapes, step.params, { engine }),
+      shape,
+      estimate: step.stage.estimate?.(shapes, step.params, { engine, output: shape }),
     });
   }
-  const inputFiles = new Set([...planned.values()].flatMap((p) => p.inputFiles.map((f) => f.path)));
-  return { recipe, steps: [...planned.values()], paths, inputFiles, engine };
+  issues.throwIfAny();
+  return { recipe, steps: [...planned.values()], paths, inputFiles: allInputs, engine };
 }
 
 /** `auto` → the engine the providers pick here; other names unchanged (loaded only when needed). */
@@ -127,16 +151,100 @@ async function resolveWithProviders(name: string): Promise<string> {
 
 /** Steps in dependency order; among steps ready together, file order. Assumes no cycles. */
 export function topologicalOrder(steps: readonly RecipeStep[]): RecipeStep[] {
-  const remaining = new Map(steps.map((s) => [s.id, new Set(Object.values(s.inputs).flat())]));
+  const index = new Map(steps.map((s, i) => [s.id, i]));
+  const waiting = steps.map((s) => new Set(Object.values(s.inputs).flat()).size);
+  const consumers: number[][] = steps.map(() => []);
+  steps.forEach((s, i) => {
+    for (const d of new Set(Object.values(s.inputs).flat())) consumers[index.get(d)!]?.push(i);
+  });
+  // Ready steps in a binary min-heap by file position: O(n log n) however the steps are wired.
+  const heap = new MinHeap();
+  waiting.forEach((w, i) => w === 0 && heap.push(i));
   const out: RecipeStep[] = [];
-  while (out.length < steps.length) {
-    const ready = steps.find((s) => remaining.get(s.id)?.size === 0);
-    if (!ready) throw new Error("steps form a cycle"); // validation reports cycles first
-    out.push(ready);
-    remaining.delete(ready.id);
-    for (const deps of remaining.values()) deps.delete(ready.id);
+  while (heap.size) {
+    const i = heap.pop();
+    out.push(steps[i]);
+    for (const c of consumers[i]) if (--waiting[c] === 0) heap.push(c);
   }
+  if (out.length < steps.length) throw new Error("steps form a cycle"); // validation reports cycles first
   return out;
+}
+
+/** A min-heap of numbers. */
+class MinHeap {
+  readonly #a: number[] = [];
+  get size(): number {
+    return this.#a.length;
+  }
+  push(v: number): void {
+    const a = this.#a;
+    a.push(v);
+    for (let i = a.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (a[p] <= a[i]) break;
+      [a[p], a[i]] = [a[i], a[p]];
+      i = p;
+    }
+  }
+  pop(): number {
+    const a = this.#a;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length) {
+      a[0] = last;
+      for (let i = 0;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < a.length && a[l] < a[m]) m = l;
+        if (r < a.length && a[r] < a[m]) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i], a[m]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/**
+ * The files written by steps of file-writing stages (their `path` parameter, and its provenance
+ * sidecar), checked before anything runs: confined to the output directory on real paths, never
+ * an input, the recipe or a plugin, and never the same file for two steps.
+ */
+function checkOutputs(
+  steps: readonly RecipeStep[],
+  paths: PathOptions,
+  protectedFiles: readonly string[],
+  recipe: Recipe,
+  issues: IssueList,
+): void {
+  const writers = new Map<string, string>();
+  for (const step of steps) {
+    const path = (step.params as Record<string, unknown> | null)?.path;
+    if (!step.stage.writesFiles || typeof path !== "string") continue;
+    const at = recipe.at([...step.path, "with", "path"]);
+    let target: string;
+    try {
+      target = confineOutput(path, paths, protectedFiles);
+    } catch (e) {
+      if (!(e instanceof StageError)) throw e;
+      issues.add(at, e.message, step.id);
+      continue;
+    }
+    for (const file of [target, sidecarPath(target)]) {
+      const real = realPathOf(file);
+      const other = writers.get(real);
+      if (other !== undefined) {
+        issues.add(
+          at,
+          `writes ${file}, as step "${other}" does; give each output its own path`,
+          step.id,
+        );
+        break;
+      }
+      writers.set(real, step.id);
+    }
+  }
 }
 
 /** The paths (as written) of files a step reads: its declaration, else a `path` of an input-less stage. */
@@ -170,7 +278,7 @@ async function readFiles(
 }
 
 /** The parameter holding `written`, for the error position (top-level string params only). */
-function paramPathOf(step: RecipeStep, written: string): string[] {
+function paramPathOf(step: RecipeStep, written: string | undefined): string[] {
   const params = (step.params ?? {}) as Record<string, unknown>;
   const name = Object.keys(params).find((k) => params[k] === written);
   return name ? [name] : [];

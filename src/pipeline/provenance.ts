@@ -317,7 +317,8 @@ export interface RunView {
 
 /**
  * Gathers provenance during a run: {@link stamp} builds the record of an output as `save` is about
- * to write it (embedding it in PNG bytes), {@link writeSidecars} writes `NAME.json` files at the end.
+ * to write it (embedding it in PNG bytes), {@link writeSidecar} writes its `NAME.json` once the
+ * output is saved.
  */
 export class ProvenanceCollector {
   readonly #plan: Plan;
@@ -338,21 +339,30 @@ export class ProvenanceCollector {
     return isPng(bytes) ? embedProvenance(bytes, record) : bytes;
   }
 
-  /** Writes the sidecar of every output stamped in this run, with timings from `steps`. */
-  async writeSidecars(steps: readonly StepSummary[]): Promise<void> {
-    const finishedAt = new Date().toISOString();
+  /** Whether a record was built for `output` in this run. */
+  stamped(output: string): boolean {
+    return this.#stamped.has(output);
+  }
+
+  /** Writes the sidecar of `output` (stamped in this run), with timings from `steps`. */
+  async writeSidecar(output: string, steps: readonly StepSummary[]): Promise<void> {
+    const record = this.#stamped.get(output);
+    if (!record) return;
     const summary = new Map(steps.map((s) => [s.step, s]));
-    for (const [output, record] of this.#stamped) {
-      const timings: Record<string, { seconds: number; status: string }> = {};
-      for (const s of record.recipe.steps) {
-        const t = summary.get(s.id);
-        if (t) timings[s.id] = { seconds: t.seconds, status: t.status };
-      }
-      await writeSidecar(output, {
-        ...record,
-        run: { output, startedAt: this.#started.toISOString(), finishedAt, steps: timings },
-      });
+    const timings: Record<string, { seconds: number; status: string }> = {};
+    for (const s of record.recipe.steps) {
+      const t = summary.get(s.id);
+      if (t) timings[s.id] = { seconds: t.seconds, status: t.status };
     }
+    await writeSidecar(output, {
+      ...record,
+      run: {
+        output,
+        startedAt: this.#started.toISOString(),
+        finishedAt: new Date().toISOString(),
+        steps: timings,
+      },
+    });
   }
 
   async #facts(step: string): Promise<RecordFacts> {

@@ -13,7 +13,7 @@ import type { EventSink, RunEvent, StepSummary } from "./events.ts";
 import { defaultWeightsDirs } from "./locations.ts";
 import { RunPaths } from "./paths.ts";
 import type { Plan, PlannedStep } from "./plan.ts";
-import { ProvenanceCollector } from "./provenance.ts";
+import { ancestors, ProvenanceCollector, sidecarPath } from "./provenance.ts";
 import { UnserializableValueError } from "./serialize.ts";
 
 /** Creates the engine named in the recipe (`auto`, `onnx`, `wasm`, …). */
@@ -104,7 +104,13 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
     const probe = probes.get(p.step.id);
     return probe === undefined || (probe !== "present" && probe.status !== "hit");
   };
-  const needed = new Set(plan.steps.filter(mustRun).flatMap((p) => p.deps));
+  // A file-writing step records every step it depends on (provenance), so all its ancestors are
+  // loaded (or recomputed when their entry is damaged or gone), not only its direct inputs.
+  const upstream = (p: PlannedStep) =>
+    ancestors(plan.recipe.steps, p.step.id).filter((id) => id !== p.step.id);
+  const needed = new Set(
+    plan.steps.filter(mustRun).flatMap((p) => p.step.stage.writesFiles ? upstream(p) : p.deps),
+  );
 
   // 2. Produce values on demand (memoized), computing where the cache cannot serve.
   const memo = new Map<string, Promise<Value>>();
@@ -131,6 +137,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
         });
       }
     }
+    if (p.step.stage.writesFiles) await Promise.all(upstream(p).map(valueOf));
     const inputs = await Promise.all(p.deps.map(valueOf));
     const inputOf = new Map(p.deps.map((d, i) => [d, inputs[i]]));
     return await limiter.run(async () => {
@@ -208,6 +215,11 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
     }
     values.set(id, value);
     summaries.set(id, { step: id, stage: use, status: "ran", seconds });
+    if (value.kind === "file" && provenance.stamped(value.path)) {
+      // The sidecar is written as soon as its output is, so a later crash cannot leave it out.
+      paths.output(sidecarPath(value.path));
+      await provenance.writeSidecar(value.path, [...summaries.values()]);
+    }
     emit({ type: "step-finished", step: id, stage: use, seconds, output: describeValue(value) });
     return value;
   };
@@ -234,7 +246,6 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
       { step: p.step.id, stage: p.step.use, status: "skipped", seconds: 0 }
   );
   const outputs = [...values.values()].flatMap((v) => v.kind === "file" ? [v.path] : []);
-  await provenance.writeSidecars(steps);
   const seconds = secondsSince(started);
   const failure = outcomes.map((o) => o.status === "rejected" ? o.reason : undefined)
     .find((r) => r instanceof StepFailedError) ??

@@ -67,3 +67,85 @@ function interpolateString(
     return typeof v === "string" ? v : JSON.stringify(v);
   });
 }
+
+/** The variable names `value` refers to (`${name}` in any string inside it). */
+export function referencedVars(value: unknown): Set<string> {
+  const names = new Set<string>();
+  const pending = [value];
+  while (pending.length) {
+    const v = pending.pop();
+    if (typeof v === "string") {
+      for (const m of v.matchAll(PART)) if (m[1] !== undefined) names.add(m[1]);
+    } else if (Array.isArray(v)) pending.push(...v);
+    else if (v !== null && typeof v === "object") pending.push(...Object.values(v));
+  }
+  return names;
+}
+
+/** A problem found while resolving variables that use other variables. */
+export interface VarProblem {
+  /** The variable whose value has the problem. */
+  readonly name: string;
+  /** What is wrong. */
+  readonly message: string;
+  /** The undefined variable it uses, if that is the problem. */
+  readonly undefinedName?: string;
+}
+
+/**
+ * Resolves variables whose values use other variables (`out: "${stem}.png"`), each once, in
+ * dependency order (linear in the size of `vars`). A cycle or an undefined name is reported per
+ * variable and the variable is left as written.
+ */
+export function resolveVars(
+  vars: Readonly<Record<string, unknown>>,
+  report: (p: VarProblem) => void,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const refs = new Map<string, string[]>();
+  const state = new Map<string, "visiting" | "done">();
+  for (const root of Object.keys(vars)) {
+    if (state.has(root)) continue;
+    // Iterative depth-first search: a long chain of variables cannot overflow the stack.
+    const stack: { name: string; i: number }[] = [{ name: root, i: 0 }];
+    state.set(root, "visiting");
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      let deps = refs.get(top.name);
+      if (!deps) refs.set(top.name, deps = [...referencedVars(vars[top.name])]);
+      if (top.i < deps.length) {
+        const d = deps[top.i++];
+        if (!Object.hasOwn(vars, d) || state.get(d) === "done") continue;
+        if (state.get(d) === "visiting") {
+          const cycle = stack.slice(stack.findIndex((f) => f.name === d)).map((f) => f.name);
+          report({
+            name: top.name,
+            message: `variables form a cycle: ${[...cycle, d].join(" → ")}`,
+          });
+          continue;
+        }
+        state.set(d, "visiting");
+        stack.push({ name: d, i: 0 });
+        continue;
+      }
+      stack.pop();
+      const missing: UndefinedVar[] = [];
+      const known = Object.fromEntries(
+        deps.filter((d) => Object.hasOwn(out, d)).map((d) => [d, out[d]]),
+      );
+      const inCycle = deps.some((d) => Object.hasOwn(vars, d) && !Object.hasOwn(out, d));
+      out[top.name] = inCycle ? vars[top.name] : interpolate(vars[top.name], known, [], missing);
+      for (const m of missing) {
+        if (!Object.hasOwn(vars, m.name)) {
+          report({
+            name: top.name,
+            message: `undefined variable "${m.name}"`,
+            undefinedName: m.name,
+          });
+        }
+      }
+      state.set(top.name, "done");
+    }
+  }
+  return out;
+}

@@ -9,9 +9,10 @@ import { defaultWeightsDirs } from "../pipeline/locations.ts";
 import type { StageRegistry } from "../stages/registry.ts";
 import { IssueList, RecipeError } from "./errors.ts";
 import type { RecipeExtension } from "./extensions.ts";
-import { interpolate, type UndefinedVar } from "./interpolate.ts";
+import { interpolate, resolveVars, type UndefinedVar } from "./interpolate.ts";
+import { MAX_NAME_LENGTH, MAX_STEPS } from "./limits.ts";
 import { parseYaml } from "./parse.ts";
-import { loadPlugins } from "./plugins.ts";
+import { loadPlugins, type PluginPolicy } from "./plugins.ts";
 import type { RawStep, Recipe } from "./recipe.ts";
 import { didYouMean } from "./suggest.ts";
 import { validateSteps } from "./validate.ts";
@@ -42,6 +43,8 @@ export interface LoadOptions {
   readonly extensions?: readonly RecipeExtension[];
   /** Folders searched for model weights (for stages' checks); default `$STYLEPIPE_WEIGHTS`, `./weights`. */
   readonly weightsDirs?: readonly string[];
+  /** Whether plugin modules are imported (default) or only reported as not loaded. */
+  readonly plugins?: PluginPolicy;
 }
 
 /** Reads and validates the recipe at `file`; throws {@link RecipeError} listing every problem. */
@@ -88,8 +91,12 @@ export async function parseRecipe(
     issues.add(at(["version"]), `"version: 1" is required (got ${got})`);
   }
 
-  const vars = readVars(top.vars, issues, at);
-  const setNames = applySets(options.sets ?? [], vars, issues, at);
+  const written = readVars(top.vars, issues, at);
+  const setNames = applySets(options.sets ?? [], written, issues, at);
+  const vars = resolveVars(written, ({ name, message, undefinedName }) => {
+    const hint = undefinedName === undefined ? "" : didYouMean(undefinedName, Object.keys(written));
+    issues.add(at(["vars", name]), `variable "${name}": ${message}${hint}`);
+  });
 
   // Interpolate everything except `vars` itself.
   const missing: UndefinedVar[] = [];
@@ -138,10 +145,18 @@ export async function parseRecipe(
   }
   const name = resolved.name ?? basename(file, extname(file));
   if (typeof name !== "string") issues.add(at(["name"]), `"name:" must be text`);
+  else if (!isFolderName(name)) {
+    // `schedule` writes under <out-dir>/<name>/: the name must be one folder name.
+    issues.add(
+      at(["name"]),
+      `"name:" must be a folder name of at most ${MAX_NAME_LENGTH} characters ` +
+        `without "/", "\\", NUL or control characters, and not "." or ".."`,
+    );
+  }
 
   const dir = dirname(resolve(file));
   const registry = options.registry.clone();
-  await loadPlugins(resolved.plugins, dir, registry, issues, at);
+  const plugins = await loadPlugins(resolved.plugins, dir, registry, issues, at, options.plugins);
 
   const ctx = {
     steps: rawSteps(resolved.steps, issues, at, extensions.length > 0),
@@ -155,9 +170,19 @@ export async function parseRecipe(
     if (Object.hasOwn(resolved, ext.key)) await ext.apply(resolved[ext.key], ctx);
   }
   if (ctx.steps.length === 0 && issues.empty) issues.add(at(["steps"]), `the recipe has no steps`);
+  if (ctx.steps.length > MAX_STEPS) {
+    issues.add(at(["steps"]), `the recipe has ${ctx.steps.length} steps; at most ${MAX_STEPS}`);
+    issues.throwIfAny();
+  }
 
   const weightsDirs = options.weightsDirs ?? defaultWeightsDirs();
-  const steps = await validateSteps(ctx.steps, { registry, issues, at, weightsDirs });
+  const steps = await validateSteps(ctx.steps, {
+    registry,
+    issues,
+    at,
+    weightsDirs,
+    pluginsSkipped: plugins.skipped,
+  });
   issues.throwIfAny();
   return {
     file,
@@ -167,6 +192,7 @@ export async function parseRecipe(
     engine: engine as string,
     vars,
     allowOutsideOutput: allowOutside as boolean,
+    files: [resolve(file), ...plugins.files],
     steps,
     registry,
     at,
@@ -176,12 +202,17 @@ export async function parseRecipe(
 function readVars(
   raw: unknown,
   issues: IssueList,
-  at: (p: readonly (string | number)[]) => { line: number; col: number },
+  at: (p: readonly (string | number)[], key?: boolean) => { line: number; col: number },
 ): Record<string, unknown> {
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== "object" || Array.isArray(raw)) {
     issues.add(at(["vars"]), `"vars:" must be a map of name: value`);
     return {};
+  }
+  for (const k of Object.keys(raw)) {
+    if (k.length > MAX_NAME_LENGTH) {
+      issues.add(at(["vars", k], true), `variable name longer than ${MAX_NAME_LENGTH} characters`);
+    }
   }
   return { ...(raw as Record<string, unknown>) };
 }
@@ -241,4 +272,11 @@ function stepIdAt(
   if (path[0] !== "steps" || typeof path[1] !== "number") return undefined;
   const step = (data.steps as Record<string, unknown>[] | undefined)?.[path[1]];
   return typeof step?.id === "string" ? step.id : undefined;
+}
+
+/** Whether `name` can be one folder name (no separators, NUL or control characters, not `.`/`..`). */
+function isFolderName(name: string): boolean {
+  // deno-lint-ignore no-control-regex
+  return name.length > 0 && name.length <= MAX_NAME_LENGTH && !/[/\\\x00-\x1f]/.test(name) &&
+    name !== "." && name !== "..";
 }

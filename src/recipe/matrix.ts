@@ -16,11 +16,12 @@
  * ids suffixed with the matrix values they depend on (`features-starry_night`).
  */
 import { glob } from "node:fs/promises";
-import { basename, extname, join } from "node:path";
+import { basename, extname, isAbsolute, join } from "node:path";
 import { defaultImageDirs } from "../pipeline/locations.ts";
 import type { ExtensionContext, RecipeExtension } from "./extensions.ts";
 import { interpolate, type UndefinedVar } from "./interpolate.ts";
 import type { DataPath } from "./parse.ts";
+import { MAX_COMBINATIONS, MAX_NAME_LENGTH, MAX_STEPS } from "./limits.ts";
 import type { RawStep } from "./recipe.ts";
 import { didYouMean } from "./suggest.ts";
 
@@ -54,12 +55,24 @@ export async function matrixAxes(
   if (Object.keys(value).length === 0) report(["matrix"], `"matrix:" has no variables`);
   for (const [key, v] of Object.entries(value)) {
     const path = ["matrix", key];
-    if (!KEY.test(key)) {
-      report(path, `matrix variable "${key}" must be a name of letters, digits, "_" or "-"`);
+    if (!KEY.test(key) || key.length > MAX_NAME_LENGTH) {
+      report(
+        path,
+        `matrix variable "${key.slice(0, 64)}" must be a name of letters, digits, "_" or "-" ` +
+          `(at most ${MAX_NAME_LENGTH})`,
+      );
     } else if (Array.isArray(v)) {
       if (v.length === 0) report(path, `matrix variable "${key}" has no values`);
       else axes.push({ key, values: v });
     } else if (typeof v === "string" && GLOB_CHARS.test(v)) {
+      if (isAbsolute(v) || /^[A-Za-z]:/.test(v) || v.split(/[\\/]/).includes("..")) {
+        report(
+          path,
+          `"${v.slice(0, 200)}" leaves the recipe's folder: a matrix glob is relative to the ` +
+            `recipe's folder (or $STYLEPIPE_IMAGES) and has no "..": list files outside by name`,
+        );
+        continue;
+      }
       const values = await expandGlob(v, dirs);
       if (values.length === 0) {
         report(path, `"${v}" matches no file (looked in ${dirs.join(", ")})`);
@@ -78,7 +91,10 @@ async function expandGlob(pattern: string, dirs: readonly string[]): Promise<str
   for (const dir of dirs) {
     const found: string[] = [];
     try {
-      for await (const f of glob(pattern, { cwd: dir })) found.push(f);
+      for await (const f of glob(pattern, { cwd: dir })) {
+        found.push(f);
+        if (found.length > MAX_COMBINATIONS) break; // more is an error anyway (too many combinations)
+      }
     } catch {
       continue; // folder missing or unreadable: try the next one
     }
@@ -152,27 +168,40 @@ export function expandSteps(
   );
 
   // Signature of step i in combination c: its stage, parameters and its inputs' signatures.
+  // Computed without recursion (a long chain of steps cannot overflow the stack).
   const memo = new Map<string, string>();
-  const signature = (i: number, c: number, visiting: Set<number>): string => {
-    const memoKey = `${i}:${c}`;
-    const known = memo.get(memoKey);
-    if (known !== undefined) return known;
-    if (visiting.has(i)) return `cycle:${c}`; // validation reports the cycle; keep combos apart
-    visiting.add(i);
-    const inst = instances[i][c];
-    const from = mapFrom(inst.from, (ref) => {
-      const j = index.get(ref);
-      return j === undefined ? `?${ref}` : signature(j, c, visiting);
-    });
-    visiting.delete(i);
-    const sig = JSON.stringify([inst.use, stable(inst.with), from]);
-    memo.set(memoKey, sig);
-    return sig;
+  const signature = (root: number, c: number): string => {
+    const stack = [root];
+    const onStack = new Set([root]);
+    while (stack.length) {
+      const i = stack[stack.length - 1];
+      const inst = instances[i][c];
+      const pending: number[] = [];
+      mapFrom(inst.from, (ref) => {
+        const j = index.get(ref);
+        if (j !== undefined && !memo.has(`${j}:${c}`) && !onStack.has(j)) pending.push(j);
+      });
+      if (pending.length) {
+        onStack.add(pending[0]); // one at a time: the stack is the path from the root
+        stack.push(pending[0]);
+        continue;
+      }
+      const from = mapFrom(inst.from, (ref) => {
+        const j = index.get(ref);
+        if (j === undefined) return `?${ref}`;
+        // A cycle (validation reports it): keep the combinations apart.
+        return memo.get(`${j}:${c}`) ?? `cycle:${c}`;
+      });
+      memo.set(`${i}:${c}`, JSON.stringify([inst.use, stable(inst.with), from]));
+      stack.pop();
+      onStack.delete(i);
+    }
+    return memo.get(`${root}:${c}`)!;
   };
 
   // Group each step's combinations by signature and name the groups.
   const groupOf: number[][] = steps.map((_, i) => {
-    const sigs = combos.map((_, c) => signature(i, c, new Set()));
+    const sigs = combos.map((_, c) => signature(i, c));
     const distinct = [...new Set(sigs)];
     return sigs.map((s) => distinct.indexOf(s));
   });
@@ -281,6 +310,21 @@ export function matrixExtension(
       const clash = axes.find((a) => Object.hasOwn(ctx.vars, a.key));
       if (clash) {
         report(["matrix", clash.key], `"${clash.key}" is both a matrix key and a var; rename one`);
+      }
+      const count = axes.reduce((n, a) => n * a.values.length, 1);
+      if (count > MAX_COMBINATIONS) {
+        report(
+          ["matrix"],
+          `"matrix:" makes ${count > 1e15 ? "over 10^15" : count} combinations ` +
+            `(${axes.map((a) => `${a.key}: ${a.values.length}`).join(" × ")}); ` +
+            `at most ${MAX_COMBINATIONS}`,
+        );
+      } else if (count * ctx.steps.length > MAX_STEPS * 10) {
+        report(
+          ["matrix"],
+          `"matrix:" makes ${count} combinations of ${ctx.steps.length} steps; ` +
+            `at most ${MAX_STEPS * 10} step instances`,
+        );
       }
       if (invalid || axes.length === 0) {
         // Un-expanded steps would only add noise (undefined matrix variables): fix the matrix first.

@@ -2,8 +2,18 @@
  * YAML → plain data plus a position lookup: recipes are parsed with the `yaml` package (YAML 1.2),
  * keeping node ranges so every later error can point at `line:col` in the file.
  */
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+} from "yaml";
 import { IssueList, type Position, type RecipeIssue } from "./errors.ts";
+import { MAX_DEPTH, MAX_EXPANDED_VALUES, MAX_RECIPE_BYTES } from "./limits.ts";
 
 /** A path into the parsed data: map keys and sequence indexes. */
 export type DataPath = readonly (string | number)[];
@@ -26,9 +36,17 @@ export function parseYaml(text: string, file: string): {
   yaml: PositionedYaml;
   issues: readonly RecipeIssue[];
 } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const issues = new IssueList(file);
+  if (text.length > MAX_RECIPE_BYTES) {
+    issues.add(
+      { line: 1, col: 1 },
+      `the recipe is ${text.length} characters long; at most ${MAX_RECIPE_BYTES} are read`,
+    );
+    return { yaml: { file, data: undefined, at: () => ({ line: 1, col: 1 }) }, issues: issues.all };
+  }
+  const lineCounter = new LineCounter();
+  // Duplicate keys are checked by checkStructure in linear time (the library's check is quadratic).
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   for (const e of [...doc.errors]) {
     const offset = e.pos[0];
     const { line, col } = lineCounter.linePos(offset);
@@ -60,10 +78,104 @@ export function parseYaml(text: string, file: string): {
     return toPos((target as Node | undefined)?.range?.[0]);
   };
 
-  const data = issues.empty ? doc.toJS({ maxAliasCount: 100 }) : undefined;
+  if (issues.empty) {
+    checkStructure(doc, (node, message) => issues.add(toPos(node.range?.[0]), message));
+  }
+  // Alias expansion is bounded by checkStructure (with positions), so the library's count is off.
+  const data = issues.empty ? doc.toJS({ maxAliasCount: -1 }) : undefined;
   return { yaml: { file, data, at }, issues: issues.all };
 }
 
 function firstLine(message: string): string {
+  if (message.includes("Maximum call stack")) {
+    return `nested too deeply (at most ${MAX_DEPTH} levels)`;
+  }
   return message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+}
+
+/**
+ * One pass over the syntax tree, without recursion: duplicate map keys, circular aliases, nesting
+ * depth and the number of values after alias expansion (so `&a` reused 150 times is fine, but a
+ * "billion laughs" is an error at the alias that crosses {@link MAX_EXPANDED_VALUES}).
+ */
+function checkStructure(doc: Document, report: (node: Node, message: string) => void): void {
+  if (!doc.contents) return;
+  // Pass 1, document order: anchors as the parser resolves them (the last one before the alias),
+  // each alias's target, duplicate keys.
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Node, Node>();
+  const pending: Node[] = [doc.contents as Node];
+  while (pending.length) {
+    const node = pending.pop()!;
+    if (node.anchor) anchors.set(node.anchor, node);
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      if (target) targets.set(node, target);
+    } else if (isMap(node)) {
+      const keys = new Set<unknown>();
+      const next: Node[] = [];
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? pair.key.value : undefined;
+        if (key !== undefined && keys.has(key)) {
+          report(pair.key as Node, `duplicate key "${String(key).slice(0, 64)}"`);
+        }
+        keys.add(key);
+        if (pair.key) next.push(pair.key as Node);
+        if (pair.value) next.push(pair.value as Node);
+      }
+      pending.push(...next.reverse());
+    } else if (isSeq(node)) {
+      pending.push(...(node.items as Node[]).filter(Boolean).reverse());
+    }
+  }
+  // Pass 2: size and height of every node with aliases expanded, memoized (linear in the tree).
+  const done = new Map<Node, { size: number; height: number }>();
+  const onPath = new Set<Node>();
+  const children = (n: Node): Node[] => {
+    if (isAlias(n)) return targets.has(n) ? [targets.get(n)!] : [];
+    if (isMap(n)) return n.items.flatMap((p) => [p.key, p.value].filter(Boolean) as Node[]);
+    if (isSeq(n)) return (n.items as Node[]).filter(Boolean);
+    return [];
+  };
+  const stack = [{ node: doc.contents as Node, kids: children(doc.contents as Node), i: 0 }];
+  onPath.add(doc.contents as Node);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    if (top.i < top.kids.length) {
+      const kid = top.kids[top.i++];
+      if (done.has(kid)) continue;
+      if (onPath.has(kid)) {
+        return report(
+          top.node,
+          `alias "*${(top.node as { source?: string }).source}" refers to a node that contains it`,
+        );
+      }
+      if (stack.length >= MAX_DEPTH) {
+        return report(kid, `the recipe nests more than ${MAX_DEPTH} levels of maps and lists`);
+      }
+      onPath.add(kid);
+      stack.push({ node: kid, kids: children(kid), i: 0 });
+      continue;
+    }
+    stack.pop();
+    onPath.delete(top.node);
+    let size = isAlias(top.node) ? 0 : 1;
+    let height = 0;
+    for (const k of top.kids) {
+      const d = done.get(k)!;
+      size += d.size;
+      height = Math.max(height, d.height + (isAlias(top.node) ? 0 : 1));
+    }
+    if (size > MAX_EXPANDED_VALUES) {
+      const at = isAlias(top.node) ? top.node : top.kids.find((k) => isAlias(k)) ?? top.node;
+      return report(
+        at,
+        `aliases expand the recipe to more than ${MAX_EXPANDED_VALUES} values; reuse smaller anchors`,
+      );
+    }
+    if (height + stack.length > MAX_DEPTH) {
+      return report(top.node, `the recipe nests more than ${MAX_DEPTH} levels of maps and lists`);
+    }
+    done.set(top.node, { size, height });
+  }
 }

@@ -50,6 +50,8 @@ export interface Recipe {
   readonly vars: Readonly<Record<string, unknown>>;
   /** Whether `save` may write outside the output directory. */
   readonly allowOutsideOutput: boolean;
+  /** The recipe file and its plugins' local modules (absolute): never overwritten by an output. */
+  readonly files: readonly string[];
   /** Steps in file order (the planner orders them). */
   readonly steps: readonly RecipeStep[];
   /** Built-in stages plus the recipe's plugins. */

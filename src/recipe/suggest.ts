@@ -1,4 +1,5 @@
 /** "Did you mean …?" suggestions from Levenshtein distance. */
+import { MAX_SUGGEST_LENGTH } from "./limits.ts";
 
 /**
  * Edit distance between two strings: Levenshtein plus adjacent transpositions (optimal string
@@ -21,9 +22,11 @@ export function levenshtein(a: string, b: string): number {
 
 /** The candidate closest to `word`, if it is close enough to be a plausible typo. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  if (word.length > MAX_SUGGEST_LENGTH) return undefined; // no typo of a short name
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {
+    if (c.length > MAX_SUGGEST_LENGTH) continue;
     const d = levenshtein(word.toLowerCase(), c.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [c, d];
   }

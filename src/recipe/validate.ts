@@ -9,6 +9,7 @@ import type { IssueList, Position } from "./errors.ts";
 import type { DataPath } from "./parse.ts";
 import { paramNames } from "./params.ts";
 import type { RawStep, RecipeStep } from "./recipe.ts";
+import { MAX_NAME_LENGTH } from "./limits.ts";
 import { didYouMean } from "./suggest.ts";
 
 /** What step validation needs besides the steps. */
@@ -18,6 +19,8 @@ export interface ValidationContext {
   at(path: DataPath, key?: boolean): Position;
   /** Folders searched for model weights (for stages' `check`). */
   readonly weightsDirs: readonly string[];
+  /** Whether a plugin was named but not loaded (its stages are then unknown here). */
+  readonly pluginsSkipped?: boolean;
 }
 
 const STEP_KEYS = ["id", "use", "from", "with"];
@@ -39,10 +42,14 @@ export async function validateSteps(
         idOf(s),
       );
     }
-    if (typeof s.id !== "string" || !ID.test(s.id)) {
+    if (typeof s.id !== "string" || !ID.test(s.id) || s.id.length > MAX_NAME_LENGTH) {
       const msg = s.id === undefined
         ? `step needs an "id:" (a name other steps use in "from:")`
-        : `step id must be a name of letters, digits, "_" or "-", got ${JSON.stringify(s.id)}`;
+        : typeof s.id === "string" && s.id.length > MAX_NAME_LENGTH
+        ? `step id is ${s.id.length} characters long; at most ${MAX_NAME_LENGTH}`
+        : `step id must be a name of letters, digits, "_" or "-", got ${
+          JSON.stringify(s.id).slice(0, 80)
+        }`;
       issues.add(at([...s.path, "id"]), msg);
       continue;
     }
@@ -75,10 +82,15 @@ function validateStep(s: RawStep, id: string, ctx: ValidationContext): RecipeSte
     return undefined;
   }
   const stage = registry.get(s.use);
+  if (!stage && s.use.length > MAX_NAME_LENGTH) {
+    issues.add(at([...s.path, "use"]), `unknown stage (a name of ${s.use.length} characters)`, id);
+    return undefined;
+  }
   if (!stage) {
     issues.add(
       at([...s.path, "use"]),
-      `unknown stage "${s.use}"${didYouMean(s.use, registry.names())}`,
+      `unknown stage "${s.use}"${didYouMean(s.use, registry.names())}` +
+        (ctx.pluginsSkipped ? " (a plugin was not loaded)" : ""),
       id,
     );
     return undefined;
@@ -245,7 +257,10 @@ function checkWiring(
   }
   for (const cycle of findCycles(steps)) {
     const first = byId.get(cycle[0])!;
-    issues.add(at(first.path), `steps form a cycle: ${cycle.join(" → ")}`, cycle[0]);
+    const shown = cycle.length > 12
+      ? [...cycle.slice(0, 10), `… (${cycle.length - 1} steps)`, cycle[0]]
+      : cycle;
+    issues.add(at(first.path), `steps form a cycle: ${shown.join(" → ")}`, cycle[0]);
   }
 }
 
@@ -275,30 +290,42 @@ export function findCycles(steps: readonly RecipeStep[]): string[][] {
   const deps = new Map(steps.map((s) => [s.id, Object.values(s.inputs).flat()]));
   const order = new Map(steps.map((s, i) => [s.id, i]));
   const state = new Map<string, "visiting" | "done">();
-  const stack: string[] = [];
   const cycles: string[][] = [];
   const seen = new Set<string>();
-  const visit = (id: string) => {
-    state.set(id, "visiting");
-    stack.push(id);
-    for (const d of deps.get(id) ?? []) {
-      if (!deps.has(d)) continue;
-      if (state.get(d) === "visiting") {
-        // Report in data-flow order: producer first.
-        const cycle = stack.slice(stack.indexOf(d)).reverse();
-        const start = cycle.indexOf(cycle.reduce((a, b) => order.get(a)! <= order.get(b)! ? a : b));
-        cycle.push(...cycle.splice(0, start));
-        const key = [...cycle].sort().join("\u0000");
-        if (!seen.has(key)) {
-          seen.add(key);
-          cycles.push([...cycle, cycle[0]]);
+  for (const s of steps) {
+    if (state.has(s.id)) continue;
+    // Iterative depth-first search: a 5,000-step chain cannot overflow the call stack.
+    const path: { id: string; i: number }[] = [{ id: s.id, i: 0 }];
+    const onPath = new Map<string, number>([[s.id, 0]]);
+    state.set(s.id, "visiting");
+    while (path.length) {
+      const top = path[path.length - 1];
+      const next = deps.get(top.id) ?? [];
+      if (top.i < next.length) {
+        const d = next[top.i++];
+        if (!deps.has(d)) continue;
+        if (state.get(d) === "visiting") {
+          // Report in data-flow order: producer first, starting at the step first in the file.
+          const cycle = path.slice(onPath.get(d)!).map((f) => f.id).reverse();
+          const first = cycle.reduce((a, b) => order.get(a)! <= order.get(b)! ? a : b);
+          cycle.push(...cycle.splice(0, cycle.indexOf(first)));
+          const key = [...cycle].sort().join("\u0000");
+          if (!seen.has(key)) {
+            seen.add(key);
+            cycles.push([...cycle, cycle[0]]);
+          }
+        } else if (!state.has(d)) {
+          state.set(d, "visiting");
+          onPath.set(d, path.length);
+          path.push({ id: d, i: 0 });
         }
-      } else if (!state.has(d)) visit(d);
+        continue;
+      }
+      path.pop();
+      onPath.delete(top.id);
+      state.set(top.id, "done");
     }
-    stack.pop();
-    state.set(id, "done");
-  };
-  for (const s of steps) if (!state.has(s.id)) visit(s.id);
+  }
   return cycles;
 }
 

@@ -27,6 +27,10 @@ export const blurStage: Stage<BlurParams> = {
   shape(inputs) {
     return inputs.image;
   },
+  estimate(inputs) {
+    // Input, one intermediate pass and the output, float RGB.
+    return inputs.image && { bytes: 3 * 12 * inputs.image.width * inputs.image.height };
+  },
   run(_ctx, inputs, p) {
     const image = imageOf(inputs.image, "image");
     return Promise.resolve({ kind: "image", image: gaussianBlur(image, p.sigma) });

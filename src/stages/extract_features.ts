@@ -193,6 +193,7 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
   },
   output: "features",
   usesEngine: true,
+  models: (p) => [p.model],
 
   async check(p: ExtractFeaturesParams, ctx: CheckContext): Promise<string[]> {
     const problems = paramProblems(p);

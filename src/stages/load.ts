@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { CodecError, decodeImage } from "../image/codecs.ts";
 import { imageSize } from "../image/image_size.ts";
+import { checkPixels } from "./pixel_limit.ts";
 import { type Stage, StageError } from "./stage.ts";
 
 const params = z.object({
@@ -27,7 +28,13 @@ export const loadStage: Stage<LoadParams> = {
   output: "image",
   inputFiles: (p) => [p.path],
   async fileShape(path) {
-    return imageSize(await Deno.readFile(path));
+    const size = imageSize(await Deno.readFile(path));
+    if (size) checkPixels(size.width, size.height, `image "${path}"`);
+    return size;
+  },
+  estimate(_inputs, _p, env) {
+    // Decoded RGBA bytes plus the float RGB image.
+    return env?.output && { bytes: env.output.width * env.output.height * (4 + 12) };
   },
   async run(ctx, _inputs, p) {
     const path = await ctx.paths.input(p.path);
@@ -37,6 +44,8 @@ export const loadStage: Stage<LoadParams> = {
     } catch (e) {
       throw new StageError(`cannot read image "${path}": ${(e as Error).message}`);
     }
+    const size = imageSize(bytes); // from the header, before any pixel is decoded
+    if (size) checkPixels(size.width, size.height, `image "${path}"`);
     try {
       const image = await decodeImage(bytes);
       return { kind: "image", image, info: { path, width: image.width, height: image.height } };

@@ -7,17 +7,22 @@
  */
 import { z } from "zod";
 import { resizeFilters, resizeImage } from "../image/resample.ts";
-import { imageOf, type Stage } from "./stage.ts";
+import { checkPixels } from "./pixel_limit.ts";
+import { imageOf, type Stage, StageError } from "./stage.ts";
 
 /** Largest side accepted (a 32768² float RGB image is already 12 GiB). */
 const MAX_SIDE = 32768;
+/** Largest `scale` (the result is also held to MAX_SIDE and the pixel limit). */
+const MAX_SCALE = 64;
 const side = (what: string) => z.number().int().positive().max(MAX_SIDE).optional().describe(what);
 
 const params = z.object({
   max_side: side("longest side becomes this many pixels, aspect kept"),
   width: side("output width in pixels (aspect kept unless height is also given)"),
   height: side("output height in pixels (aspect kept unless width is also given)"),
-  scale: z.number().positive().optional().describe("scale factor, e.g. 0.5 halves both sides"),
+  scale: z.number().positive().max(MAX_SCALE).optional().describe(
+    "scale factor, e.g. 0.5 halves both sides",
+  ),
   fit: z.enum(["contain", "stretch"]).optional().describe(
     "with both width and height: contain (fit inside, aspect kept; default) or stretch (exact size)",
   ),
@@ -92,6 +97,10 @@ export const resizeStage: Stage<ResizeParams> = {
   run(_ctx, inputs, p) {
     const image = imageOf(inputs.image, "image");
     const { width, height } = resizeTarget(image.width, image.height, p);
+    if (width > MAX_SIDE || height > MAX_SIDE) {
+      throw new StageError(`the result would be ${width}×${height}; sides are at most ${MAX_SIDE}`);
+    }
+    checkPixels(width, height, "the resized image");
     return Promise.resolve({
       kind: "image",
       image: resizeImage(image, width, height, p.filter),

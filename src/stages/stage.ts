@@ -162,6 +162,8 @@ export interface Estimate {
 export interface EstimateEnv {
   /** The engine named in the recipe or on the CLI (`auto`, `onnx`, …). */
   readonly engine: string;
+  /** The step's own output size, where known (e.g. `load`: from the file's header). */
+  readonly output?: { readonly width: number; readonly height: number };
 }
 
 /** Shapes of inputs known at plan time (images: width/height when known). */
@@ -195,6 +197,11 @@ export interface Stage<P = unknown> {
    * file named by a string parameter `path`.
    */
   inputFiles?(params: P): readonly string[];
+  /**
+   * Model folders (e.g. `vgg19`) whose weight files this stage reads; the hash of every file in
+   * them joins the cache key, so other weights never reuse this step's cached output.
+   */
+  models?(params: P): readonly string[];
   /** Output size read from the stage's one input file at plan time (e.g. an image header). */
   fileShape?(path: string): Promise<{ width: number; height: number } | undefined>;
   /** Extra validation (e.g. weights have the layers asked for); returns error messages. */
