@@ -5,12 +5,12 @@ import { encodePng } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
-import { type Plan, planRecipe } from "../pipeline/plan.ts";
+import type { Plan } from "../pipeline/plan.ts";
 import { RecipeError } from "../recipe/errors.ts";
 import { runPlan } from "../pipeline/run.ts";
 import { OUTPUT_OPTIONS, parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
 import { EXIT, reportError, UsageError } from "./errors.ts";
-import { loadCliRecipe } from "./load.ts";
+import { planCliRecipe } from "./load.ts";
 import { ProgressPrinter } from "./progress.ts";
 
 const HELP = `Usage: deno task render <recipe.yaml> [options]
@@ -96,11 +96,11 @@ export async function renderCommand(args: string[]): Promise<number> {
       return EXIT.ok;
     }
     json = !!values.json;
-    const recipe = await loadCliRecipe(recipeArg("render", positionals), {
+    const plan = await planCliRecipe(recipeArg("render", positionals), {
       sets: values.set,
       engine: values.engine,
+      outDir: values["out-dir"],
     });
-    const plan = await planRecipe(recipe, { outDir: values["out-dir"] });
     const cache = values["no-cache"]
       ? null
       : new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR);

@@ -8,6 +8,7 @@ import { parse as parseYamlValue } from "yaml";
 import { defaultWeightsDirs } from "../pipeline/locations.ts";
 import type { StageRegistry } from "../stages/registry.ts";
 import { IssueList, RecipeError } from "./errors.ts";
+import { attributeSets } from "./set_attribution.ts";
 import type { RecipeExtension } from "./extensions.ts";
 import { interpolate, resolveVars, type UndefinedVar } from "./interpolate.ts";
 import { MAX_NAME_LENGTH, MAX_STEPS } from "./limits.ts";
@@ -63,12 +64,26 @@ export async function loadRecipe(file: string, options: LoadOptions): Promise<Re
   return await parseRecipe(text, file, options);
 }
 
-/** Validates recipe text; `file` names it in messages and anchors relative paths. */
+/**
+ * Validates recipe text; `file` names it in messages and anchors relative paths. A problem in a
+ * value that comes from `--set` says so.
+ */
 export async function parseRecipe(
   text: string,
   file: string,
   options: LoadOptions,
 ): Promise<Recipe> {
+  try {
+    return await checkRecipe(text, file, options);
+  } catch (e) {
+    if (e instanceof RecipeError && options.sets?.length) {
+      throw new RecipeError(attributeSets(e.issues, text, options.sets));
+    }
+    throw e;
+  }
+}
+
+async function checkRecipe(text: string, file: string, options: LoadOptions): Promise<Recipe> {
   const parsed = parseYaml(text, file);
   if (parsed.issues.length) throw new RecipeError(parsed.issues);
   const { at } = parsed.yaml;
@@ -116,8 +131,11 @@ export async function parseRecipe(
       stepIdAt(resolved, m.path),
     );
   }
+  const extensionVars = new Set(
+    extensions.flatMap((e) => Object.hasOwn(top, e.key) ? e.variables?.(top[e.key]) ?? [] : []),
+  );
   for (const name of setNames) {
-    if (!used.has(name) && !Object.hasOwn(top.vars ?? {}, name)) {
+    if (!used.has(name) && !Object.hasOwn(top.vars ?? {}, name) && !extensionVars.has(name)) {
       issues.add(
         at(["vars"], true),
         `--set ${name}: the recipe has no variable "${name}"` +
@@ -162,6 +180,7 @@ export async function parseRecipe(
     steps: rawSteps(resolved.steps, issues, at, extensions.length > 0),
     recipe: resolved,
     vars,
+    sets: Object.fromEntries(setNames.map((n) => [n, written[n]])),
     dir,
     issues,
     at,

@@ -289,6 +289,10 @@ function stable(v: unknown): unknown {
   return v;
 }
 
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
 /**
  * The `matrix:` recipe extension. It interpolates `steps:` itself (once per combination), so the
  * loader must leave `steps` un-interpolated when `matrix:` is present (`defers`).
@@ -300,14 +304,24 @@ export function matrixExtension(
   return {
     key: "matrix",
     defers: ["steps"],
+    variables: (value) => isMap(value) ? Object.keys(value) : [],
     async apply(value: unknown, ctx: ExtensionContext) {
       let invalid = false;
+      // `--set key=…` for a matrix key replaces that axis (a batch over other files).
+      const overridden = new Set(
+        isMap(value) ? Object.keys(value).filter((k) => Object.hasOwn(ctx.sets, k)) : [],
+      );
       const report = (path: DataPath, message: string) => {
         invalid = true;
-        ctx.issues.add(ctx.at(path), message);
+        const fromSet = path[0] === "matrix" && overridden.has(String(path[1]));
+        ctx.issues.add(ctx.at(path), fromSet ? `${message} (from --set ${path[1]})` : message);
       };
-      const axes = await matrixAxes(value, [ctx.dir, ...imageDirs], report);
-      const clash = axes.find((a) => Object.hasOwn(ctx.vars, a.key));
+      const merged = isMap(value)
+        ? { ...value, ...Object.fromEntries([...overridden].map((k) => [k, ctx.sets[k]])) }
+        : value;
+      const axes = await matrixAxes(merged, [ctx.dir, ...imageDirs], report);
+      const written = isMap(ctx.recipe.vars) ? ctx.recipe.vars : {};
+      const clash = axes.find((a) => Object.hasOwn(written, a.key));
       if (clash) {
         report(["matrix", clash.key], `"${clash.key}" is both a matrix key and a var; rename one`);
       }
