@@ -6,6 +6,7 @@
 import { basename, dirname, extname, resolve } from "node:path";
 import { parse as parseYamlValue } from "yaml";
 import { defaultWeightsDirs } from "../pipeline/locations.ts";
+import { builtinStages } from "../stages/builtin.ts";
 import type { StageRegistry } from "../stages/registry.ts";
 import { IssueList, RecipeError } from "./errors.ts";
 import { attributeSets } from "./set_attribution.ts";
@@ -13,6 +14,7 @@ import type { RecipeExtension } from "./extensions.ts";
 import { interpolate, resolveVars, type UndefinedVar } from "./interpolate.ts";
 import { MAX_NAME_LENGTH, MAX_STEPS } from "./limits.ts";
 import { parseYaml } from "./parse.ts";
+import { standardExtensions } from "./standard_extensions.ts";
 import { loadPlugins, type PluginPolicy } from "./plugins.ts";
 import type { RawStep, Recipe } from "./recipe.ts";
 import { didYouMean } from "./suggest.ts";
@@ -32,15 +34,18 @@ export const RECIPE_KEYS = [
 
 /** Options for {@link loadRecipe}. */
 export interface LoadOptions {
-  /** Stages available to the recipe (cloned; plugins register into the clone). */
-  readonly registry: StageRegistry;
-  /** Variable overrides, `name=value` with the value parsed as YAML (`--set`). */
-  readonly sets?: readonly string[];
+  /** Stages available to the recipe (cloned; plugins register into the clone); default built-in. */
+  readonly registry?: StageRegistry;
+  /**
+   * Variable overrides: `name=value` strings with the value parsed as YAML (`--set`), or an
+   * object of name → value.
+   */
+  readonly sets?: readonly string[] | Readonly<Record<string, unknown>>;
   /** Overrides `engine:`. */
   readonly engine?: string;
   /** Engine names accepted (unchecked when absent). */
   readonly engineNames?: readonly string[];
-  /** Handlers of extra top-level keys. */
+  /** Handlers of extra top-level keys (default: `matrix:`, `scales:`, `schedule:`). */
   readonly extensions?: readonly RecipeExtension[];
   /** Folders searched for model weights (for stages' checks); default `$STYLEPIPE_WEIGHTS`, `./weights`. */
   readonly weightsDirs?: readonly string[];
@@ -76,8 +81,9 @@ export async function parseRecipe(
   try {
     return await checkRecipe(text, file, options);
   } catch (e) {
-    if (e instanceof RecipeError && options.sets?.length) {
-      throw new RecipeError(attributeSets(e.issues, text, options.sets));
+    const sets = setStrings(options.sets);
+    if (e instanceof RecipeError && sets.length) {
+      throw new RecipeError(attributeSets(e.issues, text, sets));
     }
     throw e;
   }
@@ -94,7 +100,7 @@ async function checkRecipe(text: string, file: string, options: LoadOptions): Pr
     issues.throwIfAny();
   }
   const top = data as Record<string, unknown>;
-  const extensions = options.extensions ?? [];
+  const extensions = options.extensions ?? standardExtensions();
   const allowed = [...RECIPE_KEYS, ...extensions.map((e) => e.key)];
   for (const k of Object.keys(top)) {
     if (!allowed.includes(k)) {
@@ -107,7 +113,7 @@ async function checkRecipe(text: string, file: string, options: LoadOptions): Pr
   }
 
   const written = readVars(top.vars, issues, at);
-  const setNames = applySets(options.sets ?? [], written, issues, at);
+  const setNames = applySets(setStrings(options.sets), written, issues, at);
   const vars = resolveVars(written, ({ name, message, undefinedName }) => {
     const hint = undefinedName === undefined ? "" : didYouMean(undefinedName, Object.keys(written));
     issues.add(at(["vars", name]), `variable "${name}": ${message}${hint}`);
@@ -173,7 +179,7 @@ async function checkRecipe(text: string, file: string, options: LoadOptions): Pr
   }
 
   const dir = dirname(resolve(file));
-  const registry = options.registry.clone();
+  const registry = (options.registry ?? builtinStages()).clone();
   const plugins = await loadPlugins(resolved.plugins, dir, registry, issues, at, options.plugins);
 
   const ctx = {
@@ -234,6 +240,13 @@ function readVars(
     }
   }
   return { ...(raw as Record<string, unknown>) };
+}
+
+/** Overrides as `name=value` strings (an object's values written as JSON, which YAML reads back). */
+function setStrings(sets: LoadOptions["sets"]): readonly string[] {
+  if (!sets) return [];
+  if (Array.isArray(sets)) return sets as readonly string[];
+  return Object.entries(sets).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
 }
 
 /** Applies `name=value` overrides (value parsed as YAML); returns the names set. */
