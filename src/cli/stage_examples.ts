@@ -27,6 +27,8 @@ export const STAGE_EXAMPLES: Readonly<Record<string, string>> = {
   with: { content_layers: [relu3_2], style_layers: [relu1_1, relu2_1, relu3_1] }`,
   "style-transfer":
     `- { id: transfer, use: style-transfer, from: features, with: { iterations: 100 } }`,
+  "contact-sheet":
+    `- { id: sheet, use: contact-sheet, from: { images: [photo, painting] }, with: { cell: 256 } }`,
   upscale: `- id: larger
   use: upscale
   from: { image: transfer, features: features, content: photo, style: [painting] }

@@ -174,6 +174,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
         }),
       warn: (message) => emit({ type: "step-warning", step: id, message }),
       note: (message) => emit({ type: "step-note", step: id, message }),
+      inputSteps: p.step.inputs,
       preview: options.preview && {
         every: options.preview.every,
         put: (image, iteration) => options.preview!.onPreview(id, image, iteration),

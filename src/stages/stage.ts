@@ -129,6 +129,8 @@ export interface StageContext {
   note(message: string): void;
   /** Live previews, when someone watches the run. */
   readonly preview?: PreviewSink;
+  /** The step ids feeding each input, in order (e.g. to caption a gathered batch). */
+  readonly inputSteps?: Readonly<Record<string, readonly string[]>>;
   /** File lookup. */
   readonly paths: PathResolver;
   /** Folders searched for model weights, in order (`$STYLEPIPE_WEIGHTS`, `./weights`). */
