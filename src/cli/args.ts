@@ -1,5 +1,6 @@
 /** Argument parsing shared by the commands (node:util parseArgs; usage errors exit with code 2). */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { didYouMean } from "../recipe/suggest.ts";
 import { UsageError } from "./errors.ts";
 
 /** Options every command accepts. */
@@ -17,21 +18,65 @@ export const RUN_OPTIONS = {
   "cache-dir": { type: "string" },
 } as const;
 
-/** Parses `args` strictly; unknown options become a {@link UsageError} naming the command. */
-export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
-  command: string,
-  args: string[],
-  options: T,
-) {
+/** Options of the commands that print a run's progress (render, schedule). */
+export const OUTPUT_OPTIONS = {
+  quiet: { type: "boolean", short: "q" },
+  verbose: { type: "boolean", short: "v" },
+} as const;
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * Parses `args` strictly. Unknown options (with a did-you-mean), a missing value and a value given
+ * to a flag become a {@link UsageError} naming the command; parseArgs' own wording never reaches
+ * the user.
+ */
+export function parseCommandArgs<T extends Options>(command: string, args: string[], options: T) {
+  const all: Options = { ...COMMON_OPTIONS, ...options };
+  checkOptions(command, args, all);
   try {
-    return parseArgs({
-      args,
-      options: { ...COMMON_OPTIONS, ...options },
-      allowPositionals: true,
-      strict: true,
-    });
+    return parseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true });
   } catch (e) {
     throw new UsageError(`${command}: ${(e as Error).message} (see --help)`);
+  }
+}
+
+/** The checks parseArgs' strict mode makes, with messages a person can act on. */
+function checkOptions(command: string, args: string[], options: Options): void {
+  const longNames = Object.keys(options).map((n) => `--${n}`);
+  const byShort = new Map(
+    Object.entries(options).filter(([, o]) => o.short).map(([n, o]) => [o.short!, n]),
+  );
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") return;
+    if (!arg.startsWith("-") || arg === "-") continue;
+    const eq = arg.indexOf("=");
+    let name: string | undefined;
+    if (arg.startsWith("--")) {
+      name = arg.slice(2, eq < 0 ? undefined : eq);
+      if (!(name in options)) {
+        throw new UsageError(
+          `${command}: unknown option "${arg.slice(0, eq < 0 ? undefined : eq)}"` +
+            `${didYouMean(`--${name}`, longNames)} (see --help)`,
+        );
+      }
+    } else {
+      name = byShort.get(arg[1]);
+      if (name === undefined || arg.length > 2) {
+        throw new UsageError(`${command}: unknown option "${arg}" (see --help)`);
+      }
+    }
+    const takesValue = options[name].type === "string";
+    if (takesValue && eq < 0) {
+      const next = args[i + 1];
+      if (next === undefined || (next.startsWith("-") && next !== "-")) {
+        throw new UsageError(`${command}: --${name} needs a value (see --help)`);
+      }
+      i++;
+    } else if (!takesValue && eq >= 0) {
+      throw new UsageError(`${command}: --${name} takes no value (see --help)`);
+    }
   }
 }
 

@@ -1,6 +1,8 @@
 /** Loading a recipe for a command: built-in stages, recipe extensions, engine names, `--set`. */
 import { scheduleExtension } from "../pipeline/schedule.ts";
 import { RecipeError } from "../recipe/errors.ts";
+import { attributeSets } from "../recipe/set_attribution.ts";
+import { type Plan, planRecipe } from "../pipeline/plan.ts";
 import { loadRecipe } from "../recipe/load.ts";
 import { matrixExtension } from "../recipe/matrix.ts";
 import type { PluginPolicy } from "../recipe/plugins.ts";
@@ -15,6 +17,24 @@ export interface CliRecipeOptions {
   readonly engine?: string;
   /** Whether plugin modules are imported (default: yes; validate/plan only with --allow-plugins). */
   readonly plugins?: PluginPolicy;
+}
+
+/**
+ * Loads, validates and plans a recipe (throws RecipeError); a problem caused by a `--set` value,
+ * found while loading or planning, says so.
+ */
+export async function planCliRecipe(
+  file: string,
+  options: CliRecipeOptions & { readonly outDir?: string },
+): Promise<Plan> {
+  const recipe = await loadCliRecipe(file, options);
+  try {
+    return await planRecipe(recipe, { outDir: options.outDir });
+  } catch (e) {
+    if (!(e instanceof RecipeError) || !options.sets?.length) throw e;
+    const text = await Deno.readTextFile(file);
+    throw new RecipeError(attributeSets(e.issues, text, options.sets));
+  }
 }
 
 /** Loads and validates a recipe with everything the CLI knows (throws RecipeError). */

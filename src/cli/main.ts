@@ -14,6 +14,11 @@ import { validateCommand } from "./validate.ts";
 import { verifyCommand } from "./verify.ts";
 import { weightsCommand } from "./weights.ts";
 import { EXIT } from "./errors.ts";
+import { initCommand } from "./init.ts";
+import { plotCommand } from "./plot.ts";
+import { serveCommand } from "./serve.ts";
+import { didYouMean } from "../recipe/suggest.ts";
+import { STYLEPIPE_VERSION } from "../version.ts";
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -23,6 +28,9 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   plan: { run: planCommand, summary: "order, cache state and estimates of a recipe's steps" },
   stages: { run: stagesCommand, summary: "list stages and their parameters" },
   schema: { run: schemaCommand, summary: "write pipelines/recipe.schema.json" },
+  init: { run: initCommand, summary: "write a starter recipe" },
+  plot: { run: plotCommand, summary: "draw an output's loss curve (SVG)" },
+  serve: { run: serveCommand, summary: "web page: start renders, watch previews and loss live" },
   weights: {
     run: (args) => weightsCommand(args),
     summary: "list, fetch or import model weights",
@@ -59,6 +67,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
 };
 
 const HELP = `Usage: deno task <command> [args]   (or: deno run -A mod.ts <command> [args])
+       deno run -A mod.ts --version
 
 Commands:
 ${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(9)} ${c.summary}`).join("\n")}
@@ -72,9 +81,15 @@ export async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return name === undefined ? EXIT.invalid : EXIT.ok;
   }
+  if (name === "--version" || name === "-V" || name === "version") {
+    console.log(`stylepipe ${STYLEPIPE_VERSION} (deno ${Deno.version.deno})`);
+    return EXIT.ok;
+  }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(`error: unknown command "${name}"\n\n${HELP}`);
+    console.error(
+      `error: unknown command "${name}"${didYouMean(name, Object.keys(COMMANDS))}\n\n${HELP}`,
+    );
     return EXIT.invalid;
   }
   return await command.run(rest);

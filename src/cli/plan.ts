@@ -1,9 +1,9 @@
 /** `plan <recipe>`: the execution order, what is cached, output sizes and estimates. */
 import { CacheStore, DEFAULT_CACHE_DIR, isFileKind } from "../pipeline/cache.ts";
-import { type PlannedStep, planRecipe } from "../pipeline/plan.ts";
+import type { PlannedStep } from "../pipeline/plan.ts";
 import { parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
 import { EXIT, reportError } from "./errors.ts";
-import { loadCliRecipe } from "./load.ts";
+import { planCliRecipe } from "./load.ts";
 import { table } from "./progress.ts";
 
 const HELP = `Usage: deno task plan <recipe.yaml> [options]
@@ -34,12 +34,12 @@ export async function planCommand(args: string[]): Promise<number> {
       return EXIT.ok;
     }
     json = !!values.json;
-    const recipe = await loadCliRecipe(recipeArg("plan", positionals), {
+    const plan = await planCliRecipe(recipeArg("plan", positionals), {
       sets: values.set,
       engine: values.engine,
       plugins: values["allow-plugins"] ? "load" : "refuse",
+      outDir: values["out-dir"],
     });
-    const plan = await planRecipe(recipe, { outDir: values["out-dir"] });
     const cache = new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR);
     const rows = await Promise.all(plan.steps.map((p) => describe(p, cache)));
     const memory = Deno.systemMemoryInfo().total;
@@ -50,10 +50,15 @@ export async function planCommand(args: string[]): Promise<number> {
       );
     if (json) {
       console.log(
-        JSON.stringify({ recipe: recipe.name, engine: recipe.engine, steps: rows, warnings }),
+        JSON.stringify({
+          recipe: plan.recipe.name,
+          engine: plan.recipe.engine,
+          steps: rows,
+          warnings,
+        }),
       );
     } else {
-      console.log(`${recipe.name} (engine ${recipe.engine})`);
+      console.log(`${plan.recipe.name} (engine ${plan.recipe.engine})`);
       console.log(table(
         ["#", "step", "stage", "from", "cached", "size", "memory", "time"],
         rows.map((r, i) => [

@@ -1,85 +1,232 @@
 /**
- * Human-readable run output: a line per step, a progress bar (cli-progress) for steps that report
- * progress, with ETA and iteration/loss figures, and a per-step timing table at the end. Bars are
- * drawn only on a terminal; elsewhere the step lines and the table remain.
+ * Human-readable run output. One line per step: on a terminal it is drawn in place while the step
+ * runs (bar, percentage, iteration, loss, ETA) and replaced by the step's result line when it ends;
+ * elsewhere only the result lines are printed. Lines that must stay (warnings, notes such as
+ * "resumed from iteration 41", the cancel message) are printed above the live line. A timing
+ * table and the outputs close the run. Replaces cli-progress, whose multi-bar left stale bars,
+ * erased finished lines and printed a blank line when stdout was not a terminal.
  */
-import cliProgress from "cli-progress";
-import process from "node:process";
 import type { RunEvent, StepSummary } from "../pipeline/events.ts";
+import type { StageProgress } from "../stages/stage.ts";
+
+/** How much a run prints: errors and outputs only, one line per step, or every event. */
+export type Verbosity = "quiet" | "normal" | "verbose";
+
+/** Where the printer writes (stderr for step lines, stdout for the summary). */
+export interface ProgressStreams {
+  /** Step lines, the live line, warnings. */
+  readonly status: {
+    write(text: string): void;
+    readonly isTerminal: boolean;
+    /** Terminal width: the live line is cut to it, since a wrapped line cannot be redrawn. */
+    readonly columns?: number;
+  };
+  /** The timing table and the output paths. */
+  readonly summary: { write(text: string): void };
+}
+
+/** The process's stderr and stdout. */
+export function processStreams(): ProgressStreams {
+  const encoder = new TextEncoder();
+  return {
+    status: {
+      write: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
+      isTerminal: Deno.stderr.isTerminal(),
+      columns: Deno.stderr.isTerminal() ? Deno.consoleSize().columns : undefined,
+    },
+    summary: { write: (text) => void Deno.stdout.writeSync(encoder.encode(text)) },
+  };
+}
+
+const BAR_WIDTH = 24;
+const CLEAR_LINE = "\r\x1b[2K";
+
+/** The live state of the step being drawn. */
+interface LiveStep {
+  readonly step: string;
+  readonly stage: string;
+  progress?: StageProgress;
+  elapsed: number;
+}
 
 /** Receives run events and prints them for a person. */
 export class ProgressPrinter {
-  readonly #multi = new cliProgress.MultiBar({
-    stream: process.stderr,
-    clearOnComplete: true,
-    hideCursor: true,
-    format: "  {step} [{bar}] {percentage}% | ETA {eta_formatted} | {figures}",
-    barsize: 30,
-  }, cliProgress.Presets.shades_classic);
-  readonly #bars = new Map<string, cliProgress.SingleBar>();
+  readonly #streams: ProgressStreams;
+  readonly #verbosity: Verbosity;
+  /** Steps currently running, by id (usually one; the live line shows the latest). */
+  readonly #running = new Map<string, LiveStep>();
+  #liveDrawn = false;
+  #lastVerboseDecile = new Map<string, number>();
+
+  /** @param options streams (default: the process's) and verbosity (default normal) */
+  constructor(options: { streams?: ProgressStreams; verbosity?: Verbosity } = {}) {
+    this.#streams = options.streams ?? processStreams();
+    this.#verbosity = options.verbosity ?? "normal";
+  }
 
   /** Handles one event. */
   onEvent = (e: RunEvent): void => {
     switch (e.type) {
       case "run-started":
-        this.#log(`▶ ${e.recipe}: ${e.steps.length} steps`);
+        if (this.#verbosity !== "quiet") this.#line(`▶ ${e.recipe}: ${e.steps.length} steps`);
         break;
       case "step-started":
-        this.#log(`  … ${e.step} (${e.stage})`);
+        this.#running.set(e.step, { step: e.step, stage: e.stage, elapsed: 0 });
+        if (this.#verbosity === "verbose") this.#line(`  … ${e.step} (${e.stage}) key ${e.key}`);
+        this.#drawLive();
         break;
       case "step-progress": {
-        const p = e.progress;
-        const total = p.total ?? 100;
-        const value = p.iteration ?? Math.round((p.fraction ?? 0) * total);
-        const figures = [
-          p.iteration !== undefined ? `it ${p.iteration}${p.total ? `/${p.total}` : ""}` : "",
-          p.loss !== undefined ? `loss ${p.loss.toPrecision(4)}` : "",
-          p.message ?? "",
-        ].filter(Boolean).join(" | ");
-        let bar = this.#bars.get(e.step);
-        if (!bar) {
-          bar = this.#multi.create(total, value, { step: e.step, figures });
-          this.#bars.set(e.step, bar);
-        }
-        bar.setTotal(total);
-        bar.update(value, { step: e.step, figures });
+        const live = this.#running.get(e.step);
+        if (!live) break;
+        live.progress = e.progress;
+        live.elapsed = e.elapsed;
+        if (this.#streams.status.isTerminal) this.#drawLive();
+        else if (this.#verbosity === "verbose") this.#verboseProgress(live);
         break;
       }
+      case "step-note":
+        if (this.#verbosity !== "quiet") this.#line(`  · ${e.step}: ${e.message}`);
+        break;
       case "step-finished":
-        this.#endBar(e.step);
-        this.#log(`  ✓ ${e.step} (${e.stage}) ${e.seconds.toFixed(2)} s → ${e.output}`);
+        this.#running.delete(e.step);
+        if (this.#verbosity !== "quiet") {
+          this.#line(`  ✓ ${e.step} (${e.stage}) ${formatSeconds(e.seconds)} → ${e.output}`);
+        }
+        this.#drawLive();
         break;
       case "step-cached":
-        this.#log(`  = ${e.step} (${e.stage}) cached${e.output ? ` → ${e.output}` : ""}`);
+        if (this.#verbosity !== "quiet") {
+          this.#line(`  = ${e.step} (${e.stage}) cached${e.output ? ` → ${e.output}` : ""}`);
+        }
         break;
-      case "step-failed":
-        this.#endBar(e.step);
-        this.#log(`  ✗ ${e.step} (${e.stage}): ${e.message}`);
+      case "step-failed": {
+        const live = this.#running.get(e.step);
+        this.#running.delete(e.step);
+        const at = live?.progress?.iteration !== undefined
+          ? ` at iteration ${live.progress.iteration}${
+            live.progress.total ? `/${live.progress.total}` : ""
+          }`
+          : "";
+        this.#line(`  ✗ ${e.step} (${e.stage})${at}: ${e.message}`);
+        this.#drawLive();
         break;
+      }
       case "step-warning":
-        this.#log(`  ! ${e.step}: ${e.message}`);
+        this.#line(`  ! ${e.step}: ${e.message}`);
         break;
       case "run-finished":
-        this.#multi.stop();
-        console.log(timingTable(e.steps, e.seconds));
-        for (const o of e.outputs) console.log(`wrote ${o}`);
+        this.#finish(e.aborted, e.steps, e.seconds, e.outputs);
         break;
     }
   };
 
-  #endBar(step: string) {
-    const bar = this.#bars.get(step);
-    if (bar) {
-      bar.stop();
-      this.#multi.remove(bar);
-      this.#bars.delete(step);
+  #finish(
+    aborted: boolean,
+    steps: readonly StepSummary[],
+    seconds: number,
+    outputs: readonly string[],
+  ) {
+    if (aborted) {
+      const cancelled = [...this.#running.values()];
+      this.#running.clear();
+      for (const live of cancelled) this.#line(cancelLine(live));
+    }
+    this.#clearLive();
+    if (this.#verbosity !== "quiet") {
+      this.#streams.summary.write(timingTable(steps, seconds) + "\n");
+    }
+    if (aborted) {
+      this.#streams.summary.write(
+        "cancelled; finished steps are cached: run the same command to continue\n",
+      );
+      return;
+    }
+    const ranNothing = steps.every((s) => s.status === "cached" || s.status === "skipped");
+    if (ranNothing && outputs.length) {
+      this.#streams.summary.write(`up to date (every step cached): ${outputs.join(", ")}\n`);
+    } else {
+      for (const o of outputs) this.#streams.summary.write(`wrote ${o}\n`);
     }
   }
 
-  #log(line: string) {
-    if (this.#bars.size) this.#multi.log(line + "\n");
-    else console.error(line);
+  /** A line that stays, printed above the live line. */
+  #line(text: string) {
+    this.#clearLive();
+    this.#streams.status.write(text + "\n");
+    this.#drawLive();
   }
+
+  #clearLive() {
+    if (this.#liveDrawn) this.#streams.status.write(CLEAR_LINE);
+    this.#liveDrawn = false;
+  }
+
+  #drawLive() {
+    if (!this.#streams.status.isTerminal || this.#verbosity === "quiet") return;
+    const live = [...this.#running.values()].at(-1);
+    if (!live) return this.#clearLive();
+    const columns = this.#streams.status.columns;
+    const line = liveLine(live);
+    this.#streams.status.write(
+      CLEAR_LINE + (columns ? [...line].slice(0, columns - 1).join("") : line),
+    );
+    this.#liveDrawn = true;
+  }
+
+  /** Off a terminal, --verbose prints a progress line at each tenth of a step. */
+  #verboseProgress(live: LiveStep) {
+    const f = fractionOf(live.progress);
+    if (f === undefined) return;
+    const decile = Math.floor(f * 10);
+    if (decile <= (this.#lastVerboseDecile.get(live.step) ?? -1)) return;
+    this.#lastVerboseDecile.set(live.step, decile);
+    this.#streams.status.write(liveLine(live) + "\n");
+  }
+}
+
+/** The fraction done of a step, from its fraction or its iteration count. */
+function fractionOf(p: StageProgress | undefined): number | undefined {
+  if (!p) return undefined;
+  if (p.fraction !== undefined) return Math.min(1, Math.max(0, p.fraction));
+  if (p.iteration !== undefined && p.total) return Math.min(1, p.iteration / p.total);
+  return undefined;
+}
+
+/** The in-place line of a running step: bar, percentage, iteration, loss, one ETA. */
+export function liveLine(live: {
+  step: string;
+  stage: string;
+  progress?: StageProgress;
+  elapsed: number;
+}): string {
+  const p = live.progress;
+  const f = fractionOf(p);
+  const parts = [`  … ${live.step} (${live.stage})`];
+  if (f !== undefined) {
+    const filled = Math.round(f * BAR_WIDTH);
+    parts.push(`[${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}] ${Math.floor(f * 100)}%`);
+  }
+  if (p?.iteration !== undefined) parts.push(`it ${p.iteration}${p.total ? `/${p.total}` : ""}`);
+  if (p?.loss !== undefined) parts.push(`loss ${p.loss.toPrecision(4)}`);
+  const eta = p?.eta ?? (f && f > 0 ? live.elapsed / f * (1 - f) : undefined);
+  if (eta !== undefined && f !== undefined && f < 1) parts.push(`ETA ${formatSeconds(eta)}`);
+  if (p?.message) parts.push(p.message);
+  return parts.join(" | ");
+}
+
+/** What a cancelled step says: where it stopped, and how to go on. */
+function cancelLine(live: LiveStep): string {
+  const p = live.progress;
+  const at = p?.iteration !== undefined ? ` at ${p.iteration}${p.total ? `/${p.total}` : ""}` : "";
+  return `  ✗ ${live.step} (${live.stage}) cancelled${at}`;
+}
+
+/** Seconds for a person: "850 ms", "12.3 s", "4 min 05 s". */
+export function formatSeconds(s: number): string {
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${String(Math.floor(s - m * 60)).padStart(2, "0")} s`;
 }
 
 /** The per-step timing table printed after a run. */

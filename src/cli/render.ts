@@ -1,12 +1,16 @@
 /** `render <recipe>`: validate, plan and run a recipe. */
 import process from "node:process";
+import { join } from "node:path";
+import { encodePng } from "../image/codecs.ts";
+import type { RgbImage } from "../image/image.ts";
+import { atomicWrite } from "../util/atomic_write.ts";
 import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
-import { type Plan, planRecipe } from "../pipeline/plan.ts";
+import type { Plan } from "../pipeline/plan.ts";
 import { RecipeError } from "../recipe/errors.ts";
 import { runPlan } from "../pipeline/run.ts";
-import { parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
-import { EXIT, reportError } from "./errors.ts";
-import { loadCliRecipe } from "./load.ts";
+import { OUTPUT_OPTIONS, parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
+import { EXIT, reportError, UsageError } from "./errors.ts";
+import { planCliRecipe } from "./load.ts";
 import { ProgressPrinter } from "./progress.ts";
 
 const HELP = `Usage: deno task render <recipe.yaml> [options]
@@ -21,10 +25,51 @@ Options:
   --no-cache         neither read nor write the cache
   --force            start steps whose memory estimate exceeds this machine's memory
   --json             one JSON event per line instead of progress output
+  --preview          keep <out-dir>/preview.png, the optimizing step's current image
+  --preview-every N  refresh it every N iterations (default 10)
+  -q, --quiet        print only errors and the files written
+  -v, --verbose      also each step's start and cache key (progress lines off a terminal)
   --debug            stack traces on errors
   -h, --help         this help
 
 Exit codes: 0 success, 1 runtime failure, 2 invalid recipe or usage, 130 interrupted.`;
+
+/** The --preview-every value: a whole number of iterations ≥ 1. */
+function previewEvery(text: string | undefined): number {
+  if (text === undefined) return 10;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`render: --preview-every needs a whole number ≥ 1, got "${text}"`);
+  }
+  return n;
+}
+
+/** Keeps one PNG file showing the latest preview; writes are atomic and never overlap. */
+class PreviewFile {
+  #writing: Promise<void> = Promise.resolve();
+  #latest?: RgbImage;
+
+  /** @param path the preview file @param every iterations between previews */
+  constructor(readonly path: string, readonly every: number) {}
+
+  /** Takes a preview (the runner's callback); only the newest waiting one is written. */
+  onPreview = (_step: string, image: RgbImage): void => {
+    const idle = this.#latest === undefined;
+    this.#latest = image;
+    if (idle) {
+      this.#writing = this.#writing.then(async () => {
+        const next = this.#latest!;
+        this.#latest = undefined;
+        await atomicWrite(this.path, await encodePng(next));
+      });
+    }
+  };
+
+  /** Resolves when every taken preview is on disk. */
+  settled(): Promise<void> {
+    return this.#writing;
+  }
+}
 
 /** Runs the `render` command; returns the exit code. */
 export async function renderCommand(args: string[]): Promise<number> {
@@ -37,29 +82,48 @@ export async function renderCommand(args: string[]): Promise<number> {
   try {
     const { values, positionals } = parseCommandArgs("render", args, {
       ...RUN_OPTIONS,
+      ...OUTPUT_OPTIONS,
       "no-cache": { type: "boolean" },
+      preview: { type: "boolean" },
+      "preview-every": { type: "string" },
       force: { type: "boolean" },
     });
+    if (values.quiet && values.verbose) {
+      throw new UsageError("render: --quiet and --verbose exclude each other");
+    }
     if (values.help) {
       console.log(HELP);
       return EXIT.ok;
     }
     json = !!values.json;
-    const recipe = await loadCliRecipe(recipeArg("render", positionals), {
+    const plan = await planCliRecipe(recipeArg("render", positionals), {
       sets: values.set,
       engine: values.engine,
+      outDir: values["out-dir"],
     });
-    const plan = await planRecipe(recipe, { outDir: values["out-dir"] });
     const cache = values["no-cache"]
       ? null
       : new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR);
     if (!values.force) await refuseOversized(plan, cache);
-    const printer = json ? undefined : new ProgressPrinter();
-    await runPlan(plan, {
-      cache,
-      signal: controller.signal,
-      onEvent: printer?.onEvent ?? ((e) => process.stdout.write(JSON.stringify(e) + "\n")),
+    const printer = json ? undefined : new ProgressPrinter({
+      verbosity: values.quiet ? "quiet" : values.verbose ? "verbose" : "normal",
     });
+    const preview = values.preview || values["preview-every"] !== undefined
+      ? new PreviewFile(
+        join(plan.paths.outDir, "preview.png"),
+        previewEvery(values["preview-every"]),
+      )
+      : undefined;
+    try {
+      await runPlan(plan, {
+        cache,
+        signal: controller.signal,
+        onEvent: printer?.onEvent ?? ((e) => process.stdout.write(JSON.stringify(e) + "\n")),
+        preview,
+      });
+    } finally {
+      await preview?.settled();
+    }
     return EXIT.ok;
   } catch (e) {
     return reportError(e, { debug, json });

@@ -102,7 +102,8 @@ export async function scheduleCommand(args: string[]): Promise<number> {
     });
     return EXIT.ok;
   } catch (e) {
-    return reportError(e, { debug, json: true });
+    // Errors before the schedule starts are for the person at the terminal; logs stay JSON.
+    return reportError(e, { debug, json: !Deno.stdout.isTerminal() });
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
@@ -185,7 +186,8 @@ async function renderOnce(
     signal,
     onEvent: (e: RunEvent) => {
       if (e.type === "step-finished" || e.type === "step-failed" || e.type === "step-warning") {
-        log(file, e.type, { ...e, type: undefined });
+        const { type, ...fields } = e;
+        log(file, type, fields);
       }
     },
   });

@@ -6,10 +6,14 @@ import type { Stage } from "../stages/stage.ts";
 import { parseCommandArgs } from "./args.ts";
 import { EXIT, reportError } from "./errors.ts";
 import { table } from "./progress.ts";
+import { STAGE_EXAMPLES } from "./stage_examples.ts";
+import { didYouMean } from "../recipe/suggest.ts";
+import { UsageError } from "./errors.ts";
 
-const HELP = `Usage: deno task stages [--markdown | --json]
+const HELP = `Usage: deno task stages [NAME] [--markdown | --json]
 
 Lists every built-in stage: inputs, output and parameters with types and defaults.
+With NAME, shows that stage alone with an example step.
 --markdown prints the README's stage reference.`;
 
 /** One parameter as listed. */
@@ -41,17 +45,14 @@ function typeName(p: Record<string, unknown>): string {
   const alts = (p.anyOf ?? p.oneOf) as Record<string, unknown>[] | undefined;
   if (alts) return alts.map(typeName).join(" \\| ");
   if (p.type === "array") return `${typeName((p.items ?? {}) as Record<string, unknown>)}[]`;
+  // zod writes ±MAX_SAFE_INTEGER as the bounds of an int without them: not a range to show.
+  const bound = (v: unknown) =>
+    typeof v === "number" && Math.abs(v) < Number.MAX_SAFE_INTEGER ? v : undefined;
+  const [min, xmin, max, xmax] = [p.minimum, p.exclusiveMinimum, p.maximum, p.exclusiveMaximum]
+    .map(bound);
   const range = [
-    p.minimum !== undefined
-      ? `≥ ${p.minimum}`
-      : p.exclusiveMinimum !== undefined
-      ? `> ${p.exclusiveMinimum}`
-      : "",
-    p.maximum !== undefined
-      ? `≤ ${p.maximum}`
-      : p.exclusiveMaximum !== undefined
-      ? `< ${p.exclusiveMaximum}`
-      : "",
+    min !== undefined ? `≥ ${min}` : xmin !== undefined ? `> ${xmin}` : "",
+    max !== undefined ? `≤ ${max}` : xmax !== undefined ? `< ${xmax}` : "",
   ].filter(Boolean).join(", ");
   const base = Array.isArray(p.type)
     ? p.type.join(" \\| ")
@@ -93,15 +94,54 @@ export function stagesMarkdown(registry: StageRegistry): string {
   return out.join("\n");
 }
 
+/** A stage's header, inputs and parameter table, as `stages` prints it. */
+function stageSummary(s: Stage<unknown>): string {
+  const lines = [`${s.name} (v${s.version}): ${s.description}`];
+  lines.push(`  inputs: ${inputsText(s)}; output: ${s.output}`);
+  const rows = paramInfo(s).map((p) => [
+    p.name,
+    p.type.replace(/ \\\| /g, " | "),
+    p.required ? "required" : p.default === undefined ? "" : JSON.stringify(p.default),
+    p.description ?? "",
+  ]);
+  if (rows.length) {
+    lines.push(table(["parameter", "type", "default", "description"], rows).replace(/^/gm, "    "));
+  }
+  return lines.join("\n");
+}
+
+/** One stage with its example step; a {@link UsageError} with a did-you-mean for an unknown name. */
+export function stageText(registry: StageRegistry, name: string): string {
+  const stage = registry.get(name);
+  if (!stage) {
+    const names = registry.all().map((s) => s.name);
+    throw new UsageError(
+      `stages: unknown stage "${name}"${didYouMean(name, names)}; stages: ${names.join(", ")}`,
+    );
+  }
+  const example = STAGE_EXAMPLES[stage.name];
+  return stageSummary(stage) +
+    (example ? `\n\n  example (under steps:):\n${example.replace(/^/gm, "    ")}` : "");
+}
+
 /** Runs the `stages` command; returns the exit code. */
 export function stagesCommand(args: string[]): Promise<number> {
   try {
-    const { values } = parseCommandArgs("stages", args, { markdown: { type: "boolean" } });
+    const { values, positionals } = parseCommandArgs("stages", args, {
+      markdown: { type: "boolean" },
+    });
     if (values.help) {
       console.log(HELP);
       return Promise.resolve(EXIT.ok);
     }
     const registry = builtinStages();
+    if (positionals.length > 1) {
+      throw new UsageError(`stages: expected at most one stage name, got ${positionals.length}`);
+    }
+    if (positionals.length === 1) {
+      console.log(stageText(registry, positionals[0]));
+      return Promise.resolve(EXIT.ok);
+    }
     if (values.markdown) console.log(stagesMarkdown(registry));
     else if (values.json) {
       console.log(JSON.stringify(
@@ -115,22 +155,7 @@ export function stagesCommand(args: string[]): Promise<number> {
         })),
       ));
     } else {
-      for (const s of registry.all()) {
-        console.log(`${s.name} (v${s.version}): ${s.description}`);
-        console.log(`  inputs: ${inputsText(s)}; output: ${s.output}`);
-        const rows = paramInfo(s).map((p) => [
-          p.name,
-          p.type.replace(/ \\\| /g, " | "),
-          p.required ? "required" : p.default === undefined ? "" : JSON.stringify(p.default),
-          p.description ?? "",
-        ]);
-        if (rows.length) {
-          console.log(
-            table(["parameter", "type", "default", "description"], rows).replace(/^/gm, "    "),
-          );
-        }
-        console.log();
-      }
+      for (const s of registry.all()) console.log(stageSummary(s) + "\n");
     }
     return Promise.resolve(EXIT.ok);
   } catch (e) {

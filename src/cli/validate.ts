@@ -1,8 +1,7 @@
 /** `validate <recipe>`: checks a recipe (and that its input files exist) without running it. */
-import { planRecipe } from "../pipeline/plan.ts";
 import { parseCommandArgs, recipeArg } from "./args.ts";
 import { EXIT, reportError } from "./errors.ts";
-import { loadCliRecipe } from "./load.ts";
+import { planCliRecipe } from "./load.ts";
 
 const HELP =
   `Usage: deno task validate <recipe.yaml> [--set name=value]… [--allow-plugins] [--json] [--debug]
@@ -26,11 +25,10 @@ export async function validateCommand(args: string[]): Promise<number> {
     }
     json = !!values.json;
     const file = recipeArg("validate", positionals);
-    const recipe = await loadCliRecipe(file, {
+    const { recipe } = await planCliRecipe(file, {
       sets: values.set,
       plugins: values["allow-plugins"] ? "load" : "refuse",
     });
-    await planRecipe(recipe);
     if (json) {
       console.log(JSON.stringify({ type: "valid", recipe: file, steps: recipe.steps.length }));
     } else console.log(`${file}: valid (${recipe.steps.length} steps)`);

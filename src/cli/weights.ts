@@ -3,13 +3,19 @@
  * weights as a verified TF.js layers-model folder, downloading Keras' published `.h5` (MD5-checked)
  * or importing a local one.
  */
-import { parseArgs } from "node:util";
 import { basename, join } from "node:path";
 import { weightsCatalog } from "../neural/models/catalog.ts";
 import { type DownloadProgress, downloadVerified, md5File } from "../neural/models/download.ts";
 import { importKerasH5 } from "../neural/models/h5_import.ts";
 import { convLayers } from "../neural/models/layers.ts";
-import { availableConvs, loadVggWeights, WeightsError } from "../neural/models/weights.ts";
+import {
+  availableConvs,
+  loadVggWeights,
+  WeightsError,
+  weightsSearchDirs,
+} from "../neural/models/weights.ts";
+import { table } from "./progress.ts";
+import { parseCommandArgs } from "./args.ts";
 import { pathExists } from "../util/path_exists.ts";
 
 /** Where the command writes: normal output and diagnostics/progress (raw text, no newline added). */
@@ -28,6 +34,7 @@ const processIo: WeightsCommandIo = {
 };
 
 const USAGE = `Usage: deno task weights [MODEL] [--from FILE.h5] [--dir DIR] [--force]
+       deno task weights list [--dir DIR]
 
 Installs full VGG weights into DIR/MODEL/ as a TensorFlow.js layers-model with SHA256SUMS.
 
@@ -38,6 +45,7 @@ Installs full VGG weights into DIR/MODEL/ as a TensorFlow.js layers-model with S
   -h, --help     show this help
 
 Without --from, downloads Keras' "notop" .h5 and checks its published MD5.
+"list" shows the installed models: folder, convolutions, deepest layer, SHA256SUMS verified or not.
 `;
 
 /** Runs the `weights` command; returns the exit code (0 done, 1 failed, 2 usage error). */
@@ -47,23 +55,23 @@ export async function weightsCommand(
 ): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        from: { type: "string" },
-        dir: { type: "string" },
-        force: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
+    parsed = parseCommandArgs("weights", args, {
+      from: { type: "string" },
+      dir: { type: "string" },
+      force: { type: "boolean" },
     });
   } catch (e) {
-    io.stderr(`error: ${(e as Error).message}\n\n${USAGE}`);
+    io.stderr(`error: ${(e as Error).message}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
   if (values.help) {
     io.stdout(USAGE);
+    return 0;
+  }
+  if (positionals[0] === "list" && positionals.length === 1) {
+    const dirs = values.dir ? [values.dir] : weightsSearchDirs();
+    io.stdout(await listWeights(dirs));
     return 0;
   }
   const model = positionals[0] ?? "vgg19";
@@ -132,6 +140,46 @@ export async function weightsCommand(
     io.stderr(`${io.interactive ? "\n" : ""}error: ${message}${hint}\n`);
     return 1;
   }
+}
+
+/**
+ * The installed models in `dirs` (each folder's `<model>/` for every catalog model): architecture,
+ * convolutions present, deepest usable layer, and whether every file matches SHA256SUMS.
+ */
+export async function listWeights(dirs: readonly string[]): Promise<string> {
+  const rows: string[][] = [];
+  for (const dir of dirs) {
+    for (const model of Object.keys(weightsCatalog)) {
+      if (!await pathExists(join(dir, model))) continue;
+      let available;
+      try {
+        available = await availableConvs([dir], model);
+      } catch (e) {
+        rows.push([model, join(dir, model), "-", "-", `unusable: ${(e as Error).message}`]);
+        continue;
+      }
+      const { arch, convs } = available;
+      const complete = convs.length === convLayers(arch).length;
+      let verified: string;
+      try {
+        await loadVggWeights([dir], model);
+        verified = "yes";
+      } catch (e) {
+        verified = `no: ${(e as Error).message}`;
+      }
+      rows.push([
+        model,
+        join(dir, model),
+        `${convs.length}${complete ? " (complete)" : " (partial)"}`,
+        convs.at(-1)?.replace(/^conv/, "relu") ?? "-",
+        verified,
+      ]);
+    }
+  }
+  if (!rows.length) {
+    return `no weights installed in ${dirs.join(", ")}; run "deno task weights vgg19"\n`;
+  }
+  return table(["model", "folder", "convolutions", "deepest layer", "verified"], rows) + "\n";
 }
 
 /** An existing folder without --force: fine when complete, else say how to replace it. */

@@ -55,6 +55,12 @@ export interface StepWarningEvent {
   readonly step: string;
   readonly message: string;
 }
+/** Something a step says that a person should see and keep (e.g. "resumed from iteration 41"). */
+export interface StepNoteEvent {
+  readonly type: "step-note";
+  readonly step: string;
+  readonly message: string;
+}
 /** How one step went. */
 export interface StepSummary {
   readonly step: string;
@@ -84,6 +90,7 @@ export type RunEvent =
   | StepCachedEvent
   | StepFailedEvent
   | StepWarningEvent
+  | StepNoteEvent
   | RunFinishedEvent;
 
 /** Receives run events. */

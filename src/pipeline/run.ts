@@ -6,6 +6,7 @@
  * is left behind.
  */
 import { StylepipeError } from "../util/errors.ts";
+import type { RgbImage } from "../image/image.ts";
 import type { Engine } from "../neural/engines/engine.ts";
 import { type StageContext, StageError, type Value } from "../stages/stage.ts";
 import { type CacheRead, isFileKind } from "./cache.ts";
@@ -34,6 +35,11 @@ export interface RunOptions {
   readonly weightsDirs?: readonly string[];
   /** How many steps may compute at once (default 2). */
   readonly concurrency?: number;
+  /** Live previews of optimizing steps, every `every` iterations. */
+  readonly preview?: {
+    readonly every: number;
+    onPreview(step: string, image: RgbImage, iteration: number): void;
+  };
 }
 
 /** What a run produced. */
@@ -177,6 +183,12 @@ async function runLocked(plan: Plan, options: RunOptions): Promise<RunResult> {
           elapsed: (performance.now() - t0) / 1000,
         }),
       warn: (message) => emit({ type: "step-warning", step: id, message }),
+      note: (message) => emit({ type: "step-note", step: id, message }),
+      inputSteps: p.step.inputs,
+      preview: options.preview && {
+        every: options.preview.every,
+        put: (image, iteration) => options.preview!.onPreview(id, image, iteration),
+      },
       paths,
       weightsDirs,
       engine: getEngine,

@@ -17,6 +17,8 @@ export interface ExtensionContext {
   readonly dir: string;
   /** The variables, after `--set` overrides. */
   readonly vars: Readonly<Record<string, unknown>>;
+  /** The `--set` overrides alone (an extension may let them replace its own settings). */
+  readonly sets: Readonly<Record<string, unknown>>;
   /** Where to report problems. */
   readonly issues: IssueList;
   /** Position of a data path in the file. */
@@ -32,6 +34,8 @@ export interface RecipeExtension {
    * extension interpolates them itself (e.g. `matrix:` interpolates `steps` once per combination).
    */
   readonly defers?: readonly string[];
+  /** Names of the variables the key's value defines (`--set` may name them too). */
+  variables?(value: unknown): readonly string[];
   /** Expands or records the key's value (already interpolated). */
   apply(value: unknown, ctx: ExtensionContext): void | Promise<void>;
 }

@@ -6,12 +6,15 @@
 import { basename, dirname, extname, resolve } from "node:path";
 import { parse as parseYamlValue } from "yaml";
 import { defaultWeightsDirs } from "../pipeline/locations.ts";
+import { builtinStages } from "../stages/builtin.ts";
 import type { StageRegistry } from "../stages/registry.ts";
 import { IssueList, RecipeError } from "./errors.ts";
+import { attributeSets } from "./set_attribution.ts";
 import type { RecipeExtension } from "./extensions.ts";
 import { interpolate, resolveVars, type UndefinedVar } from "./interpolate.ts";
 import { MAX_NAME_LENGTH, MAX_STEPS } from "./limits.ts";
 import { parseYaml } from "./parse.ts";
+import { standardExtensions } from "./standard_extensions.ts";
 import { loadPlugins, type PluginPolicy } from "./plugins.ts";
 import type { RawStep, Recipe } from "./recipe.ts";
 import { didYouMean, suggester } from "./suggest.ts";
@@ -31,15 +34,18 @@ export const RECIPE_KEYS = [
 
 /** Options for {@link loadRecipe}. */
 export interface LoadOptions {
-  /** Stages available to the recipe (cloned; plugins register into the clone). */
-  readonly registry: StageRegistry;
-  /** Variable overrides, `name=value` with the value parsed as YAML (`--set`). */
-  readonly sets?: readonly string[];
+  /** Stages available to the recipe (cloned; plugins register into the clone); default built-in. */
+  readonly registry?: StageRegistry;
+  /**
+   * Variable overrides: `name=value` strings with the value parsed as YAML (`--set`), or an
+   * object of name → value.
+   */
+  readonly sets?: readonly string[] | Readonly<Record<string, unknown>>;
   /** Overrides `engine:`. */
   readonly engine?: string;
   /** Engine names accepted (unchecked when absent). */
   readonly engineNames?: readonly string[];
-  /** Handlers of extra top-level keys. */
+  /** Handlers of extra top-level keys (default: `matrix:`, `scales:`, `schedule:`). */
   readonly extensions?: readonly RecipeExtension[];
   /** Folders searched for model weights (for stages' checks); default `$STYLEPIPE_WEIGHTS`, `./weights`. */
   readonly weightsDirs?: readonly string[];
@@ -63,12 +69,27 @@ export async function loadRecipe(file: string, options: LoadOptions): Promise<Re
   return await parseRecipe(text, file, options);
 }
 
-/** Validates recipe text; `file` names it in messages and anchors relative paths. */
+/**
+ * Validates recipe text; `file` names it in messages and anchors relative paths. A problem in a
+ * value that comes from `--set` says so.
+ */
 export async function parseRecipe(
   text: string,
   file: string,
   options: LoadOptions,
 ): Promise<Recipe> {
+  try {
+    return await checkRecipe(text, file, options);
+  } catch (e) {
+    const sets = setStrings(options.sets);
+    if (e instanceof RecipeError && sets.length) {
+      throw new RecipeError(attributeSets(e.issues, text, sets));
+    }
+    throw e;
+  }
+}
+
+async function checkRecipe(text: string, file: string, options: LoadOptions): Promise<Recipe> {
   const parsed = parseYaml(text, file);
   if (parsed.issues.length) throw new RecipeError(parsed.issues);
   const { at } = parsed.yaml;
@@ -79,7 +100,7 @@ export async function parseRecipe(
     issues.throwIfAny();
   }
   const top = data as Record<string, unknown>;
-  const extensions = options.extensions ?? [];
+  const extensions = options.extensions ?? standardExtensions();
   const allowed = [...RECIPE_KEYS, ...extensions.map((e) => e.key)];
   for (const k of Object.keys(top)) {
     if (!allowed.includes(k)) {
@@ -92,7 +113,7 @@ export async function parseRecipe(
   }
 
   const written = readVars(top.vars, issues, at);
-  const setNames = applySets(options.sets ?? [], written, issues, at);
+  const setNames = applySets(setStrings(options.sets), written, issues, at);
   const suggestVar = suggester(Object.keys(written));
   const vars = resolveVars(written, ({ name, message, undefinedName }) => {
     const hint = undefinedName === undefined ? "" : suggestVar(undefinedName);
@@ -118,8 +139,11 @@ export async function parseRecipe(
       stepIdAt(resolved, m.path),
     );
   }
+  const extensionVars = new Set(
+    extensions.flatMap((e) => Object.hasOwn(top, e.key) ? e.variables?.(top[e.key]) ?? [] : []),
+  );
   for (const name of setNames) {
-    if (!used.has(name) && !Object.hasOwn(top.vars ?? {}, name)) {
+    if (!used.has(name) && !Object.hasOwn(top.vars ?? {}, name) && !extensionVars.has(name)) {
       issues.add(
         at(["vars"], true),
         `--set ${name}: the recipe has no variable "${name}"` +
@@ -157,13 +181,14 @@ export async function parseRecipe(
   }
 
   const dir = dirname(resolve(file));
-  const registry = options.registry.clone();
+  const registry = (options.registry ?? builtinStages()).clone();
   const plugins = await loadPlugins(resolved.plugins, dir, registry, issues, at, options.plugins);
 
   const ctx = {
     steps: rawSteps(resolved.steps, issues, at, extensions.length > 0),
     recipe: resolved,
     vars,
+    sets: Object.fromEntries(setNames.map((n) => [n, written[n]])),
     dir,
     issues,
     at,
@@ -217,6 +242,13 @@ function readVars(
     }
   }
   return { ...(raw as Record<string, unknown>) };
+}
+
+/** Overrides as `name=value` strings (an object's values written as JSON, which YAML reads back). */
+function setStrings(sets: LoadOptions["sets"]): readonly string[] {
+  if (!sets) return [];
+  if (Array.isArray(sets)) return sets as readonly string[];
+  return Object.entries(sets).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
 }
 
 /** Applies `name=value` overrides (value parsed as YAML); returns the names set. */

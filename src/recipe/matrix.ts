@@ -170,7 +170,9 @@ export function expandSteps(
   // Signature of step i in combination c: its stage, parameters and its inputs' signatures.
   // Computed without recursion (a long chain of steps cannot overflow the stack).
   const memo = new Map<string, string>();
+  const active = new Set<string>(); // roots being computed (a gathered cycle stops here)
   const signature = (root: number, c: number): string => {
+    active.add(`${root}:${c}`);
     const stack = [root];
     const onStack = new Set([root]);
     while (stack.length) {
@@ -178,8 +180,17 @@ export function expandSteps(
       const inst = instances[i][c];
       const pending: number[] = [];
       mapFrom(inst.from, (ref) => {
-        const j = index.get(ref);
-        if (j !== undefined && !memo.has(`${j}:${c}`) && !onStack.has(j)) pending.push(j);
+        const base = gathered(ref);
+        const j = index.get(base ?? ref);
+        if (j === undefined) return;
+        if (base === undefined) {
+          if (!memo.has(`${j}:${c}`) && !onStack.has(j)) pending.push(j);
+          return;
+        }
+        // A gathered reference depends on the step in every combination (nesting is shallow).
+        combos.forEach((_, k) => {
+          if (!memo.has(`${j}:${k}`) && !active.has(`${j}:${k}`)) signature(j, k);
+        });
       });
       if (pending.length) {
         onStack.add(pending[0]); // one at a time: the stack is the path from the root
@@ -187,15 +198,18 @@ export function expandSteps(
         continue;
       }
       const from = mapFrom(inst.from, (ref) => {
-        const j = index.get(ref);
+        const base = gathered(ref);
+        const j = index.get(base ?? ref);
         if (j === undefined) return `?${ref}`;
         // A cycle (validation reports it): keep the combinations apart.
-        return memo.get(`${j}:${c}`) ?? `cycle:${c}`;
+        const sig = (k: number) => memo.get(`${j}:${k}`) ?? `cycle:${c}`;
+        return base === undefined ? sig(c) : combos.map((_, k) => sig(k)).join("|");
       });
       memo.set(`${i}:${c}`, JSON.stringify([inst.use, stable(inst.with), from]));
       stack.pop();
       onStack.delete(i);
     }
+    active.delete(`${root}:${c}`);
     return memo.get(`${root}:${c}`)!;
   };
 
@@ -220,9 +234,13 @@ export function expandSteps(
       if (emitted.has(g)) return;
       emitted.add(g);
       const inst = instances[i][c];
-      const rename = (ref: string) => {
-        const j = index.get(ref);
-        return j === undefined ? ref : names[j][groupOf[j][c]] ?? ref;
+      const rename = (ref: string): string | string[] => {
+        const base = gathered(ref);
+        const j = index.get(base ?? ref);
+        if (j === undefined) return ref;
+        // `id[*]`: every distinct instance of the step, in combination order.
+        if (base !== undefined) return [...new Set(groupOf[j].map((g) => names[j][g]))];
+        return names[j][groupOf[j][c]] ?? ref;
       };
       out.push({
         ...s,
@@ -268,10 +286,18 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(stable(a)) === JSON.stringify(stable(b));
 }
 
-/** Applies `f` to every step id in a `from:` value (id, list of ids, or map of name → id(s)). */
+/** The step id of a gathering reference `id[*]` (all of a step's matrix instances), else undefined. */
+function gathered(ref: string): string | undefined {
+  return ref.endsWith("[*]") ? ref.slice(0, -3) : undefined;
+}
+
+/**
+ * Applies `f` to every step id in a `from:` value (id, list of ids, or map of name → id(s)); a
+ * list result of `f` (a gathered reference) is spliced into the list it stands in.
+ */
 function mapFrom<T>(from: unknown, f: (id: string) => T): unknown {
   if (typeof from === "string") return f(from);
-  if (Array.isArray(from)) return from.map((v) => (typeof v === "string" ? f(v) : v));
+  if (Array.isArray(from)) return from.flatMap((v) => (typeof v === "string" ? f(v) : [v]));
   if (from !== null && typeof from === "object") {
     return Object.fromEntries(
       Object.entries(from).map(([k, v]) => [k, mapFrom(v, f)]),
@@ -289,6 +315,10 @@ function stable(v: unknown): unknown {
   return v;
 }
 
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
 /**
  * The `matrix:` recipe extension. It interpolates `steps:` itself (once per combination), so the
  * loader must leave `steps` un-interpolated when `matrix:` is present (`defers`).
@@ -300,14 +330,24 @@ export function matrixExtension(
   return {
     key: "matrix",
     defers: ["steps"],
+    variables: (value) => isMap(value) ? Object.keys(value) : [],
     async apply(value: unknown, ctx: ExtensionContext) {
       let invalid = false;
+      // `--set key=…` for a matrix key replaces that axis (a batch over other files).
+      const overridden = new Set(
+        isMap(value) ? Object.keys(value).filter((k) => Object.hasOwn(ctx.sets, k)) : [],
+      );
       const report = (path: DataPath, message: string) => {
         invalid = true;
-        ctx.issues.add(ctx.at(path), message);
+        const fromSet = path[0] === "matrix" && overridden.has(String(path[1]));
+        ctx.issues.add(ctx.at(path), fromSet ? `${message} (from --set ${path[1]})` : message);
       };
-      const axes = await matrixAxes(value, [ctx.dir, ...imageDirs], report);
-      const clash = axes.find((a) => Object.hasOwn(ctx.vars, a.key));
+      const merged = isMap(value)
+        ? { ...value, ...Object.fromEntries([...overridden].map((k) => [k, ctx.sets[k]])) }
+        : value;
+      const axes = await matrixAxes(merged, [ctx.dir, ...imageDirs], report);
+      const written = isMap(ctx.recipe.vars) ? ctx.recipe.vars : {};
+      const clash = axes.find((a) => Object.hasOwn(written, a.key));
       if (clash) {
         report(["matrix", clash.key], `"${clash.key}" is both a matrix key and a var; rename one`);
       }

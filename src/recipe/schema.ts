@@ -8,13 +8,16 @@ import { paramsJsonSchema } from "./params.ts";
 
 type Schema = Record<string, unknown>;
 
-const VAR_REF: Schema = {
+/** A whole-value variable reference, `"${name}"`. */
+export const VAR_REF: Schema = {
   type: "string",
   pattern: "^\\$\\{\\s*[A-Za-z_][\\w.-]*\\s*\\}$",
   description: "a variable from vars: (or --set), with its type",
 };
 
 const STEP_IDS: Schema = { type: "string", pattern: "^[A-Za-z_][\\w-]*$" };
+/** A reference in `from:`: a step id, or `id[*]` (every matrix instance of the step). */
+const STEP_REF: Schema = { type: "string", pattern: "^[A-Za-z_][\\w-]*(\\[\\*\\])?$" };
 
 /** The recipe JSON Schema for `registry`; `extraKeys` describes extension keys (e.g. `matrix`). */
 export function recipeJsonSchema(
@@ -56,11 +59,11 @@ export function recipeJsonSchema(
             use: { enum: stages.map((s) => s.name) },
             from: {
               anyOf: [
-                STEP_IDS,
-                { type: "array", items: STEP_IDS },
+                STEP_REF,
+                { type: "array", items: STEP_REF },
                 {
                   type: "object",
-                  additionalProperties: { anyOf: [STEP_IDS, { type: "array", items: STEP_IDS }] },
+                  additionalProperties: { anyOf: [STEP_REF, { type: "array", items: STEP_REF }] },
                 },
               ],
             },

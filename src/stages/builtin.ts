@@ -4,6 +4,7 @@ import { blendStage } from "./blend.ts";
 import { blurStage } from "./blur.ts";
 import { colorMatchStage } from "./color_match.ts";
 import { colorPreserveStage } from "./color_preserve.ts";
+import { contactSheetStage } from "./contact_sheet.ts";
 import { cropStage } from "./crop.ts";
 import { extractFeaturesStage } from "./extract_features.ts";
 import { flipStage } from "./flip.ts";
@@ -38,6 +39,7 @@ export function builtinStages(): StageRegistry {
       upscaleStage,
       colorPreserveStage,
       colorMatchStage,
+      contactSheetStage,
     ]
   ) registry.register(stage);
   return registry;

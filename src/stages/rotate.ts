@@ -6,14 +6,13 @@
  */
 import { z } from "zod";
 import { rotatedSize, rotateImage } from "../image/rotate.ts";
+import { hexColorParam, parseHexColor } from "./hex_color.ts";
 import { imageOf, type Stage } from "./stage.ts";
 import { transformWithAlpha } from "../image/alpha.ts";
 
-const hexColor = /^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
-
 const params = z.object({
   angle: z.number().describe("degrees, clockwise (negative: counter-clockwise)"),
-  fill: z.string().regex(hexColor, "fill must be a colour like #000 or #1a2b3c").default("#000000")
+  fill: hexColorParam("fill").default("#000000")
     .describe("colour of the area not covered by the image (#rgb or #rrggbb)"),
   expand: z.boolean().default(true).describe(
     "grow the canvas to hold the whole rotated image (else keep the size and cut the corners)",
@@ -22,13 +21,6 @@ const params = z.object({
 
 /** Parsed parameters of `rotate`. */
 export type RotateParams = z.infer<typeof params>;
-
-/** `#rgb` / `#rrggbb` as RGB in [0, 1]. */
-export function parseHexColor(hex: string): [number, number, number] {
-  const h = hex.slice(1);
-  const full = h.length === 3 ? [...h].map((c) => c + c).join("") : h;
-  return [0, 2, 4].map((i) => parseInt(full.slice(i, i + 2), 16) / 255) as [number, number, number];
-}
 
 /** The `rotate` stage. */
 export const rotateStage: Stage<RotateParams> = {

@@ -80,8 +80,18 @@ export interface StageProgress {
   /** Current loss and its terms. */
   readonly loss?: number;
   readonly terms?: Readonly<Record<string, number>>;
+  /** Seconds left, when the stage can estimate them better than elapsed / fraction. */
+  readonly eta?: number;
   /** Free text. */
   readonly message?: string;
+}
+
+/** Where an optimizing stage sends its current image now and then (render --preview, serve). */
+export interface PreviewSink {
+  /** Send a preview every this many iterations. */
+  readonly every: number;
+  /** Receives the current image (pixels 0–1, the stage's working size) at `iteration`. */
+  put(image: RgbImage, iteration: number): void;
 }
 
 /** A small key→bytes store private to one step's cache key (checkpoints for resume). */
@@ -116,6 +126,12 @@ export interface StageContext {
   progress(p: StageProgress): void;
   /** Reports a non-fatal warning. */
   warn(message: string): void;
+  /** Reports a fact a person should keep seeing (e.g. "resumed from iteration 41"). */
+  note(message: string): void;
+  /** Live previews, when someone watches the run. */
+  readonly preview?: PreviewSink;
+  /** The step ids feeding each input, in order (e.g. to caption a gathered batch). */
+  readonly inputSteps?: Readonly<Record<string, readonly string[]>>;
   /** File lookup. */
   readonly paths: PathResolver;
   /** Folders searched for model weights, in order (`$STYLEPIPE_WEIGHTS`, `./weights`). */

@@ -32,6 +32,7 @@ import {
   featuresOf,
   type FeatureTargets,
   imageOf,
+  type PreviewSink,
   type Stage,
   type StageContext,
   StageError,
@@ -182,11 +183,16 @@ async function optimize<V>(
   };
   const optimizer = optimizerFor(objective, ops, settings);
   const run = await resumeOrStart(ctx, optimizer, ops, start, p);
-  const checkpoint = () => saveTransferCheckpoint(ctx.checkpoints, optimizer, ops, run);
+  let checkpointed = run.state.iteration; // 0: no checkpoint yet
+  const checkpoint = async () => {
+    await saveTransferCheckpoint(ctx.checkpoints, optimizer, ops, run);
+    checkpointed = run.state.iteration;
+  };
   const hooks: IterationHook<V>[] = [
     recordCurve(run),
     ...(run.best ? [keepBest(run, ops)] : []),
     ...(p.save_every > 0 ? [saveEvery(ctx, ops, features, p)] : []),
+    ...(ctx.preview ? [sendPreview(ctx.preview, ops, features)] : []),
     ...(p.checkpoint_every > 0 ? [checkpointEvery(ctx, p, checkpoint)] : []),
     reportProgress(ctx, p.iterations),
   ];
@@ -202,6 +208,12 @@ async function optimize<V>(
       if (p.checkpoint_every > 0 && (p.optimizer === "adam" || p.line_search === "none")) {
         await checkpoint();
       }
+      ctx.note(
+        `cancelled at ${run.state.iteration}/${p.iterations}; ` +
+          (checkpointed > 0
+            ? `checkpoint at iteration ${checkpointed} kept, run the same command to resume`
+            : "no checkpoint yet, a new run starts over"),
+      );
       throw ctx.signal.reason ?? new StageError("cancelled");
     }
     const result = await transferResult(run, ops, features, reason);
@@ -226,6 +238,7 @@ async function resumeOrStart<V>(
 ): Promise<TransferProgress<V>> {
   const resumed = await loadTransferCheckpoint(ctx.checkpoints, optimizer, ops, (m) => ctx.warn(m));
   if (resumed) {
+    ctx.note(`resumed from iteration ${resumed.state.iteration} (checkpoint)`);
     ctx.progress({ iteration: resumed.state.iteration, total: p.iterations, message: "resumed" });
     return resumed;
   }
@@ -299,8 +312,25 @@ function reportProgress<V>(ctx: StageContext, total: number): IterationHook<V> {
       fraction: iteration / total,
       loss,
       terms,
-      message: `loss ${loss.toPrecision(4)}, ETA ${Math.round(eta)} s`,
+      eta,
     });
+  };
+}
+
+/** Hook (a watched run): the current iterate, clamped as the result is, every `sink.every`. */
+function sendPreview<V>(
+  sink: PreviewSink,
+  ops: VectorOps<V>,
+  features: FeatureTargets,
+): IterationHook<V> {
+  return async ({ iteration, x }) => {
+    if (iteration % sink.every !== 0) return;
+    const clamped = ops.clamp(x, 0, 255);
+    try {
+      sink.put(await imageFrom(ops, clamped, features), iteration);
+    } finally {
+      ops.dispose(clamped);
+    }
   };
 }
 

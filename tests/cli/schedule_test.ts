@@ -66,6 +66,11 @@ Deno.test({
       };
       const first = await next("rendered");
       assert.deepEqual(first.ran, ["photo", "bigger", "final"]);
+      // Step events keep their own "type" (they once lost it to the log line's).
+      assert.deepEqual(
+        entries.filter((e) => e.type === "step-finished").map((e) => e.step),
+        ["photo", "bigger", "final"],
+      );
       const skipped = await next("skipped");
       assert.ok(Date.parse(skipped.due as string) > Date.parse(first.due as string));
       await writeInput(dir, 0.75); // new input: the next occurrence renders again

@@ -59,6 +59,8 @@ export interface TestContext extends StageContext {
   readonly progressReports: StageProgress[];
   /** Every warning, in order. */
   readonly warnings: string[];
+  /** Notes the stage reported. */
+  readonly notes: string[];
   /** Removes `dir` if this helper created it. */
   dispose(): Promise<void>;
 }
@@ -70,6 +72,7 @@ export async function makeTestContext(options: TestContextOptions = {}): Promise
   const inputs = new Set((options.inputs ?? []).map((p) => resolve(dir, p)));
   const progressReports: StageProgress[] = [];
   const warnings: string[] = [];
+  const notes: string[] = [];
   let engine: Promise<Engine> | undefined;
 
   const paths: PathResolver = {
@@ -120,6 +123,7 @@ export async function makeTestContext(options: TestContextOptions = {}): Promise
     seed: options.seed ?? 42,
     progress: (p) => void progressReports.push(p),
     warn: (m) => void warnings.push(m),
+    note: (m) => void notes.push(m),
     paths,
     weightsDirs: testWeightsDirs(),
     engine() {
@@ -134,6 +138,7 @@ export async function makeTestContext(options: TestContextOptions = {}): Promise
     checkpoints,
     progressReports,
     warnings,
+    notes,
     async dispose() {
       if (created) await Deno.remove(dir, { recursive: true }).catch(() => {});
     },

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseHexColor, rotateStage } from "../../src/stages/rotate.ts";
+import { parseHexColor } from "../../src/stages/hex_color.ts";
+import { rotateStage } from "../../src/stages/rotate.ts";
 import { imageOf } from "../../src/stages/stage.ts";
 import { grayImage, redRows, synthImage } from "../image/_images.ts";
 import { imageValue, makeTestContext, runStage } from "./_context.ts";

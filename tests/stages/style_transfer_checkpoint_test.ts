@@ -51,7 +51,11 @@ Deno.test(
       const reference = (await transfer(a)).out!;
       const stopped = await transfer(b, 6);
       assert.equal(stopped.out, undefined);
+      assert.deepEqual(stopped.ctx.notes, [
+        "cancelled at 6/12; checkpoint at iteration 6 kept, run the same command to resume",
+      ]);
       const resumed = await transfer(b);
+      assert.deepEqual(resumed.ctx.notes, ["resumed from iteration 6 (checkpoint)"]);
       assert.deepEqual(resumed.ctx.progressReports[0], {
         iteration: 6,
         total: 12,
