@@ -1,5 +1,7 @@
 /** `serve`: a local web page to start renders and watch their previews and loss curves live. */
 import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
+import { checkQueueUrl, openQueue } from "../farm/connection.ts";
+import { snapshot } from "../farm/inspect.ts";
 import { RenderJobs } from "../serve/render_jobs.ts";
 import { serveHandler } from "../serve/server.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -19,7 +21,8 @@ Options:
   --recipes DIR      folder of recipes the page may start (default pipelines)
   --out-dir DIR      output directory (default out/)
   --cache-dir DIR    cache directory (default ${DEFAULT_CACHE_DIR})
-  --preview-every N  iterations between previews (default 5)`;
+  --preview-every N  iterations between previews (default 5)
+  --queue URL        also show the render farm's queue (redis://HOST:PORT[/DB])`;
 
 /** Runs the `serve` command until interrupted; returns the exit code. */
 export async function serveCommand(args: string[]): Promise<number> {
@@ -31,6 +34,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       "out-dir": { type: "string" },
       "cache-dir": { type: "string" },
       "preview-every": { type: "string" },
+      queue: { type: "string" },
     });
     if (values.help) {
       console.log(HELP);
@@ -46,17 +50,27 @@ export async function serveCommand(args: string[]): Promise<number> {
       previewEvery,
       load: (file, sets) => loadCliRecipe(file, { sets }),
     });
+    const farm = values.queue ? openQueue(checkQueueUrl(values.queue)) : undefined;
     const controller = new AbortController();
     const stop = () => controller.abort();
     Deno.addSignalListener("SIGINT", stop);
     if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", stop);
-    const server = Deno.serve({
-      hostname,
-      port,
-      signal: controller.signal,
-      onListen: ({ hostname, port }) => console.log(`serving http://${hostname}:${port}/`),
-    }, serveHandler({ jobs, recipesDir: values.recipes ?? "pipelines", outDir }));
+    const server = Deno.serve(
+      {
+        hostname,
+        port,
+        signal: controller.signal,
+        onListen: ({ hostname, port }) => console.log(`serving http://${hostname}:${port}/`),
+      },
+      serveHandler({
+        jobs,
+        recipesDir: values.recipes ?? "pipelines",
+        outDir,
+        queueSnapshot: farm && (() => snapshot(farm.queue)),
+      }),
+    );
     await server.finished;
+    await farm?.close();
     return EXIT.ok;
   } catch (e) {
     return reportError(e, { debug: args.includes("--debug"), json: false });

@@ -44,6 +44,11 @@ export function renderPage(): string {
 <table id="jobs"><tbody></tbody></table>
 <h2>Recent outputs</h2>
 <table id="recent"><tbody></tbody></table>
+<section id="farm" hidden>
+<h2>Render farm queue</h2>
+<div id="farm-counts"></div>
+<table id="farm-jobs"><tbody></tbody></table>
+</section>
 <script type="module">
 const $ = (id) => document.getElementById(id);
 let source, watching;
@@ -155,10 +160,32 @@ $("start-form").onsubmit = async (e) => {
 };
 $("cancel").onclick = () => fetch("/api/renders/" + watching + "/cancel", { method: "POST" });
 
+async function refreshQueue() {
+  const r = await fetch("/api/queue");
+  if (r.status === 404) return false;
+  const snap = await r.json();
+  $("farm").hidden = false;
+  if (!r.ok) {
+    $("farm-counts").textContent = snap.error;
+    return true;
+  }
+  $("farm-counts").textContent = Object.entries(snap.counts).map(([k, n]) => k + " " + n).join(" · ");
+  $("farm-jobs").tBodies[0].replaceChildren(...snap.jobs.map((j) => {
+    const p = j.progress ?? {};
+    const figures = p.step ? p.step + (p.iteration !== undefined ? " it " + p.iteration + "/" + p.total : "") +
+      (p.loss !== undefined ? " | loss " + p.loss.toPrecision(4) : "") : "";
+    return row([j.id.slice(0, 12), j.state, j.recipe.split("/").at(-1), figures, j.worker ?? "",
+      (j.outputs ?? []).join(", "), j.failedReason ?? ""]);
+  }));
+  document.body.dataset.queue = "shown";
+  return true;
+}
+
 const recipes = await getJson("/api/recipes");
 $("recipe").replaceChildren(...recipes.map((r) => new Option(r, r)));
 await refreshLists();
 if (location.hash.length > 1) watch(location.hash.slice(1));
+if (await refreshQueue()) setInterval(refreshQueue, 2000);
 document.body.dataset.ready = "true";
 </script>
 </body>

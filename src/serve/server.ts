@@ -17,6 +17,8 @@ export interface ServerOptions {
   readonly recipesDir: string;
   /** Output folder (recent renders are read from it). */
   readonly outDir: string;
+  /** The render farm's queue as `deno task queue --json` shows it, when serving with `--queue`. */
+  readonly queueSnapshot?: () => Promise<unknown>;
 }
 
 /** A recent output, from its provenance sidecar. */
@@ -49,6 +51,7 @@ export function serveHandler(options: ServerOptions): (request: Request) => Prom
     if (parts[0] !== "api") return notFound();
     const [, resource, id, sub] = parts;
     if (resource === "recipes" && method === "GET") return json(await listRecipes(options));
+    if (resource === "queue" && method === "GET") return await queueView(options);
     if (resource === "outputs" && method === "GET" && !id) {
       return json(await recentOutputs(options));
     }
@@ -81,6 +84,18 @@ export function serveHandler(options: ServerOptions): (request: Request) => Prom
     if (sub === "events" && method === "GET") return eventStream(jobs, id, request.signal);
     return notFound();
   };
+}
+
+/** GET /api/queue: the farm's queue, 404 without `--queue`, 503 when Redis does not answer. */
+async function queueView(options: ServerOptions): Promise<Response> {
+  if (!options.queueSnapshot) {
+    return json({ error: "no render farm queue (serve --queue URL)" }, 404);
+  }
+  try {
+    return json(await options.queueSnapshot());
+  } catch (e) {
+    return json({ error: `the queue does not answer: ${(e as Error).message}` }, 503);
+  }
 }
 
 /** The `*.yaml` files of the recipes folder, by name. */
