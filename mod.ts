@@ -30,7 +30,19 @@ export type { EventSink, RunEvent, StepSummary } from "./src/pipeline/events.ts"
 export { StageRegistry } from "./src/stages/registry.ts";
 export { builtinStages } from "./src/stages/builtin.ts";
 export * from "./src/stages/stage.ts";
-export type { RgbImage } from "./src/image/image.ts";
+export { createImage, type RgbImage } from "./src/image/image.ts";
+export {
+  CodecError,
+  decodeImage,
+  type DecodeOptions,
+  encodeImage,
+  type EncodeOptions,
+  encodeJpeg,
+  encodePng,
+  type ImageFormat,
+  readImageHeader,
+} from "./src/image/codecs.ts";
+export { resizeImage } from "./src/image/resample.ts";
 export { main } from "./src/cli/main.ts";
 
 if (import.meta.main) {
