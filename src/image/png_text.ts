@@ -7,6 +7,7 @@
  * type + data. `iTXt` data: keyword · 0 · compression flag · method · language · 0 ·
  * translated keyword · 0 · UTF-8 text. `tEXt` data: keyword · 0 · Latin-1 text.
  */
+import { concatBytes } from "../util/bytes.ts";
 import { StylepipeError } from "../util/errors.ts";
 import { crc32 } from "node:zlib";
 
@@ -54,7 +55,8 @@ function* chunks(png: Uint8Array): Generator<ChunkSpan> {
   throw new PngFormatError("missing IEND chunk");
 }
 
-function encodeChunk(type: string, data: Uint8Array): Uint8Array {
+/** One PNG chunk: length, type, data and CRC. */
+export function encodeChunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, data.length);
@@ -141,7 +143,7 @@ export function addPngChunks(
     parts.push(png.subarray(c.start, c.end));
     if (c.type === "IHDR") parts.push(...extra.map((e) => encodeChunk(e.type, e.data)));
   }
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 /** Copies the chunks, dropping text chunks named in `drop` and inserting `extra` before IEND. */
@@ -153,15 +155,5 @@ function rebuild(png: Uint8Array, drop: ReadonlySet<string>, extra?: Uint8Array)
     if (c.type === "IEND" && extra) parts.push(extra);
     parts.push(png.subarray(c.start, c.end));
   }
-  return concat(parts);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

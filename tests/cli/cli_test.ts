@@ -1,22 +1,12 @@
 /** The CLI as a user runs it: a subprocess, its exit code and its output. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { repo, runCli } from "./_cli.ts";
 import { createImage } from "../../src/image/image.ts";
 import { decodeImage, encodePng } from "../../src/image/codecs.ts";
 
-const repo = fileURLToPath(new URL("../../", import.meta.url));
-
-async function cli(args: string[], cwd = repo) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(repo, "mod.ts"), ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function cli(args: string[], cwd = repo) {
+  return runCli(args, cwd);
 }
 
 async function workspace() {

@@ -1,7 +1,7 @@
 /** Command-line conventions: --version, did-you-mean for commands and flags, stages NAME, init. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { repo, runCli } from "./_cli.ts";
 import Ajv from "ajv";
 import { parse as parseYaml } from "yaml";
 import { STAGE_EXAMPLES } from "../../src/cli/stage_examples.ts";
@@ -12,18 +12,8 @@ import { parseRecipe } from "../../src/recipe/load.ts";
 import { builtinStages } from "../../src/stages/builtin.ts";
 import { testWeightsDirs } from "../stages/_context.ts";
 
-const repo = fileURLToPath(new URL("../../", import.meta.url));
-
-async function cli(args: string[], cwd = repo) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(repo, "mod.ts"), ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function cli(args: string[], cwd = repo) {
+  return runCli(args, cwd);
 }
 
 Deno.test("--version prints deno.json's version; a misspelt command gets a did-you-mean", async () => {

@@ -5,22 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { repo, runCli } from "./_cli.ts";
 import { blankPng, truncatedPng } from "../image/_blank_png.ts";
 
-const repo = fileURLToPath(new URL("../../", import.meta.url));
 const weights = resolve(Deno.env.get("STYLEPIPE_WEIGHTS") ?? join(repo, "../shared/weights"));
 
-async function cli(args: string[], cwd: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--deny-import", join(repo, "mod.ts"), ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", STYLEPIPE_WEIGHTS: weights, STYLEPIPE_IMAGES: cwd },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function cli(args: string[], cwd: string) {
+  return runCli(args, cwd, { STYLEPIPE_WEIGHTS: weights, STYLEPIPE_IMAGES: cwd });
 }
 
 const transfer = (size: number) =>

@@ -4,23 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { runCli } from "./_cli.ts";
 import { encodePng } from "../../src/image/codecs.ts";
 import { extractProvenance } from "../../src/pipeline/provenance.ts";
 import { synthImage } from "../image/_images.ts";
 
-const repo = fileURLToPath(new URL("../../", import.meta.url));
-
-async function cli(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(repo, "mod.ts"), ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", STYLEPIPE_IMAGES: "", ...env },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function cli(args: string[], cwd: string, env: Record<string, string> = {}) {
+  return runCli(args, cwd, { STYLEPIPE_IMAGES: "", ...env });
 }
 
 const RECIPE = `version: 1

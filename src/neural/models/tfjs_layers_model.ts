@@ -4,6 +4,7 @@
  * loader, and encodes it for the `.h5` importer. Each manifest group's tensors are stored back to
  * back, little-endian, across the group's shards concatenated in `paths` order.
  */
+import { concatBytes } from "../../util/bytes.ts";
 import { z } from "zod";
 import { type ConvLayer, convLayers, type VggArch } from "./layers.ts";
 import type { ConvWeights } from "./weights_types.ts";
@@ -273,16 +274,6 @@ function halfToFloat(h: number): number {
   if (exponent === 0) return sign * fraction * 2 ** -24;
   if (exponent === 31) return fraction ? NaN : sign * Infinity;
   return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
 }
 
 /** Collects each present conv's kernel and bias (keyed by Gatys' name) from decoded tensors. */
