@@ -35,6 +35,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     run: lazy("./verify.ts", "verifyCommand"),
     summary: "re-render an output from its provenance",
   },
+  score: {
+    run: lazy("./score.ts", "scoreCommand"),
+    summary: "content and style distances of an image (fixed definition)",
+  },
   schedule: {
     run: lazy("./schedule.ts", "scheduleCommand"),
     summary: "render recipes on their cron schedule",
