@@ -5,8 +5,7 @@
  */
 import type { Engine, ObjectiveSpec } from "../neural/engines/engine.ts";
 import { gramMatrix } from "../neural/losses/targets.ts";
-import { convFor, convLayers } from "../neural/models/layers.ts";
-import { layerSize } from "../neural/models/layer_mask.ts";
+import { convFlops, vggPlan } from "../neural/plan/network.ts";
 import { syntheticVggWeights } from "../neural/models/synthetic.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import { Prng } from "../util/prng.ts";
@@ -64,12 +63,5 @@ export async function workloadSpec(
  * again for its input gradient (no weight gradients are needed).
  */
 export function stepFlops(height: number, width: number): number {
-  const last = convFor("vgg19", "relu5_1")!;
-  let flops = 0;
-  for (const conv of convLayers("vgg19")) {
-    const [h, w] = layerSize(conv.block, height, width);
-    flops += 2 * (2 * 9 * h * w * conv.inChannels * conv.outChannels);
-    if (conv.name === last.name) break;
-  }
-  return flops;
+  return 2 * convFlops(vggPlan("vgg19", "avg", height, width, ["relu5_1"]));
 }

@@ -23,7 +23,7 @@ import { resizeImage } from "../image/resample.ts";
 import type { ContentTarget, Engine, Pooling, StyleTarget } from "../neural/engines/engine.ts";
 import { styleGramMemo } from "../neural/losses/style_gram_memo.ts";
 import { blendGrams, contentTarget, gramMatrix, maskGramScale } from "../neural/losses/targets.ts";
-import { convFor, type VggArch } from "../neural/models/layers.ts";
+import { layerBlock } from "../neural/plan/network.ts";
 import {
   availableConvs,
   loadVggWeights,
@@ -130,12 +130,6 @@ export async function computeFeatureTargets(
     });
   }
   return { content: contentTargets, style: styleTargets };
-}
-
-/** The block whose resolution a layer has (pools halve the resolution for the next block). */
-function layerBlock(arch: VggArch, layer: string): number {
-  const conv = convFor(arch, layer)!;
-  return layer.startsWith("pool") ? conv.block + 1 : conv.block;
 }
 
 /** An image as the engines take it: HWC RGB on the 0–255 scale. */

@@ -15,11 +15,10 @@
  * `terms` reports the three weighted terms under the keys "content", "style", "tv".
  */
 import type { VggWeights } from "../models/weights_types.ts";
+import type { Pooling } from "../plan/network.ts";
 
 export { CAFFE_MEAN_BGR } from "../models/weights_types.ts";
-
-/** Pooling used between VGG blocks (Gatys recommends average). */
-export type Pooling = "max" | "avg";
+export type { Pooling } from "../plan/network.ts";
 
 /** A content target: the activations of one layer for the content image. */
 export interface ContentTarget {

@@ -1,8 +1,9 @@
 /**
  * A generic {@link Engine} over any tfjs backend (cpu, wasm, webgpu, tensorflow = tfjs-node(-gpu)).
  * Vectors are flat float32 tensors of length H·W·3 (the HWC RGB 0–255 image). An evaluation runs the
- * VGG forward, the three loss terms (losses/*.ts) and the backward pass inside tf.tidy; only the
- * three weighted terms come back to the host, the gradient stays a tensor.
+ * plan's VGG forward (tfjs_vgg.ts), each term of the loss table (plan/loss.ts) as a losses/*.ts op,
+ * and the backward pass (tf.valueAndGrad) inside tf.tidy; only the three weighted groups come back
+ * to the host, the gradient stays a tensor.
  */
 import * as tf from "@tensorflow/tfjs-core";
 // tfjs-core's Node bundle registers no gradient functions; the union package's bundle registers all
@@ -20,10 +21,12 @@ import type {
 } from "./engine.ts";
 import type { VggWeights } from "../models/weights_types.ts";
 import { contentLoss } from "../losses/content.ts";
-import { maskAtLayer, styleLoss } from "../losses/gram.ts";
+import { styleLoss } from "../losses/gram.ts";
 import { totalVariation } from "../losses/tv.ts";
+import { groupTerms, layersRead, lossPlan, type LossTerm } from "../plan/loss.ts";
+import { type LayerShape, networkPlan } from "../plan/network.ts";
 import type { ConvInputGrad } from "./tfjs_conv.ts";
-import { disposeVgg, layerBlock, layerShape, uploadVgg, vggForward } from "./tfjs_vgg.ts";
+import { disposeVgg, uploadVgg, vggForward } from "./tfjs_vgg.ts";
 import { tfjsVectorOps } from "./tfjs_vector_ops.ts";
 
 /** How a tfjs engine is set up: which registered backend it runs on and how convs differentiate. */
@@ -53,10 +56,10 @@ export function activateBackend(backend: string): void {
   if (tf.getBackend() !== backend) throw new Error(`tfjs backend ${backend} is not initialized`);
 }
 
-/** Content/style targets of one objective, uploaded once. */
-interface TargetTensors {
-  readonly content: { layer: string; weight: number; target: tf.Tensor3D }[];
-  readonly style: { layer: string; weight: number; gram: tf.Tensor2D; mask?: tf.Tensor2D }[];
+/** One loss term in tf: its targets uploaded once, and its unweighted value. */
+interface TfTerm {
+  value(features: ReadonlyMap<string, tf.Tensor3D>, image: tf.Tensor3D): tf.Scalar;
+  dispose(): void;
 }
 
 /** A tfjs-backed engine; see the module doc. */
@@ -92,12 +95,13 @@ export class TfjsEngine implements Engine<tf.Tensor> {
   ): Promise<Map<string, Activation>> {
     this.activate();
     checkImage(image.data.length, image.height, image.width);
-    const net = uploadVgg(weights, layers);
+    const plan = networkPlan(weights, pooling, image.height, image.width, layers);
+    const net = uploadVgg(weights, plan);
     try {
       // tf.tidy keeps tensors returned in plain objects (not in Maps).
       const outputs: Record<string, tf.Tensor3D> = tf.tidy(() => {
         const x = tf.tensor3d(image.data, [image.height, image.width, 3]);
-        return Object.fromEntries(vggForward(net, pooling, x, layers));
+        return Object.fromEntries(vggForward(net, x, layers));
       });
       const result = new Map<string, Activation>();
       for (const [layer, t] of Object.entries(outputs)) {
@@ -119,30 +123,21 @@ export class TfjsEngine implements Engine<tf.Tensor> {
   /** Builds f and ∇f; the network and targets are uploaded once and freed by `dispose()`. */
   objective(spec: ObjectiveSpec): Promise<DisposableObjective<tf.Tensor>> {
     this.activate();
-    const { height, width, weights } = spec;
-    const contentLayers = spec.content.map((c) => c.layer);
-    const styleLayers = spec.style.map((s) => s.layer);
-    const layers = [...new Set([...contentLayers, ...styleLayers])];
-    const net = uploadVgg(weights, layers, this.#options.convInputGrad);
-    const targets = uploadTargets(spec);
+    const { height, width } = spec;
+    const plan = lossPlan(spec);
+    const layers = layersRead(plan.terms);
+    const net = uploadVgg(spec.weights, plan.network, this.#options.convInputGrad);
+    const tfTerms = new Map(plan.terms.map((t) => [t, tfTerm(t)]));
     const terms = (x: tf.Tensor): tf.Tensor1D => {
       const image = tf.reshape(x, [height, width, 3]) as tf.Tensor3D;
-      const features = vggForward(net, spec.pooling, image, layers);
-      let content: tf.Scalar = tf.scalar(0);
-      for (const c of targets.content) {
-        content = tf.add(content, tf.mul(contentLoss(features.get(c.layer)!, c.target), c.weight));
-      }
-      let style: tf.Scalar = tf.scalar(0);
-      for (const s of targets.style) {
-        const loss = styleLoss(features.get(s.layer)!, s.gram, s.mask);
-        style = tf.add(style, tf.mul(loss, s.weight));
-      }
-      const tv = spec.tvWeight === 0 ? tf.scalar(0) : totalVariation(image);
-      return tf.stack([
-        tf.mul(content, spec.contentWeight),
-        tf.mul(style, spec.styleWeight),
-        tf.mul(tv, spec.tvWeight),
-      ]) as tf.Tensor1D;
+      const features = vggForward(net, image, layers);
+      const groups = groupTerms(
+        plan.terms,
+        (t) => tf.mul(tfTerms.get(t)!.value(features, image), t.weight),
+        (values) => tf.addN(values),
+        () => tf.scalar(0),
+      );
+      return tf.stack([groups.content, groups.style, groups.tv]) as tf.Tensor1D;
     };
     // The gradient of Σ terms (dy = ones) is ∇loss; the terms vector is the value.
     const valueAndGrad = tf.valueAndGrad(terms);
@@ -167,11 +162,7 @@ export class TfjsEngine implements Engine<tf.Tensor> {
       dispose: () => {
         if (!live.delete(objective)) return;
         disposeVgg(net);
-        for (const c of targets.content) c.target.dispose();
-        for (const s of targets.style) {
-          s.gram.dispose();
-          s.mask?.dispose();
-        }
+        for (const t of tfTerms.values()) t.dispose();
       },
     };
     live.add(objective);
@@ -191,37 +182,36 @@ function checkImage(length: number, height: number, width: number): void {
   }
 }
 
-/** Uploads the targets of `spec`, checking each against its layer's shape. */
-function uploadTargets(spec: ObjectiveSpec): TargetTensors {
-  const { arch } = spec.weights;
-  const { height, width } = spec;
-  const content = spec.content.map((c) => {
-    const shape = layerShape(arch, c.layer, height, width);
-    expectLength(`content target ${c.layer}`, c.activations.length, shape);
-    return { layer: c.layer, weight: c.weight, target: tf.tensor3d(c.activations, shape) };
-  });
-  const style = spec.style.map((s) => {
-    const [h, w, channels] = layerShape(arch, s.layer, height, width);
-    expectLength(`style target ${s.layer}`, s.gram.length, [channels, channels]);
-    let mask: tf.Tensor2D | undefined;
-    if (s.mask) {
-      expectLength(`style mask for ${s.layer}`, s.mask.length, [height, width]);
-      const block = layerBlock(arch, s.layer);
-      mask = tf.tensor2d(maskAtLayer(s.mask, height, width, block), [h, w]);
+/** The tf implementation of one term of the loss table (definitions in engine.ts). */
+function tfTerm(term: LossTerm): TfTerm {
+  const hwc = (s: LayerShape): [number, number, number] => [s.height, s.width, s.channels];
+  switch (term.kind) {
+    case "content": {
+      const target = tf.tensor3d(term.target, hwc(term.shape));
+      return {
+        value: (features) => contentLoss(features.get(term.layer)!, target),
+        dispose: () => target.dispose(),
+      };
     }
-    return {
-      layer: s.layer,
-      weight: s.weight,
-      gram: tf.tensor2d(s.gram, [channels, channels]),
-      mask,
-    };
-  });
-  return { content, style };
-}
-
-function expectLength(what: string, length: number, shape: readonly number[]): void {
-  const expected = shape.reduce((a, b) => a * b, 1);
-  if (length !== expected) {
-    throw new RangeError(`${what} has ${length} values, expected ${shape.join("×")}`);
+    case "gram":
+    case "masked-gram": {
+      const c = term.shape.channels;
+      const gram = tf.tensor2d(term.gram, [c, c]);
+      const mask = term.kind === "masked-gram"
+        ? tf.tensor2d(term.mask, [term.shape.height, term.shape.width])
+        : undefined;
+      return {
+        value: (features) => styleLoss(features.get(term.layer)!, gram, mask),
+        dispose: () => {
+          gram.dispose();
+          mask?.dispose();
+        },
+      };
+    }
+    case "tv":
+      return {
+        value: (_, image) => (term.weight === 0 ? tf.scalar(0) : totalVariation(image)),
+        dispose: () => {},
+      };
   }
 }

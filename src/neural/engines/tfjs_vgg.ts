@@ -1,108 +1,41 @@
 /**
- * The VGG forward pass in tfjs: caffe preprocessing (RGB → BGR, minus {@link CAFFE_MEAN_BGR}),
- * 3×3 "same" convolutions with bias, ReLU, and 2×2 stride-2 "valid" pooling (max or avg) after each
- * block, truncated after the deepest layer asked for. Layers are addressed by Gatys' names
- * (conv1_1, relu1_1, pool1, …; see models/layers.ts).
+ * The VGG forward pass in tfjs, translated step by step from a {@link NetworkPlan}: caffe
+ * preprocessing (RGB → BGR, minus {@link CAFFE_MEAN_BGR}), 3×3 "same" convolutions with bias, ReLU,
+ * and 2×2 stride-2 "valid" pooling (max or avg).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { convFor, convLayers, layerNames, type VggArch } from "../models/layers.ts";
-import { layerSize } from "../models/layer_mask.ts";
 import { CAFFE_MEAN_BGR, type VggWeights } from "../models/weights_types.ts";
-import type { Pooling } from "./engine.ts";
+import type { NetworkPlan } from "../plan/network.ts";
 import { conv3x3Same, type ConvInputGrad, type ConvKernel, prepareKernel } from "./tfjs_conv.ts";
 
-/** A layer that the network or its weights cannot provide. */
-export class LayerUnavailableError extends Error {
-  /** @param layer the layer asked for @param message why it is unavailable */
-  constructor(readonly layer: string, message: string) {
-    super(message);
-    this.name = "LayerUnavailableError";
-  }
-}
-
-/** The network's parameters as tensors, uploaded once, up to the deepest conv needed. */
+/** The network's parameters as tensors, uploaded once, for the convs of one plan. */
 export interface VggTensors {
-  readonly arch: VggArch;
+  readonly plan: NetworkPlan;
   readonly convs: ReadonlyMap<string, { readonly kernel: ConvKernel; readonly bias: tf.Tensor1D }>;
-  /** Forward-order layer names, truncated after the deepest layer asked for. */
-  readonly plan: readonly string[];
 }
 
-/** Index in forward order of the deepest of `layers`; throws {@link LayerUnavailableError}. */
-function deepestIndex(weights: VggWeights, layers: readonly string[]): number {
-  const names = layerNames(weights.arch);
-  const present = [...weights.convs.keys()];
-  let deepest = -1;
-  for (const layer of layers) {
-    const index = names.indexOf(layer);
-    if (index < 0) {
-      throw new LayerUnavailableError(
-        layer,
-        `unknown layer "${layer}" for ${weights.arch} (layers are named conv1_1, relu1_1, pool1, …)`,
-      );
-    }
-    const conv = convFor(weights.arch, layer)!;
-    if (!weights.convs.has(conv.name)) {
-      throw new LayerUnavailableError(
-        layer,
-        `layer ${layer} needs ${conv.name}, which the weights (${weights.id}) do not have; ` +
-          `deepest available: ${present.at(-1) ?? "none"}`,
-      );
-    }
-    deepest = Math.max(deepest, index);
-  }
-  return deepest;
-}
-
-/** The shape [H, W, C] of `layer`'s activations for an input of height × width. */
-export function layerShape(
-  arch: VggArch,
-  layer: string,
-  height: number,
-  width: number,
-): [number, number, number] {
-  const conv = convFor(arch, layer);
-  if (!conv) throw new LayerUnavailableError(layer, `unknown layer "${layer}" for ${arch}`);
-  const block = layer.startsWith("pool") ? conv.block + 1 : conv.block;
-  const [h, w] = layerSize(block, height, width);
-  return [h, w, conv.outChannels];
-}
-
-/** The VGG block (1-based) whose resolution `layer` has (a pool has the next block's). */
-export function layerBlock(arch: VggArch, layer: string): number {
-  const conv = convFor(arch, layer);
-  if (!conv) throw new LayerUnavailableError(layer, `unknown layer "${layer}" for ${arch}`);
-  return layer.startsWith("pool") ? conv.block + 1 : conv.block;
-}
-
-/**
- * Uploads the convolutions needed for `layers` (throws {@link LayerUnavailableError} naming the
- * missing layer and the deepest available one). Dispose with {@link disposeVgg}.
- */
+/** Uploads the convolutions `plan` runs (RangeError for weights of the wrong size). Dispose with {@link disposeVgg}. */
 export function uploadVgg(
   weights: VggWeights,
-  layers: readonly string[],
+  plan: NetworkPlan,
   inputGrad: ConvInputGrad = "builtin",
 ): VggTensors {
-  const plan = layerNames(weights.arch).slice(0, deepestIndex(weights, layers) + 1);
   const convs = new Map<string, { kernel: ConvKernel; bias: tf.Tensor1D }>();
-  for (const layer of convLayers(weights.arch)) {
-    if (!plan.includes(layer.name)) break;
-    const w = weights.convs.get(layer.name)!;
-    const expected = 9 * layer.inChannels * layer.outChannels;
-    if (w.kernel.length !== expected || w.bias.length !== layer.outChannels) {
+  for (const step of plan.steps) {
+    if (step.kind !== "conv") continue;
+    const { inChannels, outChannels } = step.conv;
+    const w = weights.convs.get(step.name)!;
+    const expected = 9 * inChannels * outChannels;
+    if (w.kernel.length !== expected || w.bias.length !== outChannels) {
       throw new RangeError(
-        `${layer.name}: kernel has ${w.kernel.length} values (expected ${expected} = 3×3×` +
-          `${layer.inChannels}×${layer.outChannels}), bias ${w.bias.length} (expected ${layer.outChannels})`,
+        `${step.name}: kernel has ${w.kernel.length} values (expected ${expected} = 3×3×` +
+          `${inChannels}×${outChannels}), bias ${w.bias.length} (expected ${outChannels})`,
       );
     }
-    const kernel = tf.tensor4d(w.kernel, [3, 3, layer.inChannels, layer.outChannels]);
-    convs.set(layer.name, {
-      kernel: prepareKernel(kernel, inputGrad),
-      bias: tf.tensor1d(w.bias),
-    });
+    const kernel = tf.tensor4d(w.kernel, [3, 3, inChannels, outChannels]);
+    convs.set(step.name, { kernel: prepareKernel(kernel, inputGrad), bias: tf.tensor1d(w.bias) });
   }
-  return { arch: weights.arch, convs, plan };
+  return { plan, convs };
 }
 
 /** Releases the tensors of {@link uploadVgg}. */
@@ -120,7 +53,6 @@ export function disposeVgg(net: VggTensors): void {
  */
 export function vggForward(
   net: VggTensors,
-  pooling: Pooling,
   image: tf.Tensor3D,
   layers: readonly string[],
 ): Map<string, tf.Tensor3D> {
@@ -128,16 +60,18 @@ export function vggForward(
   const out = new Map<string, tf.Tensor3D>();
   const mean = tf.tensor1d([...CAFFE_MEAN_BGR]);
   let x = tf.expandDims(tf.sub(tf.reverse(image, [2]), mean), 0) as tf.Tensor4D;
-  for (const name of net.plan) {
-    if (name.startsWith("conv")) {
-      const { kernel, bias } = net.convs.get(name)!;
+  for (const step of net.plan.steps) {
+    if (step.kind === "conv") {
+      const { kernel, bias } = net.convs.get(step.name)!;
       x = tf.add(conv3x3Same(x, kernel), bias);
-    } else if (name.startsWith("relu")) {
+    } else if (step.kind === "relu") {
       x = tf.relu(x);
+    } else if (net.plan.pooling === "max") {
+      x = tf.maxPool(x, 2, 2, "valid");
     } else {
-      x = pooling === "max" ? tf.maxPool(x, 2, 2, "valid") : tf.avgPool(x, 2, 2, "valid");
+      x = tf.avgPool(x, 2, 2, "valid");
     }
-    if (wanted.has(name)) out.set(name, tf.squeeze(x, [0]) as tf.Tensor3D);
+    if (wanted.has(step.name)) out.set(step.name, tf.squeeze(x, [0]) as tf.Tensor3D);
   }
   return out;
 }

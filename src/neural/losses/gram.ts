@@ -5,7 +5,8 @@
  * weights the rows of F (pixels) before the product.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { layerSize, resizeMaskArea } from "../models/layer_mask.ts";
+import { resizeMaskArea } from "../models/layer_mask.ts";
+import { layerSize } from "../plan/network.ts";
 
 /**
  * Normalized Gram matrix of HWC activations [H, W, C] → [C, C]. With `mask` ([H, W], values 0–1,

@@ -4,7 +4,8 @@
  * G = FᵀF / (H·W·C), F as an (H·W) × C matrix, rows multiplied by the mask when one is given.
  */
 import type { Activation, ContentTarget } from "../engines/engine.ts";
-import { layerSize, resizeMaskArea } from "../models/layer_mask.ts";
+import { resizeMaskArea } from "../models/layer_mask.ts";
+import { layerSize } from "../plan/network.ts";
 
 /**
  * Normalized Gram matrix (C × C, row-major) of HWC activations. With `mask` (H × W values 0–1,

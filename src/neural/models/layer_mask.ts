@@ -1,17 +1,6 @@
 /**
- * Region masks at a layer's resolution. VGG's 2×2 stride-2 pooling floors odd sizes, so a layer of
- * block b (1-based) has size ⌊H / 2^(b−1)⌋ × ⌊W / 2^(b−1)⌋; a mask is area-averaged onto it.
+ * Region masks at a layer's resolution (plan/network.ts says which): a mask is area-averaged onto it.
  */
-
-/** Height and width of a layer of `block` (1-based) for an input of height × width (pools before it). */
-export function layerSize(block: number, height: number, width: number): [number, number] {
-  let h = height, w = width;
-  for (let b = 1; b < block; b++) {
-    h = Math.floor(h / 2);
-    w = Math.floor(w / 2);
-  }
-  return [h, w];
-}
 
 /**
  * Area-averages a mask (row-major, height × width, values 0–1) onto toHeight × toWidth: each output

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
-import { LayerUnavailableError } from "../../../src/neural/engines/tfjs_vgg.ts";
+import { LayerUnavailableError } from "../../../src/neural/plan/network.ts";
 import type { Pooling } from "../../../src/neural/engines/engine.ts";
 import { Prng } from "../../../src/util/prng.ts";
 import {

@@ -1,7 +1,7 @@
 /** The tfjs VGG forward against a direct host implementation (preprocessing, convs, pooling). */
 import assert from "node:assert/strict";
 import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
-import { layerShape } from "../../../src/neural/engines/tfjs_vgg.ts";
+import { layerShape } from "../../../src/neural/plan/network.ts";
 import { CAFFE_MEAN_BGR } from "../../../src/neural/models/weights_types.ts";
 import type { ConvWeights } from "../../../src/neural/models/weights_types.ts";
 import { seededImage, smallWeights } from "./_fixtures.ts";
@@ -83,6 +83,6 @@ Deno.test("VGG forward: caffe preprocessing, conv + bias, ReLU, max/avg pooling 
     ]);
     assertClose(f.get("conv1_1")!.data, conv11, "conv1_1");
     assertClose(f.get("pool1")!.data, hostPool(relu12, h, w, 64, pooling === "max"), pooling);
-    assert.deepEqual(layerShape("vgg19", "pool1", h, w), [2, 3, 64]);
+    assert.deepEqual(layerShape("vgg19", "pool1", h, w), { height: 2, width: 3, channels: 64 });
   }
 });

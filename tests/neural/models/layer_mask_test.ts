@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { layerSize, resizeMaskArea } from "../../../src/neural/models/layer_mask.ts";
+import { resizeMaskArea } from "../../../src/neural/models/layer_mask.ts";
+import { layerSize } from "../../../src/neural/plan/network.ts";
 import { Prng } from "../../../src/util/prng.ts";
 
 function assertClose(actual: Float32Array, expected: number[], tolerance = 1e-7): void {

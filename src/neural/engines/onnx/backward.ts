@@ -3,7 +3,9 @@
  * build has no autodiff). Every function appends nodes to a {@link GraphBuilder} and returns the
  * name of the gradient tensor it produced. Tensors are NCHW with N = 1 unless stated otherwise.
  */
+import type { LayerShape } from "../../plan/network.ts";
 import { float, type GraphBuilder, int, ints, str } from "./builder.ts";
+import { channelAffine, positiveMask, zeroMask } from "./nchwc_masks.ts";
 
 /**
  * The kernel [in, out, 3, 3] whose convolution is the input gradient of a 3×3 conv with `kernel`
@@ -30,33 +32,9 @@ export function convInputGrad(b: GraphBuilder, grad: string, flippedKernel: stri
   });
 }
 
-/**
- * Gain of the 0/1 masks below: min(1, GAIN·v) is exactly 1 for every v ≥ 1e-38 (float32 normals
- * start at 1.2e-38), so they are exact step functions except on denormal differences.
- */
-const GAIN = 1e38;
-
-/**
- * Per-channel `scale`·x (+ `bias`) of x [1, C, H, W] as a depthwise 1×1 conv. The masks are built
- * from convs, Resize, Sum, Mul and Relu/Clip only: ONNX Runtime keeps all of these in its blocked
- * NCHWc layout (and fuses the activation into the conv), whereas Greater, Where or MaxUnpool make
- * it reorder every tensor to NCHW and back (measured: 13 % of a 512² step).
- */
-function channelAffine(
-  b: GraphBuilder,
-  x: string,
-  channels: number,
-  scale: number,
-  bias?: number,
-): string {
-  const inputs = [x, b.filled([channels, 1, 1, 1], scale)];
-  if (bias !== undefined) inputs.push(b.filled([channels], bias));
-  return b.op("Conv", inputs, { kernel_shape: ints([1, 1]), group: int(channels) });
-}
-
-/** 1 where a ReLU's output `y` (≥ 0, C channels) is positive, else 0: min(1, GAIN·y). */
+/** [y > 0] for a ReLU's output `y` (C channels): where its gradient passes. */
 export function reluMask(b: GraphBuilder, y: string, channels: number): string {
-  return b.op("Clip", [channelAffine(b, y, channels, GAIN), b.scalar(0), b.scalar(1)]);
+  return positiveMask(b, y, channels);
 }
 
 /** ReLU: the gradient passes where the ReLU's output is positive (`mask` from reluMask). */
@@ -68,11 +46,11 @@ export function reluGrad(b: GraphBuilder, grad: string, mask: string): string {
 function upsample2(
   b: GraphBuilder,
   x: string,
-  pooledShape: readonly number[],
-  inputShape: readonly number[],
+  pooledShape: LayerShape,
+  inputShape: LayerShape,
 ): string {
-  const [, , h, w] = pooledShape;
-  const [, , inH, inW] = inputShape;
+  const { height: h, width: w } = pooledShape;
+  const { height: inH, width: inW } = inputShape;
   const scales = b.floats(b.fresh("scales"), [4], new Float32Array([1, 1, 2, 2]));
   const up = b.op("Resize", [x, "", scales], {
     mode: str("nearest"),
@@ -96,19 +74,15 @@ export function maxPoolReluGrad(
   grad: string,
   input: string,
   pooled: string,
-  pooledShape: readonly number[],
-  inputShape: readonly number[],
+  pooledShape: LayerShape,
+  inputShape: LayerShape,
 ): string {
-  const channels = pooledShape[1];
+  const { channels } = pooledShape;
   const passed = reluGrad(b, grad, reluMask(b, pooled, channels));
   const minusMax = upsample2(b, channelAffine(b, pooled, channels, -1), pooledShape, inputShape);
   // ≤ 0 inside the windows, exactly 0 at their maxima (≥ 0 on floored edges, whose gradient is 0).
   const belowMax = b.op("Sum", [input, minusMax]);
-  const isMax = b.op("Clip", [
-    channelAffine(b, belowMax, channels, GAIN, 1),
-    b.scalar(0),
-    b.scalar(1),
-  ]);
+  const isMax = zeroMask(b, belowMax, channels);
   return b.op("Mul", [upsample2(b, passed, pooledShape, inputShape), isMax]);
 }
 
@@ -116,11 +90,11 @@ export function maxPoolReluGrad(
 export function avgPoolGrad(
   b: GraphBuilder,
   grad: string,
-  pooledShape: readonly number[],
-  inputShape: readonly number[],
+  pooledShape: LayerShape,
+  inputShape: LayerShape,
 ): string {
-  const [, c, h, w] = pooledShape;
-  const [, , inH, inW] = inputShape;
+  const { channels: c, height: h, width: w } = pooledShape;
+  const { height: inH, width: inW } = inputShape;
   const quarter = b.op("Mul", [
     b.op("Reshape", [grad, b.int64s([1, c, h, 1, w, 1])]),
     b.scalar(0.25),
@@ -155,12 +129,12 @@ export function contentLossAndGrad(
 export function styleLossAndGrad(
   b: GraphBuilder,
   features: string,
-  shape: readonly number[],
+  shape: LayerShape,
   gramTarget: string,
   scale: string,
   mask: string | undefined,
 ): { loss: string; grad: string } {
-  const [, c, h, w] = shape;
+  const { channels: c, height: h, width: w } = shape;
   const n = h * w * c;
   const masked = mask ? b.op("Mul", [features, mask]) : features;
   const rows = b.op("Reshape", [masked, b.int64s([c, h * w])]);

@@ -1,14 +1,21 @@
 /**
- * The ONNX graphs of the onnx engine. The loss graph takes the image x [H, W, 3] (RGB, 0–255,
- * HWC) and returns the loss of engine.ts, its three weighted terms and ∂loss/∂x in ONE run: caffe
- * preprocessing, VGG forward to the deepest layer used, content/style/TV terms, then the backward
- * pass of backward.ts. Weights are initializers; targets, masks and the per-term weights are inputs,
- * so one graph (and one session) serves every image and every target set of that shape.
+ * The ONNX graphs of the onnx engine, translated from the plan (plan/network.ts, plan/loss.ts).
+ * The loss graph takes the image x [H, W, 3] (RGB, 0–255, HWC) and returns the loss of engine.ts,
+ * its three weighted groups and ∂loss/∂x in ONE run: caffe preprocessing, the plan's forward steps,
+ * one node group per term of the loss table, then each step's gradient in reverse (backward.ts).
+ * Weights are initializers; targets, masks and the per-term weights are inputs ({@link lossFeeds}),
+ * so one graph (and one session) serves every image and every target set of that structure.
+ * Tensors inside the graph are NCHW with N = 1.
  */
-import { convFor, convLayers, layerNames } from "../../models/layers.ts";
-import { layerSize } from "../../models/layer_mask.ts";
 import type { VggWeights } from "../../models/weights_types.ts";
-import { CAFFE_MEAN_BGR, type Pooling } from "../engine.ts";
+import { groupTerms, type LossPlan, type LossTerm } from "../../plan/loss.ts";
+import {
+  type LayerShape,
+  type NetworkPlan,
+  type NetworkStep,
+  planShape,
+} from "../../plan/network.ts";
+import { CAFFE_MEAN_BGR } from "../engine.ts";
 import {
   avgPoolGrad,
   contentLossAndGrad,
@@ -23,19 +30,7 @@ import {
 import { GraphBuilder, ints } from "./builder.ts";
 import { onnxKernels } from "./kernels.ts";
 
-/** The structure of a loss graph: everything that changes the graph (not the input values). */
-export interface LossGraphSpec {
-  readonly weights: VggWeights;
-  readonly pooling: Pooling;
-  readonly height: number;
-  readonly width: number;
-  /** Content target layers, in input order (`content_target_i`, `content_scale_i`). */
-  readonly contentLayers: readonly string[];
-  /** Style target layers, in input order (`style_gram_i`, `style_scale_i`, `style_mask_i`). */
-  readonly styleLayers: readonly { readonly layer: string; readonly masked: boolean }[];
-}
-
-/** Graph input and output names of the loss graph. */
+/** Graph input and output names of the loss graph; term inputs are numbered per kind of input. */
 export const LOSS_IO = {
   image: "x",
   tvScale: "tv_scale",
@@ -47,216 +42,269 @@ export const LOSS_IO = {
   outputs: ["loss", "content", "style", "tv", "grad"] as const,
 };
 
-/** Shape [C, H, W] of a layer's activations for an input of height × width. */
-export function layerShape(
-  weights: VggWeights,
-  layer: string,
-  height: number,
-  width: number,
-): [number, number, number] {
-  const conv = convFor(weights.arch, layer);
-  if (!conv || !layerNames(weights.arch).includes(layer)) {
-    throw new RangeError(`unknown ${weights.arch} layer "${layer}"`);
+/** An input value of the loss graph: float32 data and its dims. */
+export interface Feed {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+/** [1, C, H, W] of a layer shape. */
+function nchw(s: LayerShape): number[] {
+  return [1, s.channels, s.height, s.width];
+}
+
+/** The graph inputs one term reads, by name, each with its value, in declaration order. */
+function termInputs(term: LossTerm, index: number): [string, Feed][] {
+  const scalar = (v: number): Feed => ({ data: new Float32Array([v]), dims: [] });
+  switch (term.kind) {
+    case "content":
+      return [
+        [LOSS_IO.contentTarget(index), {
+          data: hwcToChw(term.target, term.shape),
+          dims: nchw(term.shape),
+        }],
+        [LOSS_IO.contentScale(index), scalar(term.weight)],
+      ];
+    case "gram":
+    case "masked-gram": {
+      const c = term.shape.channels;
+      const inputs: [string, Feed][] = [
+        [LOSS_IO.styleGram(index), { data: term.gram, dims: [c, c] }],
+        [LOSS_IO.styleScale(index), scalar(term.weight)],
+      ];
+      if (term.kind === "masked-gram") {
+        const { height, width } = term.shape;
+        inputs.push([LOSS_IO.styleMask(index), { data: term.mask, dims: [1, 1, height, width] }]);
+      }
+      return inputs;
+    }
+    case "tv":
+      return [[LOSS_IO.tvScale, scalar(term.weight)]];
   }
-  if (!weights.convs.has(conv.name)) {
-    throw new RangeError(`weights ${weights.id} stop before ${conv.name}, needed for ${layer}`);
-  }
-  const block = layer.startsWith("pool") ? conv.block + 1 : conv.block;
-  const [h, w] = layerSize(block, height, width);
-  return [conv.outChannels, h, w];
 }
 
-/** One forward step, kept for the backward pass. */
-type Step =
-  | { kind: "conv"; conv: string; relu: string; channels: number; flipped: string }
-  | {
-    kind: "pool";
-    name: string;
-    input: string;
-    output: string;
-    inShape: number[];
-    outShape: number[];
-  };
-
-/** Forward network: layer name → NCHW tensor, and the steps in forward order. */
-interface Forward {
-  readonly tensors: Map<string, string>;
-  readonly steps: Step[];
+/** Each term with its index among the terms that share its input names (content or style). */
+function numberedTerms(plan: LossPlan): { term: LossTerm; index: number }[] {
+  const counts = new Map<string, number>();
+  return plan.terms.map((term) => {
+    const family = term.kind === "masked-gram" ? "gram" : term.kind;
+    const index = counts.get(family) ?? 0;
+    counts.set(family, index + 1);
+    return { term, index };
+  });
 }
 
-/** Index in forward order of the deepest of `layers`. */
-function deepestIndex(weights: VggWeights, layers: readonly string[]): number {
-  const order = layerNames(weights.arch);
-  return Math.max(-1, ...layers.map((l) => order.indexOf(l)));
+/** The loss graph's term inputs (targets, masks, weights) for `plan`; the caller adds the image. */
+export function lossFeeds(plan: LossPlan): Map<string, Feed> {
+  return new Map(numberedTerms(plan).flatMap(({ term, index }) => termInputs(term, index)));
 }
 
-/**
- * Appends caffe preprocessing and the VGG forward pass up to the deepest of `layers`.
- * Preprocessing: x − mean (in RGB order) → NCHW; the RGB → BGR swap is folded into conv1_1's
- * kernel (see kernels.ts). With `forBackward`, flipped kernels and max-pool indices are added too.
- */
-function forward(
-  b: GraphBuilder,
-  spec: { weights: VggWeights; pooling: Pooling; height: number; width: number },
-  x: string,
-  layers: readonly string[],
-  forBackward: boolean,
-): Forward {
-  const { weights, height, width } = spec;
+/** Caffe preprocessing of x [H, W, 3]: x − mean (in RGB order) → [1, 3, H, W]. The RGB → BGR
+ * swap is folded into the first conv's kernel (kernels.ts). */
+function preprocess(b: GraphBuilder, x: string, input: LayerShape): string {
   const meanRgb = new Float32Array([CAFFE_MEAN_BGR[2], CAFFE_MEAN_BGR[1], CAFFE_MEAN_BGR[0]]);
   const centred = b.op("Sub", [x, b.floats("caffe_mean_rgb", [3], meanRgb)]);
   const chw = b.op("Transpose", [centred], { perm: ints([2, 0, 1]) });
-  let current = b.op("Reshape", [chw, b.int64s([1, 3, height, width])]);
-  const order = layerNames(weights.arch);
-  const last = deepestIndex(weights, layers);
-  const tensors = new Map<string, string>();
-  const steps: Step[] = [];
-  const convs = convLayers(weights.arch);
-  for (let i = 0; i <= last; i++) {
-    const name = order[i];
-    if (name.startsWith("conv")) {
-      const k = onnxKernels(weights, name, name === convs[0].name);
-      const c = k.outChannels;
-      const kernel = b.floats(`${name}_kernel`, [c, k.inChannels, 3, 3], k.forward);
-      const bias = b.floats(`${name}_bias`, [c], k.bias);
-      const pre = b.op("Conv", [current, kernel, bias], {
+  return b.op("Reshape", [chw, b.int64s([1, 3, input.height, input.width])]);
+}
+
+/** One forward step as ONNX nodes; returns its output tensor. */
+function forwardStep(
+  b: GraphBuilder,
+  weights: VggWeights,
+  plan: NetworkPlan,
+  step: NetworkStep,
+  input: string,
+): string {
+  switch (step.kind) {
+    case "conv": {
+      const k = onnxKernels(weights, step.name, step.first);
+      const c = step.output.channels;
+      const kernel = b.floats(kernelName(step.name), [c, step.input.channels, 3, 3], k.forward);
+      const bias = b.floats(`${step.name}_bias`, [c], k.bias);
+      return b.op("Conv", [input, kernel, bias], {
         kernel_shape: ints([3, 3]),
         pads: ints([1, 1, 1, 1]),
       });
-      const relu = b.op("Relu", [pre]);
-      tensors.set(name, pre).set(name.replace("conv", "relu"), relu);
-      if (forBackward) {
-        steps.push({
-          kind: "conv",
-          conv: name,
-          relu,
-          channels: c,
-          flipped: flippedKernel(b, kernel),
-        });
-      }
-      current = relu;
-      i++; // the relu of this conv is handled together with it
-    } else {
-      const [c, h, w] = layerShape(weights, name, height, width);
-      const [inH, inW] = layerSize(Number(name.slice(4)), height, width);
+    }
+    case "relu":
+      return b.op("Relu", [input]);
+    case "pool": {
       const attrs = { kernel_shape: ints([2, 2]), strides: ints([2, 2]) };
-      const output = b.op(spec.pooling === "max" ? "MaxPool" : "AveragePool", [current], attrs);
-      tensors.set(name, output);
-      steps.push({
-        kind: "pool",
-        name,
-        input: current,
-        output,
-        inShape: [1, c, inH, inW],
-        outShape: [1, c, h, w],
-      });
-      current = output;
+      return b.op(plan.pooling === "max" ? "MaxPool" : "AveragePool", [input], attrs);
     }
   }
-  return { tensors, steps };
 }
 
-/** Builds the loss-and-gradient graph of `spec`. */
-export function buildLossGraph(spec: LossGraphSpec): Uint8Array {
-  const { weights, height, width } = spec;
+/** The initializer name of a conv's kernel. */
+function kernelName(conv: string): string {
+  return `${conv}_kernel`;
+}
+
+/** Appends preprocessing and the plan's forward steps; returns layer name → NCHW tensor. */
+function forward(
+  b: GraphBuilder,
+  weights: VggWeights,
+  plan: NetworkPlan,
+  x: string,
+): Map<string, string> {
+  const tensors = new Map<string, string>();
+  let current = preprocess(b, x, plan.input);
+  for (const step of plan.steps) {
+    current = forwardStep(b, weights, plan, step, current);
+    tensors.set(step.name, current);
+  }
+  return tensors;
+}
+
+/**
+ * The steps of the backward pass, deepest first. A max pool is taken together with the ReLU before
+ * it (`max-pool-relu`): the pool's gradient needs the window maxima, and where a maximum is
+ * positive the ReLU passes, so one pass at the pooled resolution does both.
+ */
+type BackwardStep =
+  | { readonly kind: "conv" | "relu" | "avg-pool"; readonly step: NetworkStep }
+  | {
+    readonly kind: "max-pool-relu";
+    readonly pool: NetworkStep & { kind: "pool" };
+    readonly relu: NetworkStep & { kind: "relu" };
+  };
+
+/** {@link BackwardStep}s of `plan`, deepest first. */
+function backwardSteps(plan: NetworkPlan): BackwardStep[] {
+  const out: BackwardStep[] = [];
+  const steps = [...plan.steps].reverse();
+  const taken = new Set<NetworkStep>();
+  steps.forEach((step, i) => {
+    if (taken.has(step)) return;
+    const below = steps[i + 1];
+    if (step.kind === "pool" && plan.pooling === "max" && below?.kind === "relu") {
+      taken.add(below);
+      out.push({ kind: "max-pool-relu", pool: step, relu: below });
+    } else {
+      out.push({ kind: step.kind === "pool" ? "avg-pool" : step.kind, step });
+    }
+  });
+  return out;
+}
+
+/** Builds the loss-and-gradient graph of `plan` (its values come from {@link lossFeeds}). */
+export function buildLossGraph(weights: VggWeights, plan: LossPlan): Uint8Array {
+  const { height, width } = plan.network.input;
   const b = new GraphBuilder();
   const x = b.input(LOSS_IO.image, [height, width, 3]);
-  const layers = [...spec.contentLayers, ...spec.styleLayers.map((s) => s.layer)];
-  const fwd = forward(b, spec, x, layers, true);
+  const tensors = forward(b, weights, plan.network, x);
 
-  // Loss terms and their gradients with respect to each layer's activations.
+  // Each term's value and its gradient with respect to the tensor it reads.
+  const losses = new Map<LossTerm, string>();
   const gradsAt = new Map<string, string[]>();
-  const addGrad = (layer: string, g: string) =>
-    gradsAt.set(layer, [...gradsAt.get(layer) ?? [], g]);
-  const contentLosses: string[] = [];
-  spec.contentLayers.forEach((layer, i) => {
-    const shape = [1, ...layerShape(weights, layer, height, width)];
-    const target = b.input(LOSS_IO.contentTarget(i), shape);
-    const scale = b.input(LOSS_IO.contentScale(i), []);
-    const count = shape[1] * shape[2] * shape[3];
-    const t = contentLossAndGrad(b, fwd.tensors.get(layer)!, target, scale, count);
-    contentLosses.push(t.loss);
-    addGrad(layer, t.grad);
-  });
-  const styleLosses: string[] = [];
-  spec.styleLayers.forEach(({ layer, masked }, i) => {
-    const shape = [1, ...layerShape(weights, layer, height, width)];
-    const gram = b.input(LOSS_IO.styleGram(i), [shape[1], shape[1]]);
-    const scale = b.input(LOSS_IO.styleScale(i), []);
-    const mask = masked ? b.input(LOSS_IO.styleMask(i), [1, 1, shape[2], shape[3]]) : undefined;
-    const t = styleLossAndGrad(b, fwd.tensors.get(layer)!, shape, gram, scale, mask);
-    styleLosses.push(t.loss);
-    addGrad(layer, t.grad);
-  });
-  const tv = tvLossAndGrad(b, x, height, width, b.input(LOSS_IO.tvScale, []));
+  const addGrad = (tensor: string, g: string) =>
+    gradsAt.set(tensor, [...gradsAt.get(tensor) ?? [], g]);
+  for (const { term, index } of numberedTerms(plan)) {
+    const inputs = termInputs(term, index).map(([name, feed]) => b.input(name, feed.dims));
+    const t = termLossAndGrad(b, term, inputs, tensors, x, plan.network.input);
+    losses.set(term, t.loss);
+    addGrad("layer" in term ? term.layer : LOSS_IO.image, t.grad);
+  }
 
-  // Backward, deepest step first.
+  // Backward, deepest step first: g is ∂loss/∂(the current step's output), undefined while 0.
   const total = (layer: string, upstream: string | undefined): string | undefined => {
     const gs = [...(upstream ? [upstream] : []), ...gradsAt.get(layer) ?? []];
     return gs.length === 0 ? undefined : gs.length === 1 ? gs[0] : b.op("Sum", gs);
   };
   let g: string | undefined;
-  // Whether `g` came through a max pool, which already applied the ReLU below it.
-  let reluApplied = false;
-  for (const step of [...fwd.steps].reverse()) {
-    if (step.kind === "pool") {
-      g = total(step.name, g);
-      reluApplied = false;
-      if (!g) continue;
-      if (spec.pooling === "max") {
-        g = maxPoolReluGrad(b, g, step.input, step.output, step.outShape, step.inShape);
-        reluApplied = true;
-      } else {
-        g = avgPoolGrad(b, g, step.outShape, step.inShape);
-      }
-    } else {
-      const relu = step.conv.replace("conv", "relu");
-      const mask = () => reluMask(b, step.relu, step.channels);
-      if (reluApplied) {
-        // Only the loss gradients at the ReLU itself still need its mask.
-        const own = total(relu, undefined);
-        const masked = own && reluGrad(b, own, mask());
-        if (masked) g = g ? b.op("Sum", [g, masked]) : masked;
-      } else {
-        g = total(relu, g);
-        if (g) g = reluGrad(b, g, mask());
-      }
-      g = total(step.conv, g);
-      if (g) g = convInputGrad(b, g, step.flipped);
-      reluApplied = false;
+  for (const back of backwardSteps(plan.network)) {
+    if (back.kind === "max-pool-relu") {
+      const { pool, relu } = back;
+      g = total(pool.name, g);
+      const below = tensors.get(relu.name)!;
+      if (g) g = maxPoolReluGrad(b, g, below, tensors.get(pool.name)!, pool.output, pool.input);
+      // The loss gradients at the ReLU itself still need its mask.
+      const own = total(relu.name, undefined);
+      const masked = own && reluGrad(b, own, reluMask(b, below, relu.output.channels));
+      if (masked) g = g ? b.op("Sum", [g, masked]) : masked;
+      continue;
+    }
+    const { step } = back;
+    g = total(step.name, g);
+    if (!g) continue;
+    if (back.kind === "avg-pool" && step.kind === "pool") {
+      g = avgPoolGrad(b, g, step.output, step.input);
+    } else if (step.kind === "relu") {
+      g = reluGrad(b, g, reluMask(b, tensors.get(step.name)!, step.output.channels));
+    } else if (step.kind === "conv") {
+      g = convInputGrad(b, g, flippedKernel(b, kernelName(step.name)));
     }
   }
-  let grad = tv.grad;
+  const imageGrads = gradsAt.get(LOSS_IO.image) ?? [];
+  let grad = imageGrads.length === 1 ? imageGrads[0] : b.op("Sum", imageGrads);
   if (g) {
     const chw = b.op("Reshape", [g, b.int64s([3, height, width])]);
-    grad = b.op("Add", [b.op("Transpose", [chw], { perm: ints([1, 2, 0]) }), tv.grad]);
+    grad = b.op("Add", [b.op("Transpose", [chw], { perm: ints([1, 2, 0]) }), grad]);
   }
-  const sum = (names: string[]) =>
-    names.length === 0 ? b.scalar(0) : names.length === 1 ? names[0] : b.op("Sum", names);
-  const content = sum(contentLosses), style = sum(styleLosses);
-  b.output("loss", b.op("Sum", [content, style, tv.loss]), []);
-  b.output("content", content, []);
-  b.output("style", style, []);
-  b.output("tv", tv.loss, []);
+  const groups = groupTerms(
+    plan.terms,
+    (t) => losses.get(t)!,
+    (names) => b.op("Sum", names),
+    () => b.scalar(0),
+  );
+  b.output("loss", b.op("Sum", [groups.content, groups.style, groups.tv]), []);
+  b.output("content", groups.content, []);
+  b.output("style", groups.style, []);
+  b.output("tv", groups.tv, []);
   b.output("grad", grad, [height, width, 3]);
   return b.encode("stylepipe_vgg_loss");
+}
+
+/** One term of the loss table as nodes: its value and its gradient w.r.t. what it reads. */
+function termLossAndGrad(
+  b: GraphBuilder,
+  term: LossTerm,
+  inputs: string[],
+  tensors: ReadonlyMap<string, string>,
+  x: string,
+  image: LayerShape,
+): { loss: string; grad: string } {
+  switch (term.kind) {
+    case "content": {
+      const [target, scale] = inputs;
+      const { height, width, channels } = term.shape;
+      const count = height * width * channels;
+      return contentLossAndGrad(b, tensors.get(term.layer)!, target, scale, count);
+    }
+    case "gram":
+    case "masked-gram": {
+      const [gram, scale, mask] = inputs;
+      return styleLossAndGrad(b, tensors.get(term.layer)!, term.shape, gram, scale, mask);
+    }
+    case "tv":
+      return tvLossAndGrad(b, x, image.height, image.width, inputs[0]);
+  }
 }
 
 /** Builds a forward-only graph whose outputs (named after the layers) are HWC activations. */
 export function buildExtractGraph(
   weights: VggWeights,
-  pooling: Pooling,
-  height: number,
-  width: number,
+  plan: NetworkPlan,
   layers: readonly string[],
 ): Uint8Array {
   const b = new GraphBuilder();
-  const x = b.input(LOSS_IO.image, [height, width, 3]);
-  const fwd = forward(b, { weights, pooling, height, width }, x, layers, false);
+  const { height, width } = plan.input;
+  const tensors = forward(b, weights, plan, b.input(LOSS_IO.image, [height, width, 3]));
   for (const layer of new Set(layers)) {
-    const [c, h, w] = layerShape(weights, layer, height, width);
-    const hwc = b.op("Transpose", [fwd.tensors.get(layer)!], { perm: ints([0, 2, 3, 1]) });
+    const { height: h, width: w, channels: c } = planShape(plan, layer);
+    const hwc = b.op("Transpose", [tensors.get(layer)!], { perm: ints([0, 2, 3, 1]) });
     b.output(layer, b.op("Reshape", [hwc, b.int64s([h, w, c])]), [h, w, c]);
   }
   return b.encode("stylepipe_vgg_extract");
+}
+
+/** HWC activations → CHW. */
+function hwcToChw(a: Float32Array, shape: LayerShape): Float32Array {
+  const { height: h, width: w, channels: c } = shape;
+  const out = new Float32Array(a.length);
+  for (let p = 0; p < h * w; p++) {
+    for (let k = 0; k < c; k++) out[k * h * w + p] = a[p * c + k];
+  }
+  return out;
 }

@@ -14,7 +14,8 @@ import type {
 import { onnxProvider } from "../../../../src/neural/engines/onnx/engine.ts";
 import { tfjsCpuProvider } from "../../../../src/neural/engines/tfjs_cpu.ts";
 import { gramMatrix } from "../../../../src/neural/losses/targets.ts";
-import { layerSize, resizeMaskArea } from "../../../../src/neural/models/layer_mask.ts";
+import { resizeMaskArea } from "../../../../src/neural/models/layer_mask.ts";
+import { layerSize } from "../../../../src/neural/plan/network.ts";
 import { syntheticVggWeights } from "../../../../src/neural/models/synthetic.ts";
 import type { VggWeights } from "../../../../src/neural/models/weights_types.ts";
 import { Prng } from "../../../../src/util/prng.ts";
