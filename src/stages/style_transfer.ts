@@ -23,6 +23,7 @@ import { atomicWrite } from "../util/atomic_write.ts";
 import { transferEstimate } from "./neural_cost.ts";
 import { loadTransferCheckpoint, saveTransferCheckpoint } from "./style_transfer_checkpoint.ts";
 import { Prng } from "../util/prng.ts";
+import { normalizations, normalizeTerms } from "../neural/losses/normalize.ts";
 import {
   featuresOf,
   type FeatureTargets,
@@ -33,11 +34,29 @@ import {
   type Value,
 } from "./stage.ts";
 
+/**
+ * Default weights per normalization. `relative` departs from the paper (whose α/β depend on image
+ * size and layers) so that one setting styles every size; `paper` keeps jcjohnson's 5/100/1e-3.
+ */
+export const DEFAULT_WEIGHTS = {
+  relative: { content: 1, style: 300, tv: 0.1 },
+  paper: { content: 5, style: 100, tv: 1e-3 },
+} as const;
+
 /** Parameter schema of `style-transfer` (upscale reuses its optimizer settings). */
 export const styleTransferParams = z.object({
-  content_weight: z.number().nonnegative().default(5).describe("α, weight of the content term"),
-  style_weight: z.number().nonnegative().default(100).describe("β, weight of the style term"),
-  tv_weight: z.number().nonnegative().default(1e-3).describe("total-variation smoothing weight"),
+  normalization: z.enum(normalizations).default("relative")
+    .describe("relative: each term is a relative error (weights mean the same at every size); " +
+      "paper: the loss as Gatys et al. write it"),
+  content_weight: z.number().nonnegative().optional()
+    .describe(`α, weight of the content term (default ${DEFAULT_WEIGHTS.relative.content} ` +
+      `relative, ${DEFAULT_WEIGHTS.paper.content} paper)`),
+  style_weight: z.number().nonnegative().optional()
+    .describe(`β, weight of the style term (default ${DEFAULT_WEIGHTS.relative.style} relative, ` +
+      `${DEFAULT_WEIGHTS.paper.style} paper)`),
+  tv_weight: z.number().nonnegative().optional()
+    .describe(`total-variation smoothing weight (default ${DEFAULT_WEIGHTS.relative.tv} ` +
+      `relative, ${DEFAULT_WEIGHTS.paper.tv} paper)`),
   init: z.enum(["content", "noise", "image"]).default("content")
     .describe("start from the content image, seeded uniform noise, or the `init` input"),
   optimizer: z.enum(optimizerNames).default("lbfgs"),
@@ -45,7 +64,8 @@ export const styleTransferParams = z.object({
   learning_rate: z.number().positive().optional()
     .describe("step size on the 0–255 pixel scale (default 1 for lbfgs, 10 for adam)"),
   lbfgs_history: z.number().int().min(1).default(100).describe("L-BFGS history size"),
-  line_search: z.enum(["none", "strong_wolfe"]).default("none").describe("L-BFGS line search"),
+  line_search: z.enum(["none", "strong_wolfe"]).default("strong_wolfe")
+    .describe("L-BFGS line search (none: fixed steps, as jcjohnson; may diverge)"),
   save_every: z.number().int().min(0).default(0)
     .describe("write the current image every N iterations (0 = never)"),
   save_name: z.string().default("{step}-{iteration}.png")
@@ -67,7 +87,7 @@ interface CurvePoint {
 /** The `style-transfer` stage. */
 export const styleTransferStage: Stage<StyleTransferParams> = {
   name: "style-transfer",
-  version: 1,
+  version: 2,
   description: "Optimizes an image to the content and style targets (L-BFGS or Adam)",
   params: styleTransferParams,
   inputs: {
@@ -97,16 +117,23 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
     const features = featuresOf(inputs.features);
     const engine = await ctx.engine();
     const weights = await loadWeights(ctx, features);
+    const defaults = DEFAULT_WEIGHTS[p.normalization];
+    const terms = normalizeTerms(
+      p.normalization,
+      features.content,
+      features.style,
+      to255(features.contentImage),
+    );
     const spec: ObjectiveSpec = {
       weights,
       pooling: features.pooling,
       height: features.height,
       width: features.width,
-      content: features.content,
-      style: features.style,
-      contentWeight: p.content_weight,
-      styleWeight: p.style_weight,
-      tvWeight: p.tv_weight,
+      content: terms.content,
+      style: terms.style,
+      contentWeight: p.content_weight ?? defaults.content,
+      styleWeight: p.style_weight ?? defaults.style,
+      tvWeight: (p.tv_weight ?? defaults.tv) * terms.tvScale,
     };
     const start = initialImage(ctx, features, inputs.init, p);
     const objective = await engine.objective(spec);
@@ -159,6 +186,11 @@ function initialImage(
     ctx.warn(`the "init" input is ignored because init is "${p.init}" (set init: image to use it)`);
   }
   return image.data.map((v) => v * 255);
+}
+
+/** An image on the engines' 0–255 scale. */
+function to255(image: RgbImage): { height: number; width: number; data: Float32Array } {
+  return { height: image.height, width: image.width, data: image.data.map((v) => v * 255) };
 }
 
 /** Runs the optimizer with progress, keep_best, save_every and cancellation; returns the image. */
@@ -244,6 +276,7 @@ async function optimize<V>(
     }
 
     const final = best ?? { x: state.x, loss: state.loss, terms: state.terms };
+    warnIfStalled(ctx, initialLoss, final.loss, state.iteration);
     const clamped = ops.clamp(final.x, 0, 255);
     const pixels = await ops.toArray(clamped);
     ops.dispose(clamped);
@@ -272,6 +305,25 @@ async function optimize<V>(
   } finally {
     if (best) ops.dispose(best.x);
     optimizer.dispose(state);
+  }
+}
+
+/** Below this relative decrease a finished render warns that the loss barely moved. */
+const STALL_RATIO = 0.99;
+
+/** Warns when a render ended barely below, at or above its starting loss. */
+function warnIfStalled(ctx: StageContext, initial: number, final: number, iterations: number) {
+  if (iterations === 0 || !(initial > 0)) return;
+  const from = `${initial.toPrecision(4)} → ${final.toPrecision(4)} in ${iterations} iterations`;
+  if (Math.abs(final - initial) <= (1 - STALL_RATIO) * initial) {
+    ctx.warn(
+      `the loss barely moved (${from}): raise style_weight or iterations, or check the targets`,
+    );
+  } else if (!(final < initial)) {
+    ctx.warn(
+      `the loss rose (${from}): the optimizer diverged (use line_search: strong_wolfe, or a ` +
+        `smaller learning_rate for adam)`,
+    );
   }
 }
 
