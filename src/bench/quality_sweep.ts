@@ -175,7 +175,8 @@ function paste(sheet: RgbImage, tile: RgbImage, x: number, y: number): void {
   for (let i = 0; i < tile.height && y + i < sheet.height; i++) {
     for (let j = 0; j < tile.width && x + j < sheet.width; j++) {
       for (let c = 0; c < 3; c++) {
-        sheet.data[((y + i) * sheet.width + x + j) * 3 + c] = tile.data[(i * tile.width + j) * 3 + c];
+        sheet.data[((y + i) * sheet.width + x + j) * 3 + c] =
+          tile.data[(i * tile.width + j) * 3 + c];
       }
     }
   }
@@ -267,8 +268,10 @@ async function main() {
       row.forEach((tile, c) => paste(sheet, tile, c * (cell + gap), r * (cell + gap)))
     );
     await Deno.writeFile(resolve(values.sheet), await encodePng(sheet));
-    console.log(`contact sheet (photo | ${CONFIGS.map((c) => c.name).join(" | ")} | painting): ` +
-      values.sheet);
+    console.log(
+      `contact sheet (photo | ${CONFIGS.map((c) => c.name).join(" | ")} | painting): ` +
+        values.sheet,
+    );
   }
   await engine.dispose();
 }

@@ -8,7 +8,7 @@ import { decodeImage } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
 import { resizeImage } from "../image/resample.ts";
 import { createEngine } from "../neural/engines/providers.ts";
-import { scoreImage, SCORE_CONTENT_LAYER, SCORE_STYLE_LAYERS } from "../neural/losses/score.ts";
+import { SCORE_CONTENT_LAYER, SCORE_STYLE_LAYERS, scoreImage } from "../neural/losses/score.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
 import { defaultImageDirs, defaultWeightsDirs } from "../pipeline/locations.ts";
 import { pathExists } from "../util/path_exists.ts";

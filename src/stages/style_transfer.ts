@@ -46,17 +46,25 @@ export const DEFAULT_WEIGHTS = {
 /** Parameter schema of `style-transfer` (upscale reuses its optimizer settings). */
 export const styleTransferParams = z.object({
   normalization: z.enum(normalizations).default("relative")
-    .describe("relative: each term is a relative error (weights mean the same at every size); " +
-      "paper: the loss as Gatys et al. write it"),
+    .describe(
+      "relative: each term is a relative error (weights mean the same at every size); " +
+        "paper: the loss as Gatys et al. write it",
+    ),
   content_weight: z.number().nonnegative().optional()
-    .describe(`α, weight of the content term (default ${DEFAULT_WEIGHTS.relative.content} ` +
-      `relative, ${DEFAULT_WEIGHTS.paper.content} paper)`),
+    .describe(
+      `α, weight of the content term (default ${DEFAULT_WEIGHTS.relative.content} ` +
+        `relative, ${DEFAULT_WEIGHTS.paper.content} paper)`,
+    ),
   style_weight: z.number().nonnegative().optional()
-    .describe(`β, weight of the style term (default ${DEFAULT_WEIGHTS.relative.style} relative, ` +
-      `${DEFAULT_WEIGHTS.paper.style} paper)`),
+    .describe(
+      `β, weight of the style term (default ${DEFAULT_WEIGHTS.relative.style} relative, ` +
+        `${DEFAULT_WEIGHTS.paper.style} paper)`,
+    ),
   tv_weight: z.number().nonnegative().optional()
-    .describe(`total-variation smoothing weight (default ${DEFAULT_WEIGHTS.relative.tv} ` +
-      `relative, ${DEFAULT_WEIGHTS.paper.tv} paper)`),
+    .describe(
+      `total-variation smoothing weight (default ${DEFAULT_WEIGHTS.relative.tv} ` +
+        `relative, ${DEFAULT_WEIGHTS.paper.tv} paper)`,
+    ),
   init: z.enum(["content", "noise", "image"]).default("content")
     .describe("start from the content image, seeded uniform noise, or the `init` input"),
   optimizer: z.enum(optimizerNames).default("lbfgs"),

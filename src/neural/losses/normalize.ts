@@ -51,7 +51,9 @@ export function normalizeTerms(
 }
 
 /** Σ (x[i+1,j,c] − x[i,j,c])² + (x[i,j+1,c] − x[i,j,c])² of an HWC RGB image (engine.ts's TV). */
-export function totalVariation(image: { height: number; width: number; data: Float32Array }): number {
+export function totalVariation(
+  image: { height: number; width: number; data: Float32Array },
+): number {
   const { height: h, width: w, data } = image;
   let sum = 0;
   for (let i = 0; i < h; i++) {
