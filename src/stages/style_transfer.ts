@@ -1,9 +1,11 @@
 /**
  * `style-transfer`: optimizes an image so its VGG features match the content targets and its Gram
- * matrices the style targets (Gatys, Ecker & Bethge 2015), with jcjohnson/neural-style's defaults
- * (content 5, style 100, tv 1e-3, L-BFGS). The variable x is the image on the 0–255 pixel scale,
- * HWC RGB (engine.ts); the engine supplies f and ∇f, the optimizer (src/neural/optim) only sees
- * those and the engine's vector maths, so on a GPU engine the iterates stay on the device.
+ * matrices the style targets (Gatys, Ecker & Bethge 2015), by L-BFGS with a strong Wolfe line
+ * search, with each term's weight normalised (src/neural/losses/normalize.ts; `normalization:
+ * paper` and 5/100/1e-3 give jcjohnson/neural-style's setting). The variable x is the image on
+ * the 0–255 pixel scale, HWC RGB (engine.ts); the engine supplies f and ∇f, the optimizer
+ * (src/neural/optim) only sees those and the engine's vector maths, so on a GPU engine the
+ * iterates stay on the device.
  */
 import { z } from "zod";
 import { encodePng } from "../image/codecs.ts";
