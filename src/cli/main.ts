@@ -2,6 +2,7 @@
 import { benchCommand } from "./bench.ts";
 import { cacheCommand } from "./cache.ts";
 import { queueCommand } from "./queue.ts";
+import { scoreCommand } from "./score.ts";
 import { submitCommand } from "./submit.ts";
 import { workerCommand } from "./worker.ts";
 import { recipeCommand } from "./recipe.ts";
@@ -39,6 +40,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   verify: {
     run: verifyCommand,
     summary: "re-render an output from its provenance",
+  },
+  score: {
+    run: scoreCommand,
+    summary: "content and style distances of an image (fixed definition)",
   },
   schedule: {
     run: scheduleCommand,

@@ -1,9 +1,11 @@
 /**
  * `style-transfer`: optimizes an image so its VGG features match the content targets and its Gram
- * matrices the style targets (Gatys, Ecker & Bethge 2015), with jcjohnson/neural-style's defaults
- * (content 5, style 100, tv 1e-3, L-BFGS). The variable x is the image on the 0–255 pixel scale,
- * HWC RGB (engine.ts); the engine supplies f and ∇f, the optimizer (src/neural/optim) only sees
- * those and the engine's vector maths, so on a GPU engine the iterates stay on the device.
+ * matrices the style targets (Gatys, Ecker & Bethge 2015), by L-BFGS with a strong Wolfe line
+ * search, with each term's weight normalised (src/neural/losses/normalize.ts; `normalization:
+ * paper` and 5/100/1e-3 give jcjohnson/neural-style's setting). The variable x is the image on
+ * the 0–255 pixel scale, HWC RGB (engine.ts); the engine supplies f and ∇f, the optimizer
+ * (src/neural/optim) only sees those and the engine's vector maths, so on a GPU engine the
+ * iterates stay on the device.
  */
 import { z } from "zod";
 import { encodePng } from "../image/codecs.ts";
@@ -28,6 +30,7 @@ import {
   type TransferProgress,
 } from "./style_transfer_checkpoint.ts";
 import { Prng } from "../util/prng.ts";
+import { normalizations, normalizeTerms } from "../neural/losses/normalize.ts";
 import {
   featuresOf,
   type FeatureTargets,
@@ -40,11 +43,37 @@ import {
 } from "./stage.ts";
 import { reattachAlpha } from "../image/alpha.ts";
 
+/**
+ * Default weights per normalization. `relative` departs from the paper (whose α/β depend on image
+ * size and layers) so that one setting styles every size; `paper` keeps jcjohnson's 5/100/1e-3.
+ */
+export const DEFAULT_WEIGHTS = {
+  relative: { content: 1, style: 300, tv: 0.1 },
+  paper: { content: 5, style: 100, tv: 1e-3 },
+} as const;
+
 /** Parameter schema of `style-transfer` (upscale reuses its optimizer settings). */
 export const styleTransferParams = z.object({
-  content_weight: z.number().nonnegative().default(5).describe("α, weight of the content term"),
-  style_weight: z.number().nonnegative().default(100).describe("β, weight of the style term"),
-  tv_weight: z.number().nonnegative().default(1e-3).describe("total-variation smoothing weight"),
+  normalization: z.enum(normalizations).default("relative")
+    .describe(
+      "relative: each term is a relative error (weights mean the same at every size); " +
+        "paper: the loss as Gatys et al. write it",
+    ),
+  content_weight: z.number().nonnegative().optional()
+    .describe(
+      `α, weight of the content term (default ${DEFAULT_WEIGHTS.relative.content} ` +
+        `relative, ${DEFAULT_WEIGHTS.paper.content} paper)`,
+    ),
+  style_weight: z.number().nonnegative().optional()
+    .describe(
+      `β, weight of the style term (default ${DEFAULT_WEIGHTS.relative.style} relative, ` +
+        `${DEFAULT_WEIGHTS.paper.style} paper)`,
+    ),
+  tv_weight: z.number().nonnegative().optional()
+    .describe(
+      `total-variation smoothing weight (default ${DEFAULT_WEIGHTS.relative.tv} ` +
+        `relative, ${DEFAULT_WEIGHTS.paper.tv} paper)`,
+    ),
   init: z.enum(["content", "noise", "image"]).default("content")
     .describe("start from the content image, seeded uniform noise, or the `init` input"),
   optimizer: z.enum(optimizerNames).default("lbfgs"),
@@ -52,7 +81,8 @@ export const styleTransferParams = z.object({
   learning_rate: z.number().positive().optional()
     .describe("step size on the 0–255 pixel scale (default 1 for lbfgs, 10 for adam)"),
   lbfgs_history: z.number().int().min(1).default(100).describe("L-BFGS history size"),
-  line_search: z.enum(["none", "strong_wolfe"]).default("none").describe("L-BFGS line search"),
+  line_search: z.enum(["none", "strong_wolfe"]).default("strong_wolfe")
+    .describe("L-BFGS line search (none: fixed steps, as jcjohnson; may diverge)"),
   save_every: z.number().int().min(0).default(0)
     .describe("write the current image every N iterations (0 = never)"),
   save_name: z.string().default("{step}-{iteration}.png")
@@ -68,7 +98,7 @@ export type StyleTransferParams = z.infer<typeof styleTransferParams>;
 /** The `style-transfer` stage. */
 export const styleTransferStage: Stage<StyleTransferParams> = {
   name: "style-transfer",
-  version: 1,
+  version: 2,
   description: "Optimizes an image to the content and style targets (L-BFGS or Adam)",
   params: styleTransferParams,
   inputs: {
@@ -98,16 +128,23 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
     const features = featuresOf(inputs.features);
     const engine = await ctx.engine();
     const weights = await loadWeights(ctx, features);
+    const defaults = DEFAULT_WEIGHTS[p.normalization];
+    const terms = normalizeTerms(
+      p.normalization,
+      features.content,
+      features.style,
+      to255(features.contentImage),
+    );
     const spec: ObjectiveSpec = {
       weights,
       pooling: features.pooling,
       height: features.height,
       width: features.width,
-      content: features.content,
-      style: features.style,
-      contentWeight: p.content_weight,
-      styleWeight: p.style_weight,
-      tvWeight: p.tv_weight,
+      content: terms.content,
+      style: terms.style,
+      contentWeight: p.content_weight ?? defaults.content,
+      styleWeight: p.style_weight ?? defaults.style,
+      tvWeight: (p.tv_weight ?? defaults.tv) * terms.tvScale,
     };
     const start = initialImage(ctx, features, inputs.init, p);
     const objective = await engine.objective(spec);
@@ -156,6 +193,11 @@ function initialImage(
     ctx.warn(`the "init" input is ignored because init is "${p.init}" (set init: image to use it)`);
   }
   return image.data.map((v) => v * 255);
+}
+
+/** An image on the engines' 0–255 scale. */
+function to255(image: RgbImage): { height: number; width: number; data: Float32Array } {
+  return { height: image.height, width: image.width, data: image.data.map((v) => v * 255) };
 }
 
 /** Called after every iteration, in order; a hook may update the run's progress record. */
@@ -217,6 +259,7 @@ async function optimize<V>(
       throw ctx.signal.reason ?? new StageError("cancelled");
     }
     const result = await transferResult(run, ops, features, reason);
+    warnIfStalled(ctx, run.initialLoss, (run.best ?? run.state).loss, run.state.iteration);
     await ctx.checkpoints.clear();
     return {
       ...result,
@@ -362,6 +405,25 @@ async function transferResult<V>(
     };
   } finally {
     ops.dispose(clamped);
+  }
+}
+
+/** Below this relative decrease a finished render warns that the loss barely moved. */
+const STALL_RATIO = 0.99;
+
+/** Warns when a render ended barely below, at or above its starting loss. */
+function warnIfStalled(ctx: StageContext, initial: number, final: number, iterations: number) {
+  if (iterations === 0 || !(initial > 0)) return;
+  const from = `${initial.toPrecision(4)} → ${final.toPrecision(4)} in ${iterations} iterations`;
+  if (Math.abs(final - initial) <= (1 - STALL_RATIO) * initial) {
+    ctx.warn(
+      `the loss barely moved (${from}): raise style_weight or iterations, or check the targets`,
+    );
+  } else if (!(final < initial)) {
+    ctx.warn(
+      `the loss rose (${from}): the optimizer diverged (use line_search: strong_wolfe, or a ` +
+        `smaller learning_rate for adam)`,
+    );
   }
 }
 

@@ -47,7 +47,9 @@ Deno.test("upscale params: exactly one of factor and size", () => {
   const p = upscaleStage.params.parse({ size: 64 });
   assert.equal(p.filter, "lanczos3");
   assert.equal(p.iterations, 100);
-  assert.equal(p.style_weight, 100); // style-transfer's defaults, from its schema
+  // style-transfer's defaults, from its schema
+  assert.equal(p.normalization, "relative");
+  assert.equal(p.line_search, "strong_wolfe");
   assert.equal(upscaleStage.params.safeParse({ size: 64, init: "noise" }).success, false);
 });
 
