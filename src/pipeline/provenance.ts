@@ -254,6 +254,25 @@ export function buildProvenanceRecord(facts: RecordFacts, outputStep: string): P
   };
 }
 
+/**
+ * Result keys kept in the sidecar only: bulky (a 500-iteration loss trace with its terms is about
+ * 40 KB) and not needed to reproduce the output.
+ */
+export const SIDECAR_ONLY = ["loss_trace"] as const;
+
+/** The record as embedded in the output: results without {@link SIDECAR_ONLY} keys. */
+export function embeddedRecord(record: ProvenanceRecord): ProvenanceRecord {
+  const results = Object.fromEntries(
+    Object.entries(record.results).map(([step, r]) => {
+      if (r === null || typeof r !== "object" || Array.isArray(r)) return [step, r];
+      const kept = { ...r };
+      for (const key of SIDECAR_ONLY) delete kept[key];
+      return [step, kept];
+    }),
+  );
+  return { ...record, results };
+}
+
 /** Embeds the record in encoded PNG bytes (replacing an earlier record). */
 export function embedProvenance(png: Uint8Array, record: ProvenanceRecord): Uint8Array {
   return writePngText(png, PROVENANCE_KEYWORD, canonicalJson(record));
@@ -337,11 +356,14 @@ export class ProvenanceCollector {
     this.#run = run;
   }
 
-  /** Builds the record for `step`'s output at `path`; returns the bytes to write (PNG: record embedded). */
+  /**
+   * Builds the record for `step`'s output at `path`; returns the bytes to write (PNG: the record
+   * embedded, without the results' {@link SIDECAR_ONLY} keys, which the sidecar keeps).
+   */
   async stamp(step: string, path: string, bytes: Uint8Array): Promise<Uint8Array> {
     const record = buildProvenanceRecord(await this.#facts(step), step);
     this.#stamped.set(path, record);
-    return isPng(bytes) ? embedProvenance(bytes, record) : bytes;
+    return isPng(bytes) ? embedProvenance(bytes, embeddedRecord(record)) : bytes;
   }
 
   /** Whether a record was built for `output` in this run. */

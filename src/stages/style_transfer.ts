@@ -295,13 +295,14 @@ async function resumeOrStart<V>(
   const best = p.keep_best
     ? { x: ops.clone(state.x), loss: state.loss, terms: state.terms, iteration: 0 }
     : undefined;
-  return { state, curve: [{ iteration: 0, loss: state.loss }], initialLoss: state.loss, best };
+  const curve = [{ iteration: 0, loss: state.loss, terms: state.terms }];
+  return { state, curve, initialLoss: state.loss, best };
 }
 
-/** Hook: the loss every 10 iterations, for the result's `loss_curve`. */
+/** Hook: the loss and its terms after every iteration (the result's `loss_trace`). */
 function recordCurve<V>(run: TransferProgress<V>): IterationHook<V> {
-  return ({ iteration, loss }) => {
-    if (iteration % 10 === 0) run.curve.push({ iteration, loss });
+  return ({ iteration, loss, terms }) => {
+    run.curve.push({ iteration, loss, terms });
   };
 }
 
@@ -399,7 +400,11 @@ async function transferResult<V>(
         iterations: state.iteration,
         evaluations: state.evaluations,
         stop_reason: reason,
-        loss_curve: run.curve,
+        // Every 10th iteration's loss is part of the reproducible record embedded in the output;
+        // the whole trace with its terms goes to the sidecar only (provenance.ts).
+        loss_curve: run.curve.filter((p) => p.iteration % 10 === 0)
+          .map(({ iteration, loss }) => ({ iteration, loss })),
+        loss_trace: run.curve,
         ...(best ? { best_iteration: best.iteration } : {}),
       },
     };

@@ -32,10 +32,11 @@ export interface BestIterate<V> {
   readonly iteration: number;
 }
 
-/** One point of the loss curve. */
+/** One point of the loss trace: the total and the weighted terms after an iteration. */
 export interface CurvePoint {
   readonly iteration: number;
   readonly loss: number;
+  readonly terms: Readonly<Record<string, number>>;
 }
 
 /** Everything a style-transfer run carries from one iteration to the next (hooks update it). */
@@ -56,7 +57,7 @@ export async function saveTransferCheckpoint<V>(
   const { best } = progress;
   const value: CheckpointValue = {
     optimizer: await optimizer.save(progress.state),
-    curve: progress.curve.map((p) => [p.iteration, p.loss]),
+    curve: progress.curve.map((p) => ({ ...p })),
     initialLoss: progress.initialLoss,
     best: best
       ? {
@@ -72,7 +73,11 @@ export async function saveTransferCheckpoint<V>(
 
 const checkpointSchema = z.object({
   optimizer: z.unknown(),
-  curve: z.array(z.tuple([z.number(), z.number()])),
+  curve: z.array(z.object({
+    iteration: z.number(),
+    loss: z.number(),
+    terms: z.record(z.string(), z.number()),
+  })),
   initialLoss: z.number(),
   best: z.object({
     x: z.instanceof(Float32Array),
@@ -108,7 +113,7 @@ export async function loadTransferCheckpoint<V>(
   }
   return {
     state,
-    curve: saved.curve.map(([iteration, loss]) => ({ iteration, loss })),
+    curve: saved.curve,
     initialLoss: saved.initialLoss,
     best: saved.best ? { ...saved.best, x: ops.fromArray(saved.best.x) } : undefined,
   };
