@@ -359,7 +359,7 @@ interface DeviceTerm {
 }
 
 /** Refuses spec options this engine does not implement (rather than computing something else). */
-function refuseUnsupported(spec: ObjectiveSpec): void {
+export function refuseUnsupported(spec: ObjectiveSpec): void {
   for (const [key, value] of Object.entries(spec)) {
     if (value === undefined || SUPPORTED_SPEC_FIELDS.has(key)) continue;
     throw new EngineUnavailableError(

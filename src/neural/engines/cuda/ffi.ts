@@ -11,7 +11,8 @@ const B = "buffer" as const;
 const I = "i32" as const;
 const U = "usize" as const;
 
-const cudartSymbols = {
+/** The CUDA runtime functions the engine calls (exported for the binding test). */
+export const cudartSymbols = {
   cudaGetDeviceCount: { parameters: [B], result: I },
   cudaSetDevice: { parameters: [I], result: I },
   cudaFree: { parameters: [P], result: I },
