@@ -51,6 +51,11 @@ export interface DeviceInfo {
   readonly nvrtcVersion: string;
 }
 
+/** Opens the libraries at `libs` and the GPU through them. */
+export function openDevice(libs: CudaLibraries): CudaDevice {
+  return new CudaDevice(openCuda(libs));
+}
+
 /** Freed arrays kept per length for reuse. */
 const POOL_PER_LENGTH = 8;
 
@@ -74,9 +79,12 @@ export class CudaDevice {
   #peakBytes = 0;
   #closed = false;
 
-  /** Opens the libraries, picks device 0, compiles the kernels; throws CudaError on failure. */
-  constructor(libs: CudaLibraries) {
-    this.api = openCuda(libs);
+  /**
+   * Picks device 0 and compiles the kernels; throws CudaError on failure (and closes `api`).
+   * @param api the opened libraries ({@link openDevice} opens them from discovered paths)
+   */
+  constructor(api: CudaApi) {
+    this.api = api;
     try {
       const { rt, cu, nvrtc, cublas, cudnn } = this.api;
       const count = outInt((c) => rt.cudaGetDeviceCount(c), this.#rt("cudaGetDeviceCount"));

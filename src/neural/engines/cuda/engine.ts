@@ -23,7 +23,7 @@ import {
   type Pooling,
   type VectorOps,
 } from "../engine.ts";
-import { CudaDevice, type DeviceArray } from "./device.ts";
+import { type CudaDevice, type DeviceArray, openDevice } from "./device.ts";
 import {
   type CudaLibraries,
   type CudaSearch,
@@ -185,6 +185,7 @@ export class CudaEngine implements Engine<DeviceArray> {
       }
     }
     this.#weights.clear();
+    this.#vectors.release();
     this.device.close();
     return Promise.resolve();
   }
@@ -429,7 +430,7 @@ export function createCudaEngine(options: CudaOptions = {}): CudaEngine {
   const libs = cudaLibrariesOrThrow(search);
   let device: CudaDevice;
   try {
-    device = new CudaDevice(libs);
+    device = openDevice(libs);
   } catch (e) {
     throw new EngineUnavailableError(
       "cuda",

@@ -14,6 +14,8 @@ export interface CudaVectors {
   adopt(a: DeviceArray): DeviceArray;
   /** Whether `a` is a live vector of these ops. */
   owns(a: DeviceArray): boolean;
+  /** Frees the ops' own device scalars (at engine dispose). */
+  release(): void;
 }
 
 /** Vector ops over `device`; vectors they did not create (or adopt) are refused. */
@@ -165,5 +167,9 @@ export function cudaVectorOps(device: CudaDevice): CudaVectors {
     ops,
     adopt: (a) => (live.add(a), a),
     owns: (a) => live.has(a),
+    release() {
+      if (scalars.count > 0) device.freeBytes(scalars.ptr, scalars.count * 8);
+      scalars = { ptr: null, count: 0 };
+    },
   };
 }
