@@ -115,7 +115,15 @@ export function openCuda(libs: CudaLibraries): CudaApi {
     return lib.symbols;
   };
   try {
-    for (const path of libs.preload) open(path, {});
+    // Best effort: a sub-library that cannot load here (e.g. one needing another CUDA major's
+    // NVRTC) is left to its parent library, which loads it on demand or does without it.
+    for (const path of libs.preload) {
+      try {
+        open(path, {});
+      } catch {
+        // not needed to start; the parent library reports it if it is
+      }
+    }
     return {
       rt: open(libs.cudart, cudartSymbols),
       cu: open(libs.driver, driverSymbols),

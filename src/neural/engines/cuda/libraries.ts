@@ -145,7 +145,9 @@ export function discoverCudaLibraries(search: CudaSearch): CudaDiscovery {
       const preload = [
         paths.cublasLt!,
         ...siblings(paths.nvrtc!, new RegExp(`^libnvrtc-builtins\\.so\\.${major}(\\.\\d+)*$`)),
-        ...siblings(cudnn!, /^libcudnn_[a-z_]+\.so\.9$/),
+        ...siblings(cudnn!, /^libcudnn_[a-z_]+\.so\.9$/).sort((a, b) =>
+          cudnnRank(a) - cudnnRank(b)
+        ),
       ];
       return {
         found: true,
@@ -177,6 +179,14 @@ export function missingLibrariesMessage(
   const where = searched.length === 0 ? "no library folder exists" : searched.join(", ");
   return `engine cuda needs ${missing.join(", ")} (CUDA 13 or 12 and cuDNN 9), not found; ` +
     `searched: ${where}; ${CUDA_INSTALL_HINT}`;
+}
+
+/** cuDNN's sub-libraries in dependency order (graph, then ops, then the rest). */
+function cudnnRank(path: string): number {
+  const order = ["graph", "ops", "cnn", "adv", "engines_precompiled"];
+  const name = /libcudnn_([a-z_]+)\.so/.exec(path)?.[1] ?? "";
+  const rank = order.indexOf(name);
+  return rank < 0 ? order.length : rank;
 }
 
 function sitePackages(root: string): string[] {

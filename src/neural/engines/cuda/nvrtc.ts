@@ -13,8 +13,19 @@ export function nvrtcCheck(nvrtc: CudaApi["nvrtc"], call: string): (code: number
   };
 }
 
+/** CUBINs compiled in this process, per architecture (an engine is created more than once). */
+const compiled = new Map<string, Uint8Array<ArrayBuffer>>();
+
 /** The CUBIN of {@link KERNEL_SOURCE} for `arch`; throws CudaError with NVRTC's log on failure. */
 export function compileKernels(nvrtc: CudaApi["nvrtc"], arch: string): Uint8Array<ArrayBuffer> {
+  const cached = compiled.get(arch);
+  if (cached) return cached;
+  const cubin = compile(nvrtc, arch);
+  compiled.set(arch, cubin);
+  return cubin;
+}
+
+function compile(nvrtc: CudaApi["nvrtc"], arch: string): Uint8Array<ArrayBuffer> {
   const prog = outPointer(
     (c) =>
       nvrtc.nvrtcCreateProgram(

@@ -46,11 +46,11 @@ Deno.test("STYLEPIPE_CUDA_LIBS comes before LD_LIBRARY_PATH, each library from t
   assert.equal(libs.cudnn, `${root}/a/libcudnn.so.9`);
   assert.equal(libs.driver, "libcuda.so.1"); // left to the dynamic linker
   assert.deepEqual(libs.searched, [`${root}/a`, `${root}/b`]); // the missing folder is dropped
-  // cuBLASLt and cuDNN's sub-libraries are opened first, so their sonames resolve.
+  // cuBLASLt and cuDNN's sub-libraries (in dependency order) are opened first, so their sonames resolve.
   assert.deepEqual(libs.preload, [
     `${root}/a/libcublasLt.so.13`,
-    `${root}/a/libcudnn_cnn.so.9`,
     `${root}/a/libcudnn_graph.so.9`,
+    `${root}/a/libcudnn_cnn.so.9`,
   ]);
   Deno.removeSync(root, { recursive: true });
 });
