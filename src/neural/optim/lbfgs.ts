@@ -10,7 +10,10 @@
  *   c2 = 0.9), started from the same step.
  *
  * Generic over the vector type: all vector maths goes through {@link VectorOps}, so a GPU engine
- * keeps x, g and the history on the device and only scalars come back. The whole state is explicit
+ * keeps x, g and the history on the device and only scalars come back: with the fixed step, the
+ * iteration's scalars (gᵀd, yᵀs, sᵀs, yᵀy, ‖g‖²) in one batched read-back after the step (gᵀd's
+ * descent check therefore follows the evaluation: a non-descent step is dropped, uncounted), and the
+ * two-loop recursion on the device where the ops offer it. The whole state is explicit
  * ({@link LbfgsState}) and serializable, so a run can be stopped and resumed bit-identically.
  */
 import { batchedDots, type Evaluation, type Objective, type VectorOps } from "../engines/engine.ts";
