@@ -1,5 +1,6 @@
 /**
- * `deno task gpu-check`: the cuda engine against the onnx engine on the same images and weights,
+ * `deno task gpu-check`: the cuda engine against the onnx engine (wasm where onnxruntime's library
+ * is absent) on the same images and weights,
  * on the GPU machine. Per case (precision fp32 | tf32 × pooling max | avg × real partial VGG19 |
  * synthetic full VGG19, odd sizes included): each loss term, the loss, and the gradient's norm
  * (relative difference) and direction (cosine) within 1e-4 (fp32) or 1e-2 (tf32); extracted
@@ -15,6 +16,7 @@ import {
 import type { Engine, ObjectiveSpec, Pooling, VectorOps } from "../neural/engines/engine.ts";
 import { hostVectorOps } from "../neural/engines/host_vector_ops.ts";
 import { onnxProvider } from "../neural/engines/onnx/engine.ts";
+import { tfjsWasmProvider } from "../neural/engines/tfjs_wasm.ts";
 import { gramMatrix } from "../neural/losses/targets.ts";
 import { syntheticVggWeights } from "../neural/models/synthetic.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
@@ -267,7 +269,11 @@ export async function gpuCheck(): Promise<number> {
     return 0;
   }
   await probe.dispose();
-  const onnx = await onnxProvider.create();
+  // The reference: onnx where its native library came along (the device kit may leave it out), else wasm.
+  const onnx = await onnxProvider.available()
+    ? await onnxProvider.create()
+    : await tfjsWasmProvider.create();
+  console.log(`reference engine: ${onnx.describe()}`);
   const nets = await networks();
   const checks: Check[] = [];
   const report = (c: Check) => {
