@@ -115,6 +115,13 @@ export function openCuda(libs: CudaLibraries): CudaApi {
     return lib.symbols;
   };
   try {
+    // The runtime and the driver first: without a driver this fails before the large libraries load.
+    const rt = open(libs.cudart, cudartSymbols);
+    const cu = open(libs.driver, driverSymbols);
+    const count = new Int32Array(1);
+    if (rt.cudaGetDeviceCount(count) !== 0 || count[0] < 1) {
+      throw new CudaError("cudaGetDeviceCount", 100, "no CUDA device visible");
+    }
     // Best effort: a sub-library that cannot load here (e.g. one needing another CUDA major's
     // NVRTC) is left to its parent library, which loads it on demand or does without it.
     for (const path of libs.preload) {
@@ -125,8 +132,8 @@ export function openCuda(libs: CudaLibraries): CudaApi {
       }
     }
     return {
-      rt: open(libs.cudart, cudartSymbols),
-      cu: open(libs.driver, driverSymbols),
+      rt,
+      cu,
       nvrtc: open(libs.nvrtc, nvrtcSymbols),
       cublas: open(libs.cublas, cublasSymbols),
       cudnn: open(libs.cudnn, cudnnSymbols),

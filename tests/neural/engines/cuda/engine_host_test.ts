@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import {
   chwToHwc,
+  createCudaEngine,
   hwcToChw,
   refuseUnsupported,
 } from "../../../../src/neural/engines/cuda/engine.ts";
@@ -147,5 +148,37 @@ Deno.test({
     } finally {
       lib.close();
     }
+  },
+});
+
+const noDriver = (() => {
+  try {
+    Deno.dlopen("libcuda.so.1", {}).close();
+    return false;
+  } catch {
+    return true;
+  }
+})();
+Deno.test({
+  name: "libraries found but no driver or GPU: a clear EngineUnavailableError, nothing else loaded",
+  ignore: !cudart || !noDriver,
+  fn() {
+    const dir = Deno.makeTempDirSync();
+    Deno.symlinkSync(cudart!, `${dir}/libcudart.so.13`);
+    // Empty stand-ins: loading any of them would fail with another message.
+    for (const f of ["libcublas.so.13", "libcublasLt.so.13", "libnvrtc.so.13", "libcudnn.so.9"]) {
+      Deno.writeFileSync(`${dir}/${f}`, new Uint8Array());
+    }
+    assert.throws(
+      () =>
+        createCudaEngine({
+          search: { env: { STYLEPIPE_CUDA_LIBS: dir }, systemFolders: [], pythonRoots: [] },
+        }),
+      (e: unknown) =>
+        e instanceof EngineUnavailableError &&
+        e.message.startsWith(`engine cuda found its libraries (${dir}/libcudart.so.13`) &&
+        /could not start the GPU: .*libcuda\.so\.1/.test(e.message),
+    );
+    Deno.removeSync(dir, { recursive: true });
   },
 });
