@@ -10,7 +10,6 @@ import {
   cStringBytes,
   type CudaApi,
   CudaError,
-  keepAlive,
   MEMCPY,
   openCuda,
   outInt,
@@ -56,6 +55,9 @@ export function openDevice(libs: CudaLibraries): CudaDevice {
   return new CudaDevice(openCuda(libs));
 }
 
+/** Most arguments a kernel of kernels.ts takes. */
+const MAX_KERNEL_ARGS = 16;
+
 /** Freed arrays kept per length for reuse. */
 const POOL_PER_LENGTH = 8;
 
@@ -75,6 +77,15 @@ export class CudaDevice {
   /** Partial sums of the first reduction pass (REDUCE_BLOCKS doubles). */
   readonly #partial: Deno.PointerValue;
   readonly #pool = new Map<number, DeviceArray[]>();
+  /** Kernel argument values, 8 bytes each, and per argument count the array of their addresses. */
+  readonly #argCells = new DataView(new ArrayBuffer(MAX_KERNEL_ARGS * 8));
+  readonly #argPointers: BigUint64Array<ArrayBuffer>[] = (() => {
+    const base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(this.#argCells.buffer)));
+    return Array.from(
+      { length: MAX_KERNEL_ARGS + 1 },
+      (_, n) => BigUint64Array.from({ length: n }, (_, k) => base + BigInt(8 * k)),
+    );
+  })();
   #liveBytes = 0;
   #peakBytes = 0;
   #closed = false;
@@ -240,8 +251,8 @@ export class CudaDevice {
   /** Launches a grid-stride kernel over `n` elements (or `blocks` blocks when given). */
   launch(name: KernelName, n: number, args: readonly KernelArg[], blocks?: number): void {
     const grid = blocks ?? Math.max(1, Math.min(Math.ceil(n / THREADS), 4096));
-    const cells = new ArrayBuffer(args.length * 8);
-    const view = new DataView(cells);
+    // cuLaunchKernel copies the arguments when it is called: one set of cells serves every launch.
+    const view = this.#argCells;
     args.forEach((arg, k) => {
       const at = k * 8;
       if ("p" in arg) view.setBigUint64(at, BigInt(Deno.UnsafePointer.value(arg.p)), true);
@@ -250,13 +261,20 @@ export class CudaDevice {
       else if ("f" in arg) view.setFloat32(at, arg.f, true);
       else view.setFloat64(at, arg.d, true);
     });
-    const base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(cells)));
-    const params = new BigUint64Array(args.map((_, k) => base + BigInt(k * 8)));
-    const f = this.#kernels.get(name)!;
-    this.#cu(`cuLaunchKernel(${name})`)(
-      this.api.cu.cuLaunchKernel(f, grid, 1, 1, THREADS, 1, 1, 0, null, params, null),
+    const code = this.api.cu.cuLaunchKernel(
+      this.#kernels.get(name)!,
+      grid,
+      1,
+      1,
+      THREADS,
+      1,
+      1,
+      0,
+      null,
+      this.#argPointers[args.length],
+      null,
     );
-    keepAlive(cells); // the argument cells must outlive the call that reads them
+    if (code !== 0) this.#cu(`cuLaunchKernel(${name})`)(code);
   }
 
   /**
