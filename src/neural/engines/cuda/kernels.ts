@@ -39,7 +39,7 @@ export const KERNEL_NAMES = [
   "v_sqrt",
   "v_div",
   "v_clamp",
-  "v_axpy_dev",
+  "lbfgs_step",
 ] as const;
 
 /** One of {@link KERNEL_NAMES}. */
@@ -228,10 +228,34 @@ extern "C" __global__ void v_div(long n, const float* x, const float* y, double 
 extern "C" __global__ void v_clamp(long n, const float* x, double lo, double hi, float* out) {
   LOOP(k, n) out[k] = (float)fmin(hi, fmax(lo, (double)x[k]));
 }
-/* out = (sa * s[ia] + sb * s[ib]) * x + y, the coefficient read from device scalars (ib < 0: none). */
-extern "C" __global__ void v_axpy_dev(long n, const double* s, int ia, double sa, int ib,
-    double sb, const float* x, const float* y, float* out) {
-  double a = sa * s[ia] + (ib >= 0 ? sb * s[ib] : 0.0);
-  LOOP(k, n) out[k] = (float)(a * (double)x[k] + (double)y[k]);
+/*
+ * One step of the L-BFGS two-loop recursion in one launch (REDUCE_BLOCKS blocks): v = rho * the
+ * sum of the previous dot's partials (every block adds them in reduce_final's order); block 0
+ * stores v in slots[slot] (slot >= 0); q += (sa * v + sb * slots[ib]) * x (ib < 0: no second
+ * term); then, for the next step, partials of next . q into pout (next == 0: none).
+ */
+extern "C" __global__ void lbfgs_step(long n, const double* pin, int count, double rho,
+    double* slots, int slot, double sa, int ib, double sb, const float* x, float* q,
+    const float* next, double* pout) {
+  __shared__ double s[THREADS];
+  double acc = 0.0;
+  for (int k = threadIdx.x; k < count; k += blockDim.x) acc += pin[k];
+  s[threadIdx.x] = acc;
+  __syncthreads();
+  for (int span = THREADS / 2; span > 0; span >>= 1) {
+    if (threadIdx.x < span) s[threadIdx.x] += s[threadIdx.x + span];
+    __syncthreads();
+  }
+  double v = rho * s[0];
+  __syncthreads();
+  if (slot >= 0 && blockIdx.x == 0 && threadIdx.x == 0) slots[slot] = v;
+  double a = sa * v + (ib >= 0 ? sb * slots[ib] : 0.0);
+  double dot = 0.0;
+  LOOP(k, n) {
+    float updated = (float)(a * (double)x[k] + (double)q[k]);
+    q[k] = updated;
+    if (next != 0) dot += (double)next[k] * (double)updated;
+  }
+  if (next != 0) block_sum(dot, pout);
 }
 `;

@@ -2,10 +2,12 @@
  * {@link VectorOps} in device memory: the optimizer's vectors never leave the GPU. Element-wise ops
  * equal hostVectorOps' bit for bit (double arithmetic, one rounding; kernels.ts); dot products sum
  * in double in a fixed order (deterministic, not the host's order). `dots` reads all its values
- * back in one copy and `lbfgsDirection` keeps the two-loop recursion's scalars on the device.
+ * back in one copy and `lbfgsDirection` keeps the two-loop recursion's scalars on the device, one
+ * fused launch per step (kernels.ts `lbfgs_step`): 2k + 4 launches for k pairs.
  */
 import type { VectorOps } from "../engine.ts";
 import type { CudaDevice, DeviceArray } from "./device.ts";
+import { REDUCE_BLOCKS } from "./kernels.ts";
 
 /** Vector ops over `device`, and `adopt`, which makes an array the engine made one of its vectors. */
 export interface CudaVectors {
@@ -23,6 +25,8 @@ export function cudaVectorOps(device: CudaDevice): CudaVectors {
   const live = new Set<DeviceArray>();
   /** Device doubles for read-back and the recursion's scalars, grown on demand. */
   let scalars = { ptr: null as Deno.PointerValue, count: 0 };
+  /** Two buffers of first-pass partial sums for the fused recursion (one read, one written). */
+  let partials: [Deno.PointerValue, Deno.PointerValue] | undefined;
   const scalarSlots = (count: number) => {
     if (scalars.count < count) {
       if (scalars.count > 0) device.freeBytes(scalars.ptr, scalars.count * 8);
@@ -65,30 +69,50 @@ export function cudaVectorOps(device: CudaDevice): CudaVectors {
     lbfgsDirection(g, s, y, rho, gamma) {
       check(g, ...s, ...y);
       const k = s.length;
-      const slots = scalarSlots(k + 1); // α₀…α_{k−1}, then β
+      const alphas = scalarSlots(k); // αᵢ, written by the steps of the first loop
       const q = make(g.length);
       device.launch("v_scale", g.length, [n(g), { d: -1 }, { p: g.ptr }, { p: q.ptr }]);
-      const axpyDev = (ia: number, sa: number, ib: number, sb: number, x: DeviceArray) =>
-        device.launch("v_axpy_dev", q.length, [
+      if (k === 0) return q;
+      partials ??= [device.allocBytes(REDUCE_BLOCKS * 8), device.allocBytes(REDUCE_BLOCKS * 8)];
+      let [pin, pout] = partials;
+      const firstDot = (a: DeviceArray) =>
+        device.launch(
+          "partial_dot",
+          0,
+          [{ p: a.ptr }, { p: q.ptr }, n(q), { p: pin }],
+          REDUCE_BLOCKS,
+        );
+      /** One fused step: v = ρ·(the pending dot); q += (sa·v + sb·α_ib)·x; partials of next·q. */
+      const step = (
+        r: number,
+        slot: number,
+        sa: number,
+        ib: number,
+        x: DeviceArray,
+        next: DeviceArray | undefined,
+      ) => {
+        device.launch("lbfgs_step", 0, [
           n(q),
-          { p: slots },
-          { i: ia },
+          { p: pin },
+          { i: REDUCE_BLOCKS },
+          { d: r },
+          { p: alphas },
+          { i: slot },
           { d: sa },
           { i: ib },
-          { d: sb },
+          { d: 1 },
           { p: x.ptr },
           { p: q.ptr },
-          { p: q.ptr },
-        ]);
-      for (let i = k - 1; i >= 0; i--) {
-        device.reduce("dot", slots, i, rho[i], s[i], q); // αᵢ = ρᵢ·sᵢᵀq
-        axpyDev(i, -1, -1, 0, y[i]); // q −= αᵢ yᵢ
-      }
+          { p: next ? next.ptr : null },
+          { p: pout },
+        ], REDUCE_BLOCKS);
+        [pin, pout] = [pout, pin];
+      };
+      firstDot(s[k - 1]);
+      for (let i = k - 1; i >= 0; i--) step(rho[i], i, -1, -1, y[i], s[i - 1]); // αᵢ; q −= αᵢyᵢ
       device.launch("v_scale", q.length, [n(q), { d: gamma }, { p: q.ptr }, { p: q.ptr }]);
-      for (let i = 0; i < k; i++) {
-        device.reduce("dot", slots, k, rho[i], y[i], q); // β = ρᵢ·yᵢᵀr
-        axpyDev(i, 1, k, -1, s[i]); // r += (αᵢ − β) sᵢ
-      }
+      firstDot(y[0]);
+      for (let i = 0; i < k; i++) step(rho[i], -1, -1, i, s[i], y[i + 1]); // r += (αᵢ − βᵢ)sᵢ
       return q;
     },
     axpy(a, x, y) {
@@ -170,6 +194,8 @@ export function cudaVectorOps(device: CudaDevice): CudaVectors {
     release() {
       if (scalars.count > 0) device.freeBytes(scalars.ptr, scalars.count * 8);
       scalars = { ptr: null, count: 0 };
+      for (const p of partials ?? []) device.freeBytes(p, REDUCE_BLOCKS * 8);
+      partials = undefined;
     },
   };
 }

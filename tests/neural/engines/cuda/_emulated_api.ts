@@ -276,11 +276,24 @@ export function emulatedCuda(): { api: CudaApi; liveAllocations: () => number } 
       const X = f32(P(x)), O = f32(P(out));
       for (let k = 0; k < N(n); k++) O[k] = Math.min(N(hi), Math.max(N(lo), X[k]));
     },
-    v_axpy_dev([n, s, ia, sa, ib, sb, x, y, out]) {
-      const S = f64(P(s));
-      const a = N(sa) * S[N(ia)] + (N(ib) >= 0 ? N(sb) * S[N(ib)] : 0);
-      const X = f32(P(x)), Y = f32(P(y)), O = f32(P(out));
-      for (let k = 0; k < N(n); k++) O[k] = a * X[k] + Y[k];
+    lbfgs_step([n, pin, count, rho, slots, slot, sa, ib, sb, x, q, next, pout]) {
+      const Pin = f64(P(pin)), S = f64(P(slots));
+      let sum = 0;
+      for (let k = 0; k < N(count); k++) sum += Pin[k];
+      const v = N(rho) * sum;
+      if (N(slot) >= 0) S[N(slot)] = v;
+      const a = N(sa) * v + (N(ib) >= 0 ? N(sb) * S[N(ib)] : 0);
+      const X = f32(P(x)), Q = f32(P(q));
+      let dot = 0;
+      for (let k = 0; k < N(n); k++) {
+        Q[k] = a * X[k] + Q[k];
+        if (next !== null) dot += f32(P(next))[k] * Q[k];
+      }
+      if (next !== null) {
+        const out = f64(P(pout));
+        out.fill(0);
+        out[0] = dot;
+      }
     },
   };
 

@@ -121,6 +121,26 @@ Deno.test("emulated cuda vector ops: element-wise bit-equal to the host's; L-BFG
   vec.dispose(da);
   vec.dispose(db);
 
+  // The fused two-loop recursion against the host's (3 pairs with positive curvature).
+  const g = seededImage(4, 7, 5);
+  const sv = [5, 6, 7].map((seed) => seededImage(seed, 7, 5).map((v) => v / 255 - 0.5));
+  const yv = sv.map((v, i) => v.map((e, j) => 2 * e + 0.1 * sv[(i + 1) % 3][j]));
+  const rho = await Promise.all(sv.map(async (v, i) => 1 / (await H.dot(v, yv[i]))));
+  let q = H.scale(-1, g);
+  const alpha: number[] = [];
+  for (let i = 2; i >= 0; i--) {
+    alpha[i] = (await H.dot(sv[i], q)) * rho[i];
+    q = H.axpy(-alpha[i], yv[i], q);
+  }
+  let r = H.scale(0.4, q);
+  for (let i = 0; i < 3; i++) r = H.axpy(alpha[i] - (await H.dot(yv[i], r)) * rho[i], sv[i], r);
+  const dg = vec.fromArray(g),
+    ds = sv.map((v) => vec.fromArray(v)),
+    dy = yv.map((v) => vec.fromArray(v));
+  const dd = vec.lbfgsDirection!(dg, ds, dy, rho, 0.4);
+  assert.deepEqual(await vec.toArray(dd), r);
+  for (const v of [dg, dd, ...ds, ...dy]) vec.dispose(v);
+
   // A quadratic with its gradient computed by the vector ops themselves.
   const target = seededImage(3, 4, 4);
   const objective = {
