@@ -17,6 +17,8 @@ export interface BenchResult {
   readonly gflops: number;
   /** Peak resident memory of the process (MB = 10⁶ bytes). */
   readonly peak_rss_mb: number;
+  /** Peak device memory the engine held (cuda; MB = 10⁶ bytes); null for engines that do not say. */
+  readonly peak_gpu_mb: number | null;
   /** Seconds for an L-BFGS render of `renderIterations` iterations; null when skipped. */
   readonly render_50_s: number | null;
 }
@@ -68,6 +70,7 @@ export async function measure(
         ms_per_step: round(ms, 1),
         gflops: round(stepFlops(size, size) / (ms * 1e6), 1),
         peak_rss_mb: round(rss.peakBytes() / 1e6, 0),
+        peak_gpu_mb: devicePeakMb(engine),
         render_50_s: render === null ? null : round(render, 2),
       };
     } finally {
@@ -120,6 +123,12 @@ class PeakRss {
     }
     return this.#sampled;
   }
+}
+
+/** The engine's peak device memory in MB, where it reports one (`memory()`, as the cuda engine). */
+function devicePeakMb(engine: Engine): number | null {
+  const memory = (engine as { memory?: () => { peak: number } }).memory;
+  return memory ? round(memory.call(engine).peak / 1e6, 0) : null;
 }
 
 function median(values: number[]): number {

@@ -23,7 +23,7 @@ effective GFLOP/s (convolution FLOPs), peak resident memory, and an L-BFGS rende
   --steps N       timed steps, median reported (default 5)
   --warmup N      untimed steps first (default 2)
   --json          one JSON object per line:
-                  {"engine","size","ms_per_step","gflops","peak_rss_mb","render_50_s"}
+                  {"engine","size","ms_per_step","gflops","peak_rss_mb","peak_gpu_mb","render_50_s"}
 `;
 
 /** Runs the benchmark; returns the exit code. */
@@ -100,8 +100,8 @@ function nonNegativeInt(option: string, text: string): number {
 /** The results as a markdown table (with ×4 scaling ratios between consecutive doubled sizes). */
 function table(results: readonly BenchResult[], iterations: number): string {
   const head =
-    `| engine | size | ms/step | ×prev | GFLOP/s | peak RSS MB | render ${iterations} it s |`;
-  const lines = [head, "|---|---:|---:|---:|---:|---:|---:|"];
+    `| engine | size | ms/step | ×prev | GFLOP/s | peak RSS MB | peak GPU MB | render ${iterations} it s |`;
+  const lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|"];
   results.forEach((r, i) => {
     const prev = results[i - 1];
     const ratio = prev && prev.engine === r.engine && prev.size * 2 === r.size
@@ -109,7 +109,7 @@ function table(results: readonly BenchResult[], iterations: number): string {
       : "";
     lines.push(
       `| ${r.engine} | ${r.size} | ${r.ms_per_step} | ${ratio} | ${r.gflops} | ${r.peak_rss_mb} | ` +
-        `${r.render_50_s ?? "–"} |`,
+        `${r.peak_gpu_mb ?? "–"} | ${r.render_50_s ?? "–"} |`,
     );
   });
   return lines.join("\n");

@@ -92,6 +92,24 @@ export interface Objective<V> {
 export interface VectorOps<V> {
   /** Σ aᵢ bᵢ */
   dot(a: V, b: V): Promise<number>;
+  /**
+   * Several dot products with one read-back (a GPU engine waits for the device once); each value
+   * equals `dot` of its pair. Optional: {@link batchedDots} falls back to one `dot` per pair.
+   */
+  dots?(pairs: readonly (readonly [V, V])[]): Promise<number[]>;
+  /**
+   * Optional: the L-BFGS two-loop recursion d = −H·g (optim/lbfgs.ts) computed where the vectors
+   * live, its 2k scalars kept there (no read-back). Same arithmetic as the host recursion: for
+   * i = k−1…0, αᵢ = ρᵢ·sᵢᵀq, q −= αᵢyᵢ (q₀ = −g); r = γq; for i = 0…k−1, βᵢ = ρᵢ·yᵢᵀr,
+   * r += (αᵢ − βᵢ)sᵢ. Returns r, new and owned by the caller.
+   */
+  lbfgsDirection?(
+    g: V,
+    s: readonly V[],
+    y: readonly V[],
+    rho: readonly number[],
+    gamma: number,
+  ): V;
   /** a·x + y */
   axpy(a: number, x: V, y: V): V;
   /** a·x */
@@ -116,6 +134,17 @@ export interface VectorOps<V> {
   toArray(x: V): Promise<Float32Array>;
   /** A vector from host values. */
   fromArray(a: Float32Array): V;
+}
+
+/** The dot products of `pairs` through `ops.dots` when the engine batches them, else one by one. */
+export async function batchedDots<V>(
+  ops: VectorOps<V>,
+  pairs: readonly (readonly [V, V])[],
+): Promise<number[]> {
+  if (ops.dots) return await ops.dots(pairs);
+  const out: number[] = [];
+  for (const [a, b] of pairs) out.push(await ops.dot(a, b));
+  return out;
 }
 
 /** Activations of one layer, HWC. */

@@ -2,15 +2,17 @@
  * The engine registry: engine names as written in recipes (`engine:`) and on the CLI (`--engine`),
  * and `auto`, which picks the fastest engine that can run here.
  */
+import { cudaProvider } from "./cuda/engine.ts";
 import { type Engine, type EngineProvider, EngineUnavailableError } from "./engine.ts";
 import { onnxProvider } from "./onnx/engine.ts";
 import { tfjsCpuProvider } from "./tfjs_cpu.ts";
 import { tfjsNodeGpuProvider, tfjsNodeProvider } from "./tfjs_node.ts";
 import { tfjsWasmProvider } from "./tfjs_wasm.ts";
-import { tfjsWebgpuProvider } from "./tfjs_webgpu.ts";
+import { hardwareWebgpuAvailable, tfjsWebgpuProvider } from "./tfjs_webgpu.ts";
 
 /** Every engine provider, in the order they are listed to users. */
 const providers: readonly EngineProvider[] = [
+  cudaProvider,
   tfjsNodeGpuProvider,
   tfjsNodeProvider,
   onnxProvider,
@@ -19,8 +21,18 @@ const providers: readonly EngineProvider[] = [
   tfjsWebgpuProvider,
 ];
 
-/** What `auto` tries, in order: the GPU plugin, then the fast CPU engine, then wasm. */
-const AUTO_ORDER = ["tfjs-node-gpu", "onnx", "wasm"] as const;
+/**
+ * What `auto` tries, in order: the GPU engines (cuda: a GPU and the CUDA libraries; the tfjs GPU
+ * plugin; webgpu on a hardware adapter only, never a software one such as llvmpipe), then the
+ * fast CPU engine, then wasm.
+ */
+export const AUTO_ORDER = ["cuda", "tfjs-node-gpu", "webgpu", "onnx", "wasm"] as const;
+
+/** Whether `auto` may pick engine `name` here (webgpu: only on a hardware adapter). Never throws. */
+export function usableForAuto(name: string): Promise<boolean> {
+  if (name === "webgpu") return hardwareWebgpuAvailable();
+  return providerNamed(name).available();
+}
 
 /** Names accepted by {@link createEngine}: `auto` and every provider's name. */
 export const engineNames: readonly string[] = ["auto", ...providers.map((p) => p.name)];
@@ -34,17 +46,24 @@ function providerNamed(name: string): EngineProvider {
   return provider;
 }
 
-/** The provider `auto` resolves to here: the first available of tfjs-node-gpu, onnx, wasm. */
-export async function autoProvider(): Promise<EngineProvider> {
+/**
+ * The provider `auto` resolves to here: the first of {@link AUTO_ORDER} that `usable` accepts
+ * (tests inject it; by default {@link usableForAuto}).
+ */
+export async function autoProvider(
+  usable: (name: string) => Promise<boolean> = usableForAuto,
+): Promise<EngineProvider> {
   for (const name of AUTO_ORDER) {
-    const provider = providers.find((p) => p.name === name);
-    if (provider && await provider.available()) return provider;
+    if (await usable(name)) return providerNamed(name);
   }
-  throw new EngineUnavailableError("auto", "no engine is available (not even wasm)");
+  throw new EngineUnavailableError(
+    "auto",
+    `no engine is available (tried ${AUTO_ORDER.join(", ")})`,
+  );
 }
 
 /**
- * Creates the engine `name` (auto | onnx | wasm | cpu | webgpu | tfjs-node | tfjs-node-gpu).
+ * Creates the engine `name` (auto | cuda | onnx | wasm | cpu | webgpu | tfjs-node | tfjs-node-gpu).
  * Unknown names throw a RangeError listing the names; engines that cannot run here throw
  * {@link EngineUnavailableError} saying what to install.
  */

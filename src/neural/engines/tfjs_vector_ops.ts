@@ -23,6 +23,40 @@ export function tfjsVectorOps(activate: () => void): VectorOps<tf.Tensor> {
         s.dispose();
       }
     },
+    async dots(pairs) {
+      if (pairs.length === 0) return [];
+      const s = run(() => tf.stack(pairs.map(([a, b]) => tf.sum(tf.mul(a, b)))));
+      try {
+        return Array.from(await s.data());
+      } finally {
+        s.dispose();
+      }
+    },
+    lbfgsDirection(g, s, y, rho, gamma) {
+      activate();
+      // Each step in its own tidy: only q (or r) and the k scalars αᵢ stay alive.
+      const k = s.length;
+      const alpha: tf.Tensor[] = new Array(k);
+      let q = tf.tidy(() => tf.neg(g));
+      for (let i = k - 1; i >= 0; i--) {
+        alpha[i] = tf.tidy(() => tf.mul(tf.sum(tf.mul(s[i], q)), rho[i]));
+        const next = tf.tidy(() => tf.sub(q, tf.mul(y[i], alpha[i])));
+        q.dispose();
+        q = next;
+      }
+      let r = tf.tidy(() => tf.mul(q, gamma));
+      q.dispose();
+      for (let i = 0; i < k; i++) {
+        const next = tf.tidy(() => {
+          const beta = tf.mul(tf.sum(tf.mul(y[i], r)), rho[i]);
+          return tf.add(r, tf.mul(s[i], tf.sub(alpha[i], beta)));
+        });
+        r.dispose();
+        alpha[i].dispose();
+        r = next;
+      }
+      return r;
+    },
     axpy: (a, x, y) => run(() => tf.add(tf.mul(x, a), y)),
     scale: (a, x) => run(() => tf.mul(x, a)),
     sub: (x, y) => run(() => tf.sub(x, y)),

@@ -16,6 +16,25 @@ async function requestAdapter(): Promise<GPUAdapter | null> {
   }
 }
 
+/** Whether an adapter is a software rasterizer (llvmpipe/lavapipe, SwiftShader, WARP, a fallback). */
+export function isSoftwareAdapter(
+  info: { description?: string; device?: string; vendor?: string; architecture?: string },
+  isFallback = false,
+): boolean {
+  const text = [info.description, info.device, info.vendor, info.architecture].join(" ");
+  return isFallback ||
+    /llvmpipe|lavapipe|softpipe|swiftshader|software|microsoft basic render/i.test(text);
+}
+
+/** Whether navigator.gpu offers a hardware adapter (what `auto` needs to pick webgpu). Never throws. */
+export async function hardwareWebgpuAvailable(): Promise<boolean> {
+  const adapter = await requestAdapter();
+  if (!adapter) return false;
+  const fallback = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
+    (adapter.info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
+  return !isSoftwareAdapter(adapter.info, fallback);
+}
+
 /** Provider of the `webgpu` engine; available when navigator.gpu yields an adapter. */
 export const tfjsWebgpuProvider: TfjsEngineProvider = {
   name: "webgpu",

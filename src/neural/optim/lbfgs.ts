@@ -10,10 +10,13 @@
  *   c2 = 0.9), started from the same step.
  *
  * Generic over the vector type: all vector maths goes through {@link VectorOps}, so a GPU engine
- * keeps x, g and the history on the device and only scalars come back. The whole state is explicit
+ * keeps x, g and the history on the device and only scalars come back: with the fixed step, the
+ * iteration's scalars (gᵀd, yᵀs, sᵀs, yᵀy, ‖g‖²) in one batched read-back after the step (gᵀd's
+ * descent check therefore follows the evaluation: a non-descent step is dropped, uncounted), and the
+ * two-loop recursion on the device where the ops offer it. The whole state is explicit
  * ({@link LbfgsState}) and serializable, so a run can be stopped and resumed bit-identically.
  */
-import type { Evaluation, Objective, VectorOps } from "../engines/engine.ts";
+import { batchedDots, type Evaluation, type Objective, type VectorOps } from "../engines/engine.ts";
 import { z } from "zod";
 import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import {
@@ -135,13 +138,18 @@ export async function lbfgsContinue<V>(
   if (!(m >= 1) || !(lr > 0)) throw new RangeError("historySize ≥ 1 and learningRate > 0 required");
 
   const stop = (reason: StopReason) => ({ state, reason });
+  // ‖g‖² of the current iterate, when the last batched read-back already brought it.
+  let gg: number | undefined;
   while (state.iteration < options.maxIterations) {
     if (hooks.signal?.aborted) return stop("aborted");
-    if (Math.sqrt(await ops.dot(state.g, state.g)) <= gradTolerance) return stop("converged");
+    gg ??= await ops.dot(state.g, state.g);
+    if (Math.sqrt(gg) <= gradTolerance) return stop("converged");
 
     const d = await direction(ops, state);
-    const gtd = await ops.dot(state.g, d);
-    if (!(gtd < 0)) {
+    const wolfe = options.lineSearch === "strong_wolfe";
+    // The fixed step reads gᵀd back with the step's other scalars (below); the search needs it now.
+    const gtd0 = wolfe ? await ops.dot(state.g, d) : undefined;
+    if (gtd0 !== undefined && !(gtd0 < 0)) {
       // Not a descent direction (round-off at convergence): nothing more to gain.
       ops.dispose(d);
       return stop("tolerance");
@@ -154,20 +162,29 @@ export async function lbfgsContinue<V>(
     }
 
     let step: LineSearchResult<V>;
-    if (options.lineSearch === "strong_wolfe") {
-      step = await strongWolfe(objective, ops, state, d, t, gtd, tolerance, maxLs, hooks.signal);
+    if (gtd0 !== undefined) {
+      step = await strongWolfe(objective, ops, state, d, t, gtd0, tolerance, maxLs, hooks.signal);
     } else {
       const xNew = ops.axpy(t, d, state.x);
       const e = await objective.evaluate(xNew);
       step = { t, x: xNew, evaluation: e, evaluations: 1 };
     }
-    state.evaluations += step.evaluations;
 
     const s = ops.scale(step.t, d);
-    ops.dispose(d);
     const y = ops.sub(step.evaluation.grad, state.g);
-    const ys = await ops.dot(y, s);
-    const stepLength = Math.sqrt(await ops.dot(s, s));
+    // Every scalar of the step in one read-back (GPU engines sync once per iteration here).
+    const pairs: [V, V][] = [[y, s], [s, s], [y, y], [step.evaluation.grad, step.evaluation.grad]];
+    if (gtd0 === undefined) pairs.push([state.g, d]);
+    const [ys, ss, yy, ggNew, gtd] = await batchedDots(ops, pairs);
+    ops.dispose(d);
+    if (gtd0 === undefined && !(gtd < 0)) {
+      // Not a descent direction (round-off at convergence): the step taken speculatively is
+      // dropped and not counted, so the state is what it was before this iteration.
+      for (const v of [s, y, step.x, step.evaluation.grad]) ops.dispose(v);
+      return stop("tolerance");
+    }
+    state.evaluations += step.evaluations;
+    const stepLength = Math.sqrt(ss);
     if (ys > CURVATURE_EPS) {
       if (state.s.length === m) {
         ops.dispose(state.s.shift()!);
@@ -177,7 +194,7 @@ export async function lbfgsContinue<V>(
       state.s.push(s);
       state.y.push(y);
       state.rho.push(1 / ys);
-      state.gamma = ys / await ops.dot(y, y);
+      state.gamma = ys / yy;
     } else {
       ops.dispose(s);
       ops.dispose(y);
@@ -191,6 +208,7 @@ export async function lbfgsContinue<V>(
     state.loss = step.evaluation.loss;
     state.terms = { ...step.evaluation.terms };
     state.iteration++;
+    gg = ggNew;
 
     const proceed = await hooks.onIteration?.({
       iteration: state.iteration,
@@ -209,8 +227,18 @@ export async function lbfgsContinue<V>(
   return stop("iterations");
 }
 
-/** The quasi-Newton direction d = −H·g by the two-loop recursion. */
-async function direction<V>(ops: VectorOps<V>, state: LbfgsState<V>): Promise<V> {
+/**
+ * The quasi-Newton direction d = −H·g by the two-loop recursion: on the device when the engine
+ * offers it (no scalar comes back), else here, one read-back per dot product (host vectors).
+ */
+function direction<V>(ops: VectorOps<V>, state: LbfgsState<V>): V | Promise<V> {
+  if (ops.lbfgsDirection) {
+    return ops.lbfgsDirection(state.g, state.s, state.y, state.rho, state.gamma);
+  }
+  return hostDirection(ops, state);
+}
+
+async function hostDirection<V>(ops: VectorOps<V>, state: LbfgsState<V>): Promise<V> {
   const k = state.s.length;
   let q = ops.scale(-1, state.g);
   const alpha = new Array<number>(k);

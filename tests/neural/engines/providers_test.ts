@@ -1,6 +1,7 @@
 /** The engine registry: names, unknown names, the absent GPU plugin, and what `auto` picks. */
 import assert from "node:assert/strict";
 import {
+  AUTO_ORDER,
   autoProvider,
   createEngine,
   engineAvailability,
@@ -8,17 +9,21 @@ import {
 } from "../../../src/neural/engines/providers.ts";
 import { EngineUnavailableError } from "../../../src/neural/engines/engine.ts";
 import { tfjsNodeGpuProvider, tfjsNodeProvider } from "../../../src/neural/engines/tfjs_node.ts";
+import {
+  hardwareWebgpuAvailable,
+  isSoftwareAdapter,
+} from "../../../src/neural/engines/tfjs_webgpu.ts";
 
-Deno.test("engineNames lists auto and the tfjs engines", () => {
-  for (const name of ["auto", "wasm", "cpu", "webgpu", "tfjs-node", "tfjs-node-gpu"]) {
+Deno.test("engineNames lists auto, cuda and the tfjs engines", () => {
+  for (const name of ["auto", "cuda", "wasm", "cpu", "webgpu", "tfjs-node", "tfjs-node-gpu"]) {
     assert.ok(engineNames.includes(name), name);
   }
 });
 
 Deno.test("an unknown engine name is an error listing the names", async () => {
-  await assert.rejects(createEngine("cuda"), (e: unknown) => {
+  await assert.rejects(createEngine("metal"), (e: unknown) => {
     assert.ok(e instanceof RangeError);
-    assert.match(e.message, /unknown engine "cuda"/);
+    assert.match(e.message, /unknown engine "metal"/);
     for (const name of engineNames) assert.ok(e.message.includes(name), name);
     return true;
   });
@@ -56,4 +61,40 @@ Deno.test("auto skips the absent GPU plugin and creates a working engine", async
     Object.keys(availability).sort(),
     engineNames.filter((n) => n !== "auto").sort(),
   );
+});
+
+Deno.test("auto picks the first usable of cuda, tfjs-node-gpu, webgpu, onnx, wasm", async () => {
+  assert.deepEqual([...AUTO_ORDER], ["cuda", "tfjs-node-gpu", "webgpu", "onnx", "wasm"]);
+  const pick = async (usable: string[]) => {
+    const asked: string[] = [];
+    const provider = await autoProvider((name) => {
+      asked.push(name);
+      return Promise.resolve(usable.includes(name));
+    });
+    return { name: provider.name, asked };
+  };
+  assert.deepEqual(await pick(["cuda", "onnx"]), { name: "cuda", asked: ["cuda"] });
+  assert.equal((await pick(["tfjs-node-gpu", "webgpu", "onnx"])).name, "tfjs-node-gpu");
+  assert.equal((await pick(["webgpu", "onnx", "wasm"])).name, "webgpu");
+  assert.equal((await pick(["onnx", "wasm", "cpu"])).name, "onnx");
+  assert.deepEqual(await pick(["wasm", "cpu"]), {
+    name: "wasm",
+    asked: ["cuda", "tfjs-node-gpu", "webgpu", "onnx", "wasm"],
+  });
+  await assert.rejects(
+    pick(["cpu"]),
+    (e: unknown) =>
+      e instanceof EngineUnavailableError &&
+      e.message.includes("tried cuda, tfjs-node-gpu, webgpu, onnx, wasm"),
+  );
+});
+
+Deno.test("software WebGPU adapters (llvmpipe, SwiftShader, fallback) are not hardware", async () => {
+  assert.ok(isSoftwareAdapter({ description: "llvmpipe (LLVM 15.0.6, 256 bits)" }));
+  assert.ok(isSoftwareAdapter({ vendor: "Google", device: "SwiftShader Device (Subzero)" }));
+  assert.ok(isSoftwareAdapter({ description: "NVIDIA H100" }, true));
+  assert.ok(!isSoftwareAdapter({ description: "NVIDIA H100 80GB HBM3", vendor: "nvidia" }));
+  assert.ok(!isSoftwareAdapter({ description: "AMD Radeon RX 7900 XTX (RADV NAVI31)" }));
+  // Whatever this machine has, auto never resolves to webgpu unless the adapter is hardware.
+  if ((await autoProvider()).name === "webgpu") assert.ok(await hardwareWebgpuAvailable());
 });

@@ -1,0 +1,475 @@
+/**
+ * Engine `cuda`: the whole evaluation on an NVIDIA GPU through Deno FFI, cuDNN for the
+ * convolutions, cuBLAS for the Gram matrices and their gradients, NVRTC-compiled kernels for the
+ * rest (kernels.ts). The image, activations, targets, gradient and the optimizer's vectors live in
+ * device memory; one evaluation reads back only its loss terms (one copy of a few doubles).
+ *
+ * Precision (`STYLEPIPE_CUDA_PRECISION` or the provider's option): `tf32` (default on GPUs of
+ * compute capability ≥ 8.0, as PyTorch's convolutions) or `fp32`. Same recipe, seed, GPU model and
+ * library versions give the same bytes: deterministic cuDNN algorithms chosen by heuristic, no
+ * atomics in the kernels, fixed-order reductions.
+ */
+import type { VggWeights } from "../../models/weights_types.ts";
+import { lossPlan, type LossTerm } from "../../plan/loss.ts";
+import { networkPlan, planShape } from "../../plan/network.ts";
+import {
+  type Activation,
+  type DisposableObjective,
+  type Engine,
+  type EngineProvider,
+  EngineUnavailableError,
+  type Evaluation,
+  type ObjectiveSpec,
+  type Pooling,
+  type VectorOps,
+} from "../engine.ts";
+import { type CudaDevice, type DeviceArray, openDevice } from "./device.ts";
+import {
+  type CudaLibraries,
+  type CudaSearch,
+  discoverCudaLibraries,
+  missingLibrariesMessage,
+} from "./libraries.ts";
+import { CudaNetwork, type CudaPrecision, type DeviceConv, uploadWeights } from "./network.ts";
+import { cudaVectorOps, type CudaVectors } from "./vector_ops.ts";
+
+export type { CudaPrecision };
+
+/** cublasOperation_t / cublasMath_t values. */
+const BLAS = { n: 0, t: 1, defaultMath: 0, tf32Math: 3 } as const;
+
+/** The ObjectiveSpec fields this engine implements; any other option is refused, not ignored. */
+const SUPPORTED_SPEC_FIELDS = new Set([
+  "weights",
+  "pooling",
+  "height",
+  "width",
+  "content",
+  "style",
+  "contentWeight",
+  "styleWeight",
+  "tvWeight",
+]);
+
+/** The cuda engine on one opened device. */
+export class CudaEngine implements Engine<DeviceArray> {
+  readonly name = "cuda";
+  readonly vec: VectorOps<DeviceArray>;
+  readonly #vectors: CudaVectors;
+  readonly #weights = new Map<string, Map<string, DeviceConv>>();
+
+  /** @param device the opened GPU @param precision fp32 or tf32 */
+  constructor(readonly device: CudaDevice, readonly precision: CudaPrecision) {
+    this.#vectors = cudaVectorOps(device);
+    this.vec = this.#vectors.ops;
+    device.blasCheck("cublasSetMathMode")(
+      device.api.cublas.cublasSetMathMode(
+        device.cublas,
+        precision === "tf32" ? BLAS.tf32Math : BLAS.defaultMath,
+      ),
+    );
+  }
+
+  describe(): string {
+    const i = this.device.info;
+    return `cuda ${this.precision} on ${i.name} (sm ${i.computeCapability}; driver CUDA ` +
+      `${i.driverVersion}, runtime ${i.runtimeVersion}, cuBLAS ${i.cublasVersion}, cuDNN ` +
+      `${i.cudnnVersion}, NVRTC ${i.nvrtcVersion})`;
+  }
+
+  /** Device memory held by the engine now and at its peak, in bytes (for the benchmark). */
+  memory(): { live: number; peak: number } {
+    return this.device.memory();
+  }
+
+  extract(
+    weights: VggWeights,
+    pooling: Pooling,
+    image: { height: number; width: number; data: Float32Array },
+    layers: readonly string[],
+  ): Promise<Map<string, Activation>> {
+    const { height, width, data } = image;
+    checkImage(data.length, height, width);
+    const unique = [...new Set(layers)];
+    const plan = networkPlan(weights, pooling, height, width, unique);
+    const network = new CudaNetwork(
+      this.device,
+      plan,
+      this.#weightsOf(weights),
+      this.precision,
+      new Set(unique),
+    );
+    const x = this.device.upload(data);
+    try {
+      network.forward(x);
+      const result = new Map<string, Activation>();
+      for (const layer of unique) {
+        const shape = planShape(plan, layer);
+        const nchw = this.device.read(network.activations.get(layer)!);
+        result.set(layer, { ...shape, data: chwToHwc(nchw, shape.channels) });
+      }
+      return Promise.resolve(result);
+    } finally {
+      this.device.free(x);
+      network.dispose();
+    }
+  }
+
+  objective(spec: ObjectiveSpec): Promise<DisposableObjective<DeviceArray>> {
+    refuseUnsupported(spec);
+    const plan = lossPlan(spec);
+    const terms = plan.terms.map((term) => this.#deviceTerm(term, spec.height, spec.width));
+    const read = new Set(plan.terms.flatMap((t) => ("layer" in t ? [t.layer] : [])));
+    const network = new CudaNetwork(
+      this.device,
+      plan.network,
+      this.#weightsOf(spec.weights),
+      this.precision,
+      read,
+    );
+    const device = this.device;
+    const vectors = this.#vectors;
+    const slots = device.allocBytes(Math.max(1, terms.length) * 8);
+    const { height, width } = spec;
+    const tvWeight = plan.terms.reduce((acc, t) => acc + (t.kind === "tv" ? t.weight : 0), 0);
+    let disposed = false;
+    return Promise.resolve({
+      evaluate(x: DeviceArray): Promise<Evaluation<DeviceArray>> {
+        if (disposed) throw new Error("cuda objective used after dispose");
+        if (!vectors.owns(x)) throw new RangeError("cuda objective: x is not a live cuda vector");
+        checkImage(x.length, height, width);
+        network.forward(x);
+        network.backward((layer, grad) => {
+          terms.forEach((t, slot) => {
+            if (t.layer === layer) {
+              t.lossAndGrad(network.activations.get(layer)!, grad, slots, slot);
+            }
+          });
+        });
+        terms.forEach((t, slot) => {
+          if (t.layer === undefined) t.lossAndGrad(x, undefined, slots, slot);
+        });
+        const grad = device.alloc(x.length);
+        device.launch("image_grad", x.length, [
+          { p: plan.network.steps.length === 0 ? null : network.inputGrad.ptr },
+          { p: x.ptr },
+          { p: grad.ptr },
+          { i: height },
+          { i: width },
+          { f: tvWeight },
+        ]);
+        const values = device.readDoubles(slots, terms.length); // the one read-back
+        const groups = { content: 0, style: 0, tv: 0 };
+        terms.forEach((t, k) => groups[t.group] += values[k]);
+        return Promise.resolve({
+          loss: groups.content + groups.style + groups.tv,
+          grad: vectors.adopt(grad),
+          terms: groups,
+        });
+      },
+      dispose() {
+        if (disposed) return;
+        disposed = true;
+        for (const t of terms) t.dispose();
+        network.dispose();
+        device.freeBytes(slots, Math.max(1, terms.length) * 8);
+      },
+    });
+  }
+
+  dispose(): Promise<void> {
+    for (const convs of this.#weights.values()) {
+      for (const c of convs.values()) {
+        this.device.free(c.kernel);
+        this.device.free(c.bias);
+      }
+    }
+    this.#weights.clear();
+    this.#vectors.release();
+    this.device.close();
+    return Promise.resolve();
+  }
+
+  #weightsOf(weights: VggWeights): Map<string, DeviceConv> {
+    let convs = this.#weights.get(weights.id);
+    if (!convs) {
+      convs = uploadWeights(this.device, weights);
+      this.#weights.set(weights.id, convs);
+    }
+    return convs;
+  }
+
+  /** One loss term on the device: its targets uploaded, its loss into a slot, its gradient added. */
+  #deviceTerm(term: LossTerm, height: number, width: number): DeviceTerm {
+    const d = this.device;
+    const owned: DeviceArray[] = [];
+    const upload = (a: Float32Array) => {
+      const out = d.upload(a);
+      owned.push(out);
+      return out;
+    };
+    const scratch = (n: number) => {
+      const out = d.alloc(n);
+      owned.push(out);
+      return out;
+    };
+    const dispose = () => owned.forEach((a) => d.free(a));
+    switch (term.kind) {
+      case "content": {
+        const { height: h, width: w, channels: c } = term.shape;
+        const n = h * w * c;
+        const target = upload(hwcToChw(term.target, c));
+        return {
+          layer: term.layer,
+          group: "content",
+          dispose,
+          lossAndGrad(f, grad, slots, slot) {
+            d.reduce("sqdiff", slots, slot, term.weight / n, f, target);
+            d.launch("content_grad", n, [
+              { p: grad!.ptr },
+              { p: f.ptr },
+              { p: target.ptr },
+              { l: n },
+              { f: 2 * term.weight / n },
+            ]);
+          },
+        };
+      }
+      case "gram":
+      case "masked-gram": {
+        const { height: h, width: w, channels: c } = term.shape;
+        const hw = h * w;
+        const target = upload(term.gram);
+        const gram = scratch(c * c);
+        const factor = scratch(c * c);
+        const mask = term.kind === "masked-gram" ? upload(term.mask) : undefined;
+        const masked = mask ? scratch(c * hw) : undefined;
+        const product = mask ? scratch(c * hw) : undefined;
+        const norm = 1 / (hw * c);
+        return {
+          layer: term.layer,
+          group: "style",
+          dispose,
+          lossAndGrad: (f, grad, slots, slot) => {
+            let features = f;
+            if (mask) {
+              d.launch("mask_rows", c * hw, [{ p: f.ptr }, { p: mask.ptr }, { p: masked!.ptr }, {
+                i: c,
+              }, { i: hw }]);
+              features = masked!;
+            }
+            // F as column-major hw × c (NCHW): G = norm · Fᵀ F, c × c.
+            this.#gemm(BLAS.t, BLAS.n, c, c, hw, norm, features, hw, features, hw, 0, gram, c);
+            d.reduce("sqdiff", slots, slot, term.weight / (c * c), gram, target);
+            d.launch("gram_diff", c * c, [
+              { p: gram.ptr },
+              { p: target.ptr },
+              { p: factor.ptr },
+              { i: c },
+              { f: 4 * term.weight * norm / (c * c) },
+            ]);
+            // dL/dF = F · D (D symmetric): straight into the layer's gradient, or through the mask.
+            if (!mask) {
+              this.#gemm(BLAS.n, BLAS.n, hw, c, c, 1, features, hw, factor, c, 1, grad!, hw);
+              return;
+            }
+            this.#gemm(BLAS.n, BLAS.n, hw, c, c, 1, features, hw, factor, c, 0, product!, hw);
+            d.launch("mask_rows_acc", c * hw, [
+              { p: grad!.ptr },
+              { p: product!.ptr },
+              { p: mask.ptr },
+              { i: c },
+              { i: hw },
+            ]);
+          },
+        };
+      }
+      case "tv": {
+        return {
+          layer: undefined,
+          group: "tv",
+          dispose,
+          // The gradient is added where the image gradient is assembled (image_grad).
+          lossAndGrad(x, _grad, slots, slot) {
+            d.reduce("tv", slots, slot, term.weight, x, undefined, [height, width]);
+          },
+        };
+      }
+      default: {
+        const kind: never = term;
+        throw new EngineUnavailableError(
+          "cuda",
+          `engine cuda does not implement the loss term ${
+            (kind as { kind: string }).kind
+          } yet; use engine onnx`,
+        );
+      }
+    }
+  }
+
+  #gemm(
+    ta: number,
+    tb: number,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: DeviceArray,
+    lda: number,
+    b: DeviceArray,
+    ldb: number,
+    beta: number,
+    c: DeviceArray,
+    ldc: number,
+  ): void {
+    const d = this.device;
+    d.blasCheck("cublasSgemm_v2")(
+      d.api.cublas.cublasSgemm_v2(
+        d.cublas,
+        ta,
+        tb,
+        m,
+        n,
+        k,
+        new Float32Array([alpha]),
+        a.ptr,
+        lda,
+        b.ptr,
+        ldb,
+        new Float32Array([beta]),
+        c.ptr,
+        ldc,
+      ),
+    );
+  }
+}
+
+/** A loss term as the objective runs it. */
+interface DeviceTerm {
+  /** The layer it reads (undefined: the image). */
+  readonly layer: string | undefined;
+  readonly group: "content" | "style" | "tv";
+  /** Writes the weighted term into the double `slots[slot]` and adds its gradient into `grad`. */
+  lossAndGrad(
+    values: DeviceArray,
+    grad: DeviceArray | undefined,
+    slots: Deno.PointerValue,
+    slot: number,
+  ): void;
+  dispose(): void;
+}
+
+/** Refuses spec options this engine does not implement (rather than computing something else). */
+export function refuseUnsupported(spec: ObjectiveSpec): void {
+  for (const [key, value] of Object.entries(spec)) {
+    if (value === undefined || SUPPORTED_SPEC_FIELDS.has(key)) continue;
+    throw new EngineUnavailableError(
+      "cuda",
+      `engine cuda does not support the loss option "${key}" yet; use engine onnx for it`,
+    );
+  }
+}
+
+function checkImage(length: number, height: number, width: number): void {
+  if (length !== height * width * 3) {
+    throw new RangeError(`image has ${length} values, expected ${height}×${width}×3`);
+  }
+}
+
+/** HWC → CHW for `c` channels. */
+export function hwcToChw(hwc: Float32Array, c: number): Float32Array {
+  const hw = hwc.length / c;
+  const out = new Float32Array(hwc.length);
+  for (let p = 0; p < hw; p++) for (let k = 0; k < c; k++) out[k * hw + p] = hwc[p * c + k];
+  return out;
+}
+
+/** CHW → HWC for `c` channels. */
+export function chwToHwc(chw: Float32Array, c: number): Float32Array {
+  const hw = chw.length / c;
+  const out = new Float32Array(chw.length);
+  for (let p = 0; p < hw; p++) for (let k = 0; k < c; k++) out[p * c + k] = chw[k * hw + p];
+  return out;
+}
+
+/** How the engine is configured: where to look for libraries, and the precision. */
+export interface CudaOptions {
+  /** Default: this process's environment. */
+  readonly search?: CudaSearch;
+  /** Default: `STYLEPIPE_CUDA_PRECISION`, else tf32 on compute capability ≥ 8.0, else fp32. */
+  readonly precision?: CudaPrecision;
+}
+
+/** The precision asked for, validated (undefined: the GPU's default). */
+export function requestedPrecision(value: string | undefined): CudaPrecision | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (value === "fp32" || value === "tf32") return value;
+  throw new EngineUnavailableError(
+    "cuda",
+    `precision "${value}" is not one of fp32, tf32 (STYLEPIPE_CUDA_PRECISION)`,
+  );
+}
+
+/** The libraries here, or an EngineUnavailableError naming what is missing, where it looked and the install command. */
+export function cudaLibrariesOrThrow(search: CudaSearch): CudaLibraries {
+  const found = discoverCudaLibraries(search);
+  if (!found.found) {
+    throw new EngineUnavailableError(
+      "cuda",
+      missingLibrariesMessage(found.missing, found.searched),
+    );
+  }
+  return found.libraries;
+}
+
+/** Opens the GPU and builds the engine (throws EngineUnavailableError when it cannot). */
+export function createCudaEngine(options: CudaOptions = {}): CudaEngine {
+  const search = options.search ?? { env: Deno.env.toObject() };
+  const precisionAsked = options.precision ??
+    requestedPrecision(search.env.STYLEPIPE_CUDA_PRECISION);
+  const libs = cudaLibrariesOrThrow(search);
+  let device: CudaDevice;
+  try {
+    device = openDevice(libs);
+  } catch (e) {
+    throw new EngineUnavailableError(
+      "cuda",
+      `engine cuda found its libraries (${libs.cudart}, ${libs.cudnn}, …) but could not start ` +
+        `the GPU: ${(e as Error).message}`,
+    );
+  }
+  const ampere = Number(device.info.computeCapability.split(".")[0]) >= 8;
+  if (precisionAsked === "tf32" && !ampere) {
+    device.close();
+    throw new EngineUnavailableError(
+      "cuda",
+      `precision tf32 needs compute capability ≥ 8.0; ${device.info.name} has ` +
+        `${device.info.computeCapability} (use fp32)`,
+    );
+  }
+  return new CudaEngine(device, precisionAsked ?? (ampere ? "tf32" : "fp32"));
+}
+
+/** Whether the engine could start here, cached for the process (opening a GPU is not free). */
+let availability: Promise<boolean> | undefined;
+
+/** How the registry finds and creates the cuda engine. */
+export const cudaProvider: EngineProvider = {
+  name: "cuda",
+  available(): Promise<boolean> {
+    availability ??= (async () => {
+      try {
+        if (!discoverCudaLibraries({ env: Deno.env.toObject() }).found) return false;
+        const engine = createCudaEngine();
+        await engine.dispose();
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    return availability;
+  },
+  create(): Promise<Engine> {
+    return Promise.resolve(createCudaEngine() as Engine);
+  },
+};

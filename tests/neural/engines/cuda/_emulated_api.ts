@@ -1,0 +1,442 @@
+/**
+ * A host emulation of the C functions the cuda engine calls (cudart, driver, NVRTC, cuBLAS,
+ * cuDNN), for testing the engine's own logic without a GPU: buffer routing, layouts, cuBLAS
+ * transposes and leading dimensions, loss coefficients, the backward walk, the vector ops. Device
+ * memory is host memory at made-up addresses; each kernel launch decodes its argument cells by
+ * the kernel's C signature (parsed from KERNEL_SOURCE, so a launch whose arguments do not match
+ * the signature's count fails) and runs a JavaScript restatement of that kernel.
+ * It proves nothing about the real libraries' ABI or the CUDA C itself: that is gpu-check's job.
+ */
+import type { CudaApi } from "../../../../src/neural/engines/cuda/ffi.ts";
+import { KERNEL_SOURCE } from "../../../../src/neural/engines/cuda/kernels.ts";
+
+type Arg = number | bigint | Deno.PointerValue;
+
+/** Argument kinds of each kernel, from its C signature. */
+const SIGNATURES = new Map<string, ("p" | "i" | "l" | "f" | "d")[]>();
+for (const m of KERNEL_SOURCE.matchAll(/extern "C" __global__ void (\w+)\(([^)]*)\)/g)) {
+  SIGNATURES.set(
+    m[1],
+    m[2].split(",").map((p) => {
+      const t = p.trim();
+      if (t.includes("*")) return "p";
+      if (t.startsWith("int ")) return "i";
+      if (t.startsWith("long ")) return "l";
+      if (t.startsWith("float ")) return "f";
+      if (t.startsWith("double ")) return "d";
+      throw new Error(`unparsed parameter "${t}"`);
+    }),
+  );
+}
+
+/** An emulated device: its API and a count of what is allocated. */
+export function emulatedCuda(): { api: CudaApi; liveAllocations: () => number } {
+  const memory = new Map<bigint, ArrayBuffer>();
+  let next = 0x10000000n;
+  const addr = (p: Deno.PointerValue) => BigInt(Deno.UnsafePointer.value(p));
+  const region = (p: Deno.PointerValue): ArrayBuffer => {
+    const buffer = memory.get(addr(p));
+    if (!buffer) throw new Error(`emulated device: no allocation at 0x${addr(p).toString(16)}`);
+    return buffer;
+  };
+  const f32 = (p: Deno.PointerValue) => new Float32Array(region(p));
+  const f64 = (p: Deno.PointerValue) => new Float64Array(region(p));
+  const bytes = (p: Deno.PointerValue) => new Uint8Array(region(p));
+  const handles = new Map<bigint, Record<string, number>>();
+  const newHandle = (cell: BigUint64Array, value: Record<string, number> = {}) => {
+    const h = next;
+    next += 0x1000n;
+    handles.set(h, value);
+    cell[0] = h;
+    return 0;
+  };
+  const handle = (p: Deno.PointerValue) => handles.get(addr(p))!;
+  const kernelNames = new Map<bigint, string>();
+
+  const rt = {
+    cudaGetDeviceCount: (c: Int32Array) => ((c[0] = 1), 0),
+    cudaSetDevice: () => 0,
+    cudaFree: (p: Deno.PointerValue) => (p === null ? 0 : (memory.delete(addr(p)) ? 0 : 1)),
+    cudaMalloc: (cell: BigUint64Array, size: bigint) => {
+      const a = next;
+      next += (size + 0xfffn) & ~0xfffn;
+      next += 0x1000n;
+      memory.set(a, new ArrayBuffer(Number(size)));
+      cell[0] = a;
+      return 0;
+    },
+    cudaMemset: (p: Deno.PointerValue, v: number, n: bigint) => (bytes(p).fill(v, 0, Number(n)), 0),
+    cudaMemcpyHtoD: (
+      dst: Deno.PointerValue,
+      src: Uint8Array,
+      n: bigint,
+    ) => (bytes(dst).set(src.subarray(0, Number(n))), 0),
+    cudaMemcpyDtoH: (
+      dst: Uint8Array,
+      src: Deno.PointerValue,
+      n: bigint,
+    ) => (dst.set(bytes(src).subarray(0, Number(n))), 0),
+    cudaMemcpyDtoD: (
+      dst: Deno.PointerValue,
+      src: Deno.PointerValue,
+      n: bigint,
+    ) => (bytes(dst).set(bytes(src).subarray(0, Number(n))), 0),
+    cudaDeviceSynchronize: () => 0,
+    cudaDeviceGetAttribute: (c: Int32Array, attr: number) => ((c[0] = attr === 75 ? 9 : 0), 0),
+    cudaRuntimeGetVersion: (c: Int32Array) => ((c[0] = 13000), 0),
+    cudaDriverGetVersion: (c: Int32Array) => ((c[0] = 13000), 0),
+    cudaGetErrorString: () => null,
+  };
+
+  const cu = {
+    cuInit: () => 0,
+    cuDeviceGetName: (b: Uint8Array) => (b.set(new TextEncoder().encode("emulated\0")), 0),
+    cuModuleLoadData: (cell: BigUint64Array) => newHandle(cell),
+    cuModuleGetFunction: (cell: BigUint64Array, _m: Arg, name: Uint8Array) => {
+      newHandle(cell);
+      kernelNames.set(cell[0], new TextDecoder().decode(name.subarray(0, name.indexOf(0))));
+      return 0;
+    },
+    cuModuleUnload: () => 0,
+    cuLaunchKernel: (f: Deno.PointerValue, ...rest: unknown[]) => {
+      const name = kernelNames.get(addr(f))!;
+      const params = rest[8] as BigUint64Array;
+      const kinds = SIGNATURES.get(name)!;
+      if (params.length !== kinds.length) {
+        throw new Error(`${name}: ${params.length} arguments, its signature has ${kinds.length}`);
+      }
+      const args = kinds.map((kind, k) => {
+        const view = new Deno.UnsafePointerView(Deno.UnsafePointer.create(params[k])!);
+        if (kind === "p") {
+          const v = view.getBigUint64();
+          return v === 0n ? null : Deno.UnsafePointer.create(v);
+        }
+        if (kind === "i") return view.getInt32();
+        if (kind === "l") return Number(view.getBigInt64());
+        if (kind === "f") return view.getFloat32();
+        return view.getFloat64();
+      });
+      KERNELS[name](args);
+      return 0;
+    },
+  };
+
+  // deno-lint-ignore no-explicit-any
+  const P = (a: any) => a as Deno.PointerValue;
+  // deno-lint-ignore no-explicit-any
+  const N = (a: any) => a as number;
+  const fr = Math.fround;
+  const KERNELS: Record<string, (a: Arg[]) => void> = {
+    preprocess([x, out, hw, mb, mg, mr]) {
+      const X = f32(P(x)), O = f32(P(out)), n = N(hw);
+      for (let p = 0; p < n; p++) {
+        O[p] = X[3 * p + 2] - N(mb);
+        O[n + p] = X[3 * p + 1] - N(mg);
+        O[2 * n + p] = X[3 * p] - N(mr);
+      }
+    },
+    image_grad([g, x, out, h, w, tvw]) {
+      const G = g === null ? undefined : f32(P(g)), X = f32(P(x)), O = f32(P(out));
+      const H = N(h), W = N(w), hw = H * W;
+      for (let k = 0; k < 3 * hw; k++) {
+        const p = Math.floor(k / 3), c = k - 3 * p, i = Math.floor(p / W), j = p - i * W;
+        const v = X[k];
+        let tv = 0;
+        if (i > 0) tv += 2 * (v - X[k - 3 * W]);
+        if (i < H - 1) tv -= 2 * (X[k + 3 * W] - v);
+        if (j > 0) tv += 2 * (v - X[k - 3]);
+        if (j < W - 1) tv -= 2 * (X[k + 3] - v);
+        O[k] = (G ? G[(2 - c) * hw + p] : 0) + N(tvw) * tv;
+      }
+    },
+    add_bias([y, b, c, hw]) {
+      const Y = f32(P(y)), B = f32(P(b));
+      for (let k = 0; k < N(c) * N(hw); k++) Y[k] += B[Math.floor(k / N(hw))];
+    },
+    relu([i, o, n]) {
+      const I = f32(P(i)), O = f32(P(o));
+      for (let k = 0; k < N(n); k++) O[k] = Math.max(I[k], 0);
+    },
+    relu_grad([g, y, n]) {
+      const G = f32(P(g)), Y = f32(P(y));
+      for (let k = 0; k < N(n); k++) if (!(Y[k] > 0)) G[k] = 0;
+    },
+    pool_forward([i, o, c, Hh, Ww, isMax]) {
+      const I = f32(P(i)), O = f32(P(o)), H = N(Hh), W = N(Ww);
+      const h = Math.floor(H / 2), w = Math.floor(W / 2);
+      for (let ch = 0; ch < N(c); ch++) {
+        for (let y = 0; y < h; y++) {
+          for (let x = 0; x < w; x++) {
+            const b = ch * H * W + 2 * y * W + 2 * x;
+            const v = [I[b], I[b + 1], I[b + W], I[b + W + 1]];
+            O[ch * h * w + y * w + x] = N(isMax)
+              ? Math.max(...v)
+              : 0.25 * (v[0] + v[1] + v[2] + v[3]);
+          }
+        }
+      }
+    },
+    pool_backward([go, i, gi, c, Hh, Ww, isMax]) {
+      const GO = f32(P(go)), I = f32(P(i)), GI = f32(P(gi)), H = N(Hh), W = N(Ww);
+      const h = Math.floor(H / 2), w = Math.floor(W / 2);
+      GI.fill(0, 0, N(c) * H * W);
+      for (let ch = 0; ch < N(c); ch++) {
+        for (let y = 0; y < h; y++) {
+          for (let x = 0; x < w; x++) {
+            const g = GO[ch * h * w + y * w + x];
+            const b = ch * H * W + 2 * y * W + 2 * x;
+            const at = [b, b + 1, b + W, b + W + 1];
+            if (!N(isMax)) {
+              for (const a of at) GI[a] = fr(0.25 * g);
+              continue;
+            }
+            let arg = 0;
+            for (let k = 1; k < 4; k++) if (I[at[k]] > I[at[arg]]) arg = k;
+            GI[at[arg]] = g;
+          }
+        }
+      }
+    },
+    partial_dot([a, b, n, partial]) {
+      const A = f32(P(a)), B = f32(P(b)), out = f64(P(partial));
+      let s = 0;
+      for (let k = 0; k < N(n); k++) s += A[k] * B[k];
+      out.fill(0);
+      out[0] = s;
+    },
+    partial_sqdiff([a, b, n, partial]) {
+      const A = f32(P(a)), B = f32(P(b)), out = f64(P(partial));
+      let s = 0;
+      for (let k = 0; k < N(n); k++) s += (A[k] - B[k]) ** 2;
+      out.fill(0);
+      out[0] = s;
+    },
+    partial_tv([x, h, w, partial]) {
+      const X = f32(P(x)), H = N(h), W = N(w), out = f64(P(partial));
+      let s = 0;
+      for (let k = 0; k < 3 * H * W; k++) {
+        const p = Math.floor(k / 3), i = Math.floor(p / W), j = p - i * W;
+        if (i < H - 1) s += (X[k + 3 * W] - X[k]) ** 2;
+        if (j < W - 1) s += (X[k + 3] - X[k]) ** 2;
+      }
+      out.fill(0);
+      out[0] = s;
+    },
+    reduce_final([partial, count, out, slot, scale]) {
+      const Pt = f64(P(partial));
+      let s = 0;
+      for (let k = 0; k < N(count); k++) s += Pt[k];
+      f64(P(out))[N(slot)] = N(scale) * s;
+    },
+    content_grad([g, f, p, n, coef]) {
+      const G = f32(P(g)), F = f32(P(f)), T = f32(P(p));
+      for (let k = 0; k < N(n); k++) G[k] += fr(N(coef) * (F[k] - T[k]));
+    },
+    gram_diff([gram, target, d, c, coef]) {
+      const G = f32(P(gram)), A = f32(P(target)), D = f32(P(d)), C = N(c);
+      for (let i = 0; i < C; i++) {
+        for (let j = 0; j < C; j++) {
+          D[i * C + j] = N(coef) * (G[i * C + j] - 0.5 * (A[i * C + j] + A[j * C + i]));
+        }
+      }
+    },
+    mask_rows([f, m, out, c, hw]) {
+      const F = f32(P(f)), M = f32(P(m)), O = f32(P(out));
+      for (let k = 0; k < N(c) * N(hw); k++) O[k] = F[k] * M[k % N(hw)];
+    },
+    mask_rows_acc([g, t, m, c, hw]) {
+      const G = f32(P(g)), T = f32(P(t)), M = f32(P(m));
+      for (let k = 0; k < N(c) * N(hw); k++) G[k] += fr(T[k] * M[k % N(hw)]);
+    },
+    v_axpy([n, a, x, y, out]) {
+      const X = f32(P(x)), Y = f32(P(y)), O = f32(P(out));
+      for (let k = 0; k < N(n); k++) O[k] = N(a) * X[k] + Y[k];
+    },
+    v_scale([n, a, x, out]) {
+      const X = f32(P(x)), O = f32(P(out));
+      for (let k = 0; k < N(n); k++) O[k] = N(a) * X[k];
+    },
+    v_sub([n, x, y, out]) {
+      const X = f32(P(x)), Y = f32(P(y)), O = f32(P(out));
+      for (let k = 0; k < N(n); k++) O[k] = X[k] - Y[k];
+    },
+    v_mul([n, x, y, out]) {
+      const X = f32(P(x)), Y = f32(P(y)), O = f32(P(out));
+      for (let k = 0; k < N(n); k++) O[k] = X[k] * Y[k];
+    },
+    v_sqrt([n, x, out]) {
+      const X = f32(P(x)), O = f32(P(out));
+      for (let k = 0; k < N(n); k++) O[k] = Math.sqrt(X[k]);
+    },
+    v_div([n, x, y, eps, out]) {
+      const X = f32(P(x)), Y = f32(P(y)), O = f32(P(out));
+      for (let k = 0; k < N(n); k++) O[k] = X[k] / (Y[k] + N(eps));
+    },
+    v_clamp([n, x, lo, hi, out]) {
+      const X = f32(P(x)), O = f32(P(out));
+      for (let k = 0; k < N(n); k++) O[k] = Math.min(N(hi), Math.max(N(lo), X[k]));
+    },
+    lbfgs_step([n, pin, count, rho, slots, slot, sa, ib, sb, x, q, next, pout]) {
+      const Pin = f64(P(pin)), S = f64(P(slots));
+      let sum = 0;
+      for (let k = 0; k < N(count); k++) sum += Pin[k];
+      const v = N(rho) * sum;
+      if (N(slot) >= 0) S[N(slot)] = v;
+      const a = N(sa) * v + (N(ib) >= 0 ? N(sb) * S[N(ib)] : 0);
+      const X = f32(P(x)), Q = f32(P(q));
+      let dot = 0;
+      for (let k = 0; k < N(n); k++) {
+        Q[k] = a * X[k] + Q[k];
+        if (next !== null) dot += f32(P(next))[k] * Q[k];
+      }
+      if (next !== null) {
+        const out = f64(P(pout));
+        out.fill(0);
+        out[0] = dot;
+      }
+    },
+  };
+
+  const nvrtc = {
+    nvrtcVersion: (a: Int32Array, b: Int32Array) => ((a[0] = 13), (b[0] = 0), 0),
+    nvrtcCreateProgram: (cell: BigUint64Array) => newHandle(cell),
+    nvrtcCompileProgram: () => 0,
+    nvrtcGetProgramLogSize: (_p: Arg, s: BigUint64Array) => ((s[0] = 1n), 0),
+    nvrtcGetProgramLog: () => 0,
+    nvrtcGetCUBINSize: (_p: Arg, s: BigUint64Array) => ((s[0] = 16n), 0),
+    nvrtcGetCUBIN: () => 0,
+    nvrtcDestroyProgram: () => 0,
+    nvrtcGetErrorString: () => null,
+  };
+
+  const cublas = {
+    cublasCreate_v2: (cell: BigUint64Array) => newHandle(cell),
+    cublasDestroy_v2: () => 0,
+    cublasGetVersion_v2: (_h: Arg, c: Int32Array) => ((c[0] = 130100), 0),
+    cublasSetMathMode: () => 0,
+    cublasSgemm_v2(
+      _h: Arg,
+      ta: number,
+      tb: number,
+      m: number,
+      n: number,
+      k: number,
+      alpha: Float32Array,
+      a: Deno.PointerValue,
+      lda: number,
+      b: Deno.PointerValue,
+      ldb: number,
+      beta: Float32Array,
+      c: Deno.PointerValue,
+      ldc: number,
+    ) {
+      const A = f32(a), B = f32(b), C = f32(c);
+      const opA = (i: number, l: number) => (ta ? A[l + i * lda] : A[i + l * lda]);
+      const opB = (l: number, j: number) => (tb ? B[j + l * ldb] : B[l + j * ldb]);
+      for (let j = 0; j < n; j++) {
+        for (let i = 0; i < m; i++) {
+          let s = 0;
+          for (let l = 0; l < k; l++) s += opA(i, l) * opB(l, j);
+          const prior = beta[0] === 0 ? 0 : beta[0] * C[i + j * ldc];
+          C[i + j * ldc] = alpha[0] * s + prior;
+        }
+      }
+      return 0;
+    },
+  };
+
+  const perfEntry = (perf: Uint8Array, count: Int32Array) => {
+    const v = new DataView(perf.buffer, perf.byteOffset);
+    v.setInt32(0, 0, true);
+    v.setInt32(4, 0, true);
+    v.setBigUint64(16, 0n, true);
+    v.setInt32(24, 1, true);
+    v.setInt32(28, 3, true);
+    count[0] = 1;
+    return 0;
+  };
+  /** Cross-correlation with zero padding 1: y[k] = Σ w[k,c,dy,dx] x[c, i+dy−1, j+dx−1]. */
+  const conv = (
+    xd: Record<string, number>,
+    wd: Record<string, number>,
+    X: Float32Array,
+    Wt: Float32Array,
+    visit: (yi: number, xi: number, w: number) => void,
+  ) => {
+    const { c: C, h: H, w: W } = xd, K = wd.k;
+    for (let k = 0; k < K; k++) {
+      for (let c = 0; c < C; c++) {
+        for (let dy = 0; dy < 3; dy++) {
+          for (let dx = 0; dx < 3; dx++) {
+            const wv = Wt[((k * C + c) * 3 + dy) * 3 + dx];
+            for (let i = 0; i < H; i++) {
+              const si = i + dy - 1;
+              if (si < 0 || si >= H) continue;
+              for (let j = 0; j < W; j++) {
+                const sj = j + dx - 1;
+                if (sj < 0 || sj >= W) continue;
+                visit(k * H * W + i * W + j, c * H * W + si * W + sj, wv);
+              }
+            }
+          }
+        }
+      }
+    }
+    void X;
+  };
+  const cudnn = {
+    cudnnGetVersion: () => 91400n,
+    cudnnGetErrorString: () => null,
+    cudnnCreate: (cell: BigUint64Array) => newHandle(cell),
+    cudnnDestroy: () => 0,
+    cudnnCreateTensorDescriptor: (cell: BigUint64Array) => newHandle(cell),
+    cudnnDestroyTensorDescriptor: () => 0,
+    cudnnSetTensor4dDescriptor: (d: Deno.PointerValue, ..._r: number[]) => {
+      const [, , , c, h, w] = _r; // (format, dataType, n, c, h, w)
+      Object.assign(handle(d), { c, h, w });
+      return 0;
+    },
+    cudnnCreateFilterDescriptor: (cell: BigUint64Array) => newHandle(cell),
+    cudnnDestroyFilterDescriptor: () => 0,
+    cudnnSetFilter4dDescriptor: (
+      d: Deno.PointerValue,
+      _t: number,
+      _f: number,
+      k: number,
+      c: number,
+    ) => {
+      Object.assign(handle(d), { k, c });
+      return 0;
+    },
+    cudnnCreateConvolutionDescriptor: (cell: BigUint64Array) => newHandle(cell),
+    cudnnDestroyConvolutionDescriptor: () => 0,
+    cudnnSetConvolution2dDescriptor: () => 0,
+    cudnnSetConvolutionMathType: () => 0,
+    cudnnGetConvolutionForwardAlgorithm_v7: (...a: unknown[]) =>
+      perfEntry(a[7] as Uint8Array, a[6] as Int32Array),
+    cudnnGetConvolutionBackwardDataAlgorithm_v7: (...a: unknown[]) =>
+      perfEntry(a[7] as Uint8Array, a[6] as Int32Array),
+    cudnnConvolutionForward(...a: unknown[]) {
+      const [xd, x, wd, w, , , , , , yd, y] = a.slice(2) as Deno.PointerValue[];
+      const Y = f32(y), X = f32(x), Wt = f32(w);
+      const yDesc = handle(yd);
+      Y.fill(0, 0, yDesc.c * yDesc.h * yDesc.w);
+      const acc = new Float64Array(yDesc.c * yDesc.h * yDesc.w);
+      conv(handle(xd), handle(wd), X, Wt, (yi, xi, wv) => (acc[yi] += wv * X[xi]));
+      Y.set(acc);
+      return 0;
+    },
+    cudnnConvolutionBackwardData(...a: unknown[]) {
+      const [wd, w, , dy, , , , , , dxd, dx] = a.slice(2) as Deno.PointerValue[];
+      const DY = f32(dy), DX = f32(dx), Wt = f32(w);
+      const dxDesc = handle(dxd);
+      const acc = new Float64Array(dxDesc.c * dxDesc.h * dxDesc.w);
+      conv(dxDesc, handle(wd), DX, Wt, (yi, xi, wv) => (acc[xi] += wv * DY[yi]));
+      DX.set(acc);
+      return 0;
+    },
+  };
+
+  const api = { rt, cu, nvrtc, cublas, cudnn, close: () => {} } as unknown as CudaApi;
+  return { api, liveAllocations: () => memory.size };
+}
