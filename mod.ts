@@ -32,9 +32,6 @@ export * from "./src/stages/stage.ts";
 export type { RgbImage } from "./src/image/image.ts";
 export { main } from "./src/cli/main.ts";
 
-/** The built-in stages (a fresh registry; clone or register into it freely). */
-export { builtinStages as defaultRegistry } from "./src/stages/builtin.ts";
-
 if (import.meta.main) {
   const { main } = await import("./src/cli/main.ts");
   Deno.exit(await main(Deno.args));

@@ -1,12 +1,12 @@
 /** Runs one benchmark measurement in a fresh Deno subprocess (see child.ts). */
+import { StylepipeError } from "../util/errors.ts";
 import type { BenchResult, MeasureOptions } from "./measure.ts";
 
 /** A measurement that failed in its subprocess (engine unavailable, out of memory, …). */
-export class BenchError extends Error {
+export class BenchError extends StylepipeError {
   /** @param engine engine name @param size image size @param detail the child's last error lines */
   constructor(readonly engine: string, readonly size: number, detail: string) {
     super(`bench ${engine} at ${size}²: ${detail}`);
-    this.name = "BenchError";
   }
 }
 

@@ -1,4 +1,5 @@
 /** How the CLI turns errors into one readable message and an exit code (no stack trace unless --debug). */
+import { StylepipeError } from "../util/errors.ts";
 import { RecipeError } from "../recipe/errors.ts";
 import { RunAbortedError, StepFailedError } from "../pipeline/run.ts";
 import { StageError } from "../stages/stage.ts";
@@ -7,13 +8,7 @@ import { StageError } from "../stages/stage.ts";
 export const EXIT = { ok: 0, failure: 1, invalid: 2, interrupted: 130 } as const;
 
 /** Wrong command-line usage (exit code 2). */
-export class UsageError extends Error {
-  /** @param message what is wrong and how to call the command instead */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+export class UsageError extends StylepipeError {}
 
 /** The exit code for an error. */
 export function exitCodeOf(e: unknown): number {

@@ -1,24 +1,17 @@
 /** The `stylepipe` command line: dispatches to the commands. */
+import { benchCommand } from "./bench.ts";
 import { planCommand } from "./plan.ts";
 import { renderCommand } from "./render.ts";
+import { scheduleCommand } from "./schedule.ts";
+import { scoreCommand } from "./score.ts";
 import { schemaCommand } from "./schema.ts";
 import { stagesCommand } from "./stages.ts";
 import { validateCommand } from "./validate.ts";
+import { verifyCommand } from "./verify.ts";
 import { weightsCommand } from "./weights.ts";
 import { EXIT } from "./errors.ts";
 
 type Command = (args: string[]) => Promise<number>;
-
-/**
- * Commands written in their own modules by other parts of the project, imported when used.
- * The specifier is held in a variable so this module type-checks before they exist.
- */
-function lazy(module: string, exportName: string): Command {
-  return async (args) => {
-    const mod = await import(new URL(module, import.meta.url).href) as Record<string, Command>;
-    return await mod[exportName](args);
-  };
-}
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   render: { run: renderCommand, summary: "run a recipe (cached steps are reused)" },
@@ -30,17 +23,17 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     run: (args) => weightsCommand(args),
     summary: "list, fetch or import model weights",
   },
-  bench: { run: lazy("./bench.ts", "benchCommand"), summary: "benchmark the engines" },
+  bench: { run: benchCommand, summary: "benchmark the engines" },
   verify: {
-    run: lazy("./verify.ts", "verifyCommand"),
+    run: verifyCommand,
     summary: "re-render an output from its provenance",
   },
   score: {
-    run: lazy("./score.ts", "scoreCommand"),
+    run: scoreCommand,
     summary: "content and style distances of an image (fixed definition)",
   },
   schedule: {
-    run: lazy("./schedule.ts", "scheduleCommand"),
+    run: scheduleCommand,
     summary: "render recipes on their cron schedule",
   },
 };

@@ -5,19 +5,14 @@
  * - Alpha is dropped, not composited: a transparent pixel keeps the colour stored under it.
  * - Encoding quantizes once, at the edge: round(clamp(v, 0, 1) · 255).
  */
+import { StylepipeError } from "../util/errors.ts";
 import { Image, ImageType } from "imagescript";
 import type { RgbImage } from "./image.ts";
 import { applyDihedral } from "./dihedral.ts";
 import { orientationTransform, readJpegOrientation } from "./exif.ts";
 
 /** An image file that cannot be decoded (unknown format or damaged data). */
-export class CodecError extends Error {
-  /** @param message what is wrong with the data */
-  constructor(message: string) {
-    super(message);
-    this.name = "CodecError";
-  }
-}
+export class CodecError extends StylepipeError {}
 
 /** Image file formats this module reads and writes. */
 export type ImageFormat = "png" | "jpeg";

@@ -6,19 +6,14 @@
  * type + data. `iTXt` data: keyword · 0 · compression flag · method · language · 0 ·
  * translated keyword · 0 · UTF-8 text. `tEXt` data: keyword · 0 · Latin-1 text.
  */
+import { StylepipeError } from "../util/errors.ts";
 import { crc32 } from "node:zlib";
 
 /** The eight bytes every PNG file starts with. */
 const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10] as const;
 
 /** A PNG that cannot be parsed (bad signature, truncated chunk, CRC mismatch). */
-export class PngFormatError extends Error {
-  /** @param message what is wrong with the bytes */
-  constructor(message: string) {
-    super(message);
-    this.name = "PngFormatError";
-  }
-}
+export class PngFormatError extends StylepipeError {}
 
 /** One chunk as found in the file, with its offsets. */
 interface ChunkSpan {

@@ -10,6 +10,7 @@
  * - the sidecar `NAME.png.json` — the record plus a `run` section with what is *not* reproducible:
  *   wall-clock time, per-step timings, which steps came from the cache or resumed from a checkpoint.
  */
+import { StylepipeError } from "../util/errors.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { isPng, readPngText, removePngText, writePngText } from "../image/png_text.ts";
 import { resolve } from "node:path";
@@ -96,13 +97,7 @@ export interface ProvenanceSidecar extends ProvenanceRecord {
 }
 
 /** A file that has no (readable) provenance record. */
-export class ProvenanceError extends Error {
-  /** @param message what is missing and where */
-  constructor(message: string) {
-    super(message);
-    this.name = "ProvenanceError";
-  }
-}
+export class ProvenanceError extends StylepipeError {}
 
 /**
  * The JSON-safe part of a value: plain data kept, typed arrays and other large binary data

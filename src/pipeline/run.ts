@@ -5,6 +5,7 @@
  * step and is passed to running stages; stages and the cache write atomically, so nothing partial
  * is left behind.
  */
+import { StylepipeError } from "../util/errors.ts";
 import type { Engine } from "../neural/engines/engine.ts";
 import { type StageContext, StageError, type Value } from "../stages/stage.ts";
 import { type CacheRead, type CacheStore, isFileKind } from "./cache.ts";
@@ -47,19 +48,17 @@ export interface RunResult {
 }
 
 /** A step failed; `step` names it and `cause` is the stage's error. */
-export class StepFailedError extends Error {
+export class StepFailedError extends StylepipeError {
   /** @param step step id @param cause what the stage threw */
   constructor(readonly step: string, override readonly cause: unknown) {
     super(`step "${step}": ${cause instanceof Error ? cause.message : String(cause)}`);
-    this.name = "StepFailedError";
   }
 }
 
 /** The run was cancelled (no partial files were written). */
-export class RunAbortedError extends Error {
+export class RunAbortedError extends StylepipeError {
   constructor() {
     super("cancelled; no partial files were written");
-    this.name = "RunAbortedError";
   }
 }
 

@@ -6,17 +6,12 @@
  * and the loop waits for the first one in the future. Aborting the signal stops the wait at once;
  * a render in progress is the callback's to finish or checkpoint (it receives the same signal).
  */
+import { StylepipeError } from "../util/errors.ts";
 import { Cron } from "croner";
 import type { ExtensionContext, RecipeExtension } from "../recipe/extensions.ts";
 
 /** A cron expression croner cannot use. */
-export class ScheduleError extends Error {
-  /** @param message what is wrong with the expression */
-  constructor(message: string) {
-    super(message);
-    this.name = "ScheduleError";
-  }
-}
+export class ScheduleError extends StylepipeError {}
 
 /** Parses a cron expression; throws {@link ScheduleError} when invalid or never due. */
 export function parseCron(expression: string, timezone?: string): Cron {

@@ -2,6 +2,7 @@
  * Recipe errors: every problem found in a recipe, each with the file position it refers to, all
  * reported at once and formatted `recipe.yaml:LINE:COL: step "id": message`.
  */
+import { StylepipeError } from "../util/errors.ts";
 
 /** A 1-based line/column in the recipe file. */
 export interface Position {
@@ -34,7 +35,7 @@ export function sortIssues(issues: readonly RecipeIssue[]): RecipeIssue[] {
 }
 
 /** A recipe that cannot run; carries every issue found (the CLI exits with code 2). */
-export class RecipeError extends Error {
+export class RecipeError extends StylepipeError {
   /** The issues, sorted by position. */
   readonly issues: readonly RecipeIssue[];
 
@@ -42,7 +43,6 @@ export class RecipeError extends Error {
   constructor(issues: readonly RecipeIssue[]) {
     const sorted = sortIssues(issues);
     super(sorted.map(formatIssue).join("\n"));
-    this.name = "RecipeError";
     this.issues = sorted;
   }
 }

@@ -24,12 +24,7 @@ import type { ContentTarget, Engine, Pooling, StyleTarget } from "../neural/engi
 import { styleGramMemo } from "../neural/losses/style_gram_memo.ts";
 import { blendGrams, contentTarget, gramMatrix, maskGramScale } from "../neural/losses/targets.ts";
 import { layerBlock } from "../neural/plan/network.ts";
-import {
-  availableConvs,
-  loadVggWeights,
-  requireLayers,
-  WeightsError,
-} from "../neural/models/weights.ts";
+import { stageWeights, weightsProblem } from "./stage_weights.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import {
   type CheckContext,
@@ -196,15 +191,9 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
 
   async check(p: ExtractFeaturesParams, ctx: CheckContext): Promise<string[]> {
     const problems = paramProblems(p);
-    try {
-      const available = await availableConvs(ctx.weightsDirs, p.model);
-      const missing = requireLayers(available, [...p.content_layers, ...p.style_layers]);
-      if (missing) problems.push(missing);
-    } catch (e) {
-      if (e instanceof WeightsError) problems.push(e.message);
-      else throw e;
-    }
-    return problems;
+    const layers = [...p.content_layers, ...p.style_layers];
+    const problem = await weightsProblem(ctx.weightsDirs, p.model, layers);
+    return problem ? [...problems, problem] : problems;
   },
 
   shape(inputs) {
@@ -249,18 +238,8 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
       ? maskValuesIn.map((v, i) => maskValues(imageOf(v, `masks[${i}]`), content))
       : undefined;
 
-    let weights: VggWeights;
-    try {
-      const missing = requireLayers(
-        await availableConvs(ctx.weightsDirs, p.model),
-        [...p.content_layers, ...p.style_layers],
-      );
-      if (missing) throw new StageError(missing);
-      weights = await loadVggWeights(ctx.weightsDirs, p.model);
-    } catch (e) {
-      if (e instanceof WeightsError) throw new StageError(e.message);
-      throw e;
-    }
+    const layers = [...p.content_layers, ...p.style_layers];
+    const weights = await stageWeights(ctx.weightsDirs, p.model, layers);
     if (ctx.signal.aborted) throw ctx.signal.reason;
 
     const settings: FeatureSettings = {

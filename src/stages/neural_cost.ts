@@ -5,7 +5,8 @@
  * layers); memory is a fixed engine overhead plus, per input pixel, the activations kept for the
  * backward pass and the optimizer's image-sized vectors.
  */
-import { convFor, convLayers } from "../neural/models/layers.ts";
+import { convFor } from "../neural/models/layers.ts";
+import { convFlops, vggPlan } from "../neural/plan/network.ts";
 import type { Estimate } from "./stage.ts";
 
 /** Measured throughput and memory of one engine. */
@@ -42,18 +43,20 @@ function figuresFor(engine: string): EngineFigures {
   return FIGURES[engine] ?? FIGURES.cpu;
 }
 
+/** An input side that every VGG19 pool halves exactly, so per-pixel figures come out exact. */
+const REFERENCE_SIDE = 256;
+
 /** Per input pixel: convolution FLOPs (forward + input gradient) and activation floats kept. */
 function perPixel(deepest: string): { flops: number; activations: number } {
-  const last = convFor("vgg19", deepest)!;
-  let flops = 0;
-  let activations = 0;
-  for (const conv of convLayers("vgg19")) {
-    const area = 1 / 4 ** (conv.block - 1); // pools are 2×2 stride 2
-    flops += 2 * 2 * 9 * conv.inChannels * conv.outChannels * area;
-    activations += 2 * conv.outChannels * area; // conv output and ReLU output
-    if (conv.name === last.name) break;
+  const relu = convFor("vgg19", deepest)!.name.replace("conv", "relu");
+  const plan = vggPlan("vgg19", "avg", REFERENCE_SIDE, REFERENCE_SIDE, [relu]);
+  const pixels = REFERENCE_SIDE * REFERENCE_SIDE;
+  let activations = 0; // conv outputs and ReLU outputs
+  for (const step of plan.steps) {
+    const { height, width, channels } = step.output;
+    if (step.kind !== "pool") activations += height * width * channels;
   }
-  return { flops, activations };
+  return { flops: 2 * convFlops(plan) / pixels, activations: activations / pixels };
 }
 
 /** What a run at `width` × `height` does. */

@@ -2,6 +2,7 @@
  * The stage contract: a small unit of a recipe with a typed parameter schema, typed inputs and one
  * output. Stages never print and never read the CLI; they talk to the world through {@link StageContext}.
  */
+import { StylepipeError } from "../util/errors.ts";
 import type { z } from "zod";
 import type { RgbImage } from "../image/image.ts";
 import type { ContentTarget, Engine, Pooling, StyleTarget } from "../neural/engines/engine.ts";
@@ -198,13 +199,7 @@ export interface Stage<P = unknown> {
 }
 
 /** A runtime failure a user can act on; the CLI prints `step "id": message` without a stack trace. */
-export class StageError extends Error {
-  /** @param message what went wrong and what to do */
-  constructor(message: string) {
-    super(message);
-    this.name = "StageError";
-  }
-}
+export class StageError extends StylepipeError {}
 
 /** Narrows an input to an image or throws a {@link StageError}. Accepts image values and files with an image. */
 export function imageOf(value: Value | Value[] | undefined, input: string): RgbImage {

@@ -11,8 +11,9 @@ import { z } from "zod";
 import { encodePng } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
 import { resizeImage } from "../image/resample.ts";
-import type { Engine, Objective, ObjectiveSpec } from "../neural/engines/engine.ts";
-import { loadVggWeights, WeightsError } from "../neural/models/weights.ts";
+import type { Engine, Objective, ObjectiveSpec, VectorOps } from "../neural/engines/engine.ts";
+import type { VggWeights } from "../neural/models/weights_types.ts";
+import { stageWeights } from "./stage_weights.ts";
 import {
   optimizerFor,
   type OptimizerHandle,
@@ -20,10 +21,14 @@ import {
   type OptimizerSettings,
   type OptimizerState,
 } from "../neural/optim/optimizer.ts";
-import type { StopReason } from "../neural/optim/types.ts";
+import type { IterationInfo, StopReason } from "../neural/optim/types.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { transferEstimate } from "./neural_cost.ts";
-import { loadTransferCheckpoint, saveTransferCheckpoint } from "./style_transfer_checkpoint.ts";
+import {
+  loadTransferCheckpoint,
+  saveTransferCheckpoint,
+  type TransferProgress,
+} from "./style_transfer_checkpoint.ts";
 import { Prng } from "../util/prng.ts";
 import { normalizations, normalizeTerms } from "../neural/losses/normalize.ts";
 import {
@@ -88,12 +93,6 @@ export const styleTransferParams = z.object({
 /** Parsed parameters of `style-transfer`. */
 export type StyleTransferParams = z.infer<typeof styleTransferParams>;
 
-/** One point of the loss curve. */
-interface CurvePoint {
-  readonly iteration: number;
-  readonly loss: number;
-}
-
 /** The `style-transfer` stage. */
 export const styleTransferStage: Stage<StyleTransferParams> = {
   name: "style-transfer",
@@ -155,22 +154,18 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
   },
 };
 
-async function loadWeights(ctx: StageContext, features: FeatureTargets) {
-  try {
-    const weights = await loadVggWeights(ctx.weightsDirs, features.model);
-    if (weights.id !== features.weightsId) {
-      throw new StageError(
-        `the ${features.model} weights changed since the features were extracted ` +
-          `(${features.weightsId.slice(0, 12)}… → ${
-            weights.id.slice(0, 12)
-          }…): re-run extract-features`,
-      );
-    }
-    return weights;
-  } catch (e) {
-    if (e instanceof WeightsError) throw new StageError(e.message);
-    throw e;
+/** The weights the features were extracted with (StageError when they changed since). */
+async function loadWeights(ctx: StageContext, features: FeatureTargets): Promise<VggWeights> {
+  const weights = await stageWeights(ctx.weightsDirs, features.model);
+  if (weights.id !== features.weightsId) {
+    throw new StageError(
+      `the ${features.model} weights changed since the features were extracted ` +
+        `(${features.weightsId.slice(0, 12)}… → ${
+          weights.id.slice(0, 12)
+        }…): re-run extract-features`,
+    );
   }
+  return weights;
 }
 
 /** The starting image on the 0–255 scale (HWC RGB at the features' size). */
@@ -203,7 +198,13 @@ function to255(image: RgbImage): { height: number; width: number; data: Float32A
   return { height: image.height, width: image.width, data: image.data.map((v) => v * 255) };
 }
 
-/** Runs the optimizer with progress, keep_best, save_every and cancellation; returns the image. */
+/** Called after every iteration, in order; a hook may update the run's progress record. */
+type IterationHook<V> = (info: IterationInfo<V, OptimizerState<V>>) => void | Promise<void>;
+
+/**
+ * Runs the optimizer (resuming from a checkpoint when there is one) with the hooks `keep_best`,
+ * `save_every`, `checkpoint_every` and progress composed around it; returns the image.
+ */
 async function optimize<V>(
   ctx: StageContext,
   engine: Engine<V>,
@@ -220,63 +221,23 @@ async function optimize<V>(
     historySize: p.lbfgs_history,
     lineSearch: p.line_search,
   };
-  const optimizer: OptimizerHandle<V> = optimizerFor(objective, ops, settings);
-  const resumed = await loadTransferCheckpoint(ctx.checkpoints, optimizer, ops, (m) => ctx.warn(m));
-  let state: OptimizerState<V>;
-  if (resumed) {
-    state = resumed.state;
-    ctx.progress({ iteration: state.iteration, total: p.iterations, message: "resumed" });
-  } else {
-    const x0 = ops.fromArray(start);
-    try {
-      state = await optimizer.start(x0);
-    } finally {
-      ops.dispose(x0);
-    }
-  }
-
-  const curve: CurvePoint[] = resumed?.curve.slice() ?? [{ iteration: 0, loss: state.loss }];
-  const initialLoss = resumed?.initialLoss ?? state.loss;
-  let best = resumed
-    ? resumed.best
-    : p.keep_best
-    ? { x: ops.clone(state.x), loss: state.loss, terms: state.terms, iteration: 0 }
-    : undefined;
-  const checkpoint = () =>
-    saveTransferCheckpoint(ctx.checkpoints, optimizer, ops, { state, curve, initialLoss, best });
-  const began = performance.now();
-  let reason: StopReason;
+  const optimizer = optimizerFor(objective, ops, settings);
+  const run = await resumeOrStart(ctx, optimizer, ops, start, p);
+  const checkpoint = () => saveTransferCheckpoint(ctx.checkpoints, optimizer, ops, run);
+  const hooks: IterationHook<V>[] = [
+    recordCurve(run),
+    ...(run.best ? [keepBest(run, ops)] : []),
+    ...(p.save_every > 0 ? [saveEvery(ctx, ops, features, p)] : []),
+    ...(p.checkpoint_every > 0 ? [checkpointEvery(ctx, p, checkpoint)] : []),
+    reportProgress(ctx, p.iterations),
+  ];
   try {
-    ({ reason } = await optimizer.continue(state, {
+    const { reason } = await optimizer.continue(run.state, {
       signal: ctx.signal,
-      onIteration: async ({ iteration, loss, terms, x }) => {
-        if (iteration % 10 === 0) curve.push({ iteration, loss });
-        if (best && loss < best.loss) {
-          ops.dispose(best.x);
-          best = { x: ops.clone(x), loss, terms, iteration };
-        }
-        if (p.save_every > 0 && iteration % p.save_every === 0 && iteration < p.iterations) {
-          await saveIntermediate(ctx, ops, x, features, p.save_name, iteration);
-        }
-        // Not when aborted: a line search cut short may have left a partial step.
-        const every = p.checkpoint_every;
-        if (
-          every > 0 && iteration % every === 0 && iteration < p.iterations && !ctx.signal.aborted
-        ) {
-          await checkpoint();
-        }
-        const elapsed = (performance.now() - began) / 1000;
-        const eta = elapsed / iteration * (p.iterations - iteration);
-        ctx.progress({
-          iteration,
-          total: p.iterations,
-          fraction: iteration / p.iterations,
-          loss,
-          terms,
-          message: `loss ${loss.toPrecision(4)}, ETA ${Math.round(eta)} s`,
-        });
+      onIteration: async (info) => {
+        for (const hook of hooks) await hook(info);
       },
-    }));
+    });
     if (reason === "aborted") {
       // Without a line search an abort falls between whole iterations: keep them for the resume.
       if (p.checkpoint_every > 0 && (p.optimizer === "adam" || p.line_search === "none")) {
@@ -284,37 +245,134 @@ async function optimize<V>(
       }
       throw ctx.signal.reason ?? new StageError("cancelled");
     }
-
-    const final = best ?? { x: state.x, loss: state.loss, terms: state.terms };
-    warnIfStalled(ctx, initialLoss, final.loss, state.iteration);
-    const clamped = ops.clamp(final.x, 0, 255);
-    const pixels = await ops.toArray(clamped);
-    ops.dispose(clamped);
-    const image: RgbImage = {
-      width: features.width,
-      height: features.height,
-      data: pixels.map((v) => v / 255),
-    };
+    const result = await transferResult(run, ops, features, reason);
+    warnIfStalled(ctx, run.initialLoss, (run.best ?? run.state).loss, run.state.iteration);
     await ctx.checkpoints.clear();
     return {
+      ...result,
+      info: { ...result.info, optimizer: settings.name, engine: engine.name },
+    };
+  } finally {
+    if (run.best) ops.dispose(run.best.x);
+    optimizer.dispose(run.state);
+  }
+}
+
+/** The run restored from the step's checkpoint, or started at `start`. */
+async function resumeOrStart<V>(
+  ctx: StageContext,
+  optimizer: OptimizerHandle<V>,
+  ops: VectorOps<V>,
+  start: Float32Array,
+  p: StyleTransferParams,
+): Promise<TransferProgress<V>> {
+  const resumed = await loadTransferCheckpoint(ctx.checkpoints, optimizer, ops, (m) => ctx.warn(m));
+  if (resumed) {
+    ctx.progress({ iteration: resumed.state.iteration, total: p.iterations, message: "resumed" });
+    return resumed;
+  }
+  const x0 = ops.fromArray(start);
+  let state: OptimizerState<V>;
+  try {
+    state = await optimizer.start(x0);
+  } finally {
+    ops.dispose(x0);
+  }
+  const best = p.keep_best
+    ? { x: ops.clone(state.x), loss: state.loss, terms: state.terms, iteration: 0 }
+    : undefined;
+  return { state, curve: [{ iteration: 0, loss: state.loss }], initialLoss: state.loss, best };
+}
+
+/** Hook: the loss every 10 iterations, for the result's `loss_curve`. */
+function recordCurve<V>(run: TransferProgress<V>): IterationHook<V> {
+  return ({ iteration, loss }) => {
+    if (iteration % 10 === 0) run.curve.push({ iteration, loss });
+  };
+}
+
+/** Hook (`keep_best`): keeps a copy of the lowest-loss iterate in `run.best`. */
+function keepBest<V>(run: TransferProgress<V>, ops: VectorOps<V>): IterationHook<V> {
+  return ({ iteration, loss, terms, x }) => {
+    if (!run.best || loss >= run.best.loss) return;
+    ops.dispose(run.best.x);
+    run.best = { x: ops.clone(x), loss, terms, iteration };
+  };
+}
+
+/** Hook (`save_every`): writes the iterate as a PNG every N iterations (not the last). */
+function saveEvery<V>(
+  ctx: StageContext,
+  ops: VectorOps<V>,
+  features: FeatureTargets,
+  p: StyleTransferParams,
+): IterationHook<V> {
+  return async ({ iteration, x }) => {
+    if (iteration % p.save_every !== 0 || iteration >= p.iterations) return;
+    const name = p.save_name.replaceAll("{step}", ctx.stepId)
+      .replaceAll("{iteration}", String(iteration).padStart(4, "0"));
+    const image = await imageFrom(ops, x, features);
+    await atomicWrite(ctx.paths.output(name), await encodePng(image));
+  };
+}
+
+/** Hook (`checkpoint_every`): checkpoints every N iterations (not the last). */
+function checkpointEvery<V>(
+  ctx: StageContext,
+  p: StyleTransferParams,
+  checkpoint: () => Promise<void>,
+): IterationHook<V> {
+  return async ({ iteration }) => {
+    // Not when aborted: a line search cut short may have left a partial step.
+    if (iteration % p.checkpoint_every !== 0 || iteration >= p.iterations) return;
+    if (!ctx.signal.aborted) await checkpoint();
+  };
+}
+
+/** Hook: reports the iteration, loss, terms and the ETA from the mean time per iteration so far. */
+function reportProgress<V>(ctx: StageContext, total: number): IterationHook<V> {
+  const began = performance.now();
+  return ({ iteration, loss, terms }) => {
+    const elapsed = (performance.now() - began) / 1000;
+    const eta = elapsed / iteration * (total - iteration);
+    ctx.progress({
+      iteration,
+      total,
+      fraction: iteration / total,
+      loss,
+      terms,
+      message: `loss ${loss.toPrecision(4)}, ETA ${Math.round(eta)} s`,
+    });
+  };
+}
+
+/** The stage's value at the end of a run: the best (or last) iterate clamped to 0–255, and facts. */
+async function transferResult<V>(
+  run: TransferProgress<V>,
+  ops: VectorOps<V>,
+  features: FeatureTargets,
+  reason: StopReason,
+): Promise<Value & { kind: "image" }> {
+  const { state, best } = run;
+  const final = best ?? { x: state.x, loss: state.loss, terms: state.terms };
+  const clamped = ops.clamp(final.x, 0, 255);
+  try {
+    return {
       kind: "image",
-      image,
+      image: await imageFrom(ops, clamped, features),
       info: {
         final_loss: final.loss,
-        initial_loss: initialLoss,
+        initial_loss: run.initialLoss,
         terms: final.terms,
         iterations: state.iteration,
         evaluations: state.evaluations,
         stop_reason: reason,
-        loss_curve: curve,
+        loss_curve: run.curve,
         ...(best ? { best_iteration: best.iteration } : {}),
-        optimizer: settings.name,
-        engine: engine.name,
       },
     };
   } finally {
-    if (best) ops.dispose(best.x);
-    optimizer.dispose(state);
+    ops.dispose(clamped);
   }
 }
 
@@ -337,24 +395,8 @@ function warnIfStalled(ctx: StageContext, initial: number, final: number, iterat
   }
 }
 
-/** Writes the current iterate as a PNG named by `template` ({step}, {iteration}). */
-async function saveIntermediate<V>(
-  ctx: StageContext,
-  ops: Engine<V>["vec"],
-  x: V,
-  features: FeatureTargets,
-  template: string,
-  iteration: number,
-): Promise<void> {
+/** An iterate (0–255 scale) as an image (0–1) of the features' size. */
+async function imageFrom<V>(ops: VectorOps<V>, x: V, features: FeatureTargets): Promise<RgbImage> {
   const values = await ops.toArray(x);
-  const image: RgbImage = {
-    width: features.width,
-    height: features.height,
-    data: values.map((v) => v / 255),
-  };
-  const name = template.replaceAll("{step}", ctx.stepId).replaceAll(
-    "{iteration}",
-    String(iteration).padStart(4, "0"),
-  );
-  await atomicWrite(ctx.paths.output(name), await encodePng(image));
+  return { width: features.width, height: features.height, data: values.map((v) => v / 255) };
 }

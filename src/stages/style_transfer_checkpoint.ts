@@ -2,13 +2,14 @@
  * Checkpoints of a style-transfer run, so a render killed mid-way resumes where it stopped and ends
  * with the same bytes as an uninterrupted run. A checkpoint holds everything the rest of the run
  * depends on: the optimizer's whole state (iterate, gradient, L-BFGS history or Adam moments,
- * iteration and evaluation counters — OPTIM's serializer), the loss curve and initial loss reported
+ * iteration and evaluation counters, as the optimizer's own tree), the loss curve and initial loss reported
  * in the result, and the best iterate for `keep_best`. No PRNG state is needed: the only random
  * draw (noise init) happens before the first iteration and is re-derived from the step's seed.
  *
  * The store is private to the step's cache key, so a checkpoint is only ever restored into a run
  * with the same parameters, inputs and engine.
  */
+import { z } from "zod";
 import type { VectorOps } from "../neural/engines/engine.ts";
 import type { OptimizerHandle, OptimizerState } from "../neural/optim/optimizer.ts";
 import { StateFormatError } from "../neural/optim/state_codec.ts";
@@ -31,12 +32,18 @@ export interface BestIterate<V> {
   readonly iteration: number;
 }
 
-/** Everything a style-transfer run carries from one iteration to the next. */
+/** One point of the loss curve. */
+export interface CurvePoint {
+  readonly iteration: number;
+  readonly loss: number;
+}
+
+/** Everything a style-transfer run carries from one iteration to the next (hooks update it). */
 export interface TransferProgress<V> {
   readonly state: OptimizerState<V>;
-  readonly curve: readonly { readonly iteration: number; readonly loss: number }[];
+  readonly curve: CurvePoint[];
   readonly initialLoss: number;
-  readonly best?: BestIterate<V>;
+  best?: BestIterate<V>;
 }
 
 /** Writes a checkpoint of `progress` (atomically, through the store). */
@@ -48,7 +55,7 @@ export async function saveTransferCheckpoint<V>(
 ): Promise<void> {
   const { best } = progress;
   const value: CheckpointValue = {
-    optimizer: await optimizer.serialize(progress.state),
+    optimizer: await optimizer.save(progress.state),
     curve: progress.curve.map((p) => [p.iteration, p.loss]),
     initialLoss: progress.initialLoss,
     best: best
@@ -63,6 +70,18 @@ export async function saveTransferCheckpoint<V>(
   await store.put(NAME, encodeCheckpoint(value));
 }
 
+const checkpointSchema = z.object({
+  optimizer: z.unknown(),
+  curve: z.array(z.tuple([z.number(), z.number()])),
+  initialLoss: z.number(),
+  best: z.object({
+    x: z.instanceof(Float32Array),
+    loss: z.number(),
+    terms: z.record(z.string(), z.number()),
+    iteration: z.number(),
+  }).nullable(),
+});
+
 /**
  * The last checkpoint, restored (vectors owned by the caller), or `undefined` when there is none.
  * A damaged checkpoint is reported through `warn` and ignored (the run starts over).
@@ -75,18 +94,13 @@ export async function loadTransferCheckpoint<V>(
 ): Promise<TransferProgress<V> | undefined> {
   const bytes = await store.get(NAME);
   if (!bytes) return undefined;
-  let saved: {
-    optimizer: Uint8Array;
-    curve: [number, number][];
-    initialLoss: number;
-    best:
-      | { x: Float32Array; loss: number; terms: Record<string, number>; iteration: number }
-      | null;
-  };
+  let saved: z.infer<typeof checkpointSchema>;
   let state: OptimizerState<V>;
   try {
-    saved = decodeCheckpoint(bytes) as typeof saved;
-    state = optimizer.deserialize(saved.optimizer);
+    const parsed = checkpointSchema.safeParse(decodeCheckpoint(bytes));
+    if (!parsed.success) throw new CheckpointFormatError("checkpoint fields are malformed");
+    saved = parsed.data;
+    state = optimizer.restore(saved.optimizer);
   } catch (e) {
     if (!(e instanceof CheckpointFormatError) && !(e instanceof StateFormatError)) throw e;
     warn(`ignoring an unreadable checkpoint (${e.message}); starting over`);

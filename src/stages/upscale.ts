@@ -13,7 +13,7 @@
 import { z } from "zod";
 import type { RgbImage } from "../image/image.ts";
 import { resizeImage } from "../image/resample.ts";
-import { loadVggWeights, WeightsError } from "../neural/models/weights.ts";
+import { stageWeights } from "./stage_weights.ts";
 import {
   computeFeatureTargets,
   type FeatureSettings,
@@ -123,7 +123,7 @@ export const upscaleStage: Stage<UpscaleParams> = {
       maskValues(maskImage(m, features), content)
     );
     const engine = await ctx.engine();
-    const weights = await loadWeights(ctx, features.model);
+    const weights = await stageWeights(ctx.weightsDirs, features.model);
     const r = features.recipe;
     const settings: FeatureSettings = {
       contentLayers: r.content_layers as string[],
@@ -214,13 +214,4 @@ function maskImage(mask: Float32Array, features: FeatureTargets): RgbImage {
   const data = new Float32Array(mask.length * 3);
   for (let i = 0; i < mask.length; i++) data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = mask[i];
   return { width: features.width, height: features.height, data };
-}
-
-async function loadWeights(ctx: StageContext, model: string) {
-  try {
-    return await loadVggWeights(ctx.weightsDirs, model);
-  } catch (e) {
-    if (e instanceof WeightsError) throw new StageError(e.message);
-    throw e;
-  }
 }

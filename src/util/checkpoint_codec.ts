@@ -1,13 +1,15 @@
 /**
- * A self-checking binary encoding for checkpoints (optimizer state for resume): a JSON-able tree
- * in which Float32Array / Float64Array / Uint32Array / Uint8Array leaves are stored as raw little-endian bytes,
- * so restored arrays are bit-identical (JSON would round floats through decimal text).
+ * The one self-checking binary encoding of stylepipe: checkpoints, optimizer states
+ * (neural/optim/state_codec.ts) and cache values (pipeline/serialize.ts) are all a JSON-able tree
+ * in which Float32Array / Float64Array / Uint32Array / Uint8Array leaves are stored as raw
+ * little-endian bytes, so restored arrays are bit-identical (JSON would round floats through text).
  *
  * Layout: magic "SPCK1\n" · u32 header length · header JSON (UTF-8) · 32-byte SHA-256 of
  * everything before it · array payloads, each 8-byte aligned. The header holds the tree with every
  * typed array replaced by `{ "$array": type, "offset": n, "length": n }`.
  */
 import { createHash } from "node:crypto";
+import { StylepipeError } from "./errors.ts";
 
 /** A value a checkpoint can hold. */
 export type CheckpointValue =
@@ -23,13 +25,7 @@ export type CheckpointValue =
   | { readonly [key: string]: CheckpointValue };
 
 /** Bytes that are not a checkpoint written by {@link encodeCheckpoint} (or were damaged). */
-export class CheckpointFormatError extends Error {
-  /** @param message what is wrong */
-  constructor(message: string) {
-    super(message);
-    this.name = "CheckpointFormatError";
-  }
-}
+export class CheckpointFormatError extends StylepipeError {}
 
 const MAGIC = new TextEncoder().encode("SPCK1\n");
 const ARRAY_TYPES = {
@@ -51,8 +47,17 @@ function tagOf(v: unknown): ArrayTag | undefined {
 
 const align8 = (n: number) => (n + 7) & ~7;
 
-/** Encodes a checkpoint tree. Numbers must be finite (NaN/∞ are rejected: they signal a bug). */
-export function encodeCheckpoint(value: CheckpointValue): Uint8Array {
+/** What {@link encodeCheckpoint} does with a NaN or ±∞ number (typed-array leaves keep any value). */
+export type NonFinite = "reject" | "null";
+
+/**
+ * Encodes a tree. Non-finite numbers are rejected with a RangeError by default (in a checkpoint
+ * they signal a bug); with `nonFinite: "null"` they are stored as null, as JSON does.
+ */
+export function encodeCheckpoint(
+  value: CheckpointValue,
+  nonFinite: NonFinite = "reject",
+): Uint8Array {
   const arrays: TypedLeaf[] = [];
   let payload = 0;
   const header = JSON.stringify(value, function (this: unknown, _key, v: unknown) {
@@ -65,6 +70,7 @@ export function encodeCheckpoint(value: CheckpointValue): Uint8Array {
       return entry;
     }
     if (typeof v === "number" && !Number.isFinite(v)) {
+      if (nonFinite === "null") return null;
       throw new RangeError(`checkpoint value ${v} is not finite`);
     }
     return v;

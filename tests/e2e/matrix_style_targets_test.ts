@@ -54,6 +54,7 @@ Deno.test("matrix 2 contents × 2 styles: each style's Gram targets are computed
     const recipe = await loadRecipe(join(dir, "grid.yaml"), {
       registry: builtinStages(),
       extensions: [matrixExtension([testImagesDir()])],
+      weightsDirs: testWeightsDirs(),
     });
     const plan = await planRecipe(recipe, {
       outDir: join(dir, "out"),

@@ -94,3 +94,9 @@ Deno.test("checkpoints: stored per key, verified, cleared", async () => {
   await assert.rejects(Deno.stat(join(dir, "checkpoints", "a")));
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a non-finite number in a value's info is stored as null, as JSON does", () => {
+  const value: Value = { ...image, info: { final_loss: NaN, ok: 1 } };
+  const back = decodeValue(encodeValue(value));
+  assert.deepEqual(back.info, { final_loss: null, ok: 1 });
+});

@@ -1,19 +1,24 @@
 /**
  * The contract between the optimizer/stages and the compute backends (tfjs cpu/wasm/webgpu/node,
  * ONNX Runtime). An engine turns an {@link ObjectiveSpec} into an {@link Objective}: f and ∇f at x.
+ * It does so by translating the plan (plan/network.ts: the forward steps; plan/loss.ts: the table
+ * of terms built from the spec) into its own ops.
  *
- * Loss definitions (every engine computes exactly these; the tests compare engines on them):
+ * Loss definitions (every engine computes exactly these, one per term kind of plan/loss.ts; the
+ * tests compare engines on them):
  * - x: the image, HWC float32, RGB, 0–255 pixel scale (the optimization variable). The network
  *   applies the caffe preprocessing itself (RGB → BGR, minus {@link CAFFE_MEAN_BGR}).
  * - F_l: activations of layer l for x, shape [H_l, W_l, C_l] (after ReLU for `relu*`, before for `conv*`).
- * - content term:  Σ_l w_l · mean((F_l − P_l)²)
- * - Gram: G_l = F_lᵀ F_l / (H_l · W_l · C_l), with F_l as an (H_l·W_l) × C_l matrix; with a mask
- *   M_l (resized to H_l × W_l), F_l is first multiplied row-wise by M_l.
- * - style term:    Σ_l w_l · mean((G_l − A_l)²)      (mean over the C_l² entries)
- * - tv term:       Σ_{i,j,c} (x[i+1,j,c] − x[i,j,c])² + (x[i,j+1,c] − x[i,j,c])²
- * - loss = content_weight · content + style_weight · style + tv_weight · tv
- * `terms` reports the three weighted terms under the keys "content", "style", "tv".
+ * - `content` term:  w · mean((F_l − P_l)²)
+ * - Gram: G_l = F_lᵀ F_l / (H_l · W_l · C_l), with F_l as an (H_l·W_l) × C_l matrix; for a
+ *   `masked-gram` term, F_l is first multiplied row-wise by M_l (the mask resized to H_l × W_l).
+ * - `gram` / `masked-gram` term:  w · mean((G_l − A_l)²)      (mean over the C_l² entries)
+ * - `tv` term:  w · Σ_{i,j,c} (x[i+1,j,c] − x[i,j,c])² + (x[i,j+1,c] − x[i,j,c])²
+ * - w is the term's whole weight: content_weight · w_l, style_weight · w_l, tv_weight.
+ * - loss = Σ terms; `terms` reports the sums per group "content", "style" (gram and masked-gram)
+ *   and "tv".
  */
+import { StylepipeError } from "../../util/errors.ts";
 import type { VggWeights } from "../models/weights_types.ts";
 import type { Pooling } from "../plan/network.ts";
 
@@ -156,10 +161,9 @@ export interface EngineProvider {
 }
 
 /** An engine that cannot run here; the message says how to fix it (e.g. the install command). */
-export class EngineUnavailableError extends Error {
+export class EngineUnavailableError extends StylepipeError {
   /** @param engine engine name @param message what is missing and how to install it */
   constructor(readonly engine: string, message: string) {
     super(message);
-    this.name = "EngineUnavailableError";
   }
 }

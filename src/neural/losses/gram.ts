@@ -5,14 +5,12 @@
  * weights the rows of F (pixels) before the product.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { resizeMaskArea } from "../models/layer_mask.ts";
-import { layerSize } from "../plan/network.ts";
 
 /**
  * Normalized Gram matrix of HWC activations [H, W, C] → [C, C]. With `mask` ([H, W], values 0–1,
  * already at the layer's resolution) each pixel's feature vector is multiplied by its mask value.
  */
-export function gramMatrix(features: tf.Tensor3D, mask?: tf.Tensor2D): tf.Tensor2D {
+export function gramTensor(features: tf.Tensor3D, mask?: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const [h, w, c] = features.shape;
     const weighted = mask ? tf.mul(features, tf.expandDims(mask, 2)) : features;
@@ -27,19 +25,5 @@ export function styleLoss(
   targetGram: tf.Tensor2D,
   mask?: tf.Tensor2D,
 ): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.squaredDifference(gramMatrix(features, mask), targetGram)));
-}
-
-/**
- * A region mask given at the image's resolution (height × width), area-averaged onto the resolution
- * of a layer of VGG block `block` (the block's pools come before it; use block + 1 for `poolN`).
- */
-export function maskAtLayer(
-  mask: Float32Array,
-  height: number,
-  width: number,
-  block: number,
-): Float32Array {
-  const [h, w] = layerSize(block, height, width);
-  return resizeMaskArea(mask, height, width, h, w);
+  return tf.tidy(() => tf.mean(tf.squaredDifference(gramTensor(features, mask), targetGram)));
 }

@@ -4,8 +4,7 @@
  * G = FᵀF / (H·W·C), F as an (H·W) × C matrix, rows multiplied by the mask when one is given.
  */
 import type { Activation, ContentTarget } from "../engines/engine.ts";
-import { resizeMaskArea } from "../models/layer_mask.ts";
-import { layerSize } from "../plan/network.ts";
+import { maskAtLayer } from "../models/layer_mask.ts";
 
 /**
  * Normalized Gram matrix (C × C, row-major) of HWC activations. With `mask` (H × W values 0–1,
@@ -79,8 +78,7 @@ export function maskGramScale(
   width: number,
   block: number,
 ): number {
-  const [h, w] = layerSize(block, height, width);
-  const m = resizeMaskArea(mask, height, width, h, w);
+  const m = maskAtLayer(mask, height, width, block);
   let acc = 0;
   for (let i = 0; i < m.length; i++) acc += m[i] * m[i];
   return acc / m.length;

@@ -1,6 +1,21 @@
 /**
  * Region masks at a layer's resolution (plan/network.ts says which): a mask is area-averaged onto it.
  */
+import { layerSize } from "../plan/network.ts";
+
+/**
+ * A region mask given at the image's resolution (height × width), area-averaged onto the resolution
+ * of a layer of VGG block `block` (the block's pools come before it; a `poolN` has block N + 1's).
+ */
+export function maskAtLayer(
+  mask: Float32Array,
+  height: number,
+  width: number,
+  block: number,
+): Float32Array {
+  const [h, w] = layerSize(block, height, width);
+  return resizeMaskArea(mask, height, width, h, w);
+}
 
 /**
  * Area-averages a mask (row-major, height × width, values 0–1) onto toHeight × toWidth: each output

@@ -5,7 +5,17 @@
  * {@link VectorOps} primitives. Same API shape as L-BFGS: explicit, serializable state.
  */
 import type { Objective, VectorOps } from "../engines/engine.ts";
-import { packState, unpackState } from "./state_codec.ts";
+import { z } from "zod";
+import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
+import {
+  commonState,
+  commonTree,
+  decodeState,
+  encodeState,
+  readStateTree,
+  stateTreeBase,
+  vectorSchema,
+} from "./state_codec.ts";
 import type { OptimizerHooks, OptimizerResult, StopReason } from "./types.ts";
 
 /** Adam settings. */
@@ -26,6 +36,8 @@ export interface AdamOptions {
 
 /** Everything needed to continue a run. Vectors are owned by the state. */
 export interface AdamState<V> {
+  /** The tag that tells this state from another optimizer's. */
+  readonly kind: "adam";
   /** Current iterate. */
   x: V;
   /** ∇f(x). */
@@ -56,6 +68,7 @@ export async function adamStart<V>(
   const x = ops.clone(x0);
   const e = await objective.evaluate(x);
   return {
+    kind: "adam",
     x,
     g: e.grad,
     loss: e.loss,
@@ -137,38 +150,47 @@ export async function adamContinue<V>(
   return stop("iterations");
 }
 
-/** Bytes of an Adam state (see state_codec.ts). */
+/** The state as a checkpoint tree (see state_codec.ts); copies the vectors to the host. */
+export async function adamStateTree<V>(
+  state: AdamState<V>,
+  ops: VectorOps<V>,
+): Promise<CheckpointValue> {
+  return {
+    ...await commonTree("adam", state, ops),
+    m: await ops.toArray(state.m),
+    v: await ops.toArray(state.v),
+  };
+}
+
+const adamTreeSchema = z.object({
+  kind: z.literal("adam"),
+  ...stateTreeBase,
+  m: vectorSchema,
+  v: vectorSchema,
+});
+
+/** An Adam state from {@link adamStateTree}'s tree; throws StateFormatError if unreadable. */
+export function adamStateFromTree<V>(tree: unknown, ops: VectorOps<V>): AdamState<V> {
+  const t = readStateTree(tree, "adam", adamTreeSchema);
+  return {
+    kind: "adam",
+    ...commonState(t, ops),
+    m: ops.fromArray(t.m),
+    v: ops.fromArray(t.v),
+  };
+}
+
+/** Bytes of an Adam state, on its own. */
 export async function serializeAdamState<V>(
   state: AdamState<V>,
   ops: VectorOps<V>,
 ): Promise<Uint8Array> {
-  return packState({
-    header: {
-      kind: "adam",
-      version: 1,
-      loss: state.loss,
-      terms: state.terms,
-      iteration: state.iteration,
-      evaluations: state.evaluations,
-    },
-    vectors: await Promise.all([state.x, state.g, state.m, state.v].map((v) => ops.toArray(v))),
-  });
+  return encodeState(await adamStateTree(state, ops));
 }
 
 /** An Adam state from {@link serializeAdamState}'s bytes; throws StateFormatError if unreadable. */
 export function deserializeAdamState<V>(bytes: Uint8Array, ops: VectorOps<V>): AdamState<V> {
-  const { header, vectors } = unpackState(bytes, "adam");
-  const [x, g, m, v] = vectors.map((a) => ops.fromArray(a));
-  return {
-    x,
-    g,
-    m,
-    v,
-    loss: header.loss as number,
-    terms: { ...(header.terms as Record<string, number>) },
-    iteration: header.iteration as number,
-    evaluations: header.evaluations as number,
-  };
+  return adamStateFromTree(decodeState(bytes), ops);
 }
 
 /** Releases the state's vectors. */

@@ -14,7 +14,18 @@
  * ({@link LbfgsState}) and serializable, so a run can be stopped and resumed bit-identically.
  */
 import type { Evaluation, Objective, VectorOps } from "../engines/engine.ts";
-import { packState, unpackState } from "./state_codec.ts";
+import { z } from "zod";
+import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
+import {
+  commonState,
+  commonTree,
+  decodeState,
+  encodeState,
+  readStateTree,
+  StateFormatError,
+  stateTreeBase,
+  vectorSchema,
+} from "./state_codec.ts";
 import type { OptimizerHooks, OptimizerResult, StopReason } from "./types.ts";
 
 /** L-BFGS settings. */
@@ -37,6 +48,8 @@ export interface LbfgsOptions {
 
 /** Everything needed to continue a run. Vectors are owned by the state. */
 export interface LbfgsState<V> {
+  /** The tag that tells this state from another optimizer's. */
+  readonly kind: "lbfgs";
   /** Current iterate. */
   x: V;
   /** ∇f(x). */
@@ -76,6 +89,7 @@ export async function lbfgsStart<V>(
   const x = ops.clone(x0);
   const e = await objective.evaluate(x);
   return {
+    kind: "lbfgs",
     x,
     g: e.grad,
     loss: e.loss,
@@ -390,45 +404,57 @@ export function cubicMinimum(
   return (lo + hi) / 2;
 }
 
-/** Bytes of an L-BFGS state (see state_codec.ts); copies the vectors to the host. */
+/** The state as a checkpoint tree (see state_codec.ts); copies the vectors to the host. */
+export async function lbfgsStateTree<V>(
+  state: LbfgsState<V>,
+  ops: VectorOps<V>,
+): Promise<CheckpointValue> {
+  const host = (vs: V[]) => Promise.all(vs.map((v) => ops.toArray(v)));
+  return {
+    ...await commonTree("lbfgs", state, ops),
+    rho: state.rho,
+    gamma: state.gamma,
+    s: await host(state.s),
+    y: await host(state.y),
+  };
+}
+
+const lbfgsTreeSchema = z.object({
+  kind: z.literal("lbfgs"),
+  ...stateTreeBase,
+  rho: z.array(z.number()),
+  gamma: z.number(),
+  s: z.array(vectorSchema),
+  y: z.array(vectorSchema),
+});
+
+/** An L-BFGS state from {@link lbfgsStateTree}'s tree; throws StateFormatError if unreadable. */
+export function lbfgsStateFromTree<V>(tree: unknown, ops: VectorOps<V>): LbfgsState<V> {
+  const t = readStateTree(tree, "lbfgs", lbfgsTreeSchema);
+  if (t.s.length !== t.rho.length || t.y.length !== t.rho.length) {
+    throw new StateFormatError("lbfgs state has history pairs of different lengths");
+  }
+  return {
+    kind: "lbfgs",
+    ...commonState(t, ops),
+    s: t.s.map((v) => ops.fromArray(v)),
+    y: t.y.map((v) => ops.fromArray(v)),
+    rho: [...t.rho],
+    gamma: t.gamma,
+  };
+}
+
+/** Bytes of an L-BFGS state, on its own. */
 export async function serializeLbfgsState<V>(
   state: LbfgsState<V>,
   ops: VectorOps<V>,
 ): Promise<Uint8Array> {
-  const vectors = [state.x, state.g, ...state.s, ...state.y];
-  return packState({
-    header: {
-      kind: "lbfgs",
-      version: 1,
-      loss: state.loss,
-      terms: state.terms,
-      rho: state.rho,
-      gamma: state.gamma,
-      iteration: state.iteration,
-      evaluations: state.evaluations,
-    },
-    vectors: await Promise.all(vectors.map((v) => ops.toArray(v))),
-  });
+  return encodeState(await lbfgsStateTree(state, ops));
 }
 
 /** An L-BFGS state from {@link serializeLbfgsState}'s bytes; throws StateFormatError if unreadable. */
 export function deserializeLbfgsState<V>(bytes: Uint8Array, ops: VectorOps<V>): LbfgsState<V> {
-  const { header, vectors } = unpackState(bytes, "lbfgs");
-  const rho = header.rho as number[];
-  const k = rho.length;
-  const v = vectors.map((a) => ops.fromArray(a));
-  return {
-    x: v[0],
-    g: v[1],
-    s: v.slice(2, 2 + k),
-    y: v.slice(2 + k, 2 + 2 * k),
-    rho: [...rho],
-    gamma: header.gamma as number,
-    loss: header.loss as number,
-    terms: { ...(header.terms as Record<string, number>) },
-    iteration: header.iteration as number,
-    evaluations: header.evaluations as number,
-  };
+  return lbfgsStateFromTree(decodeState(bytes), ops);
 }
 
 /** Releases the state's vectors. */

@@ -4,22 +4,24 @@
  * place whichever optimizer the recipe picked.
  */
 import type { Objective, VectorOps } from "../engines/engine.ts";
+import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import {
   adamContinue,
   adamStart,
   type AdamState,
-  deserializeAdamState,
+  adamStateFromTree,
+  adamStateTree,
   disposeAdamState,
-  serializeAdamState,
 } from "./adam.ts";
 import {
-  deserializeLbfgsState,
   disposeLbfgsState,
   lbfgsContinue,
   lbfgsStart,
   type LbfgsState,
-  serializeLbfgsState,
+  lbfgsStateFromTree,
+  lbfgsStateTree,
 } from "./lbfgs.ts";
+import { StateFormatError } from "./state_codec.ts";
 import type { OptimizerHooks, OptimizerResult } from "./types.ts";
 
 /** Optimizer names as written in recipes. */
@@ -39,10 +41,10 @@ export interface OptimizerSettings {
   readonly lineSearch: "none" | "strong_wolfe";
 }
 
-/** What every optimizer state has (the rest is optimizer-specific). */
+/** The state of either optimizer, told apart by its `kind`. */
 export type OptimizerState<V> = LbfgsState<V> | AdamState<V>;
 
-/** Start / continue / serialize / restore / release for one optimizer on one objective. */
+/** Start / continue / save for a checkpoint / restore / release for one optimizer on one objective. */
 export interface OptimizerHandle<V> {
   /** Evaluates f at x0 (copied) and returns the initial state. */
   start(x0: V): Promise<OptimizerState<V>>;
@@ -51,12 +53,24 @@ export interface OptimizerHandle<V> {
     state: OptimizerState<V>,
     hooks: OptimizerHooks<V, OptimizerState<V>>,
   ): Promise<OptimizerResult<OptimizerState<V>>>;
-  /** Bytes for a checkpoint. */
-  serialize(state: OptimizerState<V>): Promise<Uint8Array>;
-  /** A state from checkpoint bytes. */
-  deserialize(bytes: Uint8Array): OptimizerState<V>;
+  /** The state as a checkpoint tree (vectors copied to the host). */
+  save(state: OptimizerState<V>): Promise<CheckpointValue>;
+  /** A state from a checkpoint tree; throws StateFormatError for another optimizer's or a damaged one. */
+  restore(tree: unknown): OptimizerState<V>;
   /** Releases the state's vectors. */
   dispose(state: OptimizerState<V>): void;
+}
+
+/** `state` as an L-BFGS state (StateFormatError when it is another optimizer's). */
+function lbfgsOf<V>(state: OptimizerState<V>): LbfgsState<V> {
+  if (state.kind === "lbfgs") return state;
+  throw new StateFormatError(`optimizer state is for "${state.kind}", expected "lbfgs"`);
+}
+
+/** `state` as an Adam state (StateFormatError when it is another optimizer's). */
+function adamOf<V>(state: OptimizerState<V>): AdamState<V> {
+  if (state.kind === "adam") return state;
+  throw new StateFormatError(`optimizer state is for "${state.kind}", expected "adam"`);
 }
 
 /** The handle for `settings.name`. */
@@ -78,19 +92,19 @@ export function optimizerFor<V>(
     };
     return {
       start: (x0) => lbfgsStart(objective, ops, x0),
-      continue: (state, hooks) =>
-        lbfgsContinue(objective, ops, state as LbfgsState<V>, options, hooks),
-      serialize: (state) => serializeLbfgsState(state as LbfgsState<V>, ops),
-      deserialize: (bytes) => deserializeLbfgsState(bytes, ops),
-      dispose: (state) => disposeLbfgsState(state as LbfgsState<V>, ops),
+      continue: (state, hooks) => lbfgsContinue(objective, ops, lbfgsOf(state), options, hooks),
+      save: (state) => lbfgsStateTree(lbfgsOf(state), ops),
+      restore: (tree) => lbfgsStateFromTree(tree, ops),
+      dispose: (state) => disposeLbfgsState(lbfgsOf(state), ops),
     };
   }
   const options = { maxIterations: settings.iterations, learningRate: settings.learningRate };
   return {
     start: (x0) => adamStart(objective, ops, x0),
-    continue: (state, hooks) => adamContinue(objective, ops, state as AdamState<V>, options, hooks),
-    serialize: (state) => serializeAdamState(state as AdamState<V>, ops),
-    deserialize: (bytes) => deserializeAdamState(bytes, ops),
-    dispose: (state) => disposeAdamState(state as AdamState<V>, ops),
+    continue: async (state, hooks) =>
+      await adamContinue(objective, ops, adamOf(state), options, hooks),
+    save: async (state) => await adamStateTree(adamOf(state), ops),
+    restore: (tree) => adamStateFromTree(tree, ops),
+    dispose: (state) => disposeAdamState(adamOf(state), ops),
   };
 }

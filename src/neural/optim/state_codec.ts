@@ -1,70 +1,108 @@
 /**
- * Byte format for optimizer states (checkpoints): a JSON header with the scalars, then the vectors
- * as raw float32. Numbers survive JSON exactly (shortest round-trip form) and float32 vectors are
- * copied bit for bit, so a restored run continues identically.
- *
- * Layout: "SPOS" magic, uint32 LE header length, UTF-8 JSON header, zero padding to a multiple of
- * 4, then each vector's float32 values (little-endian) in header order.
+ * Optimizer states as checkpoint trees (util/checkpoint_codec.ts, the one binary codec): each
+ * optimizer turns its state into a tree tagged with its `kind` (vectors as Float32Array leaves,
+ * copied bit for bit) and reads it back through a zod schema, so a restored run continues
+ * identically and another optimizer's state, or a damaged one, is refused with
+ * {@link StateFormatError}. A style-transfer checkpoint embeds the tree as it is.
  */
+import { z } from "zod";
+import {
+  CheckpointFormatError,
+  type CheckpointValue,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from "../../util/checkpoint_codec.ts";
+import { StylepipeError } from "../../util/errors.ts";
+import type { VectorOps } from "../engines/engine.ts";
 
-const MAGIC = "SPOS";
+/** A state that cannot be read (wrong format, damaged, or another optimizer's). */
+export class StateFormatError extends StylepipeError {}
 
-/** Header plus named vectors, as stored. */
-export interface PackedState {
-  /** Scalars and metadata (must be JSON-serializable). `vectorLengths` is added by the codec. */
-  readonly header: Record<string, unknown>;
-  /** Vectors in a fixed order the caller knows how to read back. */
-  readonly vectors: readonly Float32Array[];
+/** A float32 vector leaf. */
+export const vectorSchema = z.instanceof(Float32Array);
+
+/** The fields every optimizer state tree has; `kind` names the optimizer. */
+export const stateTreeBase = {
+  version: z.literal(1),
+  loss: z.number(),
+  terms: z.record(z.string(), z.number()),
+  iteration: z.number().int().nonnegative(),
+  evaluations: z.number().int().nonnegative(),
+  x: vectorSchema,
+  g: vectorSchema,
+};
+
+/** What every optimizer state has, besides its kind and its own vectors. */
+export interface CommonState<V> {
+  x: V;
+  g: V;
+  loss: number;
+  terms: Record<string, number>;
+  iteration: number;
+  evaluations: number;
 }
 
-/** A state that cannot be read (wrong format, truncated, or another optimizer's). */
-export class StateFormatError extends Error {
-  /** @param message what is wrong with the bytes */
-  constructor(message: string) {
-    super(message);
-    this.name = "StateFormatError";
-  }
+/** The tree of the fields every state has, tagged `kind` (vectors copied to the host). */
+export async function commonTree<V>(
+  kind: string,
+  state: CommonState<V>,
+  ops: VectorOps<V>,
+): Promise<{ [key: string]: CheckpointValue }> {
+  return {
+    kind,
+    version: 1,
+    loss: state.loss,
+    terms: state.terms,
+    iteration: state.iteration,
+    evaluations: state.evaluations,
+    x: await ops.toArray(state.x),
+    g: await ops.toArray(state.g),
+  };
 }
 
-/** Packs a header and vectors into bytes. */
-export function packState(state: PackedState): Uint8Array {
-  const header = { ...state.header, vectorLengths: state.vectors.map((v) => v.length) };
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const headerEnd = 8 + json.length;
-  const dataStart = Math.ceil(headerEnd / 4) * 4;
-  const total = dataStart + state.vectors.reduce((n, v) => n + v.length * 4, 0);
-  const bytes = new Uint8Array(total);
-  bytes.set(new TextEncoder().encode(MAGIC), 0);
-  new DataView(bytes.buffer).setUint32(4, json.length, true);
-  bytes.set(json, 8);
-  let offset = dataStart;
-  for (const v of state.vectors) {
-    bytes.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), offset);
-    offset += v.byteLength;
-  }
-  return bytes;
+/** The common fields of a read tree, vectors uploaded through `ops`. */
+export function commonState<V>(
+  tree: z.infer<z.ZodObject<typeof stateTreeBase>>,
+  ops: VectorOps<V>,
+): CommonState<V> {
+  return {
+    x: ops.fromArray(tree.x),
+    g: ops.fromArray(tree.g),
+    loss: tree.loss,
+    terms: { ...tree.terms },
+    iteration: tree.iteration,
+    evaluations: tree.evaluations,
+  };
 }
 
-/** Unpacks bytes written by {@link packState}; checks `kind` against the header's `kind`. */
-export function unpackState(bytes: Uint8Array, kind: string): PackedState {
-  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) {
-    throw new StateFormatError("not an optimizer state (bad magic)");
+/** Reads a state tree of `kind` with `schema`; throws {@link StateFormatError} when it does not fit. */
+export function readStateTree<T extends { kind: string }>(
+  tree: unknown,
+  kind: T["kind"],
+  schema: z.ZodType<T>,
+): T {
+  const found = tree && typeof tree === "object" && "kind" in tree ? tree.kind : undefined;
+  if (found !== kind) {
+    throw new StateFormatError(`optimizer state is for "${found}", expected "${kind}"`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const jsonLength = view.getUint32(4, true);
-  if (8 + jsonLength > bytes.length) throw new StateFormatError("optimizer state is truncated");
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + jsonLength)));
-  if (header.kind !== kind) {
-    throw new StateFormatError(`optimizer state is for "${header.kind}", expected "${kind}"`);
+  const parsed = schema.safeParse(tree);
+  if (!parsed.success) {
+    throw new StateFormatError(`${kind} state is malformed: ${parsed.error.issues[0].message}`);
   }
-  const lengths = header.vectorLengths as number[];
-  let offset = Math.ceil((8 + jsonLength) / 4) * 4;
-  const vectors: Float32Array[] = [];
-  for (const n of lengths) {
-    if (offset + n * 4 > bytes.length) throw new StateFormatError("optimizer state is truncated");
-    // Copy (the source may be unaligned or shared).
-    vectors.push(new Float32Array(bytes.slice(offset, offset + n * 4).buffer));
-    offset += n * 4;
+  return parsed.data;
+}
+
+/** Bytes of a state tree (for storing a state on its own). */
+export function encodeState(tree: CheckpointValue): Uint8Array {
+  return encodeCheckpoint(tree);
+}
+
+/** The tree in bytes from {@link encodeState}; throws {@link StateFormatError} when damaged. */
+export function decodeState(bytes: Uint8Array): CheckpointValue {
+  try {
+    return decodeCheckpoint(bytes);
+  } catch (e) {
+    if (e instanceof CheckpointFormatError) throw new StateFormatError(e.message);
+    throw e;
   }
-  return { header, vectors };
 }

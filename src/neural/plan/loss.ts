@@ -7,8 +7,14 @@
  * entry in {@link TERM_GROUP}; the compiler then names every engine that must implement it.
  */
 import type { ObjectiveSpec } from "../engines/engine.ts";
-import { resizeMaskArea } from "../models/layer_mask.ts";
-import { type LayerShape, type NetworkPlan, networkPlan, planShape } from "./network.ts";
+import { maskAtLayer } from "../models/layer_mask.ts";
+import {
+  layerBlock,
+  type LayerShape,
+  type NetworkPlan,
+  networkPlan,
+  planShape,
+} from "./network.ts";
 
 /** One weighted term of the loss. `weight` is the whole factor (e.g. content_weight · w_l). */
 export type LossTerm =
@@ -107,7 +113,7 @@ export function lossPlan(spec: ObjectiveSpec): LossPlan {
       continue;
     }
     expectLength(`style mask for ${s.layer}`, s.mask.length, { height, width });
-    const mask = resizeMaskArea(s.mask, height, width, shape.height, shape.width);
+    const mask = maskAtLayer(s.mask, height, width, layerBlock(network.arch, s.layer));
     terms.push({ kind: "masked-gram", layer: s.layer, shape, weight, gram: s.gram, mask });
   }
   terms.push({ kind: "tv", weight: spec.tvWeight });

@@ -5,6 +5,7 @@
  * the next block's resolution, the plan stops at the deepest layer asked for); engines translate
  * the steps into their own ops and read shapes from here.
  */
+import { StylepipeError } from "../../util/errors.ts";
 import { convFor, type ConvLayer, convLayers, layerNames, type VggArch } from "../models/layers.ts";
 import type { VggWeights } from "../models/weights_types.ts";
 
@@ -47,6 +48,13 @@ export type NetworkStep =
     readonly output: LayerShape;
   };
 
+/** A convolution step. */
+export type ConvStep = Extract<NetworkStep, { kind: "conv" }>;
+/** A ReLU step. */
+export type ReluStep = Extract<NetworkStep, { kind: "relu" }>;
+/** A pooling step. */
+export type PoolStep = Extract<NetworkStep, { kind: "pool" }>;
+
 /** The forward pass for one input size, truncated after the deepest layer asked for. */
 export interface NetworkPlan {
   readonly arch: VggArch;
@@ -58,11 +66,10 @@ export interface NetworkPlan {
 }
 
 /** A layer that the network or its weights cannot provide. */
-export class LayerUnavailableError extends Error {
+export class LayerUnavailableError extends StylepipeError {
   /** @param layer the layer asked for @param message why it is unavailable */
   constructor(readonly layer: string, message: string) {
     super(message);
-    this.name = "LayerUnavailableError";
   }
 }
 
@@ -110,19 +117,18 @@ export function networkPlan(
   width: number,
   layers: readonly string[],
 ): NetworkPlan {
+  const plan = vggPlan(weights.arch, pooling, height, width, layers);
   for (const layer of layers) {
-    layerBlock(weights.arch, layer);
     const conv = convFor(weights.arch, layer)!;
-    if (!weights.convs.has(conv.name)) {
-      const present = [...weights.convs.keys()];
-      throw new LayerUnavailableError(
-        layer,
-        `layer ${layer} needs ${conv.name}, which the weights (${weights.id}) do not have: they ` +
-          `stop before ${conv.name}; deepest available: ${present.at(-1) ?? "none"}`,
-      );
-    }
+    if (weights.convs.has(conv.name)) continue;
+    const present = [...weights.convs.keys()];
+    throw new LayerUnavailableError(
+      layer,
+      `layer ${layer} needs ${conv.name}, which the weights (${weights.id}) do not have: they ` +
+        `stop before ${conv.name}; deepest available: ${present.at(-1) ?? "none"}`,
+    );
   }
-  return vggPlan(weights.arch, pooling, height, width, layers);
+  return plan;
 }
 
 /** The forward plan of `arch` that computes `layers`, whatever weights exist (cost estimates). */

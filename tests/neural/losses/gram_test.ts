@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { gramMatrix, maskAtLayer, styleLoss } from "../../../src/neural/losses/gram.ts";
+import { gramTensor, styleLoss } from "../../../src/neural/losses/gram.ts";
+import { maskAtLayer } from "../../../src/neural/models/layer_mask.ts";
 
 // 2×1 pixels, 2 channels: rows (1, 2) and (3, 4); H·W·C = 4
 const features = () => tf.tensor3d([1, 2, 3, 4], [2, 1, 2]);
 
-Deno.test("gramMatrix is FᵀF / (H·W·C)", async () => {
+Deno.test("gramTensor is FᵀF / (H·W·C)", async () => {
   await tf.setBackend("cpu");
   const f = features();
-  const g = gramMatrix(f);
+  const g = gramTensor(f);
   assert.deepEqual([...await g.data()], [(1 + 9) / 4, (2 + 12) / 4, (2 + 12) / 4, (4 + 16) / 4]);
   tf.dispose([f, g]);
 });
@@ -18,7 +19,7 @@ Deno.test("a mask weights each pixel's features before the product", async () =>
   await tf.setBackend("cpu");
   const f = features();
   const mask = tf.tensor2d([1, 0.5], [2, 1]);
-  const g = gramMatrix(f, mask);
+  const g = gramTensor(f, mask);
   // second row scaled to (1.5, 2)
   assert.deepEqual([...await g.data()], [
     (1 + 2.25) / 4,

@@ -3,6 +3,7 @@ import type { Objective } from "../../../src/neural/engines/engine.ts";
 import { hostVectorOps } from "../../../src/neural/engines/host_vector_ops.ts";
 import { lbfgs } from "../../../src/neural/optim/lbfgs.ts";
 import { optimizerFor } from "../../../src/neural/optim/optimizer.ts";
+import { StateFormatError } from "../../../src/neural/optim/state_codec.ts";
 
 /**
  * f(x) = 1e8 + Σ xᵢ² over 4096 coordinates, with the loss rounded to float32 as the engines return
@@ -43,4 +44,25 @@ Deno.test("the recipe optimizer (style-transfer's) runs every iteration it was g
   for (const v of result.state.x) max = Math.max(max, Math.abs(v));
   assert.ok(max < 1e-3, `x not at the minimum: max |x| = ${max}`);
   handle.dispose(result.state);
+});
+
+Deno.test("an optimizer handle refuses another optimizer's state, live or saved", async () => {
+  const settings = {
+    iterations: 2,
+    learningRate: 1,
+    historySize: 3,
+    lineSearch: "none" as const,
+  };
+  const lbfgsHandle = optimizerFor(offsetQuadratic(), hostVectorOps, {
+    ...settings,
+    name: "lbfgs",
+  });
+  const adamHandle = optimizerFor(offsetQuadratic(), hostVectorOps, { ...settings, name: "adam" });
+  const state = await lbfgsHandle.start(new Float32Array(4).fill(1));
+  assert.equal(state.kind, "lbfgs");
+  await assert.rejects(adamHandle.save(state), StateFormatError);
+  const tree = await lbfgsHandle.save(state);
+  assert.throws(() => adamHandle.restore(tree), /is for "lbfgs", expected "adam"/);
+  const back = lbfgsHandle.restore(tree);
+  assert.deepEqual(back, state);
 });

@@ -15,7 +15,7 @@ import type {
   Pooling,
 } from "../engine.ts";
 import { hostVectorOps } from "../host_vector_ops.ts";
-import { buildExtractGraph, buildLossGraph, LOSS_IO, lossFeeds } from "./graph.ts";
+import { buildExtractGraph, buildLossGraph, GRAPH_IO, lossFeeds } from "./graph.ts";
 import { intraOpThreads, loadOrt, type OrtModule, SessionCache } from "./runtime.ts";
 
 type Feeds = Record<string, InstanceType<OrtModule["Tensor"]>>;
@@ -56,11 +56,11 @@ export class OnnxEngine implements Engine<Float32Array> {
     );
     try {
       const x = new this.ort.Tensor("float32", data, [height, width, 3]);
-      const out = await lease.session.run({ [LOSS_IO.image]: x });
+      const out = await lease.session.run({ [GRAPH_IO.image]: x });
       const result = new Map<string, Activation>();
       for (const layer of unique) {
         const { height: h, width: w, channels } = planShape(plan, layer);
-        const values = (out[layer].data as Float32Array).slice();
+        const values = (out[GRAPH_IO.activations(layer)].data as Float32Array).slice();
         result.set(layer, { height: h, width: w, channels, data: values });
       }
       return result;
@@ -84,7 +84,7 @@ export class OnnxEngine implements Engine<Float32Array> {
       async evaluate(x: Float32Array): Promise<Evaluation<Float32Array>> {
         checkImage(x, height, width);
         const image = new ort.Tensor("float32", x, [height, width, 3]);
-        const out = await lease.session.run({ ...feeds, [LOSS_IO.image]: image });
+        const out = await lease.session.run({ ...feeds, [GRAPH_IO.image]: image });
         const scalar = (name: string) => (out[name].data as Float32Array)[0];
         return {
           loss: scalar("loss"),

@@ -10,10 +10,13 @@
 import type { VggWeights } from "../../models/weights_types.ts";
 import { groupTerms, type LossPlan, type LossTerm } from "../../plan/loss.ts";
 import {
+  type ConvStep,
   type LayerShape,
   type NetworkPlan,
   type NetworkStep,
   planShape,
+  type PoolStep,
+  type ReluStep,
 } from "../../plan/network.ts";
 import { CAFFE_MEAN_BGR } from "../engine.ts";
 import {
@@ -30,8 +33,8 @@ import {
 import { GraphBuilder, ints } from "./builder.ts";
 import { onnxKernels } from "./kernels.ts";
 
-/** Graph input and output names of the loss graph; term inputs are numbered per kind of input. */
-export const LOSS_IO = {
+/** Input and output names of the graphs; term inputs are numbered per kind of input. */
+export const GRAPH_IO = {
   image: "x",
   tvScale: "tv_scale",
   contentTarget: (i: number) => `content_target_${i}`,
@@ -40,6 +43,8 @@ export const LOSS_IO = {
   styleScale: (i: number) => `style_scale_${i}`,
   styleMask: (i: number) => `style_mask_${i}`,
   outputs: ["loss", "content", "style", "tv", "grad"] as const,
+  /** The extract graph's output of `layer` (HWC); the NCHW tensor inside is named `layer`. */
+  activations: (layer: string) => `${layer}_hwc`,
 };
 
 /** An input value of the loss graph: float32 data and its dims. */
@@ -59,27 +64,27 @@ function termInputs(term: LossTerm, index: number): [string, Feed][] {
   switch (term.kind) {
     case "content":
       return [
-        [LOSS_IO.contentTarget(index), {
+        [GRAPH_IO.contentTarget(index), {
           data: hwcToChw(term.target, term.shape),
           dims: nchw(term.shape),
         }],
-        [LOSS_IO.contentScale(index), scalar(term.weight)],
+        [GRAPH_IO.contentScale(index), scalar(term.weight)],
       ];
     case "gram":
     case "masked-gram": {
       const c = term.shape.channels;
       const inputs: [string, Feed][] = [
-        [LOSS_IO.styleGram(index), { data: term.gram, dims: [c, c] }],
-        [LOSS_IO.styleScale(index), scalar(term.weight)],
+        [GRAPH_IO.styleGram(index), { data: term.gram, dims: [c, c] }],
+        [GRAPH_IO.styleScale(index), scalar(term.weight)],
       ];
       if (term.kind === "masked-gram") {
         const { height, width } = term.shape;
-        inputs.push([LOSS_IO.styleMask(index), { data: term.mask, dims: [1, 1, height, width] }]);
+        inputs.push([GRAPH_IO.styleMask(index), { data: term.mask, dims: [1, 1, height, width] }]);
       }
       return inputs;
     }
     case "tv":
-      return [[LOSS_IO.tvScale, scalar(term.weight)]];
+      return [[GRAPH_IO.tvScale, scalar(term.weight)]];
   }
 }
 
@@ -108,7 +113,7 @@ function preprocess(b: GraphBuilder, x: string, input: LayerShape): string {
   return b.op("Reshape", [chw, b.int64s([1, 3, input.height, input.width])]);
 }
 
-/** One forward step as ONNX nodes; returns its output tensor. */
+/** One forward step as ONNX nodes; returns its output tensor, named after the step's layer. */
 function forwardStep(
   b: GraphBuilder,
   weights: VggWeights,
@@ -122,16 +127,15 @@ function forwardStep(
       const c = step.output.channels;
       const kernel = b.floats(kernelName(step.name), [c, step.input.channels, 3, 3], k.forward);
       const bias = b.floats(`${step.name}_bias`, [c], k.bias);
-      return b.op("Conv", [input, kernel, bias], {
-        kernel_shape: ints([3, 3]),
-        pads: ints([1, 1, 1, 1]),
-      });
+      const attrs = { kernel_shape: ints([3, 3]), pads: ints([1, 1, 1, 1]) };
+      return b.op("Conv", [input, kernel, bias], attrs, step.name);
     }
     case "relu":
-      return b.op("Relu", [input]);
+      return b.op("Relu", [input], {}, step.name);
     case "pool": {
       const attrs = { kernel_shape: ints([2, 2]), strides: ints([2, 2]) };
-      return b.op(plan.pooling === "max" ? "MaxPool" : "AveragePool", [input], attrs);
+      const type = plan.pooling === "max" ? "MaxPool" : "AveragePool";
+      return b.op(type, [input], attrs, step.name);
     }
   }
 }
@@ -160,15 +164,14 @@ function forward(
 /**
  * The steps of the backward pass, deepest first. A max pool is taken together with the ReLU before
  * it (`max-pool-relu`): the pool's gradient needs the window maxima, and where a maximum is
- * positive the ReLU passes, so one pass at the pooled resolution does both.
+ * positive the ReLU passes, so the ReLU's mask is taken at the pooled resolution instead of a
+ * full-resolution mask and product per pool (a saving not measured on its own).
  */
 type BackwardStep =
-  | { readonly kind: "conv" | "relu" | "avg-pool"; readonly step: NetworkStep }
-  | {
-    readonly kind: "max-pool-relu";
-    readonly pool: NetworkStep & { kind: "pool" };
-    readonly relu: NetworkStep & { kind: "relu" };
-  };
+  | { readonly kind: "conv"; readonly conv: ConvStep }
+  | { readonly kind: "relu"; readonly relu: ReluStep }
+  | { readonly kind: "avg-pool"; readonly pool: PoolStep }
+  | { readonly kind: "max-pool-relu"; readonly pool: PoolStep; readonly relu: ReluStep };
 
 /** {@link BackwardStep}s of `plan`, deepest first. */
 function backwardSteps(plan: NetworkPlan): BackwardStep[] {
@@ -177,22 +180,61 @@ function backwardSteps(plan: NetworkPlan): BackwardStep[] {
   const taken = new Set<NetworkStep>();
   steps.forEach((step, i) => {
     if (taken.has(step)) return;
+    if (step.kind === "conv") return out.push({ kind: "conv", conv: step });
+    if (step.kind === "relu") return out.push({ kind: "relu", relu: step });
+    if (plan.pooling === "avg") return out.push({ kind: "avg-pool", pool: step });
     const below = steps[i + 1];
-    if (step.kind === "pool" && plan.pooling === "max" && below?.kind === "relu") {
-      taken.add(below);
-      out.push({ kind: "max-pool-relu", pool: step, relu: below });
-    } else {
-      out.push({ kind: step.kind === "pool" ? "avg-pool" : step.kind, step });
-    }
+    if (below?.kind !== "relu") throw new Error(`${step.name}: a max pool must follow a ReLU`);
+    taken.add(below);
+    out.push({ kind: "max-pool-relu", pool: step, relu: below });
   });
   return out;
+}
+
+/**
+ * Appends the gradient of one backward step: from ∂loss/∂(its output), `upstream` (undefined while
+ * it is 0) plus the loss gradients at its layers (`total`), to ∂loss/∂(its input).
+ */
+function backwardStep(
+  b: GraphBuilder,
+  back: BackwardStep,
+  upstream: string | undefined,
+  tensors: ReadonlyMap<string, string>,
+  total: (layer: string, upstream: string | undefined) => string | undefined,
+): string | undefined {
+  const mask = (relu: ReluStep) => reluMask(b, tensors.get(relu.name)!, relu.output.channels);
+  switch (back.kind) {
+    case "conv": {
+      const g = total(back.conv.name, upstream);
+      return g && convInputGrad(b, g, flippedKernel(b, kernelName(back.conv.name)));
+    }
+    case "relu": {
+      const g = total(back.relu.name, upstream);
+      return g && reluGrad(b, g, mask(back.relu));
+    }
+    case "avg-pool": {
+      const g = total(back.pool.name, upstream);
+      return g && avgPoolGrad(b, g, back.pool.output, back.pool.input);
+    }
+    case "max-pool-relu": {
+      const { pool, relu } = back;
+      const g = total(pool.name, upstream);
+      const below = tensors.get(relu.name)!;
+      const pooled = g &&
+        maxPoolReluGrad(b, g, below, tensors.get(pool.name)!, pool.output, pool.input);
+      // The loss gradients at the ReLU itself still need its mask.
+      const own = total(relu.name, undefined);
+      const masked = own && reluGrad(b, own, mask(relu));
+      return pooled && masked ? b.op("Sum", [pooled, masked]) : pooled || masked;
+    }
+  }
 }
 
 /** Builds the loss-and-gradient graph of `plan` (its values come from {@link lossFeeds}). */
 export function buildLossGraph(weights: VggWeights, plan: LossPlan): Uint8Array {
   const { height, width } = plan.network.input;
   const b = new GraphBuilder();
-  const x = b.input(LOSS_IO.image, [height, width, 3]);
+  const x = b.input(GRAPH_IO.image, [height, width, 3]);
   const tensors = forward(b, weights, plan.network, x);
 
   // Each term's value and its gradient with respect to the tensor it reads.
@@ -204,39 +246,17 @@ export function buildLossGraph(weights: VggWeights, plan: LossPlan): Uint8Array 
     const inputs = termInputs(term, index).map(([name, feed]) => b.input(name, feed.dims));
     const t = termLossAndGrad(b, term, inputs, tensors, x, plan.network.input);
     losses.set(term, t.loss);
-    addGrad("layer" in term ? term.layer : LOSS_IO.image, t.grad);
+    addGrad("layer" in term ? term.layer : GRAPH_IO.image, t.grad);
   }
 
-  // Backward, deepest step first: g is ∂loss/∂(the current step's output), undefined while 0.
+  // Backward, deepest step first: g is ∂loss/∂(the next step's input), undefined while 0.
   const total = (layer: string, upstream: string | undefined): string | undefined => {
     const gs = [...(upstream ? [upstream] : []), ...gradsAt.get(layer) ?? []];
     return gs.length === 0 ? undefined : gs.length === 1 ? gs[0] : b.op("Sum", gs);
   };
   let g: string | undefined;
-  for (const back of backwardSteps(plan.network)) {
-    if (back.kind === "max-pool-relu") {
-      const { pool, relu } = back;
-      g = total(pool.name, g);
-      const below = tensors.get(relu.name)!;
-      if (g) g = maxPoolReluGrad(b, g, below, tensors.get(pool.name)!, pool.output, pool.input);
-      // The loss gradients at the ReLU itself still need its mask.
-      const own = total(relu.name, undefined);
-      const masked = own && reluGrad(b, own, reluMask(b, below, relu.output.channels));
-      if (masked) g = g ? b.op("Sum", [g, masked]) : masked;
-      continue;
-    }
-    const { step } = back;
-    g = total(step.name, g);
-    if (!g) continue;
-    if (back.kind === "avg-pool" && step.kind === "pool") {
-      g = avgPoolGrad(b, g, step.output, step.input);
-    } else if (step.kind === "relu") {
-      g = reluGrad(b, g, reluMask(b, tensors.get(step.name)!, step.output.channels));
-    } else if (step.kind === "conv") {
-      g = convInputGrad(b, g, flippedKernel(b, kernelName(step.name)));
-    }
-  }
-  const imageGrads = gradsAt.get(LOSS_IO.image) ?? [];
+  for (const back of backwardSteps(plan.network)) g = backwardStep(b, back, g, tensors, total);
+  const imageGrads = gradsAt.get(GRAPH_IO.image) ?? [];
   let grad = imageGrads.length === 1 ? imageGrads[0] : b.op("Sum", imageGrads);
   if (g) {
     const chw = b.op("Reshape", [g, b.int64s([3, height, width])]);
@@ -282,7 +302,7 @@ function termLossAndGrad(
   }
 }
 
-/** Builds a forward-only graph whose outputs (named after the layers) are HWC activations. */
+/** Builds a forward-only graph whose outputs ({@link GRAPH_IO.activations}) are HWC activations. */
 export function buildExtractGraph(
   weights: VggWeights,
   plan: NetworkPlan,
@@ -290,11 +310,11 @@ export function buildExtractGraph(
 ): Uint8Array {
   const b = new GraphBuilder();
   const { height, width } = plan.input;
-  const tensors = forward(b, weights, plan, b.input(LOSS_IO.image, [height, width, 3]));
+  const tensors = forward(b, weights, plan, b.input(GRAPH_IO.image, [height, width, 3]));
   for (const layer of new Set(layers)) {
     const { height: h, width: w, channels: c } = planShape(plan, layer);
     const hwc = b.op("Transpose", [tensors.get(layer)!], { perm: ints([0, 2, 3, 1]) });
-    b.output(layer, b.op("Reshape", [hwc, b.int64s([h, w, c])]), [h, w, c]);
+    b.output(GRAPH_IO.activations(layer), b.op("Reshape", [hwc, b.int64s([h, w, c])]), [h, w, c]);
   }
   return b.encode("stylepipe_vgg_extract");
 }

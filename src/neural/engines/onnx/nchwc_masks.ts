@@ -1,7 +1,8 @@
 /**
  * 0/1 masks and per-channel affine maps built only from ops that ONNX Runtime's CPU provider keeps
  * in its blocked NCHWc layout (depthwise 1×1 Conv, Clip), so the backward pass never leaves it.
- * Measured: Greater/Where (or MaxUnpool) instead make it reorder every tensor to NCHW and back,
+ * Measured (commit 8aa47d4, 256², quiet): Greater/Where/MaxUnpool instead make ORT reorder tensors
+ * to NCHW and back; with these helpers non-conv time fell 174 → 110 ms/step (reorders 43 → 24),
  * 13 % of a 512² step. The maths each helper stands for is in its doc.
  */
 import { type GraphBuilder, int, ints } from "./builder.ts";
