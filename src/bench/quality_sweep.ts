@@ -4,11 +4,12 @@
  * the old defaults and the current ones, scores each with the fixed yardstick of
  * src/neural/losses/score.ts and prints a markdown table (the README's). --sizes lists the sizes;
  * sizes after the first run only on the first --big-pairs pairs. --sheet writes a contact sheet
- * (photo | old | new | painting at the first size). Engine onnx; settings in {@link CONFIGS}.
+ * (photo | old | new | painting at the first size; .jpg → JPEG quality 88, else PNG). Engine onnx;
+ * settings in {@link CONFIGS}.
  */
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
-import { decodeImage, encodePng } from "../image/codecs.ts";
+import { decodeImage, encodeImage } from "../image/codecs.ts";
 import { cropImage } from "../image/crop.ts";
 import { createImage, type RgbImage } from "../image/image.ts";
 import { resizeImage } from "../image/resample.ts";
@@ -267,7 +268,8 @@ async function main() {
     rows.forEach((row, r) =>
       row.forEach((tile, c) => paste(sheet, tile, c * (cell + gap), r * (cell + gap)))
     );
-    await Deno.writeFile(resolve(values.sheet), await encodePng(sheet));
+    const format = /\.jpe?g$/i.test(values.sheet) ? "jpeg" : "png";
+    await Deno.writeFile(resolve(values.sheet), await encodeImage(sheet, format, 88));
     console.log(
       `contact sheet (photo | ${CONFIGS.map((c) => c.name).join(" | ")} | painting): ` +
         values.sheet,
