@@ -1,11 +1,11 @@
 /**
- * `deno task sweep [--sizes 128,256] [--big-pairs N] [--iterations N] [--sheet FILE]`: renders
- * every painting of the example images over two photos (tubingen.jpg and its centre detail) with
- * the old defaults and the current ones, scores each with the fixed yardstick of
+ * `deno task sweep [--sizes 128,256] [--big-pairs N] [--iterations N] [--sheet FILE] [--only S]`:
+ * renders every painting of the example images over two photos (tubingen.jpg and its centre
+ * detail) with the old defaults and the current ones, scores each with the fixed yardstick of
  * src/neural/losses/score.ts and prints a markdown table (the README's). --sizes lists the sizes;
  * sizes after the first run only on the first --big-pairs pairs. --sheet writes a contact sheet
  * (photo | old | new | painting at the first size; .jpg → JPEG quality 88, else PNG). Engine onnx;
- * settings in {@link CONFIGS}.
+ * settings in {@link CONFIGS}. --only keeps the paintings whose file name contains S.
  */
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
