@@ -1,14 +1,15 @@
 /**
- * `deno task sweep [--sizes 128,256] [--big-pairs N] [--iterations N] [--sheet FILE]`: renders
- * every painting of the example images over two photos (tubingen.jpg and its centre detail) with
- * the old defaults and the current ones, scores each with the fixed yardstick of
+ * `deno task sweep [--sizes 128,256] [--big-pairs N] [--iterations N] [--sheet FILE] [--only S]`:
+ * renders every painting of the example images over two photos (tubingen.jpg and its centre
+ * detail) with the old defaults and the current ones, scores each with the fixed yardstick of
  * src/neural/losses/score.ts and prints a markdown table (the README's). --sizes lists the sizes;
  * sizes after the first run only on the first --big-pairs pairs. --sheet writes a contact sheet
- * (photo | old | new | painting at the first size). Engine onnx; settings in {@link CONFIGS}.
+ * (photo | old | new | painting at the first size; .jpg → JPEG quality 88, else PNG). Engine onnx;
+ * settings in {@link CONFIGS}. --only keeps the paintings whose file name contains S.
  */
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
-import { decodeImage, encodePng } from "../image/codecs.ts";
+import { decodeImage, encodeImage } from "../image/codecs.ts";
 import { cropImage } from "../image/crop.ts";
 import { createImage, type RgbImage } from "../image/image.ts";
 import { resizeImage } from "../image/resample.ts";
@@ -267,7 +268,8 @@ async function main() {
     rows.forEach((row, r) =>
       row.forEach((tile, c) => paste(sheet, tile, c * (cell + gap), r * (cell + gap)))
     );
-    await Deno.writeFile(resolve(values.sheet), await encodePng(sheet));
+    const format = /\.jpe?g$/i.test(values.sheet) ? "jpeg" : "png";
+    await Deno.writeFile(resolve(values.sheet), await encodeImage(sheet, format, 88));
     console.log(
       `contact sheet (photo | ${CONFIGS.map((c) => c.name).join(" | ")} | painting): ` +
         values.sheet,

@@ -74,7 +74,9 @@ async function readImage(path: string): Promise<RgbImage> {
   for (const candidate of [path, ...defaultImageDirs().map((d) => join(d, path))]) {
     if (await pathExists(candidate)) return await decodeImage(await Deno.readFile(candidate));
   }
-  throw new UsageError(`score: image "${path}" not found (also looked in ${defaultImageDirs()})`);
+  throw new UsageError(
+    `score: image "${path}" not found (also looked in ${defaultImageDirs().join(", ")})`,
+  );
 }
 
 /** The image resized (lanczos3) so its longer side is `side`. */
