@@ -9,7 +9,6 @@ import { recipeCommand } from "./recipe.ts";
 import { planCommand } from "./plan.ts";
 import { renderCommand } from "./render.ts";
 import { scheduleCommand } from "./schedule.ts";
-import { scoreCommand } from "./score.ts";
 import { schemaCommand } from "./schema.ts";
 import { stagesCommand } from "./stages.ts";
 import { validateCommand } from "./validate.ts";
