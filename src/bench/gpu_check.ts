@@ -5,7 +5,8 @@
  * synthetic full VGG19, odd sizes included): each loss term, the loss, and the gradient's norm
  * (relative difference) and direction (cosine) within 1e-4 (fp32) or 1e-2 (tf32); extracted
  * activations; the device vector ops against the host's; a short L-BFGS render repeated gives the
- * same bytes. Prints one line per check and a summary; exits 1 if any check fails, 0 with a
+ * same bytes; then first figures (W at 512²: ms per evaluation and per L-BFGS iteration, peak device
+ * memory). Prints one line per check and a summary; exits 1 if any check fails, 0 with a
  * "skipped" line where the cuda engine cannot start (no GPU or libraries).
  */
 import {
@@ -22,6 +23,7 @@ import { syntheticVggWeights } from "../neural/models/synthetic.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import { lbfgs } from "../neural/optim/lbfgs.ts";
+import { workloadImage, workloadSpec, workloadWeights } from "./workload.ts";
 import { Prng } from "../util/prng.ts";
 
 /** One comparison's outcome. */
@@ -259,11 +261,49 @@ async function checkRepeatable(cuda: CudaEngine, onnx: Engine, net: Net): Promis
   };
 }
 
+/** First figures (not checks): W at 512², ms per evaluation and per L-BFGS iteration. */
+async function quickFigures(cuda: CudaEngine): Promise<void> {
+  const spec = await workloadSpec(cuda as Engine, workloadWeights(), 512);
+  const objective = await cuda.objective(spec);
+  const x = cuda.vec.fromArray(workloadImage(512, 1));
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    const e = await objective.evaluate(x);
+    await cuda.vec.dot(e.grad, e.grad); // waits for the device
+    times.push(performance.now() - t0);
+    cuda.vec.dispose(e.grad);
+  }
+  const step = times.slice(2).sort((a, b) => a - b)[2];
+  const t0 = performance.now();
+  const { state } = await lbfgs(objective, cuda.vec, x, { maxIterations: 50 });
+  const iteration = (performance.now() - t0) / 50;
+  for (const v of [x, state.x, state.g, ...state.s, ...state.y]) cuda.vec.dispose(v);
+  objective.dispose();
+  console.log(
+    `figures: W512 ${cuda.precision}: ${step.toFixed(2)} ms per evaluation (median of 5), ` +
+      `${iteration.toFixed(2)} ms per L-BFGS iteration (50, history 100), peak device memory ` +
+      `${(cuda.memory().peak / 1e6).toFixed(0)} MB`,
+  );
+}
+
+/** What gpuCheck runs (the defaults are the real check; a dry run elsewhere narrows them). */
+export interface GpuCheckOptions {
+  /** Creates the engine under test. */
+  readonly create?: (precision: CudaPrecision) => CudaEngine;
+  readonly precisions?: readonly CudaPrecision[];
+  /** Image sizes of the comparisons, [height, width]. */
+  readonly sizes?: readonly (readonly [number, number])[];
+  /** Whether to print the W512 figures. */
+  readonly figures?: boolean;
+}
+
 /** Runs every check; returns the process exit code. */
-export async function gpuCheck(): Promise<number> {
+export async function gpuCheck(options: GpuCheckOptions = {}): Promise<number> {
+  const create = options.create ?? ((precision) => createCudaEngine({ precision }));
   let probe: CudaEngine;
   try {
-    probe = createCudaEngine({ precision: "fp32" });
+    probe = create("fp32");
   } catch (e) {
     console.log(`gpu-check: skipped, the cuda engine cannot start here: ${(e as Error).message}`);
     return 0;
@@ -281,10 +321,10 @@ export async function gpuCheck(): Promise<number> {
     console.log(`${c.ok ? "PASS" : "FAIL"}  ${c.name}  (${c.detail})`);
   };
   try {
-    for (const precision of ["fp32", "tf32"] as const) {
+    for (const precision of options.precisions ?? ["fp32", "tf32"]) {
       let cuda: CudaEngine;
       try {
-        cuda = createCudaEngine({ precision });
+        cuda = create(precision);
       } catch (e) {
         report({ name: `${precision} engine`, ok: false, detail: (e as Error).message });
         continue;
@@ -294,7 +334,7 @@ export async function gpuCheck(): Promise<number> {
         if (precision === "fp32") (await checkVectorOps(cuda)).forEach(report);
         for (const net of nets) {
           for (const pooling of ["max", "avg"] as const) {
-            for (const [h, w] of [[64, 64], [67, 45]]) {
+            for (const [h, w] of options.sizes ?? [[64, 64], [67, 45]]) {
               try {
                 (await compareCase(cuda, onnx, net, pooling, h, w)).forEach(report);
               } catch (e) {
@@ -308,8 +348,7 @@ export async function gpuCheck(): Promise<number> {
           }
         }
         report(await checkRepeatable(cuda, onnx, nets.at(-1)!));
-        const mem = cuda.memory();
-        console.log(`device memory held by the engine: peak ${(mem.peak / 1e6).toFixed(0)} MB`);
+        if (options.figures ?? true) await quickFigures(cuda);
       } finally {
         await cuda.dispose();
       }
