@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { decodeImage, encodeImage } from "../image/codecs.ts";
 import { cropImage } from "../image/crop.ts";
 import { createImage, type RgbImage } from "../image/image.ts";
-import { resizeImage } from "../image/resample.ts";
+import { resizeLongerSide } from "../image/resample.ts";
 import { createEngine } from "../neural/engines/providers.ts";
 import type { Engine, Pooling } from "../neural/engines/engine.ts";
 import { type Score, scoreImage } from "../neural/losses/score.ts";
@@ -133,6 +133,7 @@ function memoryContext(engine: Engine, warnings: string[]): StageContext {
     seed: 1,
     progress: () => {},
     warn: (m) => void warnings.push(m),
+    note: () => {},
     paths: {
       inputs: new Set(),
       input: (path) => Promise.resolve(path),
@@ -159,16 +160,6 @@ async function readExample(name: string): Promise<RgbImage> {
     }
   }
   throw new Error(`${name} not found in ${defaultImageDirs().join(", ")} (set STYLEPIPE_IMAGES)`);
-}
-
-function longerSide(image: RgbImage, side: number): RgbImage {
-  const ratio = side / Math.max(image.width, image.height);
-  return resizeImage(
-    image,
-    Math.max(1, Math.round(image.width * ratio)),
-    Math.max(1, Math.round(image.height * ratio)),
-    "lanczos3",
-  );
 }
 
 /** Pastes `tile` into `sheet` at (x, y). */
@@ -226,7 +217,7 @@ async function main() {
   for (const [s, size] of sizes.entries()) {
     for (const [k, pair] of pairs.entries()) {
       if (s > 0 && k >= bigPairs) continue;
-      const content = longerSide(pair.photo, size);
+      const content = resizeLongerSide(pair.photo, size);
       const style = await readExample(pair.painting);
       const results: SweepResult[] = [];
       for (const config of CONFIGS) {
@@ -251,7 +242,7 @@ async function main() {
       );
       for (const r of results) for (const w of r.warnings) console.error(`  warning: ${w}`);
       if (s === 0) {
-        rows.push([content, ...results.map((r) => r.image), longerSide(style, size)]);
+        rows.push([content, ...results.map((r) => r.image), resizeLongerSide(style, size)]);
       }
     }
   }
@@ -269,7 +260,7 @@ async function main() {
       row.forEach((tile, c) => paste(sheet, tile, c * (cell + gap), r * (cell + gap)))
     );
     const format = /\.jpe?g$/i.test(values.sheet) ? "jpeg" : "png";
-    await Deno.writeFile(resolve(values.sheet), await encodeImage(sheet, format, 88));
+    await Deno.writeFile(resolve(values.sheet), await encodeImage(sheet, { format, quality: 88 }));
     console.log(
       `contact sheet (photo | ${CONFIGS.map((c) => c.name).join(" | ")} | painting): ` +
         values.sheet,

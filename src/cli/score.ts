@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { decodeImage } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
-import { resizeImage } from "../image/resample.ts";
+import { resizeLongerSide } from "../image/resample.ts";
 import { createEngine } from "../neural/engines/providers.ts";
 import { SCORE_CONTENT_LAYER, SCORE_STYLE_LAYERS, scoreImage } from "../neural/losses/score.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
@@ -76,16 +76,5 @@ async function readImage(path: string): Promise<RgbImage> {
   }
   throw new UsageError(
     `score: image "${path}" not found (also looked in ${defaultImageDirs().join(", ")})`,
-  );
-}
-
-/** The image resized (lanczos3) so its longer side is `side`. */
-export function resizeLongerSide(image: RgbImage, side: number): RgbImage {
-  const ratio = side / Math.max(image.width, image.height);
-  return resizeImage(
-    image,
-    Math.max(1, Math.round(image.width * ratio)),
-    Math.max(1, Math.round(image.height * ratio)),
-    "lanczos3",
   );
 }

@@ -84,3 +84,16 @@ export function resizeImage(
     resampleTaps(image.height, height, filter),
   );
 }
+
+/**
+ * `image` resized (lanczos3, down or up) so its longer side is `side`, the aspect ratio kept;
+ * the same image when it already has that size.
+ */
+export function resizeLongerSide(image: RgbImage, side: number): RgbImage {
+  const ratio = side / Math.max(image.width, image.height);
+  const width = Math.max(1, Math.round(image.width * ratio));
+  const height = Math.max(1, Math.round(image.height * ratio));
+  return width === image.width && height === image.height
+    ? image
+    : resizeImage(image, width, height, "lanczos3");
+}

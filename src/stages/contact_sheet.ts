@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { createImage, type RgbImage } from "../image/image.ts";
-import { resizeImage } from "../image/resample.ts";
+import { resizeLongerSide } from "../image/resample.ts";
 import { drawText, TEXT_HEIGHT, textWidth, wrapText } from "../image/text.ts";
 import { hexColorParam, parseHexColor } from "./hex_color.ts";
 import { imageOf, type Stage, StageError } from "./stage.ts";
@@ -86,7 +86,7 @@ export const contactSheetStage: Stage<ContactSheetParams> = {
     images.forEach((image, k) => {
       const left = p.gap + (k % columns) * pitch.x;
       const top = p.gap + Math.floor(k / columns) * pitch.y;
-      const fitted = fit(image, p.cell);
+      const fitted = resizeLongerSide(image, p.cell);
       paste(sheet, fitted, left + Math.floor((p.cell - fitted.width) / 2), top);
       const caption = captions[k];
       if (!caption) return;
@@ -99,16 +99,6 @@ export const contactSheetStage: Stage<ContactSheetParams> = {
     return Promise.resolve({ kind: "image", image: sheet, info: { images: images.length } });
   },
 };
-
-/** `image` scaled (lanczos3, down or up) so its longer side is `side`. */
-function fit(image: RgbImage, side: number): RgbImage {
-  const scale = side / Math.max(image.width, image.height);
-  const width = Math.max(1, Math.round(image.width * scale));
-  const height = Math.max(1, Math.round(image.height * scale));
-  return width === image.width && height === image.height
-    ? image
-    : resizeImage(image, width, height, "lanczos3");
-}
 
 /** Copies `image` into `sheet` at (x, y), clamping samples to [0, 1]. */
 function paste(sheet: RgbImage, image: RgbImage, x: number, y: number): void {

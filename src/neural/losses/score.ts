@@ -8,7 +8,7 @@
  * render here can be scored; the issue's PyTorch reference uses the same definition.
  */
 import type { RgbImage } from "../../image/image.ts";
-import { resizeImage } from "../../image/resample.ts";
+import { resizeImage, resizeLongerSide } from "../../image/resample.ts";
 import type { Engine } from "../engines/engine.ts";
 import type { VggWeights } from "../models/weights_types.ts";
 import { gramMatrix } from "./targets.ts";
@@ -36,14 +36,7 @@ export async function scoreImage(
   style: RgbImage,
 ): Promise<Score> {
   const { width, height } = output;
-  const side = Math.max(width, height);
-  const ratio = side / Math.max(style.width, style.height);
-  const styleSized = resizeImage(
-    style,
-    Math.max(1, Math.round(style.width * ratio)),
-    Math.max(1, Math.round(style.height * ratio)),
-    "lanczos3",
-  );
+  const styleSized = resizeLongerSide(style, Math.max(width, height));
   const contentSized = content.width === width && content.height === height
     ? content
     : resizeImage(content, width, height, "lanczos3");
