@@ -287,7 +287,7 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 /** The step id of a gathering reference `id[*]` (all of a step's matrix instances), else undefined. */
-function gathered(ref: string): string | undefined {
+export function gathered(ref: string): string | undefined {
   return ref.endsWith("[*]") ? ref.slice(0, -3) : undefined;
 }
 

@@ -3,6 +3,7 @@
  * cycles and input kinds, plus each stage's own `check`. Every problem is collected, with its
  * position, before anything is reported.
  */
+import { gathered } from "./matrix.ts";
 import type { Kind, Stage } from "../stages/stage.ts";
 import type { StageRegistry } from "../stages/registry.ts";
 import type { IssueList, Position } from "./errors.ts";
@@ -171,7 +172,8 @@ function parseFrom(
     const list = Array.isArray(v) ? v : [v];
     if (Array.isArray(v) && !many) bad(path, `this input takes one step id, got a list`);
     return list.flatMap((x, i) => {
-      if (typeof x === "string") return [x];
+      // Without `matrix:` (which expands it), `id[*]` gathers the step's only instance.
+      if (typeof x === "string") return [gathered(x) ?? x];
       bad(Array.isArray(v) ? [...path, i] : path, `"from:" must name step ids`);
       return [];
     });

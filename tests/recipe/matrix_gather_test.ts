@@ -40,3 +40,17 @@ Deno.test("a gathered step that the matrix does not split is one reference", () 
   const out = expandSteps(steps, {}, combinations([{ key: "g", values: [1, 2] }]), () => {});
   assert.deepEqual(out.find((s) => s.id === "sheet")!.from, { images: ["photo"] });
 });
+
+Deno.test("without matrix:, `id[*]` is the step itself", async () => {
+  const { parseRecipe } = await import("../../src/recipe/load.ts");
+  const recipe = await parseRecipe(
+    `version: 1
+steps:
+  - { id: a, use: load, with: { path: a.png } }
+  - { id: sheet, use: contact-sheet, from: { images: "a[*]" } }
+`,
+    "/tmp/gather.yaml",
+    {},
+  );
+  assert.deepEqual(recipe.steps.find((s) => s.id === "sheet")!.inputs, { images: ["a"] });
+});
