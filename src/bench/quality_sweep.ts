@@ -7,7 +7,6 @@
  * (photo | old | new | painting at the first size; .jpg → JPEG quality 88, else PNG). Engine onnx;
  * settings in {@link CONFIGS}. --only keeps the paintings whose file name contains S.
  */
-import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { decodeImage, encodeImage } from "../image/codecs.ts";
 import { cropImage } from "../image/crop.ts";
@@ -22,6 +21,8 @@ import { defaultImageDirs, defaultWeightsDirs } from "../pipeline/locations.ts";
 import { computeFeatureTargets, scaleStyle } from "../stages/extract_features.ts";
 import type { FeatureTargets, StageContext } from "../stages/stage.ts";
 import { styleTransferParams, styleTransferStage } from "../stages/style_transfer.ts";
+import { EXAMPLE_IMAGES } from "../pipeline/paths.ts";
+import { parseCommandArgs } from "../cli/args.ts";
 
 /** One setting compared by the sweep. */
 export interface SweepConfig {
@@ -50,14 +51,7 @@ export const CONFIGS: readonly SweepConfig[] = [
   { name: "new defaults", pooling: "avg", styleLayerWeights: [1, 1, 1], transfer: {} },
 ];
 
-const PAINTINGS = [
-  "starry_night.jpg",
-  "the_scream.jpg",
-  "shipwreck.jpg",
-  "seated-nude.jpg",
-  "picasso_selfport1907.jpg",
-  "woman-with-hat-matisse.jpg",
-];
+const PAINTINGS = [...EXAMPLE_IMAGES].filter((name) => name !== "tubingen.jpg");
 const CONTENT_LAYERS = ["relu3_2"];
 const STYLE_LAYERS = ["relu1_1", "relu2_1", "relu3_1"];
 
@@ -176,17 +170,27 @@ function paste(sheet: RgbImage, tile: RgbImage, x: number, y: number): void {
 
 const fmt = (v: number) => v >= 100 ? Math.round(v).toLocaleString("en") : v.toPrecision(3);
 
+const USAGE = "Usage: deno task sweep [--sizes 128,256] [--big-pairs N] [--iterations N] " +
+  "[--sheet FILE] [--only S]";
+
 async function main() {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
+  let values;
+  try {
+    ({ values } = parseCommandArgs("sweep", Deno.args, {
       sizes: { type: "string", default: "128,256" },
       "big-pairs": { type: "string", default: "1" },
       iterations: { type: "string", default: "200" },
       sheet: { type: "string" },
       only: { type: "string" },
-    },
-  });
+    }));
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const sizes = values.sizes.split(",").map(Number);
   const bigPairs = Number(values["big-pairs"]);
   const iterations = Number(values.iterations);

@@ -126,7 +126,8 @@ export function confineOutput(
 /** Public sources of the example images (jcjohnson/neural-style, MIT; paintings public domain). */
 const EXAMPLE_SOURCE =
   "https://raw.githubusercontent.com/jcjohnson/neural-style/master/examples/inputs/";
-const EXAMPLE_IMAGES = new Set([
+/** The example photo and paintings (jcjohnson/neural-style's inputs), by file name. */
+export const EXAMPLE_IMAGES: ReadonlySet<string> = new Set([
   "tubingen.jpg",
   "starry_night.jpg",
   "the_scream.jpg",

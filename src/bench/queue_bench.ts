@@ -5,12 +5,16 @@
  * reported. Prints one JSON object: jobs, workers, concurrency, seconds, jobs/s (adding; processing
  * overall and steady once every worker is up), Redis memory per kept completed job.
  *
- *   deno run -A src/farm/queue_bench.ts --queue redis://127.0.0.1:6399 [--jobs 10000] [--workers 8]
+ *   deno run -A src/bench/queue_bench.ts --queue redis://127.0.0.1:6399 [--jobs 10000] [--workers 8]
  *     [--concurrency 1] [--seconds 120]
  */
-import { parseArgs } from "node:util";
 import { Queue, Worker } from "bullmq";
-import { openRedis } from "./connection.ts";
+import { parseCommandArgs } from "../cli/args.ts";
+import { openRedis } from "../farm/connection.ts";
+
+const USAGE =
+  "Usage: deno task farm-bench --queue redis://HOST:PORT [--jobs 10000] [--workers 8] " +
+  "[--concurrency 1] [--seconds 120]";
 
 /** A queue of its own, so the bench never touches real render jobs. */
 const BENCH_QUEUE = "stylepipe-queue-bench";
@@ -25,17 +29,22 @@ async function child(url: string, concurrency: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
+  let values;
+  try {
+    ({ values } = parseCommandArgs("farm-bench", Deno.args, {
       queue: { type: "string" },
       jobs: { type: "string", default: "10000" },
       workers: { type: "string", default: "8" },
       concurrency: { type: "string", default: "1" },
       seconds: { type: "string", default: "120" },
       child: { type: "boolean" },
-    },
-  });
-  if (!values.queue) throw new Error("--queue redis://HOST:PORT is required");
+    }));
+    if (!values.queue) throw new Error("farm-bench: --queue redis://HOST:PORT is required");
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  if (values.help) return console.log(USAGE);
   const concurrency = Number(values.concurrency);
   if (values.child) return await child(values.queue, concurrency);
   const jobs = Number(values.jobs);
