@@ -130,8 +130,11 @@ extern "C" __global__ void pool_backward(const float* gout, const float* in, flo
   }
 }
 
-/* First reduction pass: partial[block] = this block's share of the sum, in double. */
-__device__ void block_sum(double acc, double* partial) {
+/*
+ * The sum of every thread's acc over the block, always in the same order (a tree), returned to
+ * every thread; the closing barrier lets a kernel call it again.
+ */
+__device__ double block_reduce(double acc) {
   __shared__ double s[THREADS];
   s[threadIdx.x] = acc;
   __syncthreads();
@@ -139,7 +142,15 @@ __device__ void block_sum(double acc, double* partial) {
     if (threadIdx.x < span) s[threadIdx.x] += s[threadIdx.x + span];
     __syncthreads();
   }
-  if (threadIdx.x == 0) partial[blockIdx.x] = s[0];
+  double total = s[0];
+  __syncthreads();
+  return total;
+}
+
+/* First reduction pass: partial[block] = this block's share of the sum, in double. */
+__device__ void block_sum(double acc, double* partial) {
+  double total = block_reduce(acc);
+  if (threadIdx.x == 0) partial[blockIdx.x] = total;
 }
 
 extern "C" __global__ void partial_dot(const float* a, const float* b, long n, double* partial) {
@@ -171,14 +182,8 @@ extern "C" __global__ void reduce_final(const double* partial, int count, double
     double scale) {
   double acc = 0.0;
   for (int k = threadIdx.x; k < count; k += blockDim.x) acc += partial[k];
-  __shared__ double s[THREADS];
-  s[threadIdx.x] = acc;
-  __syncthreads();
-  for (int span = THREADS / 2; span > 0; span >>= 1) {
-    if (threadIdx.x < span) s[threadIdx.x] += s[threadIdx.x + span];
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) out[slot] = scale * s[0];
+  double total = block_reduce(acc);
+  if (threadIdx.x == 0) out[slot] = scale * total;
 }
 
 /* g += coef * (f - p) */
@@ -237,17 +242,9 @@ extern "C" __global__ void v_clamp(long n, const float* x, double lo, double hi,
 extern "C" __global__ void lbfgs_step(long n, const double* pin, int count, double rho,
     double* slots, int slot, double sa, int ib, double sb, const float* x, float* q,
     const float* next, double* pout) {
-  __shared__ double s[THREADS];
   double acc = 0.0;
   for (int k = threadIdx.x; k < count; k += blockDim.x) acc += pin[k];
-  s[threadIdx.x] = acc;
-  __syncthreads();
-  for (int span = THREADS / 2; span > 0; span >>= 1) {
-    if (threadIdx.x < span) s[threadIdx.x] += s[threadIdx.x + span];
-    __syncthreads();
-  }
-  double v = rho * s[0];
-  __syncthreads();
+  double v = rho * block_reduce(acc);
   if (slot >= 0 && blockIdx.x == 0 && threadIdx.x == 0) slots[slot] = v;
   double a = sa * v + (ib >= 0 ? sb * slots[ib] : 0.0);
   double dot = 0.0;
