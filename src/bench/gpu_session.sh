@@ -21,8 +21,8 @@ if [[ " $parts " == *" check "* ]]; then
 fi
 if [[ " $parts " == *" figures "* ]]; then
   for precision in fp32 tf32; do
-    run "bench-cuda-$precision" 150 env STYLEPIPE_CUDA_PRECISION=$precision \
-      deno task bench --engine cuda --sizes 256,512,1024 --iterations 500 --steps 10
+    run "bench-cuda-$precision" 150 \
+      deno task bench --engine "cuda-$precision" --sizes 256,512,1024 --iterations 500 --steps 10
   done
   run bench-webgpu 120 deno task bench --engine webgpu --sizes 512 --iterations 20 --steps 3
   run torch-anchor 150 python3 .device/torch_gpu_anchor.py 256,512,1024 10 500

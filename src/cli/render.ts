@@ -19,7 +19,8 @@ Runs a recipe: steps whose inputs and parameters are unchanged come from the cac
 
 Options:
   --set name=value   override a variable (value parsed as YAML: 256, [a, b], text); repeatable
-  --engine NAME      engine (auto, cuda, onnx, wasm, cpu, webgpu, tfjs-node, tfjs-node-gpu)
+  --engine NAME      engine (auto, cuda, cuda-fp32, cuda-tf32, onnx, wasm, cpu, webgpu, tfjs-node,
+                     tfjs-node-gpu)
   --out-dir DIR      output directory (default out/)
   --cache-dir DIR    cache directory (default ${DEFAULT_CACHE_DIR})
   --no-cache         neither read nor write the cache

@@ -2,7 +2,7 @@
  * The engine registry: engine names as written in recipes (`engine:`) and on the CLI (`--engine`),
  * and `auto`, which picks the fastest engine that can run here.
  */
-import { cudaProvider } from "./cuda/engine.ts";
+import { cudaFp32Provider, cudaProvider, cudaTf32Provider } from "./cuda/engine.ts";
 import { type Engine, type EngineProvider, EngineUnavailableError } from "./engine.ts";
 import { onnxProvider } from "./onnx/engine.ts";
 import { tfjsCpuProvider } from "./tfjs_cpu.ts";
@@ -13,6 +13,8 @@ import { hardwareWebgpuAvailable, tfjsWebgpuProvider } from "./tfjs_webgpu.ts";
 /** Every engine provider, in the order they are listed to users. */
 const providers: readonly EngineProvider[] = [
   cudaProvider,
+  cudaFp32Provider,
+  cudaTf32Provider,
   tfjsNodeGpuProvider,
   tfjsNodeProvider,
   onnxProvider,
@@ -63,7 +65,7 @@ export async function autoProvider(
 }
 
 /**
- * Creates the engine `name` (auto | cuda | onnx | wasm | cpu | webgpu | tfjs-node | tfjs-node-gpu).
+ * Creates the engine `name` (auto | cuda | cuda-fp32 | cuda-tf32 | onnx | wasm | cpu | webgpu | tfjs-node | tfjs-node-gpu).
  * Unknown names throw a RangeError listing the names; engines that cannot run here throw
  * {@link EngineUnavailableError} saying what to install.
  */

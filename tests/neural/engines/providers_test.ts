@@ -15,7 +15,19 @@ import {
 } from "../../../src/neural/engines/tfjs_webgpu.ts";
 
 Deno.test("engineNames lists auto, cuda and the tfjs engines", () => {
-  for (const name of ["auto", "cuda", "wasm", "cpu", "webgpu", "tfjs-node", "tfjs-node-gpu"]) {
+  for (
+    const name of [
+      "auto",
+      "cuda",
+      "cuda-fp32",
+      "cuda-tf32",
+      "wasm",
+      "cpu",
+      "webgpu",
+      "tfjs-node",
+      "tfjs-node-gpu",
+    ]
+  ) {
     assert.ok(engineNames.includes(name), name);
   }
 });

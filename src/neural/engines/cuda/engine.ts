@@ -4,8 +4,8 @@
  * rest (kernels.ts). The image, activations, targets, gradient and the optimizer's vectors live in
  * device memory; one evaluation reads back only its loss terms (one copy of a few doubles).
  *
- * Precision (`STYLEPIPE_CUDA_PRECISION` or the provider's option): `tf32` (default on GPUs of
- * compute capability ≥ 8.0, as PyTorch's convolutions) or `fp32`. Same recipe, seed, GPU model and
+ * Precision (engine `cuda-fp32` / `cuda-tf32`, or the option): `tf32` (`cuda`'s default on GPUs
+ * of compute capability ≥ 8.0, as PyTorch's convolutions) or `fp32`. Same recipe, seed, GPU model and
  * library versions give the same bytes: deterministic cuDNN algorithms chosen by heuristic, no
  * atomics in the kernels, fixed-order reductions.
  */
@@ -53,13 +53,15 @@ const SUPPORTED_SPEC_FIELDS = new Set([
 
 /** The cuda engine on one opened device. */
 export class CudaEngine implements Engine<DeviceArray> {
-  readonly name = "cuda";
+  /** `cuda`, or `cuda-fp32` / `cuda-tf32` when the precision was asked for by name. */
+  readonly name: string;
   readonly vec: VectorOps<DeviceArray>;
   readonly #vectors: CudaVectors;
   readonly #weights = new Map<string, Map<string, DeviceConv>>();
 
-  /** @param device the opened GPU @param precision fp32 or tf32 */
-  constructor(readonly device: CudaDevice, readonly precision: CudaPrecision) {
+  /** @param device the opened GPU @param precision fp32 or tf32 @param name the engine's name */
+  constructor(readonly device: CudaDevice, readonly precision: CudaPrecision, name = "cuda") {
+    this.name = name;
     this.#vectors = cudaVectorOps(device);
     this.vec = this.#vectors.ops;
     device.blasCheck("cublasSetMathMode")(
@@ -396,18 +398,8 @@ export function chwToHwc(chw: Float32Array, c: number): Float32Array {
 export interface CudaOptions {
   /** Default: this process's environment. */
   readonly search?: CudaSearch;
-  /** Default: `STYLEPIPE_CUDA_PRECISION`, else tf32 on compute capability ≥ 8.0, else fp32. */
+  /** Default: tf32 on compute capability ≥ 8.0 (as PyTorch's convolutions), else fp32. */
   readonly precision?: CudaPrecision;
-}
-
-/** The precision asked for, validated (undefined: the GPU's default). */
-export function requestedPrecision(value: string | undefined): CudaPrecision | undefined {
-  if (value === undefined || value === "") return undefined;
-  if (value === "fp32" || value === "tf32") return value;
-  throw new EngineUnavailableError(
-    "cuda",
-    `precision "${value}" is not one of fp32, tf32 (STYLEPIPE_CUDA_PRECISION)`,
-  );
 }
 
 /** The libraries here, or an EngineUnavailableError naming what is missing, where it looked and the install command. */
@@ -425,8 +417,7 @@ export function cudaLibrariesOrThrow(search: CudaSearch): CudaLibraries {
 /** Opens the GPU and builds the engine (throws EngineUnavailableError when it cannot). */
 export function createCudaEngine(options: CudaOptions = {}): CudaEngine {
   const search = options.search ?? { env: Deno.env.toObject() };
-  const precisionAsked = options.precision ??
-    requestedPrecision(search.env.STYLEPIPE_CUDA_PRECISION);
+  const precisionAsked = options.precision;
   const libs = cudaLibrariesOrThrow(search);
   let device: CudaDevice;
   try {
@@ -444,32 +435,45 @@ export function createCudaEngine(options: CudaOptions = {}): CudaEngine {
     throw new EngineUnavailableError(
       "cuda",
       `precision tf32 needs compute capability ≥ 8.0; ${device.info.name} has ` +
-        `${device.info.computeCapability} (use fp32)`,
+        `${device.info.computeCapability} (use cuda-fp32)`,
     );
   }
-  return new CudaEngine(device, precisionAsked ?? (ampere ? "tf32" : "fp32"));
+  const name = precisionAsked ? `cuda-${precisionAsked}` : "cuda";
+  return new CudaEngine(device, precisionAsked ?? (ampere ? "tf32" : "fp32"), name);
 }
 
 /** Whether the engine could start here, cached for the process (opening a GPU is not free). */
 let availability: Promise<boolean> | undefined;
 
-/** How the registry finds and creates the cuda engine. */
-export const cudaProvider: EngineProvider = {
-  name: "cuda",
-  available(): Promise<boolean> {
-    availability ??= (async () => {
-      try {
-        if (!discoverCudaLibraries({ env: Deno.env.toObject() }).found) return false;
-        const engine = createCudaEngine();
-        await engine.dispose();
-        return true;
-      } catch {
-        return false;
-      }
-    })();
-    return availability;
-  },
-  create(): Promise<Engine> {
-    return Promise.resolve(createCudaEngine() as Engine);
-  },
-};
+function cudaAvailable(): Promise<boolean> {
+  availability ??= (async () => {
+    try {
+      if (!discoverCudaLibraries({ env: Deno.env.toObject() }).found) return false;
+      const engine = createCudaEngine();
+      await engine.dispose();
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  return availability;
+}
+
+/**
+ * How the registry finds and creates the cuda engine: `cuda` runs at the GPU's default precision;
+ * `cuda-fp32` and `cuda-tf32` name it, so that it enters cache keys and the provenance.
+ */
+function cudaProviderFor(precision?: CudaPrecision): EngineProvider {
+  return {
+    name: precision ? `cuda-${precision}` : "cuda",
+    available: cudaAvailable,
+    create: () => Promise.resolve(createCudaEngine({ precision }) as Engine),
+  };
+}
+
+/** `cuda`: the GPU's default precision (tf32 on compute capability ≥ 8.0, else fp32). */
+export const cudaProvider: EngineProvider = cudaProviderFor();
+/** `cuda-fp32`: FMA maths in cuDNN, cuBLAS's default maths. */
+export const cudaFp32Provider: EngineProvider = cudaProviderFor("fp32");
+/** `cuda-tf32`: TF32 tensor cores in cuDNN and cuBLAS (compute capability ≥ 8.0). */
+export const cudaTf32Provider: EngineProvider = cudaProviderFor("tf32");

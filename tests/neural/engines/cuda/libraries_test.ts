@@ -126,12 +126,3 @@ Deno.test("missing libraries: the error names them, the folders searched and the
   );
   Deno.removeSync(root, { recursive: true });
 });
-
-Deno.test("an unknown precision is refused with the accepted values", () => {
-  assert.throws(
-    () => createCudaEngine({ search: only({ STYLEPIPE_CUDA_PRECISION: "fp16" }) }),
-    (e: unknown) =>
-      e instanceof EngineUnavailableError &&
-      /precision "fp16" is not one of fp32, tf32/.test(e.message),
-  );
-});
