@@ -30,7 +30,13 @@ import {
   type TransferProgress,
 } from "./style_transfer_checkpoint.ts";
 import { Prng } from "../util/prng.ts";
-import { normalizations, normalizeTerms } from "../neural/losses/normalize.ts";
+import {
+  type Normalization,
+  normalizations,
+  normalizeTerms,
+  type PhotoStatistics,
+} from "../neural/losses/normalize.ts";
+import { gramMatrix } from "../neural/losses/targets.ts";
 import {
   featuresOf,
   type FeatureTargets,
@@ -48,7 +54,7 @@ import { reattachAlpha } from "../image/alpha.ts";
  * size and layers) so that one setting styles every size; `paper` keeps jcjohnson's 5/100/1e-3.
  */
 export const DEFAULT_WEIGHTS = {
-  relative: { content: 1, style: 300, tv: 0.1 },
+  relative: { content: 1, style: 55, tv: 0.1 },
   paper: { content: 5, style: 100, tv: 1e-3 },
 } as const;
 
@@ -56,7 +62,8 @@ export const DEFAULT_WEIGHTS = {
 export const styleTransferParams = z.object({
   normalization: z.enum(normalizations).default("relative")
     .describe(
-      "relative: each term is a relative error (weights mean the same at every size); " +
+      "relative: each term measured against the photo's own statistic (weights mean the same " +
+        "at every size and layer set); " +
         "paper: the loss as Gatys et al. write it",
     ),
   content_weight: z.number().nonnegative().optional()
@@ -98,7 +105,7 @@ export type StyleTransferParams = z.infer<typeof styleTransferParams>;
 /** The `style-transfer` stage. */
 export const styleTransferStage: Stage<StyleTransferParams> = {
   name: "style-transfer",
-  version: 2,
+  version: 3,
   description: "Optimizes an image to the content and style targets (L-BFGS or Adam)",
   params: styleTransferParams,
   inputs: {
@@ -133,7 +140,7 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
       p.normalization,
       features.content,
       features.style,
-      to255(features.contentImage),
+      await photoStatistics(engine, weights, features, p.normalization),
     );
     const spec: ObjectiveSpec = {
       weights,
@@ -155,6 +162,20 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
     }
   },
 };
+
+/** The photo and, for `relative`, its own Gram matrices at the style layers (one forward pass). */
+async function photoStatistics(
+  engine: Engine,
+  weights: VggWeights,
+  features: FeatureTargets,
+  normalization: Normalization,
+): Promise<PhotoStatistics> {
+  const image = to255(features.contentImage);
+  const layers = [...new Set(features.style.map((t) => t.layer))];
+  if (normalization === "paper" || layers.length === 0) return { image, grams: new Map() };
+  const acts = await engine.extract(weights, features.pooling, image, layers);
+  return { image, grams: new Map(layers.map((l) => [l, gramMatrix(acts.get(l)!)])) };
+}
 
 /** The weights the features were extracted with (StageError when they changed since). */
 async function loadWeights(ctx: StageContext, features: FeatureTargets): Promise<VggWeights> {

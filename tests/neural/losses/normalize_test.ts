@@ -22,23 +22,46 @@ Deno.test("totalVariation: squared differences of vertical and horizontal neighb
 });
 
 Deno.test("normalizeTerms paper: weights as given", () => {
-  const n = normalizeTerms("paper", content, style, image);
+  const n = normalizeTerms("paper", content, style, { image, grams: new Map() });
   assert.deepEqual(n.content.map((t) => t.weight), [1]);
   assert.deepEqual(n.style.map((t) => t.weight), [1, 3]);
   assert.equal(n.tvScale, 1);
 });
 
-Deno.test("normalizeTerms relative: each term relative to its target, layer weights sum to 1", () => {
-  const n = normalizeTerms("relative", content, style, image);
+// The photo's own Grams at the two style layers: mean(G²) = 1 and 25.
+const photo = {
+  image,
+  grams: new Map([
+    ["relu1_1", new Float32Array([1, -1, 1, -1])],
+    ["relu2_1", new Float32Array([5, 5, 5, 5])],
+  ]),
+};
+
+Deno.test("normalizeTerms relative: each term relative to the photo's own, layer weights sum to 1", () => {
+  const n = normalizeTerms("relative", content, style, photo);
   assert.equal(n.content[0].weight, 1 / (25 / 4)); // mean(P²) = 25/4
-  assert.equal(n.style[0].weight, 0.25 / 4); // share 1/4, mean(A²) = 4
-  assert.equal(n.style[1].weight, 0.75 / 50); // share 3/4, mean(A²) = 50
+  assert.equal(n.style[0].weight, 0.25 / 1); // share 1/4, the photo's mean(G²) = 1
+  assert.equal(n.style[1].weight, 0.75 / 25); // share 3/4, the photo's mean(G²) = 25
   assert.equal(n.tvScale, 1 / (2 * 255 * 255));
-  // A style image with 10× the contrast (Gram 100×) gets a 10⁴× smaller weight: the same term.
+  // The painting's own magnitude does not enter: a louder painting pulls harder.
   const louder = style.map((t) => ({ ...t, gram: t.gram.map((v) => v * 100) }));
-  const m = normalizeTerms("relative", content, louder, image);
-  m.style.forEach((t, i) => assert.ok(Math.abs(t.weight * 1e4 / n.style[i].weight - 1) < 1e-6));
+  const m = normalizeTerms("relative", content, louder, photo);
+  assert.deepEqual(m.style.map((t) => t.weight), n.style.map((t) => t.weight));
+  // A photo with 10× the contrast (Gram 100×) gets 10⁴× smaller style weights.
+  const loudPhoto = {
+    image,
+    grams: new Map([...photo.grams].map(([l, g]) => [l, g.map((v) => v * 100)])),
+  };
+  const k = normalizeTerms("relative", content, style, loudPhoto);
+  k.style.forEach((t, i) => assert.ok(Math.abs(t.weight * 1e4 / n.style[i].weight - 1) < 1e-6));
   // Adding a layer does not strengthen the kind: the shares still sum to 1.
-  const shares = n.style.map((t, i) => t.weight * [4, 50][i]);
+  const shares = n.style.map((t, i) => t.weight * [1, 25][i]);
   assert.ok(Math.abs(shares.reduce((a, b) => a + b) - 1) < 1e-12);
+});
+
+Deno.test("normalizeTerms relative: a style layer without the photo's Gram is an error", () => {
+  assert.throws(
+    () => normalizeTerms("relative", content, style, { image, grams: new Map() }),
+    /no Gram matrix of the photo at style layer relu1_1/,
+  );
 });
