@@ -16,10 +16,10 @@ export type Pooling = "max" | "avg";
  * How the first convolution pads the image: `zero` (VGG's own "same" padding; after the caffe mean
  * subtraction a zero is the mean colour), `reflect` (x[−1] = x[1]) or `replicate` (x[−1] = x[0]).
  */
-export type Padding = "zero" | "reflect" | "replicate";
+export type Padding = typeof PADDINGS[number];
 
 /** The {@link Padding} modes, in the order the docs list them. */
-export const PADDINGS: readonly Padding[] = ["zero", "reflect", "replicate"];
+export const PADDINGS = ["zero", "reflect", "replicate"] as const;
 
 /** The shape of one layer's activations. Engines lay them out as they like (HWC, NCHW, …). */
 export interface LayerShape {

@@ -88,7 +88,11 @@ export class CudaNetwork {
   /** The network's input gradient, NCHW BGR (before the image's HWC RGB). */
   readonly inputGrad: DeviceArray;
   /** The first conv's padded input and its gradient, [3, H + 2, W + 2] (reflect/replicate only). */
-  readonly #padded?: { readonly input: DeviceArray; readonly grad: DeviceArray; readonly reflect: number };
+  readonly #padded?: {
+    readonly input: DeviceArray;
+    readonly grad: DeviceArray;
+    readonly reflect: number;
+  };
   readonly #device: CudaDevice;
   readonly #plan: NetworkPlan;
   readonly #convs = new Map<string, ConvStep>();
