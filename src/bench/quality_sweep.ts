@@ -149,7 +149,8 @@ function memoryContext(engine: Engine, warnings: string[]): StageContext {
   };
 }
 
-async function readExample(name: string): Promise<RgbImage> {
+/** An example image from the image folders ($STYLEPIPE_IMAGES first). */
+export async function readExample(name: string): Promise<RgbImage> {
   for (const dir of defaultImageDirs()) {
     try {
       return await decodeImage(await Deno.readFile(join(dir, name)));
