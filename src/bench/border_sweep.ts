@@ -1,10 +1,11 @@
 /**
  * `deno task border [--content F] [--style F] [--size N] [--iterations N] [--paddings LIST]
- * [--out DIR]`: renders one pair (default tubingen × starry_night, the conv3 layers, the current
+ * [--band N] [--out DIR]`: renders one pair (default tubingen × starry_night, the conv3 layers, the current
  * defaults, onnx) once per padding of the first conv (plan/network.ts Padding) and prints a
  * markdown table of the border darkening ({@link borderContrast} of the render minus that of the
  * photo at the same size; negative = a darker frame than the photo has), the score
- * (src/neural/losses/score.ts), the loss and the time. --out writes each render as PNG.
+ * (src/neural/losses/score.ts), the loss and the time. --band sets the frame's width in pixels
+ * (default 4); --out writes each render as PNG.
  */
 import { join } from "node:path";
 import { encodePng } from "../image/codecs.ts";
@@ -70,7 +71,7 @@ export function borderContrast(image: RgbImage, band = 4): BorderContrast {
 }
 
 const USAGE = "Usage: deno task border [--content F] [--style F] [--size N] [--iterations N] " +
-  "[--paddings zero,reflect,replicate] [--out DIR]";
+  "[--paddings zero,reflect,replicate] [--band N] [--out DIR]";
 
 async function main() {
   let values;
@@ -81,6 +82,7 @@ async function main() {
       size: { type: "string", default: "256" },
       iterations: { type: "string", default: "200" },
       paddings: { type: "string", default: PADDINGS.join(",") },
+      band: { type: "string", default: "4" },
       out: { type: "string" },
     }));
   } catch (e) {
@@ -103,7 +105,8 @@ async function main() {
   const weights = await loadVggWeights(defaultWeightsDirs(), "vgg19");
   const photo = resizeLongerSide(await readExample(values.content), Number(values.size));
   const style = await readExample(values.style);
-  const own = borderContrast(photo);
+  const band = Number(values.band);
+  const own = borderContrast(photo, band);
   const f = (v: number) => (v >= 0 ? "+" : "") + v.toFixed(2);
   console.log(
     `photo ${values.content} at ${photo.width}×${photo.height}: frame − band ${f(own.frame)} ` +
@@ -130,7 +133,7 @@ async function main() {
       config,
       Number(values.iterations),
     );
-    const c = borderContrast(r.image);
+    const c = borderContrast(r.image, band);
     console.log(
       `| ${padding} | ${f(c.frame - own.frame)} | ${f(c.top - own.top)} | ` +
         `${f(c.bottom - own.bottom)} | ${f(c.left - own.left)} | ${f(c.right - own.right)} | ` +
