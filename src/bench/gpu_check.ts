@@ -1,8 +1,8 @@
 /**
  * `deno task gpu-check`: the cuda engine against the onnx engine (wasm where onnxruntime's library
  * is absent) on the same images and weights,
- * on the GPU machine. Per case (precision fp32 | tf32 × pooling max | avg × real partial VGG19 |
- * synthetic full VGG19, odd sizes included): each loss term, the loss, and the gradient's norm
+ * on the GPU machine. Per case (precision fp32 | tf32 × pooling max | avg × padding zero and
+ * replicate (max) or reflect (avg) × real partial VGG19 | synthetic full VGG19, odd sizes included): each loss term, the loss, and the gradient's norm
  * (relative difference) and direction (cosine) within 1e-4 (fp32) or 1e-2 (tf32); extracted
  * activations; the device vector ops against the host's; a short L-BFGS render repeated gives the
  * same bytes; then first figures (W at 512²: ms per evaluation and per L-BFGS iteration, peak device
@@ -14,7 +14,13 @@ import {
   type CudaEngine,
   type CudaPrecision,
 } from "../neural/engines/cuda/engine.ts";
-import type { Engine, ObjectiveSpec, Pooling, VectorOps } from "../neural/engines/engine.ts";
+import type {
+  Engine,
+  ObjectiveSpec,
+  Padding,
+  Pooling,
+  VectorOps,
+} from "../neural/engines/engine.ts";
 import { hostVectorOps } from "../neural/engines/host_vector_ops.ts";
 import { onnxProvider } from "../neural/engines/onnx/engine.ts";
 import { tfjsWasmProvider } from "../neural/engines/tfjs_wasm.ts";
@@ -76,12 +82,13 @@ async function spec(
   onnx: Engine,
   net: Net,
   pooling: Pooling,
+  padding: Padding,
   height: number,
   width: number,
 ): Promise<ObjectiveSpec> {
   const img = (seed: number) => ({ height, width, data: image(seed, height, width) });
-  const content = await onnx.extract(net.weights, pooling, img(1), [net.content]);
-  const style = await onnx.extract(net.weights, pooling, img(2), net.style);
+  const content = await onnx.extract(net.weights, pooling, img(1), [net.content], padding);
+  const style = await onnx.extract(net.weights, pooling, img(2), net.style, padding);
   const mask = new Float32Array(height * width).map((_, i) => (i % width < width / 2 ? 1 : 0.25));
   const first = net.style[0];
   return {
@@ -101,6 +108,7 @@ async function spec(
     contentWeight: 5,
     styleWeight: 100,
     tvWeight: 1e-3,
+    padding,
   };
 }
 
@@ -135,12 +143,13 @@ async function compareCase(
   onnx: Engine,
   net: Net,
   pooling: Pooling,
+  padding: Padding,
   height: number,
   width: number,
 ): Promise<Check[]> {
   const tol = TOLERANCE[cuda.precision];
-  const name = `${cuda.precision} ${pooling} ${net.label} ${height}×${width}`;
-  const s = await spec(onnx, net, pooling, height, width);
+  const name = `${cuda.precision} ${pooling} ${padding} ${net.label} ${height}×${width}`;
+  const s = await spec(onnx, net, pooling, padding, height, width);
   const x = image(3, height, width);
   const [a, b] = [await evaluateOn(onnx, s, x), await evaluateOn(cuda as Engine, s, x)];
   const checks: Check[] = [];
@@ -163,8 +172,8 @@ async function compareCase(
   const img = { height, width, data: x };
   const layers = [net.style[0], net.content, net.style.at(-1)!];
   const [ea, eb] = [
-    await onnx.extract(net.weights, pooling, img, layers),
-    await cuda.extract(net.weights, pooling, img, layers),
+    await onnx.extract(net.weights, pooling, img, layers, padding),
+    await cuda.extract(net.weights, pooling, img, layers, padding),
   ];
   for (const layer of layers) {
     const v = compareVectors(ea.get(layer)!.data, eb.get(layer)!.data);
@@ -239,7 +248,7 @@ async function checkVectorOps(cuda: CudaEngine): Promise<Check[]> {
 
 /** Two 20-iteration L-BFGS renders from the same start give the same bytes. */
 async function checkRepeatable(cuda: CudaEngine, onnx: Engine, net: Net): Promise<Check> {
-  const s = await spec(onnx, net, "avg", 64, 64);
+  const s = await spec(onnx, net, "avg", "zero", 64, 64);
   const hashes: string[] = [];
   for (let run = 0; run < 2; run++) {
     const objective = await cuda.objective(s);
@@ -334,12 +343,17 @@ export async function gpuCheck(options: GpuCheckOptions = {}): Promise<number> {
         if (precision === "fp32") (await checkVectorOps(cuda)).forEach(report);
         for (const net of nets) {
           for (const pooling of ["max", "avg"] as const) {
-            for (const [h, w] of options.sizes ?? [[64, 64], [67, 45]]) {
+            for (
+              const [h, w, padding] of (options.sizes ?? [[64, 64], [67, 45]]).flatMap(
+                ([h, w]) =>
+                  [[h, w, "zero"], [h, w, pooling === "max" ? "replicate" : "reflect"]] as const,
+              )
+            ) {
               try {
-                (await compareCase(cuda, onnx, net, pooling, h, w)).forEach(report);
+                (await compareCase(cuda, onnx, net, pooling, padding, h, w)).forEach(report);
               } catch (e) {
                 report({
-                  name: `${precision} ${pooling} ${net.label} ${h}×${w}`,
+                  name: `${precision} ${pooling} ${padding} ${net.label} ${h}×${w}`,
                   ok: false,
                   detail: String(e),
                 });

@@ -13,7 +13,7 @@ import { cropImage } from "../image/crop.ts";
 import { createImage, type RgbImage } from "../image/image.ts";
 import { resizeLongerSide } from "../image/resample.ts";
 import { createEngine } from "../neural/engines/providers.ts";
-import type { Engine, Pooling } from "../neural/engines/engine.ts";
+import type { Engine, Padding, Pooling } from "../neural/engines/engine.ts";
 import { type Score, scoreImage } from "../neural/losses/score.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
@@ -28,6 +28,8 @@ import { parseCommandArgs } from "../cli/args.ts";
 export interface SweepConfig {
   readonly name: string;
   readonly pooling: Pooling;
+  /** The first conv's padding (default zero). */
+  readonly padding?: Padding;
   /** One per style layer (relu1_1, relu2_1, relu3_1). */
   readonly styleLayerWeights: readonly number[];
   /** style-transfer parameters (the schema's defaults fill the rest). */
@@ -82,11 +84,13 @@ export async function renderAndScore(
     styleLayerWeights: config.styleLayerWeights,
     styleBlend: [1],
     pooling: config.pooling,
+    padding: config.padding,
   });
   const features: FeatureTargets = {
     model: "vgg19",
     weightsId: weights.id,
     pooling: config.pooling,
+    padding: config.padding,
     width: content.width,
     height: content.height,
     content: targets.content,
@@ -145,7 +149,8 @@ function memoryContext(engine: Engine, warnings: string[]): StageContext {
   };
 }
 
-async function readExample(name: string): Promise<RgbImage> {
+/** An example image from the image folders ($STYLEPIPE_IMAGES first). */
+export async function readExample(name: string): Promise<RgbImage> {
   for (const dir of defaultImageDirs()) {
     try {
       return await decodeImage(await Deno.readFile(join(dir, name)));

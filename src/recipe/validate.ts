@@ -141,7 +141,12 @@ function validateParams(
         const where = s.with === undefined ? at(s.path) : at(withPath, true);
         issues.add(where, `missing parameter "${name}"`, id);
       } else {
-        const msg = lowerFirst(issue.message);
+        // An enum value off by a typo gets the closest allowed value, as unknown names do.
+        const given = valueAt(raw, path);
+        const hint = issue.code === "invalid_value" && typeof given === "string"
+          ? didYouMean(given, issue.values.filter((v): v is string => typeof v === "string"))
+          : "";
+        const msg = lowerFirst(issue.message) + hint;
         issues.add(
           at([...withPath, ...path]),
           path.length ? `parameter "${name}": ${msg}` : `parameters: ${msg}`,

@@ -20,10 +20,16 @@ import { z } from "zod";
 import type { RgbImage } from "../image/image.ts";
 import { toGrayscale } from "../image/luma.ts";
 import { resizeImage } from "../image/resample.ts";
-import type { ContentTarget, Engine, Pooling, StyleTarget } from "../neural/engines/engine.ts";
+import type {
+  ContentTarget,
+  Engine,
+  Padding,
+  Pooling,
+  StyleTarget,
+} from "../neural/engines/engine.ts";
 import { styleGramMemo } from "../neural/losses/style_gram_memo.ts";
 import { blendGrams, contentTarget, gramMatrix, maskGramScale } from "../neural/losses/targets.ts";
-import { layerBlock } from "../neural/plan/network.ts";
+import { layerBlock, PADDINGS } from "../neural/plan/network.ts";
 import { stageWeights, weightsProblem } from "./stage_weights.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import {
@@ -51,6 +57,11 @@ const params = z.object({
     .describe("style image's longer side = style_scale × the content's longer side"),
   pooling: z.enum(["avg", "max"]).default("avg")
     .describe("pooling between VGG blocks (avg, as Gatys recommends; max as jcjohnson)"),
+  padding: z.enum(PADDINGS).default("zero")
+    .describe(
+      "how the first conv pads the image, for the targets and the optimized image alike (zero, " +
+        "as VGG; reflect or replicate against a dark border)",
+    ),
 }).strict();
 
 /** Parsed parameters of `extract-features`. */
@@ -65,6 +76,8 @@ export interface FeatureSettings {
   /** One per style image, summing to 1. */
   readonly styleBlend: readonly number[];
   readonly pooling: Pooling;
+  /** The first conv's padding (default zero). */
+  readonly padding?: Padding;
 }
 
 /**
@@ -81,7 +94,9 @@ export async function computeFeatureTargets(
   settings: FeatureSettings,
 ): Promise<{ content: ContentTarget[]; style: StyleTarget[] }> {
   const { contentLayers, styleLayers, styleLayerWeights, styleBlend, pooling } = settings;
-  const contentActs = await engine.extract(weights, pooling, to255(content), contentLayers);
+  const padding = settings.padding ?? "zero";
+  const image = to255(content);
+  const contentActs = await engine.extract(weights, pooling, image, contentLayers, padding);
   const contentTargets = contentLayers.map((layer) =>
     contentTarget(layer, 1, contentActs.get(layer)!)
   );
@@ -94,6 +109,7 @@ export async function computeFeatureTargets(
       engine: engine.name,
       weightsId: weights.id,
       pooling,
+      padding,
       layers: styleLayers,
       width: style.width,
       height: style.height,
@@ -101,7 +117,7 @@ export async function computeFeatureTargets(
     };
     grams.push(
       await styleGramMemo.get(key, async () => {
-        const acts = await engine.extract(weights, pooling, pixels, styleLayers);
+        const acts = await engine.extract(weights, pooling, pixels, styleLayers, padding);
         return styleLayers.map((layer) => gramMatrix(acts.get(layer)!));
       }),
     );
@@ -249,6 +265,7 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
       styleLayerWeights,
       styleBlend,
       pooling: p.pooling,
+      padding: p.padding,
     };
     const engine = await ctx.engine();
     const targets = await computeFeatureTargets(engine, weights, content, styles, masks, settings);
@@ -256,6 +273,7 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
       model: p.model,
       weightsId: weights.id,
       pooling: p.pooling,
+      padding: p.padding,
       width: content.width,
       height: content.height,
       content: targets.content,
@@ -270,6 +288,7 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
         style_blend: styleBlend,
         style_scale: p.style_scale,
         pooling: p.pooling,
+        padding: p.padding,
         ...(masks ? { masks } : {}),
       },
     };

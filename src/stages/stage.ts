@@ -5,7 +5,13 @@
 import { StylepipeError } from "../util/errors.ts";
 import type { z } from "zod";
 import type { RgbImage } from "../image/image.ts";
-import type { ContentTarget, Engine, Pooling, StyleTarget } from "../neural/engines/engine.ts";
+import type {
+  ContentTarget,
+  Engine,
+  Padding,
+  Pooling,
+  StyleTarget,
+} from "../neural/engines/engine.ts";
 
 /** The kinds of value that flow between steps. */
 export type Kind = "image" | "features" | "file";
@@ -18,6 +24,8 @@ export interface FeatureTargets {
   readonly weightsId: string;
   /** Pooling the targets were computed with (the optimizer must use the same). */
   readonly pooling: Pooling;
+  /** How the first conv padded the images the targets come from (the optimizer pads alike; absent: zero). */
+  readonly padding?: Padding;
   /** Size of the content image the targets belong to. */
   readonly width: number;
   /** Size of the content image the targets belong to. */

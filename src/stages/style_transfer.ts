@@ -152,6 +152,7 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
       contentWeight: p.content_weight ?? defaults.content,
       styleWeight: p.style_weight ?? defaults.style,
       tvWeight: (p.tv_weight ?? defaults.tv) * terms.tvScale,
+      padding: features.padding,
     };
     const start = initialImage(ctx, features, inputs.init, p);
     const objective = await engine.objective(spec);

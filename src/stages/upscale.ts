@@ -131,6 +131,7 @@ export const upscaleStage: Stage<UpscaleParams> = {
       styleLayerWeights: r.style_layer_weights as number[],
       styleBlend: r.style_blend as number[],
       pooling: features.pooling,
+      padding: features.padding,
     };
     const targets = await computeFeatureTargets(engine, weights, content, styles, masks, settings);
     ctx.signal.throwIfAborted();

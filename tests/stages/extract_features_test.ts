@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
-import type { FeatureTargets, Value } from "../../src/stages/stage.ts";
+import type { FeatureTargets, ImageValue, Value } from "../../src/stages/stage.ts";
 import { StageError } from "../../src/stages/stage.ts";
 import { extractFeaturesStage } from "../../src/stages/extract_features.ts";
+import { styleTransferStage } from "../../src/stages/style_transfer.ts";
+import { stageWeights } from "../../src/stages/stage_weights.ts";
+import { parseRecipe } from "../../src/recipe/load.ts";
+import { formatIssue, RecipeError } from "../../src/recipe/errors.ts";
 import { createImage } from "../../src/image/image.ts";
 import { imageValue, makeTestContext, runStage, testWeightsDirs } from "./_context.ts";
 import { exampleImage, shallowLayers, testEngine } from "./_neural.ts";
@@ -112,4 +116,64 @@ Deno.test("extract-features with masks: one target per style and layer", opts, a
   } finally {
     await ctx.dispose();
   }
+});
+
+Deno.test(
+  "extract-features padding: targets padded as asked, and style-transfer pads alike",
+  opts,
+  async () => {
+    const ctx = await makeTestContext({ engine: testEngine });
+    try {
+      const photo = await exampleImage("tubingen.jpg", 24);
+      const content = imageValue(photo);
+      const style = imageValue(await exampleImage("starry_night.jpg", 24));
+      const engine = await testEngine();
+      const image = { ...photo, data: photo.data.map((v) => v * 255) };
+      const weights = await stageWeights(testWeightsDirs(), "vgg19");
+      const zero = await engine.extract(weights, "avg", image, ["relu3_2"], "zero");
+      for (const padding of ["reflect", "replicate"] as const) {
+        const f = featuresOf(
+          await runStage(extractFeaturesStage, ctx, { content, style: [style] }, {
+            ...shallowLayers,
+            padding,
+          }),
+        );
+        assert.equal(f.padding, padding);
+        assert.equal(f.recipe.padding, padding);
+        const want = await engine.extract(weights, "avg", image, ["relu3_2"], padding);
+        assert.deepEqual(f.content[0].activations, want.get("relu3_2")!.data);
+        assert.notDeepEqual(f.content[0].activations, zero.get("relu3_2")!.data);
+        // Started from the photo, the content term is exactly 0 only if the optimized image is
+        // padded as its targets were.
+        const out = await runStage(styleTransferStage, ctx, {
+          features: { kind: "features", features: f },
+        }, { iterations: 0 });
+        const terms = (out as ImageValue).info!.terms as Record<string, number>;
+        assert.equal(terms.content, 0, `${padding}: content term ${terms.content}`);
+        assert.ok(terms.style > 0);
+      }
+    } finally {
+      await ctx.dispose();
+    }
+  },
+);
+
+Deno.test("extract-features padding: a misspelt mode is refused with did-you-mean", async () => {
+  const text = `version: 1
+steps:
+  - { id: c, use: load, with: { path: tubingen.jpg } }
+  - id: f
+    use: extract-features
+    from: { content: c, style: [c] }
+    with: { content_layers: [relu3_2], style_layers: [relu1_1], padding: reflct }
+`;
+  await assert.rejects(
+    parseRecipe(text, "recipe.yaml", { weightsDirs: testWeightsDirs() }),
+    (e: unknown) =>
+      e instanceof RecipeError &&
+      e.issues.map(formatIssue).some((m) =>
+        m === `recipe.yaml:7:74: step "f": parameter "padding": invalid option: expected one of ` +
+            `"zero"|"reflect"|"replicate" (did you mean "reflect"?)`
+      ),
+  );
 });

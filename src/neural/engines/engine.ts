@@ -7,7 +7,8 @@
  * Loss definitions (every engine computes exactly these, one per term kind of plan/loss.ts; the
  * tests compare engines on them):
  * - x: the image, HWC float32, RGB, 0–255 pixel scale (the optimization variable). The network
- *   applies the caffe preprocessing itself (RGB → BGR, minus {@link CAFFE_MEAN_BGR}).
+ *   applies the caffe preprocessing itself (RGB → BGR, minus {@link CAFFE_MEAN_BGR}); its first
+ *   conv pads the preprocessed image per {@link ObjectiveSpec.padding} (plan/network.ts).
  * - F_l: activations of layer l for x, shape [H_l, W_l, C_l] (after ReLU for `relu*`, before for `conv*`).
  * - `content` term:  w · mean((F_l − P_l)²)
  * - Gram: G_l = F_lᵀ F_l / (H_l · W_l · C_l), with F_l as an (H_l·W_l) × C_l matrix; for a
@@ -20,10 +21,10 @@
  */
 import { StylepipeError } from "../../util/errors.ts";
 import type { VggWeights } from "../models/weights_types.ts";
-import type { Pooling } from "../plan/network.ts";
+import type { Padding, Pooling } from "../plan/network.ts";
 
 export { CAFFE_MEAN_BGR } from "../models/weights_types.ts";
-export type { Pooling } from "../plan/network.ts";
+export type { Padding, Pooling } from "../plan/network.ts";
 
 /** A content target: the activations of one layer for the content image. */
 export interface ContentTarget {
@@ -67,6 +68,8 @@ export interface ObjectiveSpec {
   readonly styleWeight: number;
   /** Total-variation weight. */
   readonly tvWeight: number;
+  /** How the first conv pads the image (default zero, as VGG); targets must be extracted alike. */
+  readonly padding?: Padding;
 }
 
 /** Result of one evaluation. The caller owns `grad` and disposes it through {@link VectorOps}. */
@@ -164,12 +167,16 @@ export interface Engine<V = unknown> {
   readonly name: string;
   /** Human-readable description of the backend actually in use (for provenance). */
   describe(): string;
-  /** Forward pass only: activations of `layers` for image x (HWC RGB 0–255, height × width). */
+  /**
+   * Forward pass only: activations of `layers` for image x (HWC RGB 0–255, height × width), its
+   * first conv padding the image per `padding` (default zero).
+   */
   extract(
     weights: VggWeights,
     pooling: Pooling,
     image: { height: number; width: number; data: Float32Array },
     layers: readonly string[],
+    padding?: Padding,
   ): Promise<Map<string, Activation>>;
   /** Builds f and ∇f for one image size. */
   objective(spec: ObjectiveSpec): Promise<DisposableObjective<V>>;

@@ -16,6 +16,7 @@ import type {
   EngineProvider,
   Evaluation,
   ObjectiveSpec,
+  Padding,
   Pooling,
   VectorOps,
 } from "./engine.ts";
@@ -92,10 +93,11 @@ export class TfjsEngine implements Engine<tf.Tensor> {
     pooling: Pooling,
     image: { height: number; width: number; data: Float32Array },
     layers: readonly string[],
+    padding: Padding = "zero",
   ): Promise<Map<string, Activation>> {
     this.activate();
     checkImage(image.data.length, image.height, image.width);
-    const plan = networkPlan(weights, pooling, image.height, image.width, layers);
+    const plan = networkPlan(weights, pooling, image.height, image.width, layers, padding);
     const net = uploadVgg(weights, plan);
     try {
       // tf.tidy keeps tensors returned in plain objects (not in Maps).

@@ -1,12 +1,12 @@
 /**
  * The VGG forward pass in tfjs, translated step by step from a {@link NetworkPlan}: caffe
- * preprocessing (RGB → BGR, minus {@link CAFFE_MEAN_BGR}), 3×3 "same" convolutions with bias, ReLU,
- * and 2×2 stride-2 "valid" pooling (max or avg).
+ * preprocessing (RGB → BGR, minus {@link CAFFE_MEAN_BGR}), 3×3 "same" convolutions with bias (each
+ * padded as its step says), ReLU, and 2×2 stride-2 "valid" pooling (max or avg).
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { CAFFE_MEAN_BGR, type VggWeights } from "../models/weights_types.ts";
 import type { NetworkPlan } from "../plan/network.ts";
-import { conv3x3Same, type ConvInputGrad, type ConvKernel, prepareKernel } from "./tfjs_conv.ts";
+import { conv3x3, type ConvInputGrad, type ConvKernel, prepareKernel } from "./tfjs_conv.ts";
 
 /** The network's parameters as tensors, uploaded once, for the convs of one plan. */
 export interface VggTensors {
@@ -63,7 +63,7 @@ export function vggForward(
   for (const step of net.plan.steps) {
     if (step.kind === "conv") {
       const { kernel, bias } = net.convs.get(step.name)!;
-      x = tf.add(conv3x3Same(x, kernel), bias);
+      x = tf.add(conv3x3(x, kernel, step.padding), bias);
     } else if (step.kind === "relu") {
       x = tf.relu(x);
     } else if (net.plan.pooling === "max") {

@@ -1,6 +1,6 @@
 /**
  * Style Gram matrices remembered within a process, keyed by everything they depend on: engine,
- * weights, pooling, layers and the style image's pixels (at the scale used). A matrix of contents ×
+ * weights, pooling, padding, layers and the style image's pixels (at the scale used). A matrix of contents ×
  * styles, or several steps sharing a painting, then computes each style's targets once; a result
  * is what a recomputation would give, so reproducibility is unaffected.
  */
@@ -11,6 +11,7 @@ export interface StyleGramKey {
   readonly engine: string;
   readonly weightsId: string;
   readonly pooling: string;
+  readonly padding: string;
   readonly layers: readonly string[];
   readonly width: number;
   readonly height: number;
@@ -31,6 +32,7 @@ export class StyleGramMemo {
       key.engine,
       key.weightsId,
       key.pooling,
+      key.padding,
       key.layers.join(","),
       `${key.width}x${key.height}`,
       key.pixels,

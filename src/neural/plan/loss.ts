@@ -90,7 +90,7 @@ export function layersRead(terms: readonly LossTerm[]): string[] {
 export function lossPlan(spec: ObjectiveSpec): LossPlan {
   const { height, width } = spec;
   const layers = [...new Set([...spec.content, ...spec.style].map((t) => t.layer))];
-  const network = networkPlan(spec.weights, spec.pooling, height, width, layers);
+  const network = networkPlan(spec.weights, spec.pooling, height, width, layers, spec.padding);
   const terms: LossTerm[] = [];
   for (const c of spec.content) {
     const shape = planShape(network, c.layer);
@@ -121,14 +121,16 @@ export function lossPlan(spec: ObjectiveSpec): LossPlan {
 }
 
 /**
- * What makes two plans compute differently for different values: weights, pooling, size and each
- * term's kind and layer (targets, masks and weights are values). Engines key compiled graphs on it.
+ * What makes two plans compute differently for different values: weights, pooling, size, padding
+ * and each term's kind and layer (targets, masks and weights are values). Engines key compiled
+ * graphs on it.
  */
 export function planStructure(plan: LossPlan, weightsId: string): string {
   const { network } = plan;
   const terms = plan.terms.map((t) => ("layer" in t ? `${t.kind}:${t.layer}` : t.kind));
   const size = `${network.input.height}x${network.input.width}`;
-  return [weightsId, network.pooling, size, ...terms].join("|");
+  const padding = network.steps.map((s) => (s.kind === "conv" ? s.padding : "")).join(",");
+  return [weightsId, network.pooling, size, padding, ...terms].join("|");
 }
 
 /**

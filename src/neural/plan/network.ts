@@ -2,8 +2,8 @@
  * The network as an engine-neutral plan: the VGG layers an objective or a forward pass needs, in
  * forward order, each with its shape for one input size. This file is the only place that knows
  * the geometry (a 3×3 "same" conv keeps the size, a 2×2 stride-2 "valid" pool floors it, a pool has
- * the next block's resolution, the plan stops at the deepest layer asked for); engines translate
- * the steps into their own ops and read shapes from here.
+ * the next block's resolution, the plan stops at the deepest layer asked for, which padding each
+ * conv uses); engines translate the steps into their own ops and read shapes from here.
  */
 import { StylepipeError } from "../../util/errors.ts";
 import { convFor, type ConvLayer, convLayers, layerNames, type VggArch } from "../models/layers.ts";
@@ -11,6 +11,15 @@ import type { VggWeights } from "../models/weights_types.ts";
 
 /** Pooling used between VGG blocks (Gatys recommends average). */
 export type Pooling = "max" | "avg";
+
+/**
+ * How the first convolution pads the image: `zero` (VGG's own "same" padding; after the caffe mean
+ * subtraction a zero is the mean colour), `reflect` (x[−1] = x[1]) or `replicate` (x[−1] = x[0]).
+ */
+export type Padding = typeof PADDINGS[number];
+
+/** The {@link Padding} modes, in the order the docs list them. */
+export const PADDINGS = ["zero", "reflect", "replicate"] as const;
 
 /** The shape of one layer's activations. Engines lay them out as they like (HWC, NCHW, …). */
 export interface LayerShape {
@@ -22,13 +31,15 @@ export interface LayerShape {
 /** One step of the forward pass. `name` is the layer's Gatys name (conv1_1, relu1_1, pool1, …). */
 export type NetworkStep =
   | {
-    /** 3×3 stride-1 convolution with zero "same" padding (1 pixel) and bias. */
+    /** 3×3 stride-1 convolution with "same" padding (1 pixel, per {@link padding}) and bias. */
     readonly kind: "conv";
     readonly name: string;
     /** The table entry: block, channels, Keras name. */
     readonly conv: ConvLayer;
     /** The network's first conv reads the preprocessed image (engines may fold the BGR swap in). */
     readonly first: boolean;
+    /** How the 1-pixel border around the input is filled (only the first conv's can differ from zero). */
+    readonly padding: Padding;
     readonly input: LayerShape;
     readonly output: LayerShape;
   }
@@ -116,8 +127,9 @@ export function networkPlan(
   height: number,
   width: number,
   layers: readonly string[],
+  padding: Padding = "zero",
 ): NetworkPlan {
-  const plan = vggPlan(weights.arch, pooling, height, width, layers);
+  const plan = vggPlan(weights.arch, pooling, height, width, layers, padding);
   for (const layer of layers) {
     const conv = convFor(weights.arch, layer)!;
     if (weights.convs.has(conv.name)) continue;
@@ -131,6 +143,14 @@ export function networkPlan(
   return plan;
 }
 
+/**
+ * The padding the first conv uses for `padding` on a height × width image: reflect needs 2 pixels
+ * on each axis, so an image 1 pixel high or wide is padded by replicate (its only neighbour).
+ */
+export function inputPadding(padding: Padding, height: number, width: number): Padding {
+  return padding === "reflect" && Math.min(height, width) < 2 ? "replicate" : padding;
+}
+
 /** The forward plan of `arch` that computes `layers`, whatever weights exist (cost estimates). */
 export function vggPlan(
   arch: VggArch,
@@ -138,6 +158,7 @@ export function vggPlan(
   height: number,
   width: number,
   layers: readonly string[],
+  padding: Padding = "zero",
 ): NetworkPlan {
   const order = layerNames(arch);
   let deepest = -1;
@@ -153,7 +174,11 @@ export function vggPlan(
     const output = layerShape(arch, name, height, width);
     const conv = convs.get(name);
     if (conv) {
-      steps.push({ kind: "conv", name, conv, first: steps.length === 0, input: current, output });
+      const first = steps.length === 0;
+      // Only the image is padded otherwise than VGG (crowsonkb pads only the input): deeper
+      // activations are ReLU outputs ≥ 0 whose zero border is what the network was trained on.
+      const pad = first ? inputPadding(padding, height, width) : "zero";
+      steps.push({ kind: "conv", name, conv, first, padding: pad, input: current, output });
     } else if (name.startsWith("relu")) {
       steps.push({ kind: "relu", name, conv: name.replace("relu", "conv"), output });
     } else {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
 import { tfjsWasmProvider } from "../../../src/neural/engines/tfjs_wasm.ts";
-import { conv3x3Same, prepareKernel } from "../../../src/neural/engines/tfjs_conv.ts";
+import { conv3x3, prepareKernel } from "../../../src/neural/engines/tfjs_conv.ts";
 import type { ObjectiveSpec, Pooling } from "../../../src/neural/engines/engine.ts";
 import type { TfjsEngine } from "../../../src/neural/engines/tfjs_engine.ts";
 import { Prng } from "../../../src/util/prng.ts";
@@ -39,29 +39,34 @@ function maxRelError(a: Float32Array, b: Float32Array): number {
   return err / scale;
 }
 
-Deno.test("wasm: the flipped-kernel conv input gradient equals the built-in one", async () => {
-  const wasm = await tfjsWasmProvider.create();
-  wasm.activate();
-  const prng = new Prng(21);
-  const x = tf.tensor4d(prng.fillNormal(new Float32Array(9 * 7 * 16)), [1, 9, 7, 16]);
-  const kernel = tf.tensor4d(prng.fillNormal(new Float32Array(9 * 16 * 8), 0, 0.1), [3, 3, 16, 8]);
-  const weights = tf.tensor4d(prng.fillNormal(new Float32Array(9 * 7 * 8)), [1, 9, 7, 8]);
-  const gradients = [];
-  for (const mode of ["builtin", "flipped"] as const) {
-    const k = prepareKernel(kernel, mode);
-    const g = tf.grad((input: tf.Tensor) =>
-      tf.sum(tf.mul(conv3x3Same(input as tf.Tensor4D, k), weights))
+for (const padding of ["zero", "reflect", "replicate"] as const) {
+  Deno.test(`wasm: the flipped-kernel conv input gradient equals the built-in one (${padding} padding)`, async () => {
+    const wasm = await tfjsWasmProvider.create();
+    wasm.activate();
+    const prng = new Prng(21);
+    const x = tf.tensor4d(prng.fillNormal(new Float32Array(9 * 7 * 16)), [1, 9, 7, 16]);
+    const kernel = tf.tensor4d(
+      prng.fillNormal(new Float32Array(9 * 16 * 8), 0, 0.1),
+      [3, 3, 16, 8],
     );
-    const dx = g(x);
-    gradients.push(await dx.data() as Float32Array);
-    dx.dispose();
-    k.gradKernel?.dispose();
-  }
-  const [builtin, flipped] = gradients;
-  assert.ok(builtin.some((v) => v !== 0));
-  assert.deepEqual(flipped, builtin);
-  tf.dispose([x, kernel, weights]);
-});
+    const weights = tf.tensor4d(prng.fillNormal(new Float32Array(9 * 7 * 8)), [1, 9, 7, 8]);
+    const gradients = [];
+    for (const mode of ["builtin", "flipped"] as const) {
+      const k = prepareKernel(kernel, mode);
+      const g = tf.grad((input: tf.Tensor) =>
+        tf.sum(tf.mul(conv3x3(input as tf.Tensor4D, k, padding), weights))
+      );
+      const dx = g(x);
+      gradients.push(await dx.data() as Float32Array);
+      dx.dispose();
+      k.gradKernel?.dispose();
+    }
+    const [builtin, flipped] = gradients;
+    assert.ok(builtin.some((v) => v !== 0));
+    assert.deepEqual(flipped, builtin);
+    tf.dispose([x, kernel, weights]);
+  });
+}
 
 for (const pooling of ["avg", "max"] as Pooling[]) {
   Deno.test(`wasm ${pooling}: same loss as cpu to 1e-4 relative, gradient close`, async () => {

@@ -69,4 +69,8 @@ Deno.test("planStructure changes with a term's kind or layer, not with its value
   const style = unmasked.style.map((s) => ({ ...s, mask: undefined }));
   assert.notEqual(planStructure(lossPlan({ ...unmasked, style }), weights.id), base);
   assert.notEqual(planStructure(lossPlan(spec({ pooling: "max" })), weights.id), base);
+  assert.equal(planStructure(lossPlan(spec({ padding: "zero" })), weights.id), base);
+  const reflect = planStructure(lossPlan(spec({ padding: "reflect" })), weights.id);
+  assert.notEqual(reflect, base);
+  assert.notEqual(planStructure(lossPlan(spec({ padding: "replicate" })), weights.id), reflect);
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { syntheticVggWeights } from "../../../src/neural/models/synthetic.ts";
 import {
   convFlops,
+  inputPadding,
   LayerUnavailableError,
   networkPlan,
   planShape,
@@ -47,4 +48,27 @@ Deno.test("networkPlan names an unknown layer and the weights' deepest conv", ()
       /needs conv3_1/.test(e.message) && /deepest available: conv2_1/.test(e.message),
   );
   assert.throws(() => networkPlan(weights, "max", 8, 8, ["fc6"]), /unknown layer "fc6"/);
+});
+
+Deno.test("networkPlan padding: only the first conv pads otherwise; reflect on 1-pixel images is replicate", () => {
+  const convPaddings = (plan: ReturnType<typeof vggPlan>) =>
+    plan.steps.flatMap((s) => (s.kind === "conv" ? [s.padding] : []));
+  assert.deepEqual(convPaddings(vggPlan("vgg19", "avg", 9, 7, ["conv2_1"])), [
+    "zero",
+    "zero",
+    "zero",
+  ]);
+  assert.deepEqual(convPaddings(vggPlan("vgg19", "avg", 9, 7, ["conv2_1"], "reflect")), [
+    "reflect",
+    "zero",
+    "zero",
+  ]);
+  assert.equal(inputPadding("reflect", 2, 2), "reflect");
+  assert.equal(inputPadding("reflect", 1, 5), "replicate");
+  assert.equal(inputPadding("reflect", 5, 1), "replicate");
+  assert.equal(inputPadding("replicate", 1, 1), "replicate");
+  assert.equal(inputPadding("zero", 1, 1), "zero");
+  assert.deepEqual(convPaddings(vggPlan("vgg19", "avg", 1, 5, ["conv1_1"], "reflect")), [
+    "replicate",
+  ]);
 });

@@ -20,6 +20,7 @@ import {
   EngineUnavailableError,
   type Evaluation,
   type ObjectiveSpec,
+  type Padding,
   type Pooling,
   type VectorOps,
 } from "../engine.ts";
@@ -49,6 +50,7 @@ const SUPPORTED_SPEC_FIELDS = new Set([
   "contentWeight",
   "styleWeight",
   "tvWeight",
+  "padding",
 ]);
 
 /** The cuda engine on one opened device. */
@@ -89,11 +91,12 @@ export class CudaEngine implements Engine<DeviceArray> {
     pooling: Pooling,
     image: { height: number; width: number; data: Float32Array },
     layers: readonly string[],
+    padding: Padding = "zero",
   ): Promise<Map<string, Activation>> {
     const { height, width, data } = image;
     checkImage(data.length, height, width);
     const unique = [...new Set(layers)];
-    const plan = networkPlan(weights, pooling, height, width, unique);
+    const plan = networkPlan(weights, pooling, height, width, unique, padding);
     const network = new CudaNetwork(
       this.device,
       plan,

@@ -1,7 +1,7 @@
 /**
  * The cuda engine's own kernels (CUDA C, compiled at engine start by NVRTC for the GPU's exact
- * architecture): the element-wise parts of the objective (preprocessing, bias, ReLU and pooling and
- * their gradients, content and Gram differences, masks, TV) and the optimizer's vector maths.
+ * architecture): the element-wise parts of the objective (preprocessing, the image's border padding,
+ * bias, ReLU and pooling and their gradients, content and Gram differences, masks, TV) and the optimizer's vector maths.
  *
  * Activations are NCHW (N = 1); the optimizer's vectors are the image's HWC layout.
  * Determinism: no atomics; every reduction is two fixed-shape passes (REDUCE_BLOCKS partial sums
@@ -19,6 +19,8 @@ export const THREADS = 256;
 export const KERNEL_NAMES = [
   "preprocess",
   "image_grad",
+  "pad_forward",
+  "pad_backward",
   "add_bias",
   "relu",
   "relu_grad",
@@ -75,6 +77,48 @@ extern "C" __global__ void image_grad(const float* g, const float* x, float* out
     if (j < w - 1) tv -= 2.0f * (x[k + 3] - v);
     float net = (g == 0) ? 0.0f : g[(2 - c) * hw + p];
     out[k] = net + tv_weight * tv;
+  }
+}
+
+/* Row (or column) of [0, n) that padded position p of [0, n + 2) copies: reflect 1 / n - 2 at the
+ * border, replicate 0 / n - 1. */
+__device__ int pad_source(int p, int n, int reflect) {
+  if (p == 0) return reflect ? 1 : 0;
+  if (p == n + 1) return reflect ? n - 2 : n - 1;
+  return p - 1;
+}
+
+/* [c, H, W] -> [c, H + 2, W + 2] with a 1-pixel reflect (reflect = 1) or replicate border. */
+extern "C" __global__ void pad_forward(const float* in, float* out, int c, int H, int W,
+    int reflect) {
+  int Hp = H + 2, Wp = W + 2;
+  LOOP(k, (long)c * Hp * Wp) {
+    long ch = k / ((long)Hp * Wp); long r = k - ch * Hp * Wp;
+    int y = (int)(r / Wp), x = (int)(r - (long)y * Wp);
+    out[k] = in[ch * H * W + (long)pad_source(y, H, reflect) * W + pad_source(x, W, reflect)];
+  }
+}
+
+/* The adjoint of pad_forward: gin[c, i, j] = the sum of gout over the padded positions that copy
+ * (i, j), gathered per input element (no atomics), interior first, then the border rows/columns. */
+extern "C" __global__ void pad_backward(const float* gout, float* gin, int c, int H, int W,
+    int reflect) {
+  int Hp = H + 2, Wp = W + 2;
+  LOOP(k, (long)c * H * W) {
+    long ch = k / ((long)H * W); long r = k - ch * H * W;
+    int i = (int)(r / W), j = (int)(r - (long)i * W);
+    int rows[3] = {i + 1, -1, -1}, cols[3] = {j + 1, -1, -1};
+    if (pad_source(0, H, reflect) == i) rows[1] = 0;
+    if (pad_source(H + 1, H, reflect) == i) rows[2] = H + 1;
+    if (pad_source(0, W, reflect) == j) cols[1] = 0;
+    if (pad_source(W + 1, W, reflect) == j) cols[2] = W + 1;
+    const float* g = gout + ch * Hp * Wp;
+    float s = 0.0f;
+    for (int a = 0; a < 3; a++) {
+      if (rows[a] < 0) continue;
+      for (int b = 0; b < 3; b++) if (cols[b] >= 0) s += g[(long)rows[a] * Wp + cols[b]];
+    }
+    gin[k] = s;
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * The plan's forward pass and its input gradient on the device: cuDNN 3×3 convolutions (forward
  * and backward-data, deterministic algorithms), bias, ReLU and 2×2 pooling by the engine's kernels.
+ * A reflect/replicate-padded first conv (plan/network.ts Padding) reads the image padded by
+ * pad_forward with cuDNN padding 0, and pad_backward folds its input gradient back onto the image.
  * Activations are NCHW and stay allocated for the network's life (they are the backward pass's
  * inputs); the gradient flows through two ping-pong buffers the size of the largest activation.
  */
@@ -85,6 +87,12 @@ export class CudaNetwork {
   readonly input: DeviceArray;
   /** The network's input gradient, NCHW BGR (before the image's HWC RGB). */
   readonly inputGrad: DeviceArray;
+  /** The first conv's padded input and its gradient, [3, H + 2, W + 2] (reflect/replicate only). */
+  readonly #padded?: {
+    readonly input: DeviceArray;
+    readonly grad: DeviceArray;
+    readonly reflect: number;
+  };
   readonly #device: CudaDevice;
   readonly #plan: NetworkPlan;
   readonly #convs = new Map<string, ConvStep>();
@@ -110,6 +118,12 @@ export class CudaNetwork {
     const { height, width } = plan.input;
     this.input = this.#alloc(3 * height * width);
     this.inputGrad = this.#alloc(3 * height * width);
+    const first = plan.steps[0];
+    if (first?.kind === "conv" && first.padding !== "zero") {
+      const size = 3 * (height + 2) * (width + 2);
+      const reflect = first.padding === "reflect" ? 1 : 0;
+      this.#padded = { input: this.#alloc(size), grad: this.#alloc(size), reflect };
+    }
     let largest = 3 * height * width;
     let workspace = 0;
     for (const step of plan.steps) {
@@ -145,6 +159,18 @@ export class CudaNetwork {
       { f: CAFFE_MEAN_BGR[2] },
     ]);
     let current = this.input;
+    const padded = this.#padded;
+    if (padded) {
+      d.launch("pad_forward", 3 * (height + 2) * (width + 2), [
+        { p: this.input.ptr },
+        { p: padded.input.ptr },
+        { i: 3 },
+        { i: height },
+        { i: width },
+        { i: padded.reflect },
+      ]);
+      current = padded.input;
+    }
     for (const step of this.#plan.steps) {
       const out = this.activations.get(step.name)!;
       const { height: h, width: w, channels: c } = step.output;
@@ -216,7 +242,8 @@ export class CudaNetwork {
         continue;
       }
       const { height: H, width: W, channels: C } = step.input;
-      const target = step.kind === "conv" && step.first ? this.inputGrad : view(spare, C * H * W);
+      const first = step.kind === "conv" && step.first;
+      const target = first ? (this.#padded?.grad ?? this.inputGrad) : view(spare, C * H * W);
       if (step.kind === "conv") {
         const conv = this.#convs.get(step.name)!;
         d.dnnCheck(`cudnnConvolutionBackwardData(${step.name})`)(
@@ -247,7 +274,19 @@ export class CudaNetwork {
           { i: this.#plan.pooling === "max" ? 1 : 0 },
         ]);
       }
-      if (target === this.inputGrad) return;
+      if (first) {
+        if (this.#padded) {
+          d.launch("pad_backward", C * H * W, [
+            { p: this.#padded.grad.ptr },
+            { p: this.inputGrad.ptr },
+            { i: C },
+            { i: H },
+            { i: W },
+            { i: this.#padded.reflect },
+          ]);
+        }
+        return;
+      }
       [g, spare] = [spare, g];
       grad = target;
     }
@@ -287,7 +326,13 @@ export class CudaNetwork {
       );
       return ptr;
     };
-    const xDesc = tensor(step.input.channels, step.input.height, step.input.width);
+    // A padded conv reads its input with the border already in place (cuDNN padding 0).
+    const pad = step.padding === "zero" ? 1 : 0;
+    const xDesc = tensor(
+      step.input.channels,
+      step.input.height + 2 - 2 * pad,
+      step.input.width + 2 - 2 * pad,
+    );
     const yDesc = tensor(step.output.channels, step.output.height, step.output.width);
     const wDesc = outPointer(
       (cell) => dnn.cudnnCreateFilterDescriptor(cell),
@@ -312,7 +357,17 @@ export class CudaNetwork {
       );
       this.#descriptors.push({ ptr, destroy: dnn.cudnnDestroyConvolutionDescriptor });
       d.dnnCheck("cudnnSetConvolution2dDescriptor")(
-        dnn.cudnnSetConvolution2dDescriptor(ptr, 1, 1, 1, 1, 1, 1, DNN.crossCorrelation, DNN.float),
+        dnn.cudnnSetConvolution2dDescriptor(
+          ptr,
+          pad,
+          pad,
+          1,
+          1,
+          1,
+          1,
+          DNN.crossCorrelation,
+          DNN.float,
+        ),
       );
       d.dnnCheck("cudnnSetConvolutionMathType")(
         dnn.cudnnSetConvolutionMathType(

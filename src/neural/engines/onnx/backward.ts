@@ -24,12 +24,58 @@ export function flippedKernel(b: GraphBuilder, kernel: string): string {
   ]);
 }
 
-/** ∂/∂input of a 3×3 stride-1 "same" conv: a conv of the output gradient with the flipped kernel. */
-export function convInputGrad(b: GraphBuilder, grad: string, flippedKernel: string): string {
+/**
+ * ∂/∂input of a 3×3 stride-1 conv: a conv of the output gradient with the flipped kernel, zero
+ * padded by `pad` — 1 for a "same" conv, 2 (the full correlation) for a conv of an input that was
+ * padded beforehand (its gradient then has that input's size, border included).
+ */
+export function convInputGrad(
+  b: GraphBuilder,
+  grad: string,
+  flippedKernel: string,
+  pad: 1 | 2 = 1,
+): string {
   return b.op("Conv", [grad, flippedKernel], {
     kernel_shape: ints([3, 3]),
-    pads: ints([1, 1, 1, 1]),
+    pads: ints([pad, pad, pad, pad]),
   });
+}
+
+/** The ONNX Pad mode of a border padding. */
+export function padMode(padding: "reflect" | "replicate"): "reflect" | "edge" {
+  return padding === "reflect" ? "reflect" : "edge";
+}
+
+/**
+ * The adjoint of a 1-pixel reflect/edge Pad: the gradient `grad` [1, C, H+2, W+2] of the padded
+ * tensor folded back onto the tensor [1, C, H, W] (`shape`): the interior, plus each border row
+ * added onto the row it copies (reflect: rows 1 and H−2; edge: rows 0 and H−1), then the same for
+ * the columns (so a corner reaches its source pixel through both folds).
+ */
+export function padGrad(
+  b: GraphBuilder,
+  grad: string,
+  shape: LayerShape,
+  padding: "reflect" | "replicate",
+): string {
+  const fold = (g: string, axis: 2 | 3, n: number) => {
+    const axes = b.int64s([axis]);
+    const slice = (from: number, to: number) =>
+      b.op("Slice", [g, b.int64s([from]), b.int64s([to]), axes]);
+    const [first, last] = padding === "reflect" ? [1, n - 2] : [0, n - 1];
+    const placed = (row: string, at: number) => {
+      const pads = [0, 0, 0, 0, 0, 0, 0, 0];
+      pads[axis] = at;
+      pads[axis + 4] = n - 1 - at;
+      return b.op("Pad", [row, b.int64s(pads)]);
+    };
+    return b.op("Sum", [
+      slice(1, n + 1),
+      placed(slice(0, 1), first),
+      placed(slice(n + 1, n + 2), last),
+    ]);
+  };
+  return fold(fold(grad, 2, shape.height), 3, shape.width);
 }
 
 /** [y > 0] for a ReLU's output `y` (C channels): where its gradient passes. */

@@ -12,6 +12,7 @@ import type {
   EngineProvider,
   Evaluation,
   ObjectiveSpec,
+  Padding,
   Pooling,
 } from "../engine.ts";
 import { hostVectorOps } from "../host_vector_ops.ts";
@@ -44,12 +45,15 @@ export class OnnxEngine implements Engine<Float32Array> {
     pooling: Pooling,
     image: { height: number; width: number; data: Float32Array },
     layers: readonly string[],
+    padding: Padding = "zero",
   ): Promise<Map<string, Activation>> {
     const { height, width, data } = image;
     checkImage(data, height, width);
     const unique = [...new Set(layers)];
-    const plan = networkPlan(weights, pooling, height, width, unique);
-    const key = `extract|${weights.id}|${pooling}|${height}x${width}|${unique.join(",")}`;
+    const plan = networkPlan(weights, pooling, height, width, unique, padding);
+    const key = `extract|${weights.id}|${pooling}|${padding}|${height}x${width}|${
+      unique.join(",")
+    }`;
     const lease = await this.#extractSessions.acquire(
       key,
       () => buildExtractGraph(weights, plan, unique),

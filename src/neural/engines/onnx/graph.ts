@@ -25,12 +25,14 @@ import {
   convInputGrad,
   flippedKernel,
   maxPoolReluGrad,
+  padGrad,
+  padMode,
   reluGrad,
   reluMask,
   styleLossAndGrad,
   tvLossAndGrad,
 } from "./backward.ts";
-import { GraphBuilder, ints } from "./builder.ts";
+import { GraphBuilder, ints, str } from "./builder.ts";
 import { onnxKernels } from "./kernels.ts";
 
 /** Input and output names of the graphs; term inputs are numbered per kind of input. */
@@ -127,8 +129,15 @@ function forwardStep(
       const c = step.output.channels;
       const kernel = b.floats(kernelName(step.name), [c, step.input.channels, 3, 3], k.forward);
       const bias = b.floats(`${step.name}_bias`, [c], k.bias);
-      const attrs = { kernel_shape: ints([3, 3]), pads: ints([1, 1, 1, 1]) };
-      return b.op("Conv", [input, kernel, bias], attrs, step.name);
+      if (step.padding === "zero") {
+        const attrs = { kernel_shape: ints([3, 3]), pads: ints([1, 1, 1, 1]) };
+        return b.op("Conv", [input, kernel, bias], attrs, step.name);
+      }
+      const padded = b.op("Pad", [input, b.int64s([0, 0, 1, 1, 0, 0, 1, 1])], {
+        mode: str(padMode(step.padding)),
+      });
+      const attrs = { kernel_shape: ints([3, 3]), pads: ints([0, 0, 0, 0]) };
+      return b.op("Conv", [padded, kernel, bias], attrs, step.name);
     }
     case "relu":
       return b.op("Relu", [input], {}, step.name);
@@ -205,8 +214,12 @@ function backwardStep(
   const mask = (relu: ReluStep) => reluMask(b, tensors.get(relu.name)!, relu.output.channels);
   switch (back.kind) {
     case "conv": {
-      const g = total(back.conv.name, upstream);
-      return g && convInputGrad(b, g, flippedKernel(b, kernelName(back.conv.name)));
+      const { name, padding, input } = back.conv;
+      const g = total(name, upstream);
+      if (!g) return undefined;
+      const flipped = flippedKernel(b, kernelName(name));
+      if (padding === "zero") return convInputGrad(b, g, flipped);
+      return padGrad(b, convInputGrad(b, g, flipped, 2), input, padding);
     }
     case "relu": {
       const g = total(back.relu.name, upstream);

@@ -19,7 +19,7 @@ export interface OnnxConvKernels {
 /**
  * The kernels of conv `name`. With `rgbInput`, the input channels are reordered from the caffe BGR
  * order to RGB, folding preprocessing's channel swap into the first conv (exact: a channel
- * permutation commutes with zero padding).
+ * permutation commutes with any per-channel padding: zero, reflect, edge).
  */
 export function onnxKernels(weights: VggWeights, name: string, rgbInput: boolean): OnnxConvKernels {
   const conv = weights.convs.get(name);

@@ -149,6 +149,32 @@ export function emulatedCuda(): { api: CudaApi; liveAllocations: () => number } 
         O[k] = (G ? G[(2 - c) * hw + p] : 0) + N(tvw) * tv;
       }
     },
+    pad_forward([i, o, c, Hh, Ww, reflect]) {
+      const I = f32(P(i)), O = f32(P(o)), H = N(Hh), W = N(Ww);
+      const src = (p: number, n: number) =>
+        p === 0 ? (N(reflect) ? 1 : 0) : p === n + 1 ? (N(reflect) ? n - 2 : n - 1) : p - 1;
+      for (let ch = 0; ch < N(c); ch++) {
+        for (let y = 0; y < H + 2; y++) {
+          for (let x = 0; x < W + 2; x++) {
+            O[(ch * (H + 2) + y) * (W + 2) + x] = I[(ch * H + src(y, H)) * W + src(x, W)];
+          }
+        }
+      }
+    },
+    pad_backward([go, gi, c, Hh, Ww, reflect]) {
+      // Scatter form (each padded position adds onto its source): the transpose of pad_forward.
+      const GO = f32(P(go)), GI = f32(P(gi)), H = N(Hh), W = N(Ww);
+      const src = (p: number, n: number) =>
+        p === 0 ? (N(reflect) ? 1 : 0) : p === n + 1 ? (N(reflect) ? n - 2 : n - 1) : p - 1;
+      GI.fill(0, 0, N(c) * H * W);
+      for (let ch = 0; ch < N(c); ch++) {
+        for (let y = 0; y < H + 2; y++) {
+          for (let x = 0; x < W + 2; x++) {
+            GI[(ch * H + src(y, H)) * W + src(x, W)] += GO[(ch * (H + 2) + y) * (W + 2) + x];
+          }
+        }
+      }
+    },
     add_bias([y, b, c, hw]) {
       const Y = f32(P(y)), B = f32(P(b));
       for (let k = 0; k < N(c) * N(hw); k++) Y[k] += B[Math.floor(k / N(hw))];
@@ -355,34 +381,37 @@ export function emulatedCuda(): { api: CudaApi; liveAllocations: () => number } 
     count[0] = 1;
     return 0;
   };
-  /** Cross-correlation with zero padding 1: y[k] = Σ w[k,c,dy,dx] x[c, i+dy−1, j+dx−1]. */
+  /**
+   * Cross-correlation with zero padding `pad` (the descriptor's):
+   * y[k, i, j] = Σ w[k,c,dy,dx] x[c, i+dy−pad, j+dx−pad].
+   */
   const conv = (
     xd: Record<string, number>,
+    yd: Record<string, number>,
     wd: Record<string, number>,
-    X: Float32Array,
+    pad: number,
     Wt: Float32Array,
     visit: (yi: number, xi: number, w: number) => void,
   ) => {
-    const { c: C, h: H, w: W } = xd, K = wd.k;
+    const { c: C, h: H, w: W } = xd, K = wd.k, { h: Ho, w: Wo } = yd;
     for (let k = 0; k < K; k++) {
       for (let c = 0; c < C; c++) {
         for (let dy = 0; dy < 3; dy++) {
           for (let dx = 0; dx < 3; dx++) {
             const wv = Wt[((k * C + c) * 3 + dy) * 3 + dx];
-            for (let i = 0; i < H; i++) {
-              const si = i + dy - 1;
+            for (let i = 0; i < Ho; i++) {
+              const si = i + dy - pad;
               if (si < 0 || si >= H) continue;
-              for (let j = 0; j < W; j++) {
-                const sj = j + dx - 1;
+              for (let j = 0; j < Wo; j++) {
+                const sj = j + dx - pad;
                 if (sj < 0 || sj >= W) continue;
-                visit(k * H * W + i * W + j, c * H * W + si * W + sj, wv);
+                visit(k * Ho * Wo + i * Wo + j, c * H * W + si * W + sj, wv);
               }
             }
           }
         }
       }
     }
-    void X;
   };
   const cudnn = {
     cudnnGetVersion: () => 91400n,
@@ -410,28 +439,34 @@ export function emulatedCuda(): { api: CudaApi; liveAllocations: () => number } 
     },
     cudnnCreateConvolutionDescriptor: (cell: BigUint64Array) => newHandle(cell),
     cudnnDestroyConvolutionDescriptor: () => 0,
-    cudnnSetConvolution2dDescriptor: () => 0,
+    cudnnSetConvolution2dDescriptor: (d: Deno.PointerValue, padH: number, padW: number) => {
+      if (padH !== padW) throw new Error("emulated cuDNN: padH ≠ padW");
+      Object.assign(handle(d), { pad: padH });
+      return 0;
+    },
     cudnnSetConvolutionMathType: () => 0,
     cudnnGetConvolutionForwardAlgorithm_v7: (...a: unknown[]) =>
       perfEntry(a[7] as Uint8Array, a[6] as Int32Array),
     cudnnGetConvolutionBackwardDataAlgorithm_v7: (...a: unknown[]) =>
       perfEntry(a[7] as Uint8Array, a[6] as Int32Array),
     cudnnConvolutionForward(...a: unknown[]) {
-      const [xd, x, wd, w, , , , , , yd, y] = a.slice(2) as Deno.PointerValue[];
+      const [xd, x, wd, w, cd, , , , , yd, y] = a.slice(2) as Deno.PointerValue[];
       const Y = f32(y), X = f32(x), Wt = f32(w);
       const yDesc = handle(yd);
       Y.fill(0, 0, yDesc.c * yDesc.h * yDesc.w);
       const acc = new Float64Array(yDesc.c * yDesc.h * yDesc.w);
-      conv(handle(xd), handle(wd), X, Wt, (yi, xi, wv) => (acc[yi] += wv * X[xi]));
+      const pad = handle(cd).pad;
+      conv(handle(xd), yDesc, handle(wd), pad, Wt, (yi, xi, wv) => (acc[yi] += wv * X[xi]));
       Y.set(acc);
       return 0;
     },
     cudnnConvolutionBackwardData(...a: unknown[]) {
-      const [wd, w, , dy, , , , , , dxd, dx] = a.slice(2) as Deno.PointerValue[];
+      const [wd, w, dyd, dy, cd, , , , , dxd, dx] = a.slice(2) as Deno.PointerValue[];
       const DY = f32(dy), DX = f32(dx), Wt = f32(w);
       const dxDesc = handle(dxd);
       const acc = new Float64Array(dxDesc.c * dxDesc.h * dxDesc.w);
-      conv(dxDesc, handle(wd), DX, Wt, (yi, xi, wv) => (acc[xi] += wv * DY[yi]));
+      const pad = handle(cd).pad;
+      conv(dxDesc, handle(dyd), handle(wd), pad, Wt, (yi, xi, wv) => (acc[xi] += wv * DY[yi]));
       DX.set(acc);
       return 0;
     },

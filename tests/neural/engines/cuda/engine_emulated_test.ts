@@ -29,8 +29,15 @@ async function evaluate<V>(engine: Engine<V>, spec: ObjectiveSpec, x: Float32Arr
   return { ...e, grad };
 }
 
-for (const pooling of ["max", "avg"] as const) {
-  Deno.test(`emulated cuda ${pooling}: loss terms, gradient and activations equal onnx's (odd size)`, async () => {
+const CASES = [
+  ["max", "zero"],
+  ["avg", "zero"],
+  ["avg", "reflect"],
+  ["max", "replicate"],
+] as const;
+
+for (const [pooling, padding] of CASES) {
+  Deno.test(`emulated cuda ${pooling}, ${padding} padding: loss terms, gradient and activations equal onnx's (odd size)`, async () => {
     const onnx = await onnxProvider.create();
     const { engine, liveAllocations } = emulatedEngine();
     try {
@@ -56,6 +63,7 @@ for (const pooling of ["max", "avg"] as const) {
       );
       const full: ObjectiveSpec = {
         ...spec,
+        padding,
         content: [...spec.content, {
           layer: "conv1_2",
           weight: 0.3,
@@ -81,8 +89,8 @@ for (const pooling of ["max", "avg"] as const) {
 
       const img = { height: H, width: W, data: x };
       const layers = ["conv1_1", "relu1_2", "pool1", "relu2_1"];
-      const ea = await onnx.extract(smallWeights, pooling, img, layers);
-      const eb = await engine.extract(smallWeights, pooling, img, layers);
+      const ea = await onnx.extract(smallWeights, pooling, img, layers, padding);
+      const eb = await engine.extract(smallWeights, pooling, img, layers, padding);
       for (const layer of layers) {
         const u = ea.get(layer)!, v = eb.get(layer)!;
         assert.deepEqual([v.height, v.width, v.channels], [u.height, u.width, u.channels]);

@@ -78,12 +78,15 @@ Deno.test("loss options the cuda engine does not implement are refused, not igno
     tvWeight: 0,
   };
   refuseUnsupported(spec);
-  const withOption = { ...spec, padding: "reflect" } as ObjectiveSpec;
+  refuseUnsupported({ ...spec, padding: "reflect" });
+  const withOption = { ...spec, futureOption: true } as unknown as ObjectiveSpec;
   assert.throws(
     () => refuseUnsupported(withOption),
     (e: unknown) =>
       e instanceof EngineUnavailableError &&
-      /engine cuda does not support the loss option "padding" yet; use engine onnx/.test(e.message),
+      /engine cuda does not support the loss option "futureOption" yet; use engine onnx/.test(
+        e.message,
+      ),
   );
 });
 
