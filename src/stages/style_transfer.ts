@@ -174,7 +174,7 @@ async function photoStatistics(
   const image = to255(features.contentImage);
   const layers = [...new Set(features.style.map((t) => t.layer))];
   if (normalization === "paper" || layers.length === 0) return { image, grams: new Map() };
-  const acts = await engine.extract(weights, features.pooling, image, layers);
+  const acts = await engine.extract(weights, features.pooling, image, layers, features.padding);
   return { image, grams: new Map(layers.map((l) => [l, gramMatrix(acts.get(l)!)])) };
 }
 
