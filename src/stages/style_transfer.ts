@@ -11,7 +11,15 @@ import { z } from "zod";
 import { encodePng } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
 import { resizeImage } from "../image/resample.ts";
-import type { Engine, Objective, ObjectiveSpec, VectorOps } from "../neural/engines/engine.ts";
+import {
+  type Engine,
+  type Objective,
+  type ObjectiveSpec,
+  type StyleStatistic,
+  styleStatistics,
+  type StyleTarget,
+  type VectorOps,
+} from "../neural/engines/engine.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import { stageWeights } from "./stage_weights.ts";
 import {
@@ -74,6 +82,11 @@ export const styleTransferParams = z.object({
       `total-variation smoothing weight (default ${DEFAULT_WEIGHTS.relative.tv} ` +
         `relative, ${DEFAULT_WEIGHTS.paper.tv} paper)`,
     ),
+  style_loss: z.enum(styleStatistics).default("gram")
+    .describe(
+      "gram: match Gram matrices (Gatys et al.); mean-covariance: match each style layer's mean " +
+        "and covariance separately (not with masks)",
+    ),
   init: z.enum(["content", "noise", "image"]).default("content")
     .describe("start from the content image, seeded uniform noise, or the `init` input"),
   optimizer: z.enum(optimizerNames).default("lbfgs"),
@@ -132,7 +145,7 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
     const terms = normalizeTerms(
       p.normalization,
       features.content,
-      features.style,
+      styleTargetsFor(features, p.style_loss),
       to255(features.contentImage),
     );
     const spec: ObjectiveSpec = {
@@ -155,6 +168,24 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
     }
   },
 };
+
+/** The features' style targets matched on `statistic` (StageError where they cannot be). */
+function styleTargetsFor(features: FeatureTargets, statistic: StyleStatistic): StyleTarget[] {
+  if (statistic === "gram") return [...features.style];
+  if (features.style.some((t) => t.mask)) {
+    throw new StageError(
+      "style_loss: mean-covariance does not support regional styles (extract-features with " +
+        "masks); use style_loss: gram for them",
+    );
+  }
+  if (features.style.some((t) => !t.mean)) {
+    throw new StageError(
+      "style_loss: mean-covariance needs the style means, which these features lack: re-run " +
+        "extract-features",
+    );
+  }
+  return features.style.map((t) => ({ ...t, statistic }));
+}
 
 /** The weights the features were extracted with (StageError when they changed since). */
 async function loadWeights(ctx: StageContext, features: FeatureTargets): Promise<VggWeights> {

@@ -3,7 +3,8 @@
  * the same thing at every image size, layer set and style image. `relative` (the default) turns
  * every term into a relative error:
  * - a content term of layer l is divided by mean(P_l²), a style term by mean(A_l²) (its target's
- *   own magnitude), so each term is 1 for a zero image and 0 at its target, whatever the layer's
+ *   own magnitude; a `mean-covariance` term by mean(S_l²) + λ·mean(m_l²), its value at zero
+ *   features), so each term is 1 for a zero image and 0 at its target, whatever the layer's
  *   size, channel count or the painting's contrast;
  * - the layer weights of each kind are divided by their sum, so adding a layer does not strengthen
  *   the kind;
@@ -12,6 +13,7 @@
  * `paper` leaves the weights as given (the loss of engine.ts as Gatys et al. / jcjohnson write it).
  */
 import type { ContentTarget, StyleTarget } from "../engines/engine.ts";
+import { covarianceFromGram, meanPartWeight } from "./targets.ts";
 
 /** How the per-term weights are derived from the user's weights. */
 export type Normalization = "relative" | "paper";
@@ -45,7 +47,7 @@ export function normalizeTerms(
       ...t,
       weight: t.weight / contentSum / meanSquare(t.activations),
     })),
-    style: style.map((t) => ({ ...t, weight: t.weight / styleSum / meanSquare(t.gram) })),
+    style: style.map((t) => ({ ...t, weight: t.weight / styleSum / styleMagnitude(t) })),
     tvScale: 1 / Math.max(totalVariation(contentImage), 1e-6),
   };
 }
@@ -66,6 +68,13 @@ export function totalVariation(
     }
   }
   return sum;
+}
+
+/** The style term of `t` with weight 1 at zero features: mean(A²), or mean(S²) + λ·mean(m²). */
+function styleMagnitude(t: StyleTarget): number {
+  if (t.statistic !== "mean-covariance" || !t.mean) return meanSquare(t.gram);
+  const lambda = meanPartWeight(t.mean);
+  return meanSquare(covarianceFromGram(t.gram, t.mean)) + lambda * meanSquare(t.mean);
 }
 
 function meanSquare(a: Float32Array): number {
