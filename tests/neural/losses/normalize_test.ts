@@ -42,3 +42,22 @@ Deno.test("normalizeTerms relative: each term relative to its target, layer weig
   const shares = n.style.map((t, i) => t.weight * [4, 50][i]);
   assert.ok(Math.abs(shares.reduce((a, b) => a + b) - 1) < 1e-12);
 });
+
+Deno.test("normalizeTerms relative: a mean-covariance term is divided by its value at zero features", () => {
+  // F = [[1, 2], [3, 4]]: Gram [[2.5, 3.5], [3.5, 5]], m = [2, 3] → S = ½·ones, mean(S²) = 0.25;
+  // λ = 3.25, mean(m²) = 6.5: the term of a zero image is 0.25 + 3.25·6.5 = 21.375.
+  const target: StyleTarget = {
+    layer: "relu1_1",
+    weight: 2,
+    gram: Float32Array.from([2.5, 3.5, 3.5, 5]),
+    mean: Float32Array.from([2, 3]),
+    statistic: "mean-covariance",
+  };
+  const n = normalizeTerms("relative", content, [target], image);
+  assert.equal(n.style[0].weight, 1 / 21.375);
+  assert.equal(n.style[0].statistic, "mean-covariance");
+  // The same target as a Gram term: mean(A²) = (6.25 + 2·12.25 + 25)/4.
+  const g = normalizeTerms("relative", content, [{ ...target, statistic: "gram" }], image);
+  assert.equal(g.style[0].weight, 1 / 13.9375);
+  assert.equal(normalizeTerms("paper", content, [target], image).style[0].weight, 2);
+});
