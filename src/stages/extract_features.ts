@@ -185,8 +185,8 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
   name: "extract-features",
   // 2: unmasked style targets carry their mean feature (for style_loss: mean-covariance).
   version: 2,
-  description: "VGG content activations and style Gram matrices (several styles: blend or masks; " +
-    "avg pooling by default, as Gatys recommends)",
+  description: "VGG content activations and style Gram matrices and means (several styles: blend " +
+    "or masks; avg pooling by default, as Gatys recommends)",
   params,
   inputs: {
     content: { kind: "image", description: "the content photograph" },
