@@ -40,6 +40,7 @@ import {
 import { Prng } from "../util/prng.ts";
 import { normalizations, normalizeTerms } from "../neural/losses/normalize.ts";
 import {
+  type CheckContext,
   featuresOf,
   type FeatureTargets,
   imageOf,
@@ -121,6 +122,10 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
   output: "image",
   usesEngine: true,
 
+  check(p, ctx) {
+    return Promise.resolve(styleLossProblems(p, ctx));
+  },
+
   shape(inputs) {
     return inputs.features;
   },
@@ -169,15 +174,23 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
   },
 };
 
+/** Masked features with `style_loss: mean-covariance`, found at validation (upscale shares it). */
+export function styleLossProblems(
+  p: { readonly style_loss: StyleStatistic },
+  ctx: CheckContext,
+): string[] {
+  if (p.style_loss !== "mean-covariance") return [];
+  const masked = (ctx.producers?.features ?? []).some((f) => f.connected.includes("masks"));
+  return masked ? [MASKED_MEAN_COVARIANCE] : [];
+}
+
+const MASKED_MEAN_COVARIANCE = "style_loss: mean-covariance does not support regional styles " +
+  "(extract-features with masks); use style_loss: gram for them";
+
 /** The features' style targets matched on `statistic` (StageError where they cannot be). */
 function styleTargetsFor(features: FeatureTargets, statistic: StyleStatistic): StyleTarget[] {
   if (statistic === "gram") return [...features.style];
-  if (features.style.some((t) => t.mask)) {
-    throw new StageError(
-      "style_loss: mean-covariance does not support regional styles (extract-features with " +
-        "masks); use style_loss: gram for them",
-    );
-  }
+  if (features.style.some((t) => t.mask)) throw new StageError(MASKED_MEAN_COVARIANCE);
   if (features.style.some((t) => !t.mean)) {
     throw new StageError(
       "style_loss: mean-covariance needs the style means, which these features lack: re-run " +

@@ -91,3 +91,27 @@ Deno.test(
     assert.ok(after.style < 0.02 * before.style, detail);
   },
 );
+
+Deno.test("style_loss: mean-covariance on masked features is refused at validation", async () => {
+  const text = `version: 1
+steps:
+  - { id: c, use: load, with: { path: a.png } }
+  - { id: s, use: load, with: { path: b.png } }
+  - { id: m, use: load, with: { path: m.png } }
+  - { id: f, use: extract-features, from: { content: c, style: s, masks: m } }
+  - { id: t, use: style-transfer, from: { features: f }, with: { style_loss: mean-covariance } }
+  - id: u
+    use: upscale
+    from: { image: t, features: f }
+    with: { factor: 2, style_loss: mean-covariance }
+  - { id: g, use: style-transfer, from: { features: f }, with: { style_loss: gram } }
+`;
+  const error = await parseRecipe(text, "inline.yaml", {
+    registry: builtinStages(),
+    weightsDirs: testWeightsDirs(),
+  }).then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof RecipeError);
+  const lines = error.message.split("\n").filter((l) => /regional styles/.test(l));
+  assert.deepEqual(lines.map((l) => l.match(/step "(\w+)"/)?.[1]), ["t", "u"], error.message);
+  assert.match(lines[0], /use style_loss: gram for them/);
+});
