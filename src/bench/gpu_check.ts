@@ -24,7 +24,7 @@ import type {
 import { hostVectorOps } from "../neural/engines/host_vector_ops.ts";
 import { onnxProvider } from "../neural/engines/onnx/engine.ts";
 import { tfjsWasmProvider } from "../neural/engines/tfjs_wasm.ts";
-import { gramMatrix } from "../neural/losses/targets.ts";
+import { featureMean, gramMatrix } from "../neural/losses/targets.ts";
 import { syntheticVggWeights } from "../neural/models/synthetic.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
@@ -77,7 +77,10 @@ function image(seed: number, height: number, width: number): Float32Array {
   return new Prng(seed).fillUniform(new Float32Array(height * width * 3), 0, 255);
 }
 
-/** Targets from the onnx engine: a content layer, Gram styles, one masked (regional) style. */
+/**
+ * Targets from the onnx engine: a content layer, Gram styles (with their means, for the
+ * mean-covariance variant), one masked (regional) style.
+ */
 async function spec(
   onnx: Engine,
   net: Net,
@@ -102,6 +105,7 @@ async function spec(
         layer,
         weight: 1 / net.style.length,
         gram: gramMatrix(style.get(layer)!),
+        mean: featureMean(style.get(layer)!),
       })),
       { layer: first, weight: 0.5, gram: gramMatrix(style.get(first)!), mask },
     ],
@@ -168,6 +172,25 @@ async function compareCase(
     name: `${name}: gradient`,
     ok: g.norm <= tol && 1 - g.cosine <= tol,
     detail: `norm rel ${g.norm.toExponential(2)}, 1 − cosine ${(1 - g.cosine).toExponential(2)}`,
+  });
+  // The same unmasked style targets as mean-covariance terms.
+  const mc: ObjectiveSpec = {
+    ...s,
+    style: s.style.filter((t) => !t.mask).map((t) => ({ ...t, statistic: "mean-covariance" })),
+  };
+  const [c, d] = [await evaluateOn(onnx, mc, x), await evaluateOn(cuda as Engine, mc, x)];
+  const dm = rel(c.terms.style, d.terms.style);
+  const gm = compareVectors(c.grad, d.grad);
+  checks.push({
+    name: `${name}: mean-covariance style`,
+    ok: dm <= tol,
+    detail: `onnx ${c.terms.style.toExponential(6)} cuda ${d.terms.style.toExponential(6)} rel ${
+      dm.toExponential(2)
+    }`,
+  }, {
+    name: `${name}: mean-covariance gradient`,
+    ok: gm.norm <= tol && 1 - gm.cosine <= tol,
+    detail: `norm rel ${gm.norm.toExponential(2)}, 1 − cosine ${(1 - gm.cosine).toExponential(2)}`,
   });
   const img = { height, width, data: x };
   const layers = [net.style[0], net.content, net.style.at(-1)!];

@@ -340,10 +340,26 @@ export function findCycles(steps: readonly RecipeStep[]): string[][] {
 }
 
 async function runStageChecks(steps: readonly RecipeStep[], ctx: ValidationContext) {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const producers = (s: RecipeStep) =>
+    Object.fromEntries(
+      Object.entries(s.inputs).map(([name, ids]) => [
+        name,
+        ids.flatMap((id) => {
+          const p = byId.get(id);
+          if (!p) return [];
+          const connected = Object.entries(p.inputs).filter(([, v]) => v.length).map(([k]) => k);
+          return [{ stage: p.use, connected }];
+        }),
+      ]),
+    );
   const results = await Promise.all(steps.map(async (s) => {
     if (!s.stage.check || s.params === undefined) return [];
     try {
-      return await s.stage.check(s.params, { weightsDirs: ctx.weightsDirs });
+      return await s.stage.check(s.params, {
+        weightsDirs: ctx.weightsDirs,
+        producers: producers(s),
+      });
     } catch (e) {
       return [e instanceof Error ? e.message : String(e)];
     }

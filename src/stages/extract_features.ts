@@ -27,8 +27,14 @@ import type {
   Pooling,
   StyleTarget,
 } from "../neural/engines/engine.ts";
-import { styleGramMemo } from "../neural/losses/style_gram_memo.ts";
-import { blendGrams, contentTarget, gramMatrix, maskGramScale } from "../neural/losses/targets.ts";
+import { styleGramMemo, type StyleLayerStats } from "../neural/losses/style_gram_memo.ts";
+import {
+  blendGrams,
+  contentTarget,
+  featureMean,
+  gramMatrix,
+  maskGramScale,
+} from "../neural/losses/targets.ts";
 import { layerBlock, PADDINGS } from "../neural/plan/network.ts";
 import { stageWeights, weightsProblem } from "./stage_weights.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
@@ -101,8 +107,8 @@ export async function computeFeatureTargets(
     contentTarget(layer, 1, contentActs.get(layer)!)
   );
 
-  // grams[k][l]: style k, layer l — each style computed once per process (see StyleGramMemo).
-  const grams: Float32Array[][] = [];
+  // stats[k][l]: style k, layer l — each style computed once per process (see StyleGramMemo).
+  const stats: StyleLayerStats[][] = [];
   for (const style of styles) {
     const pixels = to255(style);
     const key = {
@@ -115,10 +121,13 @@ export async function computeFeatureTargets(
       height: style.height,
       pixels: pixels.data,
     };
-    grams.push(
+    stats.push(
       await styleGramMemo.get(key, async () => {
         const acts = await engine.extract(weights, pooling, pixels, styleLayers, padding);
-        return styleLayers.map((layer) => gramMatrix(acts.get(layer)!));
+        return styleLayers.map((layer) => {
+          const a = acts.get(layer)!;
+          return { gram: gramMatrix(a), mean: featureMean(a) };
+        });
       }),
     );
   }
@@ -126,15 +135,17 @@ export async function computeFeatureTargets(
   const styleTargets: StyleTarget[] = [];
   if (!masks) {
     styleLayers.forEach((layer, l) => {
-      const gram = blendGrams(grams.map((g) => g[l]), styleBlend);
-      styleTargets.push({ layer, weight: styleLayerWeights[l], gram });
+      // The blended Gram and mean are the mixture's (covarianceFromGram).
+      const gram = blendGrams(stats.map((s) => s[l].gram), styleBlend);
+      const mean = blendGrams(stats.map((s) => s[l].mean), styleBlend);
+      styleTargets.push({ layer, weight: styleLayerWeights[l], gram, mean });
     });
   } else {
     styles.forEach((_, k) => {
       styleLayers.forEach((layer, l) => {
         const block = layerBlock(weights.arch, layer);
         const scale = maskGramScale(masks[k], content.height, content.width, block);
-        const gram = grams[k][l].map((v) => v * scale);
+        const gram = stats[k][l].gram.map((v) => v * scale);
         const weight = styleLayerWeights[l] * styleBlend[k];
         styleTargets.push({ layer, weight, gram, mask: masks[k] });
       });
@@ -188,9 +199,10 @@ function listOf(value: Value | Value[] | undefined): Value[] {
 /** The `extract-features` stage. */
 export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
   name: "extract-features",
-  version: 1,
-  description: "VGG content activations and style Gram matrices (several styles: blend or masks; " +
-    "avg pooling by default, as Gatys recommends)",
+  // 2: unmasked style targets carry their mean feature (for style_loss: mean-covariance).
+  version: 2,
+  description: "VGG content activations and style Gram matrices and means (several styles: blend " +
+    "or masks; avg pooling by default, as Gatys recommends)",
   params,
   inputs: {
     content: { kind: "image", description: "the content photograph" },

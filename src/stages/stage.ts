@@ -159,6 +159,16 @@ export interface StageContext {
 export interface CheckContext {
   /** Folders searched for model weights. */
   readonly weightsDirs: readonly string[];
+  /** Per input, the steps feeding it: their stage and which of their own inputs are connected. */
+  readonly producers?: Readonly<Record<string, readonly InputProducer[]>>;
+}
+
+/** A step feeding an input, as a stage's `check` sees it. */
+export interface InputProducer {
+  /** Its stage name. */
+  readonly stage: string;
+  /** The names of its inputs that have steps connected. */
+  readonly connected: readonly string[];
 }
 
 /** Resource estimate for `plan`. */

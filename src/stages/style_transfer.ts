@@ -11,7 +11,15 @@ import { z } from "zod";
 import { encodePng } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
 import { resizeImage } from "../image/resample.ts";
-import type { Engine, Objective, ObjectiveSpec, VectorOps } from "../neural/engines/engine.ts";
+import {
+  type Engine,
+  type Objective,
+  type ObjectiveSpec,
+  type StyleStatistic,
+  styleStatistics,
+  type StyleTarget,
+  type VectorOps,
+} from "../neural/engines/engine.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import { stageWeights } from "./stage_weights.ts";
 import {
@@ -36,8 +44,9 @@ import {
   normalizeTerms,
   type PhotoStatistics,
 } from "../neural/losses/normalize.ts";
-import { gramMatrix } from "../neural/losses/targets.ts";
+import { featureMean, gramMatrix } from "../neural/losses/targets.ts";
 import {
+  type CheckContext,
   featuresOf,
   type FeatureTargets,
   imageOf,
@@ -81,6 +90,11 @@ export const styleTransferParams = z.object({
       `total-variation smoothing weight (default ${DEFAULT_WEIGHTS.relative.tv} ` +
         `relative, ${DEFAULT_WEIGHTS.paper.tv} paper)`,
     ),
+  style_loss: z.enum(styleStatistics).default("gram")
+    .describe(
+      "gram: match Gram matrices (Gatys et al.); mean-covariance: match each style layer's mean " +
+        "and covariance separately (not with masks)",
+    ),
   init: z.enum(["content", "noise", "image"]).default("content")
     .describe("start from the content image, seeded uniform noise, or the `init` input"),
   optimizer: z.enum(optimizerNames).default("lbfgs"),
@@ -115,6 +129,10 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
   output: "image",
   usesEngine: true,
 
+  check(p, ctx) {
+    return Promise.resolve(styleLossProblems(p, ctx));
+  },
+
   shape(inputs) {
     return inputs.features;
   },
@@ -139,7 +157,7 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
     const terms = normalizeTerms(
       p.normalization,
       features.content,
-      features.style,
+      styleTargetsFor(features, p.style_loss),
       await photoStatistics(engine, weights, features, p.normalization),
     );
     const spec: ObjectiveSpec = {
@@ -173,9 +191,41 @@ async function photoStatistics(
 ): Promise<PhotoStatistics> {
   const image = to255(features.contentImage);
   const layers = [...new Set(features.style.map((t) => t.layer))];
-  if (normalization === "paper" || layers.length === 0) return { image, grams: new Map() };
+  if (normalization === "paper" || layers.length === 0) return { image, layers: new Map() };
   const acts = await engine.extract(weights, features.pooling, image, layers, features.padding);
-  return { image, grams: new Map(layers.map((l) => [l, gramMatrix(acts.get(l)!)])) };
+  return {
+    image,
+    layers: new Map(layers.map((l) => {
+      const a = acts.get(l)!;
+      return [l, { gram: gramMatrix(a), mean: featureMean(a) }];
+    })),
+  };
+}
+
+/** Masked features with `style_loss: mean-covariance`, found at validation (upscale shares it). */
+export function styleLossProblems(
+  p: { readonly style_loss: StyleStatistic },
+  ctx: CheckContext,
+): string[] {
+  if (p.style_loss !== "mean-covariance") return [];
+  const masked = (ctx.producers?.features ?? []).some((f) => f.connected.includes("masks"));
+  return masked ? [MASKED_MEAN_COVARIANCE] : [];
+}
+
+const MASKED_MEAN_COVARIANCE = "style_loss: mean-covariance does not support regional styles " +
+  "(extract-features with masks); use style_loss: gram for them";
+
+/** The features' style targets matched on `statistic` (StageError where they cannot be). */
+function styleTargetsFor(features: FeatureTargets, statistic: StyleStatistic): StyleTarget[] {
+  if (statistic === "gram") return [...features.style];
+  if (features.style.some((t) => t.mask)) throw new StageError(MASKED_MEAN_COVARIANCE);
+  if (features.style.some((t) => !t.mean)) {
+    throw new StageError(
+      "style_loss: mean-covariance needs the style means, which these features lack: re-run " +
+        "extract-features",
+    );
+  }
+  return features.style.map((t) => ({ ...t, statistic }));
 }
 
 /** The weights the features were extracted with (StageError when they changed since). */

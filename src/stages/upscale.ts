@@ -29,7 +29,7 @@ import {
   StageError,
   type Value,
 } from "./stage.ts";
-import { styleTransferParams, styleTransferStage } from "./style_transfer.ts";
+import { styleLossProblems, styleTransferParams, styleTransferStage } from "./style_transfer.ts";
 import { transformWithAlpha } from "../image/alpha.ts";
 
 const params = styleTransferParams.omit({ init: true, iterations: true }).extend({
@@ -83,6 +83,10 @@ export const upscaleStage: Stage<UpscaleParams> = {
   },
   output: "image",
   usesEngine: true,
+
+  check(p, ctx) {
+    return Promise.resolve(styleLossProblems(p, ctx));
+  },
 
   shape(inputs, p) {
     const image = inputs.image;

@@ -14,10 +14,16 @@
  * - Gram: G_l = F_lᵀ F_l / (H_l · W_l · C_l), with F_l as an (H_l·W_l) × C_l matrix; for a
  *   `masked-gram` term, F_l is first multiplied row-wise by M_l (the mask resized to H_l × W_l).
  * - `gram` / `masked-gram` term:  w · mean((G_l − A_l)²)      (mean over the C_l² entries)
+ * - Mean and covariance (`mean-covariance` term, unmasked only): μ_l = F_lᵀ 1 / (H_l·W_l), the
+ *   mean feature (C_l values), and Σ_l = (F_l − 1μ_lᵀ)ᵀ (F_l − 1μ_lᵀ) / (H_l·W_l·C_l), the
+ *   covariance normalized like the Gram, so that G_l = Σ_l + μ_l μ_lᵀ / C_l.
+ * - `mean-covariance` term:  w · (mean((Σ_l − S_l)²) + λ · mean((μ_l − m_l)²))   (means over the
+ *   C_l² and C_l entries), S_l and m_l the style's covariance and mean, λ = 2·mean(m_l²)/C_l² (the
+ *   weight the Gram loss gives a small error of the mean: losses/targets.ts meanPartWeight).
  * - `tv` term:  w · Σ_{i,j,c} (x[i+1,j,c] − x[i,j,c])² + (x[i,j+1,c] − x[i,j,c])²
  * - w is the term's whole weight: content_weight · w_l, style_weight · w_l, tv_weight.
- * - loss = Σ terms; `terms` reports the sums per group "content", "style" (gram and masked-gram)
- *   and "tv".
+ * - loss = Σ terms; `terms` reports the sums per group "content", "style" (gram, masked-gram and
+ *   mean-covariance) and "tv".
  */
 import { StylepipeError } from "../../util/errors.ts";
 import type { VggWeights } from "../models/weights_types.ts";
@@ -36,6 +42,12 @@ export interface ContentTarget {
   readonly activations: Float32Array;
 }
 
+/** The style statistic a target is matched on: the Gram matrix, or the mean and covariance. */
+export type StyleStatistic = "gram" | "mean-covariance";
+
+/** The style statistics, for parameter schemas. */
+export const styleStatistics = ["gram", "mean-covariance"] as const;
+
 /** A style target: a normalized Gram matrix (and optionally the mask it applies through). */
 export interface StyleTarget {
   /** Layer name, e.g. `relu1_1`. */
@@ -46,6 +58,10 @@ export interface StyleTarget {
   readonly gram: Float32Array;
   /** Optional region mask at the *image* resolution (H × W, values 0–1); resized per layer. */
   readonly mask?: Float32Array;
+  /** m_l, the style's mean feature (C_l values); `mean-covariance` needs it. */
+  readonly mean?: Float32Array;
+  /** What the term matches (default `gram`); `mean-covariance` derives S_l from `gram` and `mean`. */
+  readonly statistic?: StyleStatistic;
 }
 
 /** Everything an engine needs to build f(x) = loss and ∇f(x). */

@@ -23,6 +23,7 @@ import type {
 import type { VggWeights } from "../models/weights_types.ts";
 import { contentLoss } from "../losses/content.ts";
 import { styleLoss } from "../losses/gram.ts";
+import { meanCovarianceLoss } from "../losses/mean_covariance.ts";
 import { totalVariation } from "../losses/tv.ts";
 import { groupTerms, layersRead, lossPlan, type LossTerm } from "../plan/loss.ts";
 import { type LayerShape, networkPlan } from "../plan/network.ts";
@@ -207,6 +208,19 @@ function tfTerm(term: LossTerm): TfTerm {
         dispose: () => {
           gram.dispose();
           mask?.dispose();
+        },
+      };
+    }
+    case "mean-covariance": {
+      const c = term.shape.channels;
+      const covariance = tf.tensor2d(term.covariance, [c, c]);
+      const mean = tf.tensor1d(term.mean);
+      return {
+        value: (features) =>
+          meanCovarianceLoss(features.get(term.layer)!, covariance, mean, term.meanWeight),
+        dispose: () => {
+          covariance.dispose();
+          mean.dispose();
         },
       };
     }

@@ -4,7 +4,9 @@
  * against the content photo's own statistic at the same place:
  * - a content term of layer l is divided by mean(P_l²), P_l the photo's activations;
  * - a style term of layer l is divided by mean(G_l²), G_l the photo's own Gram matrix there, so a
- *   style term of 1 is a Gram mismatch as large as the photo's own texture energy;
+ *   style term of 1 is a Gram mismatch as large as the photo's own texture energy (a
+ *   `mean-covariance` term by the photo's mean(S_l²) + λ·mean(m_l²), the term's value at zero
+ *   features with the photo's covariance and mean, λ the term's own);
  * - the layer weights of each kind are divided by their sum, so adding a layer does not strengthen
  *   the kind;
  * - the TV term is divided by the photo's own TV, so 1 means "as rough as the photo".
@@ -12,6 +14,7 @@
  * `paper` leaves the weights as given (the loss of engine.ts as Gatys et al. / jcjohnson write it).
  */
 import type { ContentTarget, StyleTarget } from "../engines/engine.ts";
+import { covarianceFromGram, meanPartWeight } from "./targets.ts";
 
 /** How the per-term weights are derived from the user's weights. */
 export type Normalization = "relative" | "paper";
@@ -27,12 +30,20 @@ export interface NormalizedTerms {
   readonly tvScale: number;
 }
 
-/** What `relative` measures the terms against: the content photo and its own Gram matrices. */
+/** The photo's own statistics at one style layer. */
+export interface PhotoLayerStatistics {
+  /** Its Gram matrix (engine.ts's normalisation). */
+  readonly gram: Float32Array;
+  /** Its mean feature per channel. */
+  readonly mean: Float32Array;
+}
+
+/** What `relative` measures the terms against: the content photo and its own style statistics. */
 export interface PhotoStatistics {
   /** The content photo, HWC RGB 0–255 (its TV scales the TV term). */
   readonly image: { height: number; width: number; data: Float32Array };
-  /** The photo's Gram matrix (engine.ts's normalisation) at every style layer, by layer name. */
-  readonly grams: ReadonlyMap<string, Float32Array>;
+  /** The photo's statistics at every style layer, by layer name. */
+  readonly layers: ReadonlyMap<string, PhotoLayerStatistics>;
 }
 
 /** The targets' weights under `normalization`, measured against `photo` for `relative`. */
@@ -55,16 +66,23 @@ export function normalizeTerms(
     // put Seated Nude's content distance at 3.9× the paper setting's, Starry Night's at 1.8×).
     style: style.map((t) => ({
       ...t,
-      weight: t.weight / styleSum / meanSquare(photoGram(photo, t.layer)),
+      weight: t.weight / styleSum / styleMagnitude(t, photoLayer(photo, t.layer)),
     })),
     tvScale: 1 / Math.max(totalVariation(photo.image), 1e-6),
   };
 }
 
-function photoGram(photo: PhotoStatistics, layer: string): Float32Array {
-  const gram = photo.grams.get(layer);
-  if (!gram) throw new RangeError(`no Gram matrix of the photo at style layer ${layer}`);
-  return gram;
+function photoLayer(photo: PhotoStatistics, layer: string): PhotoLayerStatistics {
+  const stats = photo.layers.get(layer);
+  if (!stats) throw new RangeError(`no Gram matrix of the photo at style layer ${layer}`);
+  return stats;
+}
+
+/** The photo's own size of the term `t`: mean(G²), or mean(S²) + λ·mean(m²) (λ the term's). */
+function styleMagnitude(t: StyleTarget, photo: PhotoLayerStatistics): number {
+  if (t.statistic !== "mean-covariance" || !t.mean) return meanSquare(photo.gram);
+  const lambda = meanPartWeight(t.mean);
+  return meanSquare(covarianceFromGram(photo.gram, photo.mean)) + lambda * meanSquare(photo.mean);
 }
 
 /** Σ (x[i+1,j,c] − x[i,j,c])² + (x[i,j+1,c] − x[i,j,c])² of an HWC RGB image (engine.ts's TV). */

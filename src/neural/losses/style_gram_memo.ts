@@ -1,6 +1,7 @@
 /**
- * Style Gram matrices remembered within a process, keyed by everything they depend on: engine,
- * weights, pooling, padding, layers and the style image's pixels (at the scale used). A matrix of contents ×
+ * Style Gram matrices (and mean features) remembered within a process, keyed by everything they
+ * depend on: engine, weights, pooling, padding, layers and the style image's pixels (at the scale
+ * used). A matrix of contents ×
  * styles, or several steps sharing a painting, then computes each style's targets once; a result
  * is what a recomputation would give, so reproducibility is unaffected.
  */
@@ -19,15 +20,21 @@ export interface StyleGramKey {
   readonly pixels: Float32Array;
 }
 
-/** A small least-recently-used memo of per-layer Gram matrices. */
+/** One layer's statistics of a style image: its normalized Gram matrix and mean feature. */
+export interface StyleLayerStats {
+  readonly gram: Float32Array;
+  readonly mean: Float32Array;
+}
+
+/** A small least-recently-used memo of per-layer style statistics. */
 export class StyleGramMemo {
-  #entries = new Map<string, Promise<Float32Array[]>>();
+  #entries = new Map<string, Promise<StyleLayerStats[]>>();
 
   /** @param capacity how many styles to remember (each holds ≤ 5 matrices of ≤ 512² floats) */
   constructor(readonly capacity = 16) {}
 
-  /** The Gram matrices for `key`, computing them with `compute` on first request. */
-  get(key: StyleGramKey, compute: () => Promise<Float32Array[]>): Promise<Float32Array[]> {
+  /** The statistics for `key`, computing them with `compute` on first request. */
+  get(key: StyleGramKey, compute: () => Promise<StyleLayerStats[]>): Promise<StyleLayerStats[]> {
     const id = sha256Parts([
       key.engine,
       key.weightsId,

@@ -6,7 +6,8 @@
  * {@link LossGroup} with {@link groupTerms}. A new kind of term is a new member of the union and an
  * entry in {@link TERM_GROUP}; the compiler then names every engine that must implement it.
  */
-import type { ObjectiveSpec } from "../engines/engine.ts";
+import type { ObjectiveSpec, StyleTarget } from "../engines/engine.ts";
+import { covarianceFromGram, meanPartWeight } from "../losses/targets.ts";
 import { maskAtLayer } from "../models/layer_mask.ts";
 import {
   layerBlock,
@@ -48,6 +49,19 @@ export type LossTerm =
     readonly mask: Float32Array;
   }
   | {
+    /** mean((Σ_l − S_l)²) + λ·mean((μ_l − m_l)²): the style's mean and covariance (engine.ts). */
+    readonly kind: "mean-covariance";
+    readonly layer: string;
+    readonly shape: LayerShape;
+    readonly weight: number;
+    /** S_l, C_l × C_l row-major. */
+    readonly covariance: Float32Array;
+    /** m_l, C_l values. */
+    readonly mean: Float32Array;
+    /** λ, the mean part's weight relative to the covariance part's. */
+    readonly meanWeight: number;
+  }
+  | {
     /** Total variation of the image x. */
     readonly kind: "tv";
     readonly weight: number;
@@ -67,6 +81,7 @@ export const TERM_GROUP: Readonly<Record<TermKind, LossGroup>> = {
   content: "content",
   gram: "style",
   "masked-gram": "style",
+  "mean-covariance": "style",
   tv: "tv",
 };
 
@@ -108,6 +123,10 @@ export function lossPlan(spec: ObjectiveSpec): LossPlan {
     const c = shape.channels;
     expectLength(`style target ${s.layer} Gram`, s.gram.length, { height: c, width: c });
     const weight = spec.styleWeight * s.weight;
+    if (s.statistic === "mean-covariance") {
+      terms.push(meanCovarianceTerm(s, shape, weight));
+      continue;
+    }
     if (!s.mask) {
       terms.push({ kind: "gram", layer: s.layer, shape, weight, gram: s.gram });
       continue;
@@ -118,6 +137,24 @@ export function lossPlan(spec: ObjectiveSpec): LossPlan {
   }
   terms.push({ kind: "tv", weight: spec.tvWeight });
   return { network, terms };
+}
+
+/** The `mean-covariance` term of a style target (RangeError when it has a mask or no mean). */
+function meanCovarianceTerm(s: StyleTarget, shape: LayerShape, weight: number): LossTerm {
+  if (s.mask) {
+    throw new RangeError(`style target ${s.layer}: mean-covariance does not take a region mask`);
+  }
+  if (!s.mean) throw new RangeError(`style target ${s.layer}: mean-covariance needs the mean`);
+  expectLength(`style target ${s.layer} mean`, s.mean.length, { height: 1, width: shape.channels });
+  return {
+    kind: "mean-covariance",
+    layer: s.layer,
+    shape,
+    weight,
+    covariance: covarianceFromGram(s.gram, s.mean),
+    mean: s.mean,
+    meanWeight: meanPartWeight(s.mean),
+  };
 }
 
 /**

@@ -22,7 +22,7 @@ Deno.test("totalVariation: squared differences of vertical and horizontal neighb
 });
 
 Deno.test("normalizeTerms paper: weights as given", () => {
-  const n = normalizeTerms("paper", content, style, { image, grams: new Map() });
+  const n = normalizeTerms("paper", content, style, { image, layers: new Map() });
   assert.deepEqual(n.content.map((t) => t.weight), [1]);
   assert.deepEqual(n.style.map((t) => t.weight), [1, 3]);
   assert.equal(n.tvScale, 1);
@@ -31,9 +31,9 @@ Deno.test("normalizeTerms paper: weights as given", () => {
 // The photo's own Grams at the two style layers: mean(G²) = 1 and 25.
 const photo = {
   image,
-  grams: new Map([
-    ["relu1_1", new Float32Array([1, -1, 1, -1])],
-    ["relu2_1", new Float32Array([5, 5, 5, 5])],
+  layers: new Map([
+    ["relu1_1", { gram: new Float32Array([1, -1, 1, -1]), mean: new Float32Array(2) }],
+    ["relu2_1", { gram: new Float32Array([5, 5, 5, 5]), mean: new Float32Array(2) }],
   ]),
 };
 
@@ -50,7 +50,9 @@ Deno.test("normalizeTerms relative: each term relative to the photo's own, layer
   // A photo with 10× the contrast (Gram 100×) gets 10⁴× smaller style weights.
   const loudPhoto = {
     image,
-    grams: new Map([...photo.grams].map(([l, g]) => [l, g.map((v) => v * 100)])),
+    layers: new Map(
+      [...photo.layers].map(([l, x]) => [l, { ...x, gram: x.gram.map((v) => v * 100) }]),
+    ),
   };
   const k = normalizeTerms("relative", content, style, loudPhoto);
   k.style.forEach((t, i) => assert.ok(Math.abs(t.weight * 1e4 / n.style[i].weight - 1) < 1e-6));
@@ -61,7 +63,28 @@ Deno.test("normalizeTerms relative: each term relative to the photo's own, layer
 
 Deno.test("normalizeTerms relative: a style layer without the photo's Gram is an error", () => {
   assert.throws(
-    () => normalizeTerms("relative", content, style, { image, grams: new Map() }),
+    () => normalizeTerms("relative", content, style, { image, layers: new Map() }),
     /no Gram matrix of the photo at style layer relu1_1/,
   );
+});
+
+Deno.test("normalizeTerms relative: a mean-covariance term is divided by the photo's value at zero features", () => {
+  // The photo's F = [[1, 2], [3, 4]]: Gram [[2.5, 3.5], [3.5, 5]], m = [2, 3] → S = ½·ones,
+  // mean(S²) = 0.25; λ (the term's, here the same m) = 3.25, mean(m²) = 6.5: 0.25 + 3.25·6.5 = 21.375.
+  const stats = { gram: Float32Array.from([2.5, 3.5, 3.5, 5]), mean: Float32Array.from([2, 3]) };
+  const own = { image, layers: new Map([["relu1_1", stats]]) };
+  const target: StyleTarget = {
+    layer: "relu1_1",
+    weight: 2,
+    gram: stats.gram,
+    mean: stats.mean,
+    statistic: "mean-covariance",
+  };
+  const n = normalizeTerms("relative", content, [target], own);
+  assert.equal(n.style[0].weight, 1 / 21.375);
+  assert.equal(n.style[0].statistic, "mean-covariance");
+  // The same target as a Gram term: the photo's mean(G²) = (6.25 + 2·12.25 + 25)/4.
+  const g = normalizeTerms("relative", content, [{ ...target, statistic: "gram" }], own);
+  assert.equal(g.style[0].weight, 1 / 13.9375);
+  assert.equal(normalizeTerms("paper", content, [target], own).style[0].weight, 2);
 });

@@ -74,3 +74,34 @@ Deno.test("planStructure changes with a term's kind or layer, not with its value
   assert.notEqual(reflect, base);
   assert.notEqual(planStructure(lossPlan(spec({ padding: "replicate" })), weights.id), reflect);
 });
+
+Deno.test("lossPlan: a mean-covariance target becomes its term (S = A − mmᵀ/C, λ); masks refused", () => {
+  const gram = new Float32Array(64 * 64).fill(1);
+  const mean = new Float32Array(64).fill(4); // mmᵀ/C = 16/64 = 0.25 everywhere
+  const target = {
+    layer: "relu1_1",
+    weight: 0.5,
+    gram,
+    mean,
+    statistic: "mean-covariance" as const,
+  };
+  const plan = lossPlan(spec({ style: [target] }));
+  const term = plan.terms[1];
+  assert.ok(term.kind === "mean-covariance");
+  assert.equal(term.weight, 50);
+  assert.ok(term.covariance.every((v) => v === 0.75));
+  assert.equal(term.meanWeight, 2 * 16 / (64 * 64));
+  assert.equal(planStructure(plan, "w").split("|").at(-2), "mean-covariance:relu1_1");
+  assert.throws(
+    () => lossPlan(spec({ style: [{ ...target, mask: new Float32Array(24) }] })),
+    /relu1_1: mean-covariance does not take a region mask/,
+  );
+  assert.throws(
+    () => lossPlan(spec({ style: [{ ...target, mean: undefined }] })),
+    /relu1_1: mean-covariance needs the mean/,
+  );
+  assert.throws(
+    () => lossPlan(spec({ style: [{ ...target, mean: new Float32Array(3) }] })),
+    /style target relu1_1 mean has 3 values, expected 1×64/,
+  );
+});

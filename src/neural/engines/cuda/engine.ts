@@ -134,7 +134,10 @@ export class CudaEngine implements Engine<DeviceArray> {
     );
     const device = this.device;
     const vectors = this.#vectors;
-    const slots = device.allocBytes(Math.max(1, terms.length) * 8);
+    // Each term writes its parts into its own run of double slots (a mean-covariance term: two).
+    const firstSlot = terms.map((_, k) => terms.slice(0, k).reduce((a, t) => a + t.slots, 0));
+    const slotCount = terms.reduce((a, t) => a + t.slots, 0);
+    const slots = device.allocBytes(Math.max(1, slotCount) * 8);
     const { height, width } = spec;
     const tvWeight = plan.terms.reduce((acc, t) => acc + (t.kind === "tv" ? t.weight : 0), 0);
     let disposed = false;
@@ -145,14 +148,14 @@ export class CudaEngine implements Engine<DeviceArray> {
         checkImage(x.length, height, width);
         network.forward(x);
         network.backward((layer, grad) => {
-          terms.forEach((t, slot) => {
+          terms.forEach((t, k) => {
             if (t.layer === layer) {
-              t.lossAndGrad(network.activations.get(layer)!, grad, slots, slot);
+              t.lossAndGrad(network.activations.get(layer)!, grad, slots, firstSlot[k]);
             }
           });
         });
-        terms.forEach((t, slot) => {
-          if (t.layer === undefined) t.lossAndGrad(x, undefined, slots, slot);
+        terms.forEach((t, k) => {
+          if (t.layer === undefined) t.lossAndGrad(x, undefined, slots, firstSlot[k]);
         });
         const grad = device.alloc(x.length);
         device.launch("image_grad", x.length, [
@@ -163,9 +166,11 @@ export class CudaEngine implements Engine<DeviceArray> {
           { i: width },
           { f: tvWeight },
         ]);
-        const values = device.readDoubles(slots, terms.length); // the one read-back
+        const values = device.readDoubles(slots, slotCount); // the one read-back
         const groups = { content: 0, style: 0, tv: 0 };
-        terms.forEach((t, k) => groups[t.group] += values[k]);
+        terms.forEach((t, k) => {
+          for (let i = 0; i < t.slots; i++) groups[t.group] += values[firstSlot[k] + i];
+        });
         return Promise.resolve({
           loss: groups.content + groups.style + groups.tv,
           grad: vectors.adopt(grad),
@@ -177,7 +182,7 @@ export class CudaEngine implements Engine<DeviceArray> {
         disposed = true;
         for (const t of terms) t.dispose();
         network.dispose();
-        device.freeBytes(slots, Math.max(1, terms.length) * 8);
+        device.freeBytes(slots, Math.max(1, slotCount) * 8);
       },
     });
   }
@@ -227,6 +232,7 @@ export class CudaEngine implements Engine<DeviceArray> {
         return {
           layer: term.layer,
           group: "content",
+          slots: 1,
           dispose,
           lossAndGrad(f, grad, slots, slot) {
             d.reduce("sqdiff", slots, slot, term.weight / n, f, target);
@@ -254,6 +260,7 @@ export class CudaEngine implements Engine<DeviceArray> {
         return {
           layer: term.layer,
           group: "style",
+          slots: 1,
           dispose,
           lossAndGrad: (f, grad, slots, slot) => {
             let features = f;
@@ -289,10 +296,68 @@ export class CudaEngine implements Engine<DeviceArray> {
           },
         };
       }
+      case "mean-covariance": {
+        const { height: h, width: w, channels: c } = term.shape;
+        const hw = h * w;
+        const covTarget = upload(term.covariance);
+        const meanTarget = upload(term.mean);
+        const ones = upload(new Float32Array(hw).fill(1));
+        const mean = scratch(c);
+        const meanDiff = scratch(c);
+        const centred = scratch(c * hw);
+        const covariance = scratch(c * c);
+        const factor = scratch(c * c);
+        const meanWeight = term.weight * term.meanWeight;
+        return {
+          layer: term.layer,
+          group: "style",
+          slots: 2,
+          dispose,
+          lossAndGrad: (f, grad, slots, slot) => {
+            // F column-major hw × c (NCHW): μ = Fᵀ1/hw; R = F − 1μᵀ; Σ = RᵀR/(hw·c).
+            this.#gemm(BLAS.t, BLAS.n, c, 1, hw, 1 / hw, f, hw, ones, hw, 0, mean, c);
+            d.copy(centred, f);
+            this.#gemm(BLAS.n, BLAS.t, hw, c, 1, -1, ones, hw, mean, c, 1, centred, hw);
+            this.#gemm(
+              BLAS.t,
+              BLAS.n,
+              c,
+              c,
+              hw,
+              1 / (hw * c),
+              centred,
+              hw,
+              centred,
+              hw,
+              0,
+              covariance,
+              c,
+            );
+            d.reduce("sqdiff", slots, slot, term.weight / (c * c), covariance, covTarget);
+            d.reduce("sqdiff", slots, slot + 1, meanWeight / c, mean, meanTarget);
+            // dL/dF = R · 4w(Σ − S)/(hw·c³) + 1 · 2wλ(μ − m)ᵀ/(hw·c) (R's zero column sums drop
+            // the centring's own term, as in onnx/backward.ts).
+            d.launch("gram_diff", c * c, [
+              { p: covariance.ptr },
+              { p: covTarget.ptr },
+              { p: factor.ptr },
+              { i: c },
+              { f: 4 * term.weight / (hw * c * c * c) },
+            ]);
+            this.#gemm(BLAS.n, BLAS.n, hw, c, c, 1, centred, hw, factor, c, 1, grad!, hw);
+            d.launch("v_sub", c, [{ l: c }, { p: mean.ptr }, { p: meanTarget.ptr }, {
+              p: meanDiff.ptr,
+            }]);
+            const coef = 2 * meanWeight / (hw * c);
+            this.#gemm(BLAS.n, BLAS.t, hw, c, 1, coef, ones, hw, meanDiff, c, 1, grad!, hw);
+          },
+        };
+      }
       case "tv": {
         return {
           layer: undefined,
           group: "tv",
+          slots: 1,
           dispose,
           // The gradient is added where the image gradient is assembled (image_grad).
           lossAndGrad(x, _grad, slots, slot) {
@@ -354,7 +419,9 @@ interface DeviceTerm {
   /** The layer it reads (undefined: the image). */
   readonly layer: string | undefined;
   readonly group: "content" | "style" | "tv";
-  /** Writes the weighted term into the double `slots[slot]` and adds its gradient into `grad`. */
+  /** How many double slots its parts take (their sum is the term). */
+  readonly slots: number;
+  /** Writes the weighted term's parts into the doubles `slots[slot…]`, adds its gradient into `grad`. */
   lossAndGrad(
     values: DeviceArray,
     grad: DeviceArray | undefined,

@@ -196,6 +196,46 @@ export function styleLossAndGrad(
 }
 
 /**
+ * Mean-and-covariance term on features F [1, C, H, W] (rows R = F as C × HW): μ = R1/HW,
+ * Σ = (R − μ1ᵀ)(R − μ1ᵀ)ᵀ / (HW·C), loss = scale · mean((Σ − S)²) + meanScale · mean((μ − m)²),
+ * and ∂loss/∂R = scale · 2 (D + Dᵀ)(R − μ1ᵀ) / (C² · HW·C) + 2·meanScale·(μ − m)1ᵀ / (C·HW) with
+ * D = Σ − S. The centring's own term, −(∂/∂(R − μ1ᵀ))·11ᵀ/HW, is 0 because R − μ1ᵀ has zero row
+ * sums, so it is left out.
+ */
+export function meanCovarianceLossAndGrad(
+  b: GraphBuilder,
+  features: string,
+  shape: LayerShape,
+  covarianceTarget: string,
+  meanTarget: string,
+  scale: string,
+  meanScale: string,
+): { loss: string; grad: string } {
+  const { channels: c, height: h, width: w } = shape;
+  const hw = h * w;
+  const n = hw * c;
+  const rows = b.op("Reshape", [features, b.int64s([c, hw])]);
+  const mean = b.op("ReduceMean", [rows], { axes: ints([1]), keepdims: int(1) });
+  const centred = b.op("Sub", [rows, mean]);
+  const covariance = b.op("Gemm", [centred, centred], { transB: int(1), alpha: float(1 / n) });
+  const diff = b.op("Sub", [covariance, covarianceTarget]);
+  const meanDiff = b.op("Sub", [mean, meanTarget]);
+  const covSq = b.op("ReduceSumSquare", [diff], { keepdims: int(0) });
+  const meanSq = b.op("ReduceSumSquare", [meanDiff], { keepdims: int(0) });
+  const loss = b.op("Add", [
+    b.op("Mul", [b.op("Mul", [covSq, scale]), b.scalar(1 / (c * c))]),
+    b.op("Mul", [b.op("Mul", [meanSq, meanScale]), b.scalar(1 / c)]),
+  ]);
+  const sym = b.op("Add", [diff, b.op("Transpose", [diff], { perm: ints([1, 0]) })]);
+  const dCov = b.op("Gemm", [b.op("Mul", [sym, scale]), centred], {
+    alpha: float(2 / (c * c * n)),
+  });
+  const dMean = b.op("Mul", [meanDiff, b.op("Mul", [meanScale, b.scalar(2 / (c * hw))])]);
+  const dRows = b.op("Add", [dCov, dMean]);
+  return { loss, grad: b.op("Reshape", [dRows, b.int64s([1, c, h, w])]) };
+}
+
+/**
  * Total variation of x [H, W, 3]: Σ (x[i+1,j] − x[i,j])² + (x[i,j+1] − x[i,j])², and its gradient
  * 2·(Δv shifted down − Δv + Δh shifted right − Δh), both multiplied by `scale`.
  */

@@ -25,6 +25,7 @@ import {
   convInputGrad,
   flippedKernel,
   maxPoolReluGrad,
+  meanCovarianceLossAndGrad,
   padGrad,
   padMode,
   reluGrad,
@@ -44,6 +45,9 @@ export const GRAPH_IO = {
   styleGram: (i: number) => `style_gram_${i}`,
   styleScale: (i: number) => `style_scale_${i}`,
   styleMask: (i: number) => `style_mask_${i}`,
+  styleCovariance: (i: number) => `style_covariance_${i}`,
+  styleMean: (i: number) => `style_mean_${i}`,
+  styleMeanScale: (i: number) => `style_mean_scale_${i}`,
   outputs: ["loss", "content", "style", "tv", "grad"] as const,
   /** The extract graph's output of `layer` (HWC); the NCHW tensor inside is named `layer`. */
   activations: (layer: string) => `${layer}_hwc`,
@@ -85,6 +89,15 @@ function termInputs(term: LossTerm, index: number): [string, Feed][] {
       }
       return inputs;
     }
+    case "mean-covariance": {
+      const c = term.shape.channels;
+      return [
+        [GRAPH_IO.styleCovariance(index), { data: term.covariance, dims: [c, c] }],
+        [GRAPH_IO.styleMean(index), { data: term.mean, dims: [c, 1] }],
+        [GRAPH_IO.styleScale(index), scalar(term.weight)],
+        [GRAPH_IO.styleMeanScale(index), scalar(term.weight * term.meanWeight)],
+      ];
+    }
     case "tv":
       return [[GRAPH_IO.tvScale, scalar(term.weight)]];
   }
@@ -94,7 +107,9 @@ function termInputs(term: LossTerm, index: number): [string, Feed][] {
 function numberedTerms(plan: LossPlan): { term: LossTerm; index: number }[] {
   const counts = new Map<string, number>();
   return plan.terms.map((term) => {
-    const family = term.kind === "masked-gram" ? "gram" : term.kind;
+    const family = term.kind === "masked-gram" || term.kind === "mean-covariance"
+      ? "gram"
+      : term.kind;
     const index = counts.get(family) ?? 0;
     counts.set(family, index + 1);
     return { term, index };
@@ -309,6 +324,11 @@ function termLossAndGrad(
     case "masked-gram": {
       const [gram, scale, mask] = inputs;
       return styleLossAndGrad(b, tensors.get(term.layer)!, term.shape, gram, scale, mask);
+    }
+    case "mean-covariance": {
+      const [covariance, mean, scale, meanScale] = inputs;
+      const f = tensors.get(term.layer)!;
+      return meanCovarianceLossAndGrad(b, f, term.shape, covariance, mean, scale, meanScale);
     }
     case "tv":
       return tvLossAndGrad(b, x, image.height, image.width, inputs[0]);

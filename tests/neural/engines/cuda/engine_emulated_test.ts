@@ -10,6 +10,7 @@ import type { Engine, ObjectiveSpec } from "../../../../src/neural/engines/engin
 import { hostVectorOps } from "../../../../src/neural/engines/host_vector_ops.ts";
 import { onnxProvider } from "../../../../src/neural/engines/onnx/engine.ts";
 import { lbfgs } from "../../../../src/neural/optim/lbfgs.ts";
+import { featureMean, gramMatrix } from "../../../../src/neural/losses/targets.ts";
 import { perturbed, relDiff, seededImage, smallWeights, specFromImages } from "../_fixtures.ts";
 import { emulatedCuda } from "./_emulated_api.ts";
 
@@ -169,5 +170,54 @@ Deno.test("emulated cuda vector ops: element-wise bit-equal to the host's; L-BFG
   );
   for (const v of [x0, state.x, state.g, ...state.s, ...state.y]) vec.dispose(v);
   await engine.dispose();
+  assert.equal(liveAllocations(), 0);
+});
+
+Deno.test("emulated cuda: mean-covariance terms and their gradient equal onnx's (odd size)", async () => {
+  const onnx = await onnxProvider.create();
+  const { engine, liveAllocations } = emulatedEngine();
+  try {
+    const H = 13, W = 10;
+    const layers = ["conv1_1", "relu1_1", "pool1", "relu2_1"];
+    const style = await onnx.extract(smallWeights, "avg", {
+      height: H,
+      width: W,
+      data: seededImage(81, H, W),
+    }, layers);
+    const spec: ObjectiveSpec = {
+      weights: smallWeights,
+      pooling: "avg",
+      height: H,
+      width: W,
+      content: [],
+      style: layers.map((layer, i) => {
+        const a = style.get(layer)!;
+        return {
+          layer,
+          weight: 1 + i,
+          gram: gramMatrix(a),
+          mean: featureMean(a),
+          statistic: "mean-covariance" as const,
+        };
+      }),
+      contentWeight: 0,
+      styleWeight: 1e3,
+      tvWeight: 0,
+    };
+    const x = perturbed(seededImage(82, H, W), 83, 40);
+    const a = await evaluate(onnx, spec, x);
+    const b = await evaluate(engine as Engine, spec, x);
+    assert.ok(a.terms.style > 0);
+    assert.ok(relDiff(a.terms.style, b.terms.style) < 1e-5, `${a.terms.style} vs ${b.terms.style}`);
+    let err = 0, scale = 0;
+    a.grad.forEach((v, i) => {
+      err = Math.max(err, Math.abs(v - b.grad[i]));
+      scale = Math.max(scale, Math.abs(v));
+    });
+    assert.ok(err / scale < 1e-4, `gradient error ${err / scale}`);
+  } finally {
+    await engine.dispose();
+    await onnx.dispose();
+  }
   assert.equal(liveAllocations(), 0);
 });
