@@ -60,6 +60,8 @@ export interface SweepResult {
   readonly score: Score;
   readonly initialLoss: number;
   readonly finalLoss: number;
+  /** The last iterate's loss (differs from finalLoss when the result is the iterate average). */
+  readonly lastIterateLoss: number;
   readonly seconds: number;
   readonly image: RgbImage;
   readonly warnings: string[];
@@ -108,11 +110,16 @@ export async function renderAndScore(
   );
   if (value.kind !== "image") throw new Error("style-transfer returned no image");
   const score = await scoreImage(engine, weights, value.image, content, style);
-  const info = value.info as { initial_loss: number; final_loss: number };
+  const info = value.info as {
+    initial_loss: number;
+    final_loss: number;
+    last_iterate_loss?: number;
+  };
   return {
     score,
     initialLoss: info.initial_loss,
     finalLoss: info.final_loss,
+    lastIterateLoss: info.last_iterate_loss ?? info.final_loss,
     seconds: (performance.now() - began) / 1000,
     image: value.image,
     warnings,
@@ -145,7 +152,8 @@ function memoryContext(engine: Engine, warnings: string[]): StageContext {
   };
 }
 
-async function readExample(name: string): Promise<RgbImage> {
+/** An example image from the image folders (STYLEPIPE_IMAGES, then the defaults). */
+export async function readExample(name: string): Promise<RgbImage> {
   for (const dir of defaultImageDirs()) {
     try {
       return await decodeImage(await Deno.readFile(join(dir, name)));

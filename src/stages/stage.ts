@@ -159,6 +159,8 @@ export interface Estimate {
   readonly bytes: number;
   /** Expected run time in seconds, where known. */
   readonly seconds?: number;
+  /** `seconds` is a most (e.g. a run that stops once converged, with iterations as its cap). */
+  readonly upperBound?: boolean;
 }
 
 /** What an estimate may depend on besides inputs and parameters. */

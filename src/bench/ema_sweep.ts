@@ -1,0 +1,74 @@
+/**
+ * `deno task ema-sweep [--size 128] [--iterations 200] [--decays 0,0.9,0.99] [--paintings a,b]`:
+ * renders tubingen in the style of each painting with L-BFGS and with Adam (style-transfer's
+ * defaults otherwise) and each `ema` decay, scores every result with src/neural/losses/score.ts
+ * and prints a markdown table — the measurement behind style-transfer's per-optimizer `ema`
+ * defaults (README "Averaging the iterates"). Engine onnx.
+ */
+import { resizeLongerSide } from "../image/resample.ts";
+import { createEngine } from "../neural/engines/providers.ts";
+import { loadVggWeights } from "../neural/models/weights.ts";
+import { defaultWeightsDirs } from "../pipeline/locations.ts";
+import { parseCommandArgs } from "../cli/args.ts";
+import { readExample, renderAndScore } from "./quality_sweep.ts";
+
+const USAGE = "Usage: deno task ema-sweep [--size 128] [--iterations 200] " +
+  "[--decays 0,0.9,0.99] [--paintings starry_night.jpg,the_scream.jpg,...]";
+
+const fmt = (v: number) => v >= 100 ? Math.round(v).toLocaleString("en") : v.toPrecision(4);
+
+async function main() {
+  let values;
+  try {
+    ({ values } = parseCommandArgs("ema-sweep", Deno.args, {
+      size: { type: "string", default: "128" },
+      iterations: { type: "string", default: "200" },
+      decays: { type: "string", default: "0,0.9,0.99" },
+      paintings: {
+        type: "string",
+        default: "starry_night.jpg,the_scream.jpg,woman-with-hat-matisse.jpg",
+      },
+    }));
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const size = Number(values.size);
+  const iterations = Number(values.iterations);
+  const decays = values.decays.split(",").map(Number);
+  const engine = await createEngine("onnx");
+  const weights = await loadVggWeights(defaultWeightsDirs(), "vgg19");
+  const content = resizeLongerSide(await readExample("tubingen.jpg"), size);
+  console.log(
+    `| optimizer | painting | ema | content | style | loss of the result | last iterate | s |`,
+  );
+  console.log(`|---|---|---|---|---|---|---|---|`);
+  for (const optimizer of ["lbfgs", "adam"]) {
+    for (const painting of values.paintings.split(",")) {
+      const style = await readExample(painting);
+      for (const ema of decays) {
+        const config = {
+          name: `${optimizer} ema ${ema}`,
+          pooling: "avg" as const,
+          styleLayerWeights: [1, 1, 1],
+          transfer: { optimizer, ema },
+        };
+        const r = await renderAndScore(engine, weights, content, style, config, iterations);
+        console.log(
+          `| ${optimizer} | ${painting.replace(/\.jpg$/, "")} | ${ema} | ${
+            fmt(r.score.content)
+          } | ` +
+            `${fmt(r.score.style)} | ${fmt(r.finalLoss)} | ${fmt(r.lastIterateLoss)} | ` +
+            `${r.seconds.toFixed(1)} |`,
+        );
+      }
+    }
+  }
+  await engine.dispose();
+}
+
+if (import.meta.main) await main();
