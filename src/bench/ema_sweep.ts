@@ -3,17 +3,21 @@
  * renders tubingen in the style of each painting with L-BFGS and with Adam (style-transfer's
  * defaults otherwise) and each `ema` decay, scores every result with src/neural/losses/score.ts
  * and prints a markdown table — the measurement behind style-transfer's per-optimizer `ema`
- * defaults (README "Averaging the iterates"). Engine onnx.
+ * defaults (README "Style transfer"). --sheet writes the renders as a contact sheet (a row per
+ * optimizer and painting, a column per decay; .jpg → JPEG quality 88, else PNG). Engine onnx.
  */
+import { resolve } from "node:path";
+import { encodeImage } from "../image/codecs.ts";
+import { createImage, type RgbImage } from "../image/image.ts";
 import { resizeLongerSide } from "../image/resample.ts";
 import { createEngine } from "../neural/engines/providers.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
 import { defaultWeightsDirs } from "../pipeline/locations.ts";
 import { parseCommandArgs } from "../cli/args.ts";
-import { readExample, renderAndScore } from "./quality_sweep.ts";
+import { paste, readExample, renderAndScore } from "./quality_sweep.ts";
 
 const USAGE = "Usage: deno task ema-sweep [--size 128] [--iterations 200] " +
-  "[--decays 0,0.9,0.99] [--paintings starry_night.jpg,the_scream.jpg,...]";
+  "[--decays 0,0.9,0.99] [--paintings starry_night.jpg,the_scream.jpg,...] [--sheet FILE]";
 
 const fmt = (v: number) => v >= 100 ? Math.round(v).toLocaleString("en") : v.toPrecision(4);
 
@@ -28,6 +32,8 @@ async function main() {
         type: "string",
         default: "starry_night.jpg,the_scream.jpg,woman-with-hat-matisse.jpg",
       },
+      optimizers: { type: "string", default: "lbfgs,adam" },
+      sheet: { type: "string" },
     }));
   } catch (e) {
     console.error(`error: ${(e as Error).message}\n${USAGE}`);
@@ -47,9 +53,11 @@ async function main() {
     `| optimizer | painting | ema | content | style | loss of the result | last iterate | s |`,
   );
   console.log(`|---|---|---|---|---|---|---|---|`);
-  for (const optimizer of ["lbfgs", "adam"]) {
+  const rows: RgbImage[][] = [];
+  for (const optimizer of values.optimizers.split(",")) {
     for (const painting of values.paintings.split(",")) {
       const style = await readExample(painting);
+      rows.push([]);
       for (const ema of decays) {
         const config = {
           name: `${optimizer} ema ${ema}`,
@@ -65,8 +73,24 @@ async function main() {
             `${fmt(r.score.style)} | ${fmt(r.finalLoss)} | ${fmt(r.lastIterateLoss)} | ` +
             `${r.seconds.toFixed(1)} |`,
         );
+        rows.at(-1)!.push(r.image);
       }
     }
+  }
+  if (values.sheet) {
+    const gap = 4;
+    const { width, height } = rows[0][0];
+    const sheet = createImage(
+      decays.length * (width + gap) - gap,
+      rows.length * (height + gap) - gap,
+      1,
+    );
+    rows.forEach((row, r) =>
+      row.forEach((tile, c) => paste(sheet, tile, c * (width + gap), r * (height + gap)))
+    );
+    const format = /\.jpe?g$/i.test(values.sheet) ? "jpeg" : "png";
+    await Deno.writeFile(resolve(values.sheet), await encodeImage(sheet, { format, quality: 88 }));
+    console.log(`contact sheet (a column per ema: ${decays.join(", ")}): ${values.sheet}`);
   }
   await engine.dispose();
 }

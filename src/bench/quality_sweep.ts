@@ -165,7 +165,7 @@ export async function readExample(name: string): Promise<RgbImage> {
 }
 
 /** Pastes `tile` into `sheet` at (x, y). */
-function paste(sheet: RgbImage, tile: RgbImage, x: number, y: number): void {
+export function paste(sheet: RgbImage, tile: RgbImage, x: number, y: number): void {
   for (let i = 0; i < tile.height && y + i < sheet.height; i++) {
     for (let j = 0; j < tile.width && x + j < sheet.width; j++) {
       for (let c = 0; c < 3; c++) {

@@ -159,7 +159,7 @@ export interface Estimate {
   readonly bytes: number;
   /** Expected run time in seconds, where known. */
   readonly seconds?: number;
-  /** `seconds` is a most (e.g. a run that stops once converged, with iterations as its cap). */
+  /** `seconds` is an upper bound (e.g. a run that stops once converged, iterations being its cap). */
   readonly upperBound?: boolean;
 }
 
