@@ -126,7 +126,7 @@ Deno.test(
 );
 
 Deno.test(
-  "keep_best and an explicit ema are refused together; keep_best alone turns ema off",
+  "keep_best with ema > 0 is refused (both choose the returned image); keep_best alone averages nothing",
   opts,
   async () => {
     const dir = await Deno.makeTempDir();
