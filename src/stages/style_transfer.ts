@@ -114,7 +114,7 @@ export type StyleTransferParams = z.infer<typeof styleTransferParams>;
 /** The `style-transfer` stage. */
 export const styleTransferStage: Stage<StyleTransferParams> = {
   name: "style-transfer",
-  version: 2,
+  version: 3,
   description: "Optimizes an image to the content and style targets (L-BFGS or Adam)",
   params: styleTransferParams,
   inputs: {

@@ -62,7 +62,7 @@ export function upscaledSize(
 /** The `upscale` stage. */
 export const upscaleStage: Stage<UpscaleParams> = {
   name: "upscale",
-  version: 2,
+  version: 3,
   description: "Enlarges a result and refines it by style transfer at the new size " +
     "(targets recomputed there; coarse-to-fine)",
   params,
