@@ -97,6 +97,8 @@ export interface SweepResult {
   readonly score: Score;
   readonly initialLoss: number;
   readonly finalLoss: number;
+  /** The last iterate's loss (differs from finalLoss when the result is the iterate average). */
+  readonly lastIterateLoss: number;
   readonly seconds: number;
   readonly image: RgbImage;
   readonly warnings: string[];
@@ -147,11 +149,16 @@ export async function renderAndScore(
   );
   if (value.kind !== "image") throw new Error("style-transfer returned no image");
   const score = await scoreImage(engine, weights, value.image, content, style);
-  const info = value.info as { initial_loss: number; final_loss: number };
+  const info = value.info as {
+    initial_loss: number;
+    final_loss: number;
+    last_iterate_loss?: number;
+  };
   return {
     score,
     initialLoss: info.initial_loss,
     finalLoss: info.final_loss,
+    lastIterateLoss: info.last_iterate_loss ?? info.final_loss,
     seconds: (performance.now() - began) / 1000,
     image: value.image,
     warnings,
@@ -184,7 +191,7 @@ function memoryContext(engine: Engine, warnings: string[]): StageContext {
   };
 }
 
-/** An example image from the image folders ($STYLEPIPE_IMAGES first). */
+/** An example image from the image folders (STYLEPIPE_IMAGES, then the defaults). */
 export async function readExample(name: string): Promise<RgbImage> {
   for (const dir of defaultImageDirs()) {
     try {
@@ -197,7 +204,7 @@ export async function readExample(name: string): Promise<RgbImage> {
 }
 
 /** Pastes `tile` into `sheet` at (x, y). */
-function paste(sheet: RgbImage, tile: RgbImage, x: number, y: number): void {
+export function paste(sheet: RgbImage, tile: RgbImage, x: number, y: number): void {
   for (let i = 0; i < tile.height && y + i < sheet.height; i++) {
     for (let j = 0; j < tile.width && x + j < sheet.width; j++) {
       for (let c = 0; c < 3; c++) {

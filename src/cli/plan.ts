@@ -69,7 +69,7 @@ export async function planCommand(args: string[]): Promise<number> {
           r.cached ? "yes" : "no",
           r.size ?? "?",
           r.bytes === undefined ? "?" : formatBytes(r.bytes),
-          r.seconds === undefined ? "?" : `${r.seconds.toFixed(1)} s`,
+          r.seconds === undefined ? "?" : `${r.upper_bound ? "≤ " : ""}${r.seconds.toFixed(1)} s`,
         ]),
       ));
       for (const w of warnings) console.error(`warning: ${w}`);
@@ -93,6 +93,7 @@ async function describe(p: PlannedStep, cache: CacheStore) {
     size: p.shape ? `${p.shape.width}×${p.shape.height}` : undefined,
     bytes: p.estimate?.bytes,
     seconds: p.estimate?.seconds,
+    upper_bound: p.estimate?.upperBound ?? false,
   };
 }
 

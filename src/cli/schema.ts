@@ -40,11 +40,13 @@ export function recipeSchemaText(registry: StageRegistry = builtinStages()): str
             properties: {
               size: { anyOf: [{ type: "integer", minimum: 8 }, VAR_REF] },
               iterations: { anyOf: [{ type: "integer", minimum: 0 }, VAR_REF] },
+              tolerance: { anyOf: [{ type: "number", minimum: 0, exclusiveMaximum: 1 }, VAR_REF] },
             },
           },
         ],
       },
-      description: "coarse-to-fine sizes (longer side), each optionally with its iterations",
+      description:
+        "coarse-to-fine sizes (longer side), each optionally with its iteration cap and tolerance",
     },
     schedule: { type: "string", description: "cron expression for `deno task schedule`" },
   }, engineNames);

@@ -1,22 +1,24 @@
 /**
  * `scales:` — render coarse-to-fine: the style transfer runs at the first size, then each further
- * size is an `upscale` step refining the previous result.
+ * size is an `upscale` step refining the previous result. Each scale runs until its loss has
+ * converged (the stage's `tolerance`, default {@link SCALES_TOLERANCE}), with `iterations` as the
+ * cap, so every scale, the last included, ends converged rather than after a fixed count.
  *
  * ```yaml
- * scales: [256, 512, 1024]                  # sizes (longer side) only, or per-scale iterations:
+ * scales: [256, 512, 1024]                  # sizes (longer side) only, or per scale:
  * scales:
- *   - { size: 256, iterations: 300 }
- *   - { size: 512, iterations: 150 }
- *   - { size: 1024, iterations: 80 }
+ *   - { size: 256, iterations: 300 }        # cap
+ *   - { size: 512, tolerance: 0.01 }        # stop criterion
+ *   - { size: 1024, iterations: 80, tolerance: 0.05 }
  * ```
  *
  * For every `style-transfer` step T (features from extract-features step F, whose content comes
  * from step C) the expansion
  * - inserts `C-<size₀>` (`resize` of C to the first size) and feeds it to F as the content, and sets
- *   T's iterations to the first scale's (when given);
+ *   T's iterations and tolerance to the first scale's (when given);
  * - adds `T-<sizeᵢ>` (`upscale`) for each further size, from the previous scale, with F's targets
  *   and C's and F's styles as the original images, T's optimizer settings, and the scale's
- *   iterations (default half the previous scale's);
+ *   iterations (default: the previous scale's cap) and tolerance (default: the previous scale's);
  * - feeds the steps that read T from the last scale instead.
  * Each scale's step id and parameters depend only on the sizes up to it, so its cache key does
  * too: raising only the final size re-renders only the final scale.
@@ -29,15 +31,23 @@ import type { RawStep } from "./recipe.ts";
 
 const size = z.number().int().min(8);
 const iterations = z.number().int().min(0);
+const tolerance = z.number().min(0).lt(1);
 const scaleEntry = z.union([
   size,
-  z.object({ size, iterations: iterations.optional() }).strict(),
+  z.object({ size, iterations: iterations.optional(), tolerance: tolerance.optional() }).strict(),
 ]);
 
-/** One scale: the result's longer side and (optionally) the optimizer iterations there. */
+/**
+ * The `tolerance` every scale gets unless the step or the scale sets one: stop once the loss fell
+ * by less than 1 % over 10 iterations (README "Coarse-to-fine" has the measured traces).
+ */
+export const SCALES_TOLERANCE = 0.01;
+
+/** One scale: the result's longer side and (optionally) the iteration cap and tolerance there. */
 export interface Scale {
   readonly size: number;
   readonly iterations?: number;
+  readonly tolerance?: number;
 }
 
 /** Reads `scales:` into a list of at least two increasing sizes; problems go to `report`. */
@@ -55,7 +65,7 @@ export function readScales(
     if (!parsed.success) {
       report(
         ["scales", i],
-        `a scale is a size in pixels (an integer ≥ 8) or { size, iterations }`,
+        `a scale is a size in pixels (an integer ≥ 8) or { size, iterations, tolerance }`,
       );
       return;
     }
@@ -154,18 +164,19 @@ export function expandScales(
     const settings = { ...(transfer.with as Record<string, unknown> | undefined ?? {}) };
     delete settings.init;
     const firstIterations = first.iterations ?? settings.iterations;
+    const firstTolerance = first.tolerance ?? settings.tolerance ?? SCALES_TOLERANCE;
     delete settings.iterations;
+    delete settings.tolerance;
 
     const upscales: RawStep[] = [];
     let previous = tId;
     let previousIterations = firstIterations;
+    let previousTolerance = firstTolerance;
     for (const [i, scale] of rest.entries()) {
       const id = `${tId}-${scale.size}`;
       if (!claim(id, ["scales", i + 1])) continue;
-      const iters = scale.iterations ??
-        (typeof previousIterations === "number"
-          ? Math.max(1, Math.round(previousIterations / 2))
-          : undefined);
+      const iters = scale.iterations ?? previousIterations;
+      const tol = scale.tolerance ?? previousTolerance;
       upscales.push({
         id,
         use: "upscale",
@@ -179,11 +190,13 @@ export function expandScales(
           ...settings,
           size: scale.size,
           ...(iters === undefined ? {} : { iterations: iters }),
+          tolerance: tol,
         },
         path: ["scales", i + 1],
       });
       previous = id;
       previousIterations = iters;
+      previousTolerance = tol;
     }
     const last = previous;
     const resize: RawStep = {
@@ -199,7 +212,8 @@ export function expandScales(
       }
       if (s === transfer) {
         const iterations = firstIterations === undefined ? {} : { iterations: firstIterations };
-        return [{ ...s, with: { ...(s.with as object ?? {}), ...iterations } }, ...upscales];
+        const own = { ...(s.with as object ?? {}), ...iterations, tolerance: firstTolerance };
+        return [{ ...s, with: own }, ...upscales];
       }
       return [{ ...s, from: renamed(s.from, tId, last) }];
     });

@@ -177,6 +177,8 @@ export interface Estimate {
   readonly bytes: number;
   /** Expected run time in seconds, where known. */
   readonly seconds?: number;
+  /** `seconds` is an upper bound (e.g. a run that stops once converged, iterations being its cap). */
+  readonly upperBound?: boolean;
 }
 
 /** What an estimate may depend on besides inputs and parameters. */

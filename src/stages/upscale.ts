@@ -38,7 +38,7 @@ const params = styleTransferParams.omit({ init: true, iterations: true }).extend
   filter: z.enum(["lanczos3", "bicubic"]).default("lanczos3")
     .describe("filter that enlarges the previous result"),
   iterations: z.number().int().min(0).default(100)
-    .describe("optimizer iterations at the new size (fewer than at the first size)"),
+    .describe("optimizer iterations at the new size (the most it runs when tolerance is set)"),
 }).strict().refine((p) => (p.factor === undefined) !== (p.size === undefined), {
   message: "give either factor or size (the longer side), not both",
 });

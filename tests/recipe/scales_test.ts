@@ -9,7 +9,12 @@ import { RecipeError } from "../../src/recipe/errors.ts";
 import { loadRecipe, parseRecipe } from "../../src/recipe/load.ts";
 import type { DataPath } from "../../src/recipe/parse.ts";
 import type { RawStep } from "../../src/recipe/recipe.ts";
-import { expandScales, readScales, scalesExtension } from "../../src/recipe/scales.ts";
+import {
+  expandScales,
+  readScales,
+  SCALES_TOLERANCE,
+  scalesExtension,
+} from "../../src/recipe/scales.ts";
 import { builtinStages } from "../../src/stages/builtin.ts";
 import { testImagesDir, testWeightsDirs } from "../stages/_context.ts";
 
@@ -85,6 +90,7 @@ Deno.test("expandScales: resize to the first size, one upscale per further size,
     iterations: 40,
     style_weight: 1000,
     init: "content",
+    tolerance: SCALES_TOLERANCE,
   });
   assert.deepEqual(byId.get("transfer-128")!.from, {
     image: "transfer",
@@ -96,18 +102,50 @@ Deno.test("expandScales: resize to the first size, one upscale per further size,
     style_weight: 1000,
     size: 128,
     iterations: 15,
+    tolerance: SCALES_TOLERANCE,
   });
-  // Unspecified iterations: half the previous scale's.
+  // Every scale runs until converged; unspecified iterations: the previous scale's cap.
   assert.deepEqual(byId.get("transfer-256")!.with, {
     style_weight: 1000,
     size: 256,
-    iterations: 8,
+    iterations: 15,
+    tolerance: SCALES_TOLERANCE,
   });
   assert.equal(
     byId.get("transfer-256")!.from && (byId.get("transfer-256")!.from as never)["image"],
     "transfer-128",
   );
   assert.equal(byId.get("final")!.from, "transfer-256");
+});
+
+Deno.test("expandScales: tolerance from the step, overridden per scale and carried on", () => {
+  const { problems, report } = collect();
+  const steps = STEPS.map((s) =>
+    s.id === "transfer" ? { ...s, with: { ...s.with as object, tolerance: 0.002 } } : s
+  );
+  const out = expandScales(
+    steps,
+    [{ size: 64 }, { size: 128, tolerance: 0.05, iterations: 30 }, { size: 256 }, {
+      size: 512,
+      tolerance: 0,
+    }],
+    report,
+  );
+  assert.equal(problems.length, 0);
+  const scaleSettings = out.filter((s) => String(s.id).startsWith("transfer"))
+    .map((s) => {
+      const w = s.with as { iterations?: number; tolerance?: number };
+      return [s.id, w.iterations, w.tolerance];
+    });
+  assert.deepEqual(scaleSettings, [
+    ["transfer", 40, 0.002],
+    ["transfer-128", 30, 0.05],
+    ["transfer-256", 30, 0.05],
+    ["transfer-512", 30, 0], // 0: every iteration of the cap
+  ]);
+  const { problems: bad, report: reportBad } = collect();
+  assert.deepEqual(readScales([64, { size: 128, tolerance: 1 }], reportBad), []);
+  assert.match(bad[0].message, /\{ size, iterations, tolerance \}/);
 });
 
 Deno.test("expandScales: no style-transfer step, and id clashes, are reported", () => {

@@ -23,6 +23,7 @@ function targets(): Promise<Value> {
 async function transfer(
   dir: string,
   stopAt?: number,
+  params: Record<string, unknown> = PARAMS,
 ): Promise<{ ctx: TestContext; out?: ImageValue }> {
   const stop = new AbortController();
   const ctx = await makeTestContext({ engine: testEngine, dir, signal: stop.signal });
@@ -34,7 +35,7 @@ async function transfer(
     },
   });
   try {
-    const out = await runStage(styleTransferStage, ctx, { features: await targets() }, PARAMS);
+    const out = await runStage(styleTransferStage, ctx, { features: await targets() }, params);
     return { ctx, out: out as ImageValue };
   } catch (e) {
     if (stopAt === undefined) throw e;
@@ -90,3 +91,56 @@ Deno.test("a damaged checkpoint is reported and the run starts over", opts, asyn
     await Deno.remove(b, { recursive: true });
   }
 });
+
+Deno.test(
+  "adam + ema + tolerance: stopped at 6, resumed, same average, same stop, same info",
+  opts,
+  async () => {
+    // Adam's loss on this 24 px pair falls by less than 10 % per 10 iterations from iteration 53.
+    const params = {
+      optimizer: "adam",
+      iterations: 60,
+      ema: 0.9,
+      tolerance: 0.1,
+      checkpoint_every: 4,
+    };
+    const [a, b] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+    try {
+      const reference = (await transfer(a, undefined, params)).out!;
+      const info = reference.info as Record<string, number | string>;
+      assert.equal(info.stop_reason, "tolerance");
+      assert.equal(info.iterations, 53);
+      assert.equal(info.ema, 0.9);
+      assert.notEqual(info.final_loss, info.last_iterate_loss);
+      assert.equal(info.evaluations, (info.iterations as number) + 2); // start, iterations, average
+      await transfer(b, 6, params);
+      const resumed = await transfer(b, undefined, params);
+      assert.deepEqual(resumed.ctx.notes, ["resumed from iteration 6 (checkpoint)"]);
+      assert.deepEqual(resumed.out!.image.data, reference.image.data);
+      assert.deepEqual(resumed.out!.info, reference.info);
+    } finally {
+      await Deno.remove(a, { recursive: true });
+      await Deno.remove(b, { recursive: true });
+    }
+  },
+);
+
+Deno.test(
+  "keep_best with ema > 0 is refused (both choose the returned image); keep_best alone averages nothing",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await assert.rejects(
+        transfer(dir, undefined, { optimizer: "adam", iterations: 2, keep_best: true, ema: 0.5 }),
+        /keep_best and ema both choose the returned image/,
+      );
+      const out =
+        (await transfer(dir, undefined, { optimizer: "adam", iterations: 2, keep_best: true }))
+          .out!;
+      assert.equal((out.info as Record<string, unknown>).ema, undefined);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

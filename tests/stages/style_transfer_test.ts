@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { ImageValue, Value } from "../../src/stages/stage.ts";
 import { extractFeaturesStage } from "../../src/stages/extract_features.ts";
 import { styleTransferStage } from "../../src/stages/style_transfer.ts";
+import { transferEvaluations } from "../../src/stages/neural_cost.ts";
 import { imageValue, makeTestContext, runStage } from "./_context.ts";
 import { exampleImage, shallowLayers, testEngine } from "./_neural.ts";
 
@@ -113,4 +114,27 @@ Deno.test("style-transfer estimate grows with the image and the history", () => 
       small.bytes,
   );
   assert.equal(styleTransferStage.estimate!({}, p), undefined);
+});
+
+Deno.test("style-transfer estimate: evaluations per iteration; a tolerance makes it an upper bound", () => {
+  const at = (params: Record<string, unknown>) =>
+    styleTransferStage.estimate!(
+      { features: { width: 256, height: 256 } },
+      styleTransferStage.params.parse({ iterations: 200, ...params }),
+    )!;
+  const wolfe = at({});
+  assert.equal(wolfe.upperBound, undefined);
+  // 200 · 1.05 + 20 (the first steps' search) + 1 evaluations with strong Wolfe; 200 + 1 without.
+  const fixed = at({ line_search: "none" });
+  assert.ok(Math.abs(wolfe.seconds! / fixed.seconds! - 231 / 201) < 1e-9);
+  const capped = at({ tolerance: 0.01 });
+  assert.equal(capped.upperBound, true);
+  assert.equal(capped.seconds, wolfe.seconds);
+  // The average costs one more evaluation at the end.
+  const averaged = at({ optimizer: "adam", ema: 0.9 });
+  assert.ok(
+    Math.abs(averaged.seconds! / at({ optimizer: "adam", ema: 0 }).seconds! - 202 / 201) < 1e-9,
+  );
+  assert.equal(transferEvaluations(100, "strong_wolfe"), 126);
+  assert.equal(transferEvaluations(0, "strong_wolfe"), 1);
 });

@@ -7,7 +7,7 @@
  * - line search `none`: a fixed step `learningRate`, the very first one scaled by
  *   min(1, 1/‖g‖₁) (no curvature is known yet);
  * - line search `strong_wolfe`: bracketing plus zoom with cubic interpolation (c1 = 1e-4,
- *   c2 = 0.9), started from the same step.
+ *   c2 = 0.9), started from the same step, lengthened ×10 while it does not change the loss.
  *
  * Generic over the vector type: all vector maths goes through {@link VectorOps}, so a GPU engine
  * keeps x, g and the history on the device and only scalars come back: with the fixed step, the
@@ -321,6 +321,14 @@ async function strongWolfe<V>(
   let aborted = false;
   // Bracketing phase.
   while (true) {
+    if (cur.f === f0 && cur.gtd < 0 && evals < maxEvals && !signal?.aborted) {
+      // Departs from torch: a step too short to change the float32 loss at all (a large image's
+      // first step, 1/‖g‖₁) is lengthened ×10, not taken for a bracket [0, t] that the zoom would
+      // search with every remaining evaluation before returning a zero step.
+      prev = cur;
+      cur = await evaluate(cur.t * 10);
+      continue;
+    }
     if (cur.f > f0 + C1 * cur.t * gtd0 || (evals > 1 && cur.f >= prev.f)) {
       bracket = [prev, cur];
       break;

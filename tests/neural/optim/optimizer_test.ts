@@ -66,3 +66,21 @@ Deno.test("an optimizer handle refuses another optimizer's state, live or saved"
   const back = lbfgsHandle.restore(tree);
   assert.deepEqual(back, state);
 });
+
+Deno.test("strong Wolfe lengthens a first step too short to change the float32 loss", async () => {
+  // torch's first step 1/‖g‖₁ moves each of the 4096 coordinates by 1/4096: the loss near 1e8
+  // does not change. The search must not zoom into [0, that step] (25 evaluations, a zero step).
+  const handle = optimizerFor(offsetQuadratic(), hostVectorOps, {
+    name: "lbfgs",
+    iterations: 1,
+    learningRate: 1,
+    historySize: 10,
+    lineSearch: "strong_wolfe",
+  });
+  const state = await handle.start(new Float32Array(4096).fill(1));
+  await handle.continue(state, {});
+  assert.equal(state.iteration, 1);
+  assert.ok(state.loss < 1e8 + 4096 - 1000, `loss ${state.loss}`);
+  assert.ok(state.evaluations <= 6, `${state.evaluations} evaluations`);
+  handle.dispose(state);
+});
