@@ -44,7 +44,9 @@ import {
   normalizeTerms,
   type PhotoStatistics,
 } from "../neural/losses/normalize.ts";
-import { featureMean, gramMatrix } from "../neural/losses/targets.ts";
+import { contentTarget, featureMean, gramMatrix } from "../neural/losses/targets.ts";
+import { cropImage } from "../image/crop.ts";
+import { mirrorPad } from "../image/mirror_pad.ts";
 import {
   type CheckContext,
   featuresOf,
@@ -127,6 +129,11 @@ export const styleTransferParams = z.object({
   keep_best: z.boolean().default(false).describe("return the lowest-loss iterate, not the last"),
   checkpoint_every: z.number().int().min(0).default(25)
     .describe("checkpoint the optimizer every N iterations for resume after a crash (0 = never)"),
+  margin: z.number().int().min(0).max(256).default(0)
+    .describe(
+      "optimize a canvas this many pixels larger on every side (the photo mirrored outwards), " +
+        "then crop it: the border's darkening falls outside the result (0 = none)",
+    ),
 }).strict();
 
 /** Parsed parameters of `style-transfer`. */
@@ -159,6 +166,8 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
     const lbfgs = p.optimizer === "lbfgs";
     const estimate = transferEstimate(env?.engine ?? "auto", {
       ...size,
+      width: size.width + 2 * p.margin,
+      height: size.height + 2 * p.margin,
       evaluations: transferEvaluations(p.iterations, lbfgs ? p.line_search : "adam") +
         (p.ema > 0 ? 1 : 0),
       optimizerVectors: (lbfgs ? 2 * p.lbfgs_history + 4 : 4) + (p.ema > 0 ? 1 : 0),
@@ -169,9 +178,10 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
 
   async run(ctx, inputs, p) {
     ctx.signal.throwIfAborted();
-    const features = featuresOf(inputs.features);
+    const original = featuresOf(inputs.features);
     const engine = await ctx.engine();
-    const weights = await loadWeights(ctx, features);
+    const weights = await loadWeights(ctx, original);
+    const features = await withMargin(engine, weights, original, p.margin);
     const defaults = DEFAULT_WEIGHTS[p.normalization];
     const terms = normalizeTerms(
       p.normalization,
@@ -191,15 +201,61 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
       tvWeight: (p.tv_weight ?? defaults.tv) * terms.tvScale,
       padding: features.padding,
     };
-    const start = initialImage(ctx, features, inputs.init, p);
+    const start = initialImage(ctx, original, inputs.init, p);
     const objective = await engine.objective(spec);
     try {
-      return await optimize(ctx, engine, objective, start, features, p);
+      const value = await optimize(ctx, engine, objective, start, features, p);
+      return p.margin > 0 ? withoutMargin(value, original, p.margin) : value;
     } finally {
       objective.dispose();
     }
   },
 };
+
+/**
+ * The features on a canvas `margin` px larger on every side: the photo mirrored outwards and the
+ * content targets recomputed on it (style targets are per-pixel means, unchanged). Departs from
+ * the paper, which optimizes the image itself: VGG's zero padding darkens the optimized border.
+ */
+async function withMargin(
+  engine: Engine,
+  weights: VggWeights,
+  features: FeatureTargets,
+  margin: number,
+): Promise<FeatureTargets> {
+  if (margin === 0) return features;
+  if (features.style.some((t) => t.mask)) {
+    throw new StageError("margin does not support regional styles (extract-features with masks)");
+  }
+  if (margin >= features.width || margin >= features.height) {
+    throw new StageError(
+      `margin ${margin} must be smaller than the image (${features.width}×${features.height})`,
+    );
+  }
+  const contentImage = mirrorPad(features.contentImage, margin);
+  const layers = features.content.map((t) => t.layer);
+  const acts = await engine.extract(
+    weights,
+    features.pooling,
+    to255(contentImage),
+    layers,
+    features.padding,
+  );
+  return {
+    ...features,
+    width: contentImage.width,
+    height: contentImage.height,
+    contentImage,
+    content: features.content.map((t) => contentTarget(t.layer, t.weight, acts.get(t.layer)!)),
+  };
+}
+
+/** The result cropped back to the features' own size, with the content's alpha. */
+function withoutMargin(value: Value, features: FeatureTargets, margin: number): Value {
+  if (value.kind !== "image") return value;
+  const rect = { x: margin, y: margin, width: features.width, height: features.height };
+  return { ...value, image: reattachAlpha(cropImage(value.image, rect), features.contentImage) };
+}
 
 /** The photo and, for `relative`, its own Gram matrices at the style layers (one forward pass). */
 async function photoStatistics(
@@ -261,7 +317,7 @@ async function loadWeights(ctx: StageContext, features: FeatureTargets): Promise
   return weights;
 }
 
-/** The starting image on the 0–255 scale (HWC RGB at the features' size). */
+/** The starting image on the 0–255 scale (HWC RGB at the features' size plus the margin). */
 function initialImage(
   ctx: StageContext,
   features: FeatureTargets,
@@ -271,7 +327,8 @@ function initialImage(
   const { width, height } = features;
   if (p.init === "noise") {
     // White noise (Gatys et al. start from it), from the step's seed.
-    return new Prng(ctx.seed).fillUniform(new Float32Array(width * height * 3), 0, 255);
+    const [w, h] = [width + 2 * p.margin, height + 2 * p.margin];
+    return new Prng(ctx.seed).fillUniform(new Float32Array(w * h * 3), 0, 255);
   }
   let image: RgbImage = features.contentImage;
   if (p.init === "image") {
@@ -283,7 +340,7 @@ function initialImage(
   } else if (init !== undefined) {
     ctx.warn(`the "init" input is ignored because init is "${p.init}" (set init: image to use it)`);
   }
-  return image.data.map((v) => v * 255);
+  return mirrorPad(image, p.margin).data.map((v) => v * 255);
 }
 
 /** An image on the engines' 0–255 scale. */
