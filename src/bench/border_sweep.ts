@@ -17,7 +17,7 @@ import type { Padding } from "../neural/engines/engine.ts";
 import { createEngine } from "../neural/engines/providers.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
 import { defaultWeightsDirs } from "../pipeline/locations.ts";
-import { parseCommandArgs } from "../cli/args.ts";
+import { parseScriptArgs } from "../cli/args.ts";
 import { readExample, renderAndScore } from "./quality_sweep.ts";
 
 /** Frame minus inner band, per edge and for the whole frame, in luma on the 0–255 scale. */
@@ -74,25 +74,15 @@ const USAGE = "Usage: deno task border [--content F] [--style F] [--size N] [--i
   "[--paddings zero,reflect,replicate] [--band N] [--out DIR]";
 
 async function main() {
-  let values;
-  try {
-    ({ values } = parseCommandArgs("border", Deno.args, {
-      content: { type: "string", default: "tubingen.jpg" },
-      style: { type: "string", default: "starry_night.jpg" },
-      size: { type: "string", default: "256" },
-      iterations: { type: "string", default: "200" },
-      paddings: { type: "string", default: PADDINGS.join(",") },
-      band: { type: "string", default: "4" },
-      out: { type: "string" },
-    }));
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}\n${USAGE}`);
-    Deno.exit(2);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const { values } = parseScriptArgs("border", USAGE, Deno.args, {
+    content: { type: "string", default: "tubingen.jpg" },
+    style: { type: "string", default: "starry_night.jpg" },
+    size: { type: "string", default: "256" },
+    iterations: { type: "string", default: "200" },
+    paddings: { type: "string", default: PADDINGS.join(",") },
+    band: { type: "string", default: "4" },
+    out: { type: "string" },
+  });
   const paddings = values.paddings.split(",") as Padding[];
   const unknown = paddings.filter((p) => !(PADDINGS as readonly string[]).includes(p));
   if (unknown.length) {

@@ -13,7 +13,7 @@ import { resizeLongerSide } from "../image/resample.ts";
 import { createEngine } from "../neural/engines/providers.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
 import { defaultWeightsDirs } from "../pipeline/locations.ts";
-import { parseCommandArgs } from "../cli/args.ts";
+import { parseScriptArgs } from "../cli/args.ts";
 import { paste, readExample, renderAndScore } from "./quality_sweep.ts";
 
 const USAGE = "Usage: deno task ema-sweep [--size 128] [--iterations 200] " +
@@ -22,27 +22,17 @@ const USAGE = "Usage: deno task ema-sweep [--size 128] [--iterations 200] " +
 const fmt = (v: number) => v >= 100 ? Math.round(v).toLocaleString("en") : v.toPrecision(4);
 
 async function main() {
-  let values;
-  try {
-    ({ values } = parseCommandArgs("ema-sweep", Deno.args, {
-      size: { type: "string", default: "128" },
-      iterations: { type: "string", default: "200" },
-      decays: { type: "string", default: "0,0.9,0.99" },
-      paintings: {
-        type: "string",
-        default: "starry_night.jpg,the_scream.jpg,woman-with-hat-matisse.jpg",
-      },
-      optimizers: { type: "string", default: "lbfgs,adam" },
-      sheet: { type: "string" },
-    }));
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}\n${USAGE}`);
-    Deno.exit(2);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const { values } = parseScriptArgs("ema-sweep", USAGE, Deno.args, {
+    size: { type: "string", default: "128" },
+    iterations: { type: "string", default: "200" },
+    decays: { type: "string", default: "0,0.9,0.99" },
+    paintings: {
+      type: "string",
+      default: "starry_night.jpg,the_scream.jpg,woman-with-hat-matisse.jpg",
+    },
+    optimizers: { type: "string", default: "lbfgs,adam" },
+    sheet: { type: "string" },
+  });
   const size = Number(values.size);
   const iterations = Number(values.iterations);
   const decays = values.decays.split(",").map(Number);

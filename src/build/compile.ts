@@ -6,7 +6,7 @@
  * unzipped file.
  */
 import { dirname, resolve } from "node:path";
-import { parseCommandArgs } from "../cli/args.ts";
+import { parseScriptArgs } from "../cli/args.ts";
 import { compilePayload, type Exclusion, LINUX_X64 } from "./compile_payload.ts";
 
 const TARGET = "x86_64-unknown-linux-gnu";
@@ -26,19 +26,9 @@ export function compileFailure(stderr: string, denoVersion: string): string {
 }
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseCommandArgs("compile", Deno.args, {
-      output: { type: "string", short: "o" },
-    }));
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const { values } = parseScriptArgs("compile", USAGE, Deno.args, {
+    output: { type: "string", short: "o" },
+  });
   const root = resolve(dirname(new URL(import.meta.url).pathname), "../..");
   const output = resolve(values.output ?? `${root}/dist/stylepipe`);
   const payload = await compilePayload(root, LINUX_X64);

@@ -41,6 +41,30 @@ export function parseCommandArgs<T extends Options>(command: string, args: strin
   }
 }
 
+/**
+ * {@link parseCommandArgs} for a script run as a task (bench, build): a usage error prints the
+ * message and `usage` and exits 2; `--help` prints `usage` and exits 0.
+ */
+export function parseScriptArgs<T extends Options>(
+  command: string,
+  usage: string,
+  args: string[],
+  options: T,
+): ReturnType<typeof parseCommandArgs<T>> {
+  let parsed;
+  try {
+    parsed = parseCommandArgs(command, args, options);
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\n${usage}`);
+    Deno.exit(2);
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    console.log(usage);
+    Deno.exit(0);
+  }
+  return parsed;
+}
+
 /** The checks parseArgs' strict mode makes, with messages a person can act on. */
 function checkOptions(command: string, args: string[], options: Options): void {
   const longNames = Object.keys(options).map((n) => `--${n}`);
