@@ -67,7 +67,7 @@ for (
 }
 
 Deno.test("recipe upscale-3-scales renders 16 → 24 → 32 px", opts, async () => {
-  const sets = ["small=16", "medium=24", "large=32", "iterations=3", "engine=onnx"];
+  const sets = ["small=16", "medium=24", "large=32", "iterations=3", "margin=4", "engine=onnx"];
   const png = await render("upscale-3-scales", sets);
   assert.deepEqual([png.width, png.height], [32, 24]);
 });
@@ -109,18 +109,21 @@ Deno.test("plan of upscale-3-scales: estimates per scale; warns when a scale exc
   const estimate = (id: string) => plan.steps.find((s) => s.step.id === id)!.estimate!;
   const e512 = estimate("transfer-512");
   const e1024 = estimate("transfer-1024");
-  // 1024² vs 512² (upper bounds: the photo's size is unknown at plan time): 4× the pixels, on top
-  // of the engine's fixed part (the estimate of an empty image).
+  // 1024×768 vs 512×384 (sized from the photo's header) with the recipe's 16 px margin on every
+  // side: the canvases' pixel ratio, on top of the engine's fixed part (the estimate of an empty
+  // image).
   const base =
     transferEstimate("onnx", { width: 0, height: 0, evaluations: 0, optimizerVectors: 0 })
       .bytes;
   const ratio = (e1024.bytes - base) / (e512.bytes - base);
-  assert.ok(Math.abs(ratio - 4) < 0.01, `memory ratio ${ratio}`);
+  const canvases = ((1024 + 32) * (768 + 32)) / ((512 + 32) * (384 + 32));
+  assert.ok(Math.abs(ratio - canvases) < 0.01, `memory ratio ${ratio}, canvases ${canvases}`);
   // At most 40 vs 100 iterations (each scale stops once converged), 1.05 evaluations each with
   // the strong Wolfe line search, + 20 for its first steps, + 1.
   assert.ok(e1024.upperBound && e512.upperBound);
   assert.ok(
-    Math.abs(e1024.seconds! / e512.seconds! - 4 * (40 * 1.05 + 21) / (100 * 1.05 + 21)) < 0.01,
+    Math.abs(e1024.seconds! / e512.seconds! - canvases * (40 * 1.05 + 21) / (100 * 1.05 + 21)) <
+      0.01,
   );
 
   const memory = Deno.systemMemoryInfo().total;
