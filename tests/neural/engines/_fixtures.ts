@@ -117,3 +117,22 @@ export async function specFromImages(
 export function relDiff(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-30);
 }
+
+/** One evaluation of `spec` at x on `engine`: loss, terms and the gradient copied to the host. */
+export async function evaluateOnHost<V>(
+  engine: Engine<V>,
+  spec: ObjectiveSpec,
+  x: Float32Array,
+): Promise<{ loss: number; terms: Record<string, number>; grad: Float32Array }> {
+  const objective = await engine.objective(spec);
+  try {
+    const xv = engine.vec.fromArray(x);
+    const e = await objective.evaluate(xv);
+    const grad = await engine.vec.toArray(e.grad);
+    engine.vec.dispose(e.grad);
+    engine.vec.dispose(xv);
+    return { loss: e.loss, terms: e.terms, grad };
+  } finally {
+    objective.dispose();
+  }
+}

@@ -14,7 +14,7 @@ import { onnxProvider } from "../../../src/neural/engines/onnx/engine.ts";
 import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
 import { featureMean, gramMatrix } from "../../../src/neural/losses/targets.ts";
 import { Prng } from "../../../src/util/prng.ts";
-import { perturbed, relDiff, seededImage, smallWeights } from "./_fixtures.ts";
+import { evaluateOnHost, perturbed, relDiff, seededImage, smallWeights } from "./_fixtures.ts";
 
 const H = 12, W = 14;
 const LAYERS = ["relu1_1", "pool1", "relu2_1"];
@@ -77,20 +77,6 @@ function hostTerm(a: Activation, s: Activation): number {
   return covPart + (2 * m2 / (c * c)) * meanPart;
 }
 
-async function evaluate(engine: Engine, spec: ObjectiveSpec, x: Float32Array) {
-  const objective = await engine.objective(spec);
-  try {
-    const xv = engine.vec.fromArray(x);
-    const e = await objective.evaluate(xv);
-    const grad = await engine.vec.toArray(e.grad);
-    engine.vec.dispose(e.grad);
-    engine.vec.dispose(xv);
-    return { loss: e.loss, terms: e.terms, grad };
-  } finally {
-    objective.dispose();
-  }
-}
-
 for (const pooling of ["avg", "max"] as const) {
   Deno.test(`mean-covariance ${pooling}: tfjs = float64 host, onnx = tfjs per term and gradient`, async () => {
     const tfjs = await tfjsCpuProvider.create();
@@ -109,7 +95,7 @@ for (const pooling of ["avg", "max"] as const) {
         const host = 1e3 *
           (k < LAYERS.length ? (k + 1) * want[k] : want.reduce((s, v, i) => s + (i + 1) * v, 0));
         const label = `${pooling} ${k < LAYERS.length ? LAYERS[k] : "all"}`;
-        const [r, e] = [await evaluate(tfjs, spec, x), await evaluate(onnx, spec, x)];
+        const [r, e] = [await evaluateOnHost(tfjs, spec, x), await evaluateOnHost(onnx, spec, x)];
         assert.ok(host > 0);
         assert.ok(relDiff(r.terms.style, host) < 1e-5, `${label} tfjs ${r.terms.style} vs ${host}`);
         assert.ok(relDiff(e.terms.style, r.terms.style) < 1e-6, `${label} onnx ${e.terms.style}`);

@@ -10,7 +10,14 @@ import { CAFFE_MEAN_BGR } from "../../../src/neural/models/weights_types.ts";
 import { onnxProvider } from "../../../src/neural/engines/onnx/engine.ts";
 import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
 import { Prng } from "../../../src/util/prng.ts";
-import { perturbed, relDiff, seededImage, smallWeights, specFromImages } from "./_fixtures.ts";
+import {
+  evaluateOnHost,
+  perturbed,
+  relDiff,
+  seededImage,
+  smallWeights,
+  specFromImages,
+} from "./_fixtures.ts";
 
 const H = 9, W = 7;
 const PADDED: readonly ("reflect" | "replicate")[] = ["reflect", "replicate"];
@@ -57,20 +64,6 @@ async function withEngines(run: (onnx: Engine, cpu: Engine) => Promise<void>): P
   } finally {
     await onnx.dispose();
     await cpu.dispose();
-  }
-}
-
-async function evaluateOnce(engine: Engine, spec: ObjectiveSpec, x: Float32Array) {
-  const objective = await engine.objective(spec);
-  try {
-    const xv = engine.vec.fromArray(x);
-    const e = await objective.evaluate(xv);
-    const grad = await engine.vec.toArray(e.grad);
-    engine.vec.dispose(e.grad);
-    engine.vec.dispose(xv);
-    return { loss: e.loss, terms: e.terms, grad };
-  } finally {
-    objective.dispose();
   }
 }
 
@@ -131,11 +124,11 @@ Deno.test("padding zero is VGG's: bit-equal to a spec and extract without the op
         seededImage(2, H, W),
       );
       const x = perturbed(seededImage(1, H, W), 3, 40);
-      const a = await evaluateOnce(engine, spec, x);
-      const b = await evaluateOnce(engine, { ...spec, padding: "zero" }, x);
+      const a = await evaluateOnHost(engine, spec, x);
+      const b = await evaluateOnHost(engine, { ...spec, padding: "zero" }, x);
       assert.equal(a.loss, b.loss);
       assert.deepEqual(a.grad, b.grad);
-      const c = await evaluateOnce(engine, { ...spec, padding: "reflect" }, x);
+      const c = await evaluateOnHost(engine, { ...spec, padding: "reflect" }, x);
       assert.ok(c.loss !== a.loss, `${engine.name}: reflect changes the loss`);
       const image = { height: H, width: W, data: x };
       const e1 = await engine.extract(smallWeights, "avg", image, ["relu2_1"]);
@@ -160,8 +153,8 @@ for (const padding of PADDED) {
         );
         const spec: ObjectiveSpec = { ...base, padding };
         const x = perturbed(seededImage(1, H, W), 3, 40);
-        const a = await evaluateOnce(onnx, spec, x);
-        const b = await evaluateOnce(cpu, spec, x);
+        const a = await evaluateOnHost(onnx, spec, x);
+        const b = await evaluateOnHost(cpu, spec, x);
         for (const term of ["content", "style", "tv"]) {
           const d = relDiff(a.terms[term], b.terms[term]);
           assert.ok(d < 2e-6, `${term}: ${a.terms[term]} vs ${b.terms[term]} (${d})`);

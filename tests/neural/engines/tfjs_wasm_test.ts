@@ -5,9 +5,9 @@ import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
 import { tfjsWasmProvider } from "../../../src/neural/engines/tfjs_wasm.ts";
 import { conv3x3, prepareKernel } from "../../../src/neural/engines/tfjs_conv.ts";
 import type { ObjectiveSpec, Pooling } from "../../../src/neural/engines/engine.ts";
-import type { TfjsEngine } from "../../../src/neural/engines/tfjs_engine.ts";
 import { Prng } from "../../../src/util/prng.ts";
 import {
+  evaluateOnHost,
   hostGram,
   perturbed,
   realWeights,
@@ -16,18 +16,6 @@ import {
   smallWeights,
   specFromImages,
 } from "./_fixtures.ts";
-
-/** Loss and host gradient of `spec` at x on `engine`. */
-async function evaluateOn(engine: TfjsEngine, spec: ObjectiveSpec, x: Float32Array) {
-  const objective = await engine.objective(spec);
-  const xv = engine.vec.fromArray(x);
-  const { loss, grad, terms } = await objective.evaluate(xv);
-  const g = await engine.vec.toArray(grad);
-  engine.vec.dispose(grad);
-  engine.vec.dispose(xv);
-  objective.dispose();
-  return { loss, grad: g, terms };
-}
 
 /** max |a − b| / max |b|. */
 function maxRelError(a: Float32Array, b: Float32Array): number {
@@ -83,8 +71,8 @@ for (const pooling of ["avg", "max"] as Pooling[]) {
       seededImage(32, H, W),
     );
     const x = perturbed(content, 33, 30);
-    const a = await evaluateOn(cpu, spec, x);
-    const b = await evaluateOn(wasm, spec, x);
+    const a = await evaluateOnHost(cpu, spec, x);
+    const b = await evaluateOnHost(wasm, spec, x);
     assert.ok(relDiff(a.loss, b.loss) < 1e-4, `cpu ${a.loss} wasm ${b.loss}`);
     for (const term of ["content", "style", "tv"]) {
       assert.ok(relDiff(a.terms[term], b.terms[term]) < 1e-4, term);
@@ -156,8 +144,8 @@ Deno.test("real VGG19 weights at 32 px: wasm matches cpu", async () => {
     tvWeight: 1e-3,
   };
   const x = perturbed(content, 53, 40);
-  const a = await evaluateOn(cpu, spec, x);
-  const b = await evaluateOn(wasm, spec, x);
+  const a = await evaluateOnHost(cpu, spec, x);
+  const b = await evaluateOnHost(wasm, spec, x);
   assert.ok(a.terms.content > 0 && a.terms.style > 0);
   assert.ok(relDiff(a.loss, b.loss) < 1e-4, `cpu ${a.loss} wasm ${b.loss}`);
   assert.ok(maxRelError(b.grad, a.grad) < 1e-3, `gradient error ${maxRelError(b.grad, a.grad)}`);

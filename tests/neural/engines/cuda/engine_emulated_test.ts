@@ -11,23 +11,19 @@ import { hostVectorOps } from "../../../../src/neural/engines/host_vector_ops.ts
 import { onnxProvider } from "../../../../src/neural/engines/onnx/engine.ts";
 import { lbfgs } from "../../../../src/neural/optim/lbfgs.ts";
 import { featureMean, gramMatrix } from "../../../../src/neural/losses/targets.ts";
-import { perturbed, relDiff, seededImage, smallWeights, specFromImages } from "../_fixtures.ts";
+import {
+  evaluateOnHost,
+  perturbed,
+  relDiff,
+  seededImage,
+  smallWeights,
+  specFromImages,
+} from "../_fixtures.ts";
 import { emulatedCuda } from "./_emulated_api.ts";
 
 function emulatedEngine() {
   const emulated = emulatedCuda();
   return { engine: new CudaEngine(new CudaDevice(emulated.api), "fp32"), ...emulated };
-}
-
-async function evaluate<V>(engine: Engine<V>, spec: ObjectiveSpec, x: Float32Array) {
-  const objective = await engine.objective(spec);
-  const xv = engine.vec.fromArray(x);
-  const e = await objective.evaluate(xv);
-  const grad = await engine.vec.toArray(e.grad);
-  engine.vec.dispose(e.grad);
-  engine.vec.dispose(xv);
-  objective.dispose();
-  return { ...e, grad };
 }
 
 const CASES = [
@@ -72,8 +68,8 @@ for (const [pooling, padding] of CASES) {
         }],
       };
       const x = perturbed(content, 73, 40);
-      const a = await evaluate(onnx, full, x);
-      const b = await evaluate(engine as Engine, full, x);
+      const a = await evaluateOnHost(onnx, full, x);
+      const b = await evaluateOnHost(engine as Engine, full, x);
       for (const term of ["content", "style", "tv"]) {
         assert.ok(
           relDiff(a.terms[term], b.terms[term]) < 1e-5,
@@ -205,8 +201,8 @@ Deno.test("emulated cuda: mean-covariance terms and their gradient equal onnx's 
       tvWeight: 0,
     };
     const x = perturbed(seededImage(82, H, W), 83, 40);
-    const a = await evaluate(onnx, spec, x);
-    const b = await evaluate(engine as Engine, spec, x);
+    const a = await evaluateOnHost(onnx, spec, x);
+    const b = await evaluateOnHost(engine as Engine, spec, x);
     assert.ok(a.terms.style > 0);
     assert.ok(relDiff(a.terms.style, b.terms.style) < 1e-5, `${a.terms.style} vs ${b.terms.style}`);
     let err = 0, scale = 0;

@@ -19,7 +19,14 @@ import { layerSize } from "../../../../src/neural/plan/network.ts";
 import { syntheticVggWeights } from "../../../../src/neural/models/synthetic.ts";
 import type { VggWeights } from "../../../../src/neural/models/weights_types.ts";
 import { Prng } from "../../../../src/util/prng.ts";
-import { halfMask, realWeights, relDiff, seededImage, smallWeights } from "../_fixtures.ts";
+import {
+  evaluateOnHost,
+  halfMask,
+  realWeights,
+  relDiff,
+  seededImage,
+  smallWeights,
+} from "../_fixtures.ts";
 
 const TOL = 1e-4;
 
@@ -101,7 +108,10 @@ async function compareWithReference(c: Case): Promise<void> {
       for (const [variant, weights] of Object.entries(VARIANTS)) {
         const spec = { ...base, ...weights };
         const label = `${c.weights.id} ${pooling} ${variant}`;
-        const [e, r] = await Promise.all([evaluateOnce(onnx, spec, x), evaluateOnce(ref, spec, x)]);
+        const [e, r] = await Promise.all([
+          evaluateOnHost(onnx, spec, x),
+          evaluateOnHost(ref, spec, x),
+        ]);
         assert.ok(r.loss > 0, `${label}: reference loss is 0`);
         assert.ok(relDiff(e.loss, r.loss) < TOL, `${label} loss ${e.loss} vs ${r.loss}`);
         for (const term of ["content", "style", "tv"]) {
@@ -118,18 +128,6 @@ async function compareWithReference(c: Case): Promise<void> {
   } finally {
     await onnx.dispose();
     await ref.dispose();
-  }
-}
-
-async function evaluateOnce(engine: Engine, spec: ObjectiveSpec, x: Float32Array) {
-  const objective = await engine.objective(spec);
-  try {
-    const e = await objective.evaluate(engine.vec.fromArray(x));
-    const grad = await engine.vec.toArray(e.grad);
-    engine.vec.dispose(e.grad);
-    return { loss: e.loss, terms: e.terms, grad };
-  } finally {
-    objective.dispose();
   }
 }
 
