@@ -12,6 +12,7 @@ import { syntheticVggWeights } from "../../../src/neural/models/synthetic.ts";
 import type { VggWeights } from "../../../src/neural/models/weights_types.ts";
 import { loadVggWeights } from "../../../src/neural/models/weights.ts";
 import { Prng } from "../../../src/util/prng.ts";
+import { featureMean, gramMatrix } from "../../../src/neural/losses/targets.ts";
 
 /** Seeded VGG19 weights of the real shapes up to conv2_1 (enough for relu1_1, pool1, relu2_1). */
 export const smallWeights: VggWeights = syntheticVggWeights("vgg19", 11, "conv2_1");
@@ -135,4 +136,39 @@ export async function evaluateOnHost<V>(
   } finally {
     objective.dispose();
   }
+}
+
+/**
+ * A style-only spec at `height` × `width`: mean-covariance targets of `style` on `layers` (layer
+ * weights 1, 2, 3, …), style weight 1e3, no content or TV.
+ */
+export async function meanCovarianceSpec(
+  engine: Engine,
+  pooling: Pooling,
+  height: number,
+  width: number,
+  style: Float32Array,
+  layers: readonly string[],
+): Promise<ObjectiveSpec> {
+  const acts = await engine.extract(smallWeights, pooling, { height, width, data: style }, layers);
+  return {
+    weights: smallWeights,
+    pooling,
+    height,
+    width,
+    content: [],
+    style: layers.map((layer, i) => {
+      const a = acts.get(layer)!;
+      return {
+        layer,
+        weight: i + 1,
+        gram: gramMatrix(a),
+        mean: featureMean(a),
+        statistic: "mean-covariance" as const,
+      };
+    }),
+    contentWeight: 0,
+    styleWeight: 1e3,
+    tvWeight: 0,
+  };
 }

@@ -4,50 +4,25 @@
  * differences of the loss.
  */
 import assert from "node:assert/strict";
-import type {
-  Activation,
-  Engine,
-  ObjectiveSpec,
-  Pooling,
-} from "../../../src/neural/engines/engine.ts";
+import type { Activation, Engine, Pooling } from "../../../src/neural/engines/engine.ts";
 import { onnxProvider } from "../../../src/neural/engines/onnx/engine.ts";
 import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
-import { featureMean, gramMatrix } from "../../../src/neural/losses/targets.ts";
 import { Prng } from "../../../src/util/prng.ts";
-import { evaluateOnHost, perturbed, relDiff, seededImage, smallWeights } from "./_fixtures.ts";
+import {
+  evaluateOnHost,
+  meanCovarianceSpec,
+  perturbed,
+  relDiff,
+  seededImage,
+  smallWeights,
+} from "./_fixtures.ts";
 
 const H = 12, W = 14;
 const LAYERS = ["relu1_1", "pool1", "relu2_1"];
 
 /** A style-only spec: mean-covariance targets of `style` on `layers` (weights 1, 2, 3, …). */
-async function meanCovSpec(
-  engine: Engine,
-  pooling: Pooling,
-  style: Float32Array,
-  layers = LAYERS,
-): Promise<ObjectiveSpec> {
-  const image = { height: H, width: W, data: style };
-  const acts = await engine.extract(smallWeights, pooling, image, layers);
-  return {
-    weights: smallWeights,
-    pooling,
-    height: H,
-    width: W,
-    content: [],
-    style: layers.map((layer, i) => {
-      const a = acts.get(layer)!;
-      return {
-        layer,
-        weight: i + 1,
-        gram: gramMatrix(a),
-        mean: featureMean(a),
-        statistic: "mean-covariance" as const,
-      };
-    }),
-    contentWeight: 0,
-    styleWeight: 1e3,
-    tvWeight: 0,
-  };
+function meanCovSpec(engine: Engine, pooling: Pooling, style: Float32Array, layers = LAYERS) {
+  return meanCovarianceSpec(engine, pooling, H, W, style, layers);
 }
 
 /** engine.ts's mean-covariance term of activations `a` against style activations `s`, float64. */

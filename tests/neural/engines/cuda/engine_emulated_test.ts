@@ -10,9 +10,9 @@ import type { Engine, ObjectiveSpec } from "../../../../src/neural/engines/engin
 import { hostVectorOps } from "../../../../src/neural/engines/host_vector_ops.ts";
 import { onnxProvider } from "../../../../src/neural/engines/onnx/engine.ts";
 import { lbfgs } from "../../../../src/neural/optim/lbfgs.ts";
-import { featureMean, gramMatrix } from "../../../../src/neural/losses/targets.ts";
 import {
   evaluateOnHost,
+  meanCovarianceSpec,
   perturbed,
   relDiff,
   seededImage,
@@ -175,31 +175,7 @@ Deno.test("emulated cuda: mean-covariance terms and their gradient equal onnx's 
   try {
     const H = 13, W = 10;
     const layers = ["conv1_1", "relu1_1", "pool1", "relu2_1"];
-    const style = await onnx.extract(smallWeights, "avg", {
-      height: H,
-      width: W,
-      data: seededImage(81, H, W),
-    }, layers);
-    const spec: ObjectiveSpec = {
-      weights: smallWeights,
-      pooling: "avg",
-      height: H,
-      width: W,
-      content: [],
-      style: layers.map((layer, i) => {
-        const a = style.get(layer)!;
-        return {
-          layer,
-          weight: 1 + i,
-          gram: gramMatrix(a),
-          mean: featureMean(a),
-          statistic: "mean-covariance" as const,
-        };
-      }),
-      contentWeight: 0,
-      styleWeight: 1e3,
-      tvWeight: 0,
-    };
+    const spec = await meanCovarianceSpec(onnx, "avg", H, W, seededImage(81, H, W), layers);
     const x = perturbed(seededImage(82, H, W), 83, 40);
     const a = await evaluateOnHost(onnx, spec, x);
     const b = await evaluateOnHost(engine as Engine, spec, x);
