@@ -16,6 +16,7 @@
  *   M² at the layer's resolution, because the engines normalize a masked Gram by the full H·W·C.
  *   Each target's weight is the layer weight × the style's blend weight.
  */
+import { toEngineImage } from "../neural/engines/engine_image.ts";
 import { z } from "zod";
 import type { RgbImage } from "../image/image.ts";
 import { toGrayscale } from "../image/luma.ts";
@@ -101,7 +102,7 @@ export async function computeFeatureTargets(
 ): Promise<{ content: ContentTarget[]; style: StyleTarget[] }> {
   const { contentLayers, styleLayers, styleLayerWeights, styleBlend, pooling } = settings;
   const padding = settings.padding ?? "zero";
-  const image = to255(content);
+  const image = toEngineImage(content);
   const contentActs = await engine.extract(weights, pooling, image, contentLayers, padding);
   const contentTargets = contentLayers.map((layer) =>
     contentTarget(layer, 1, contentActs.get(layer)!)
@@ -110,7 +111,7 @@ export async function computeFeatureTargets(
   // stats[k][l]: style k, layer l — each style computed once per process (see StyleGramMemo).
   const stats: StyleLayerStats[][] = [];
   for (const style of styles) {
-    const pixels = to255(style);
+    const pixels = toEngineImage(style);
     const key = {
       engine: engine.name,
       weightsId: weights.id,
@@ -152,11 +153,6 @@ export async function computeFeatureTargets(
     });
   }
   return { content: contentTargets, style: styleTargets };
-}
-
-/** An image as the engines take it: HWC RGB on the 0–255 scale. */
-function to255(image: RgbImage): { height: number; width: number; data: Float32Array } {
-  return { height: image.height, width: image.width, data: image.data.map((v) => v * 255) };
 }
 
 /** Problems with the parameters that the schema cannot see (list lengths). */

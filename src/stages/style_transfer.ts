@@ -7,6 +7,7 @@
  * (src/neural/optim) only sees those and the engine's vector maths, so on a GPU engine the
  * iterates stay on the device.
  */
+import { toEngineImage } from "../neural/engines/engine_image.ts";
 import { z } from "zod";
 import { encodePng } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
@@ -237,7 +238,7 @@ async function withMargin(
   const acts = await engine.extract(
     weights,
     features.pooling,
-    to255(contentImage),
+    toEngineImage(contentImage),
     layers,
     features.padding,
   );
@@ -264,7 +265,7 @@ async function photoStatistics(
   features: FeatureTargets,
   normalization: Normalization,
 ): Promise<PhotoStatistics> {
-  const image = to255(features.contentImage);
+  const image = toEngineImage(features.contentImage);
   const layers = [...new Set(features.style.map((t) => t.layer))];
   if (normalization === "paper" || layers.length === 0) return { image, layers: new Map() };
   const acts = await engine.extract(weights, features.pooling, image, layers, features.padding);
@@ -340,12 +341,7 @@ function initialImage(
   } else if (init !== undefined) {
     ctx.warn(`the "init" input is ignored because init is "${p.init}" (set init: image to use it)`);
   }
-  return mirrorPad(image, p.margin).data.map((v) => v * 255);
-}
-
-/** An image on the engines' 0–255 scale. */
-function to255(image: RgbImage): { height: number; width: number; data: Float32Array } {
-  return { height: image.height, width: image.width, data: image.data.map((v) => v * 255) };
+  return toEngineImage(mirrorPad(image, p.margin)).data;
 }
 
 /** Called after every iteration, in order; a hook may update the run's progress record. */

@@ -7,6 +7,7 @@
  * the output's (style_scale 1). These are the layers the partial VGG19 weights provide, so every
  * render here can be scored; the issue's PyTorch reference uses the same definition.
  */
+import { toEngineImage } from "../engines/engine_image.ts";
 import type { RgbImage } from "../../image/image.ts";
 import { resizeImage, resizeLongerSide } from "../../image/resample.ts";
 import type { Engine } from "../engines/engine.ts";
@@ -42,7 +43,7 @@ export async function scoreImage(
     : resizeImage(content, width, height, "lanczos3");
   const layers = [SCORE_CONTENT_LAYER, ...SCORE_STYLE_LAYERS];
   const acts = async (image: RgbImage, names: readonly string[]) =>
-    await engine.extract(weights, "avg", to255(image), names);
+    await engine.extract(weights, "avg", toEngineImage(image), names);
   const o = await acts(output, layers);
   const c = await acts(contentSized, [SCORE_CONTENT_LAYER]);
   const s = await acts(styleSized, SCORE_STYLE_LAYERS);
@@ -69,8 +70,4 @@ export function meanSquaredDifference(a: Float32Array, b: Float32Array): number 
     sum += d * d;
   }
   return sum / a.length;
-}
-
-function to255(image: RgbImage): { height: number; width: number; data: Float32Array } {
-  return { height: image.height, width: image.width, data: image.data.map((v) => v * 255) };
 }

@@ -1,0 +1,9 @@
+/** An image as the engines take it (engine.ts): HWC RGB on the 0–255 scale. */
+import type { RgbImage } from "../../image/image.ts";
+
+/** The engines' view of `image`: its RGB values ×255 (a new array; alpha is not carried). */
+export function toEngineImage(
+  image: RgbImage,
+): { height: number; width: number; data: Float32Array } {
+  return { height: image.height, width: image.width, data: image.data.map((v) => v * 255) };
+}
