@@ -4,12 +4,12 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import type { Engine, VectorOps } from "../../../src/neural/engines/engine.ts";
-import { hostVectorOps } from "../../../src/neural/engines/host_vector_ops.ts";
-import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
-import { tfjsWasmProvider } from "../../../src/neural/engines/tfjs_wasm.ts";
-import { tfjsWebgpuProvider } from "../../../src/neural/engines/tfjs_webgpu.ts";
-import { Prng } from "../../../src/util/prng.ts";
+import type { Engine, VectorOps } from "../../../../src/neural/engines/engine.ts";
+import { hostVectorOps } from "../../../../src/neural/engines/host_vector_ops.ts";
+import { tfjsCpuProvider } from "../../../../src/neural/engines/tfjs/cpu.ts";
+import { tfjsWasmProvider } from "../../../../src/neural/engines/tfjs/wasm.ts";
+import { tfjsWebgpuProvider } from "../../../../src/neural/engines/tfjs/webgpu.ts";
+import { Prng } from "../../../../src/util/prng.ts";
 
 const N = 1000;
 const vectors = (seed: number, count: number) => {

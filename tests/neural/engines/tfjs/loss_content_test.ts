@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { contentLoss } from "../../../src/neural/losses/content.ts";
+import { contentLoss } from "../../../../src/neural/engines/tfjs/loss_content.ts";
 
 Deno.test("contentLoss is the mean squared difference", async () => {
   await tf.setBackend("cpu");

@@ -11,10 +11,15 @@
  *   the kind;
  * - the TV term is divided by the photo's own TV, so 1 means "as rough as the photo".
  * Each is a mean over entries, so none depends on the pixel count or a layer's channel count.
- * `paper` leaves the weights as given (the loss of engine.ts as Gatys et al. / jcjohnson write it).
+ * Each term kind's magnitude is defined in its own file (content.ts, gram.ts, mean_covariance.ts,
+ * tv.ts). `paper` leaves the weights as given (the loss of terms.ts as Gatys et al. / jcjohnson
+ * write it).
  */
-import type { ContentTarget, StyleTarget } from "../engines/engine.ts";
-import { covarianceFromGram, meanPartWeight } from "./targets.ts";
+import { contentMagnitude } from "./content.ts";
+import { gramMagnitude } from "./gram.ts";
+import { meanCovarianceMagnitude } from "./mean_covariance.ts";
+import type { ContentTarget, StyleTarget } from "./spec.ts";
+import { totalVariation } from "./tv.ts";
 
 /** How the per-term weights are derived from the user's weights. */
 export type Normalization = "relative" | "paper";
@@ -32,7 +37,7 @@ export interface NormalizedTerms {
 
 /** The photo's own statistics at one style layer. */
 export interface PhotoLayerStatistics {
-  /** Its Gram matrix (engine.ts's normalisation). */
+  /** Its Gram matrix (gram.ts's normalisation). */
   readonly gram: Float32Array;
   /** Its mean feature per channel. */
   readonly mean: Float32Array;
@@ -59,7 +64,7 @@ export function normalizeTerms(
   return {
     content: content.map((t) => ({
       ...t,
-      weight: t.weight / contentSum / meanSquare(t.activations),
+      weight: t.weight / contentSum / contentMagnitude(t),
     })),
     // Against the photo's Gram, not the painting's: a painting with less texture energy than the
     // photo pulls less, so it does not overwrite the photo (dividing by the painting's own Gram
@@ -78,36 +83,10 @@ function photoLayer(photo: PhotoStatistics, layer: string): PhotoLayerStatistics
   return stats;
 }
 
-/** The photo's own size of the term `t`: mean(G²), or mean(S²) + λ·mean(m²) (λ the term's). */
+/** The photo's own size of the term `t`: its kind's magnitude at the photo's statistics. */
 function styleMagnitude(t: StyleTarget, photo: PhotoLayerStatistics): number {
-  if (t.statistic !== "mean-covariance" || !t.mean) return meanSquare(photo.gram);
-  const lambda = meanPartWeight(t.mean);
-  return meanSquare(covarianceFromGram(photo.gram, photo.mean)) + lambda * meanSquare(photo.mean);
-}
-
-/** Σ (x[i+1,j,c] − x[i,j,c])² + (x[i,j+1,c] − x[i,j,c])² of an HWC RGB image (engine.ts's TV). */
-export function totalVariation(
-  image: { height: number; width: number; data: Float32Array },
-): number {
-  const { height: h, width: w, data } = image;
-  let sum = 0;
-  for (let i = 0; i < h; i++) {
-    for (let j = 0; j < w; j++) {
-      for (let c = 0; c < 3; c++) {
-        const v = data[(i * w + j) * 3 + c];
-        if (i + 1 < h) sum += (data[((i + 1) * w + j) * 3 + c] - v) ** 2;
-        if (j + 1 < w) sum += (data[(i * w + j + 1) * 3 + c] - v) ** 2;
-      }
-    }
-  }
-  return sum;
-}
-
-function meanSquare(a: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i] * a[i];
-  // A target of zeros (a dead layer) keeps a finite weight.
-  return Math.max(sum / Math.max(1, a.length), 1e-12);
+  if (t.statistic !== "mean-covariance" || !t.mean) return gramMagnitude(photo.gram);
+  return meanCovarianceMagnitude(t.mean, photo);
 }
 
 function sumOf(values: readonly number[]): number {

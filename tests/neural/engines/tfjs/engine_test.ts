@@ -1,10 +1,10 @@
 /** The generic tfjs engine on the cpu backend: loss terms, gradient, leaks, vector ops, errors. */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
-import { LayerUnavailableError } from "../../../src/neural/plan/network.ts";
-import type { Pooling } from "../../../src/neural/engines/engine.ts";
-import { Prng } from "../../../src/util/prng.ts";
+import { tfjsCpuProvider } from "../../../../src/neural/engines/tfjs/cpu.ts";
+import { LayerUnavailableError } from "../../../../src/neural/plan/network.ts";
+import type { Pooling } from "../../../../src/neural/plan/network.ts";
+import { Prng } from "../../../../src/util/prng.ts";
 import {
   halfMask,
   hostGram,
@@ -15,7 +15,7 @@ import {
   seededImage,
   smallWeights,
   specFromImages,
-} from "./_fixtures.ts";
+} from "../_fixtures.ts";
 
 const H = 12, W = 10;
 const content = seededImage(1, H, W);

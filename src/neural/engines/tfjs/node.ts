@@ -5,8 +5,8 @@
  * {@link EngineUnavailableError} naming the install command.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { EngineUnavailableError } from "./engine.ts";
-import { TfjsEngine, type TfjsEngineProvider } from "./tfjs_engine.ts";
+import { EngineUnavailableError } from "../engine.ts";
+import { TfjsEngine, type TfjsEngineProvider } from "./engine.ts";
 
 /** The tfjs backend both packages register. */
 const BACKEND = "tensorflow";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import type { ContentTarget, StyleTarget } from "../../../src/neural/engines/engine.ts";
-import { normalizeTerms, totalVariation } from "../../../src/neural/losses/normalize.ts";
+import type { ContentTarget, StyleTarget } from "../../../src/neural/objective/spec.ts";
+import { normalizeTerms } from "../../../src/neural/objective/normalize.ts";
+import { totalVariation } from "../../../src/neural/objective/tv.ts";
 
 const content: ContentTarget[] = [
   { layer: "relu3_2", weight: 1, activations: new Float32Array([3, 4, 0, 0]) },

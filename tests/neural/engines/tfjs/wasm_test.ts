@@ -1,11 +1,12 @@
 /** The wasm engine against the cpu reference, its flipped-kernel conv gradient, backend switching. */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
-import { tfjsWasmProvider } from "../../../src/neural/engines/tfjs_wasm.ts";
-import { conv3x3, prepareKernel } from "../../../src/neural/engines/tfjs_conv.ts";
-import type { ObjectiveSpec, Pooling } from "../../../src/neural/engines/engine.ts";
-import { Prng } from "../../../src/util/prng.ts";
+import { tfjsCpuProvider } from "../../../../src/neural/engines/tfjs/cpu.ts";
+import { tfjsWasmProvider } from "../../../../src/neural/engines/tfjs/wasm.ts";
+import { conv3x3, prepareKernel } from "../../../../src/neural/engines/tfjs/conv.ts";
+import type { ObjectiveSpec } from "../../../../src/neural/objective/spec.ts";
+import type { Pooling } from "../../../../src/neural/plan/network.ts";
+import { Prng } from "../../../../src/util/prng.ts";
 import {
   evaluateOnHost,
   hostGram,
@@ -15,7 +16,7 @@ import {
   seededImage,
   smallWeights,
   specFromImages,
-} from "./_fixtures.ts";
+} from "../_fixtures.ts";
 
 /** max |a − b| / max |b|. */
 function maxRelError(a: Float32Array, b: Float32Array): number {

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
-import type { ObjectiveSpec } from "../../../src/neural/engines/engine.ts";
+import type { ObjectiveSpec } from "../../../src/neural/objective/spec.ts";
 import { syntheticVggWeights } from "../../../src/neural/models/synthetic.ts";
-import { groupTerms, layersRead, lossPlan, planStructure } from "../../../src/neural/plan/loss.ts";
+import {
+  groupTerms,
+  layersRead,
+  lossPlan,
+  planStructure,
+} from "../../../src/neural/objective/terms.ts";
 
 const weights = syntheticVggWeights("vgg19", 3, "conv2_1");
 

@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
-import { tfjsWebgpuProvider } from "../../../src/neural/engines/tfjs_webgpu.ts";
-import { perturbed, relDiff, seededImage, smallWeights, specFromImages } from "./_fixtures.ts";
+import { tfjsCpuProvider } from "../../../../src/neural/engines/tfjs/cpu.ts";
+import { tfjsWebgpuProvider } from "../../../../src/neural/engines/tfjs/webgpu.ts";
+import { perturbed, relDiff, seededImage, smallWeights, specFromImages } from "../_fixtures.ts";
 
 const hasAdapter = await tfjsWebgpuProvider.available();
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { gramTensor, styleLoss } from "../../../src/neural/losses/gram.ts";
-import { maskAtLayer } from "../../../src/neural/models/layer_mask.ts";
+import { gramTensor, styleLoss } from "../../../../src/neural/engines/tfjs/loss_gram.ts";
+import { maskAtLayer } from "../../../../src/neural/objective/layer_mask.ts";
 
 // 2×1 pixels, 2 channels: rows (1, 2) and (3, 4); H·W·C = 4
 const features = () => tf.tensor3d([1, 2, 3, 4], [2, 1, 2]);

@@ -1,12 +1,12 @@
 /**
  * The `wasm` engine: @tensorflow/tfjs-backend-wasm (XNNPACK), SIMD, single thread. Its conv input
- * gradient is computed as a conv of the flipped, transposed kernel (tfjs_conv.ts), several times
+ * gradient is computed as a conv of the flipped, transposed kernel (conv.ts), several times
  * faster than the backend's own Conv2DBackpropInput and equal to it.
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { EngineUnavailableError } from "./engine.ts";
-import { TfjsEngine, type TfjsEngineProvider } from "./tfjs_engine.ts";
+import { EngineUnavailableError } from "../engine.ts";
+import { TfjsEngine, type TfjsEngineProvider } from "./engine.ts";
 
 /** The folder (URL, trailing slash) holding the backend's .wasm binaries in node_modules. */
 export function wasmBinariesDir(): string {

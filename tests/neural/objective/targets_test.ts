@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
+import { blendGrams, gramMatrix, maskGramScale } from "../../../src/neural/objective/gram.ts";
+import { contentTarget } from "../../../src/neural/objective/content.ts";
 import {
-  blendGrams,
-  contentTarget,
   covarianceFromGram,
   featureMean,
-  gramMatrix,
-  maskGramScale,
   meanPartWeight,
-} from "../../../src/neural/losses/targets.ts";
+} from "../../../src/neural/objective/mean_covariance.ts";
 
 // 1 × 2 pixels, 2 channels: F = [[1, 2], [3, 4]].
 const act = { height: 1, width: 2, channels: 2, data: Float32Array.from([1, 2, 3, 4]) };

@@ -10,7 +10,7 @@
  * "valid" conv, whose input gradient is the flipped kernel's conv with 2 pixels of zero padding.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { Padding } from "../plan/network.ts";
+import type { Padding } from "../../plan/network.ts";
 
 /** How a convolution's input gradient is computed. */
 export type ConvInputGrad = "builtin" | "flipped";

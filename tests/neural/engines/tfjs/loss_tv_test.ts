@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { totalVariation } from "../../../src/neural/losses/tv.ts";
+import { totalVariation } from "../../../../src/neural/engines/tfjs/loss_tv.ts";
 
 Deno.test("totalVariation sums squared vertical and horizontal neighbour differences", async () => {
   await tf.setBackend("cpu");

@@ -1,8 +1,8 @@
 /** The `cpu` engine: tfjs' plain-JavaScript backend, the reference all other engines are compared to. */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { EngineUnavailableError } from "./engine.ts";
-import { TfjsEngine, type TfjsEngineProvider } from "./tfjs_engine.ts";
+import { EngineUnavailableError } from "../engine.ts";
+import { TfjsEngine, type TfjsEngineProvider } from "./engine.ts";
 
 /** Provider of the `cpu` engine (always available). */
 export const tfjsCpuProvider: TfjsEngineProvider = {

@@ -4,9 +4,9 @@
  * padded as its step says), ReLU, and 2×2 stride-2 "valid" pooling (max or avg).
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { CAFFE_MEAN_BGR, type VggWeights } from "../models/weights_types.ts";
-import type { NetworkPlan } from "../plan/network.ts";
-import { conv3x3, type ConvInputGrad, type ConvKernel, prepareKernel } from "./tfjs_conv.ts";
+import { CAFFE_MEAN_BGR, type VggWeights } from "../../models/weights_types.ts";
+import type { NetworkPlan } from "../../plan/network.ts";
+import { conv3x3, type ConvInputGrad, type ConvKernel, prepareKernel } from "./conv.ts";
 
 /** The network's parameters as tensors, uploaded once, for the convs of one plan. */
 export interface VggTensors {

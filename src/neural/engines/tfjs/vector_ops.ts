@@ -3,7 +3,7 @@
  * the tensors (GPU memory for webgpu / tfjs-node-gpu); only `dot` reads a scalar back to the host.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { VectorOps } from "./engine.ts";
+import type { VectorOps } from "../engine.ts";
 
 /**
  * Vector ops on flat float32 tensors. `activate` is called before every op so the engine's backend is

@@ -1,5 +1,5 @@
 /**
- * The mean-and-covariance style loss as tf ops (engine.ts's `mean-covariance` term): the style is
+ * The mean-and-covariance style loss as tf ops (objective/mean_covariance.ts): the style is
  * matched on μ = Fᵀ1/(H·W) and Σ = (F − 1μᵀ)ᵀ(F − 1μᵀ)/(H·W·C) separately instead of on their
  * mixture G = Σ + μμᵀ/C. A departure from Gatys et al. (Gram only), after the Gaussian view of
  * style statistics (Li et al. 2017, "Demystifying Neural Style Transfer").

@@ -1,5 +1,5 @@
 /**
- * Total-variation regularizer as a tf op, as defined in engine.ts: the sum of squared differences
+ * Total-variation regularizer as a tf op, as defined in objective/tv.ts: the sum of squared differences
  * between vertically and horizontally adjacent pixels, over all channels (0–255 scale).
  */
 import * as tf from "@tensorflow/tfjs-core";

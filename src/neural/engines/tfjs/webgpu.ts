@@ -3,8 +3,8 @@
  * software Vulkan adapter (Debian's mesa-vulkan-drivers, llvmpipe) makes it run, slowly but for real.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { EngineUnavailableError } from "./engine.ts";
-import { TfjsEngine, type TfjsEngineProvider } from "./tfjs_engine.ts";
+import { EngineUnavailableError } from "../engine.ts";
+import { TfjsEngine, type TfjsEngineProvider } from "./engine.ts";
 
 /** The WebGPU adapter Deno offers, or null (no navigator.gpu, no adapter). Never throws. */
 async function requestAdapter(): Promise<GPUAdapter | null> {

@@ -1,6 +1,6 @@
 /**
  * Gram matrices and the style loss (Gatys et al. 2015, eqs. 3–5) as tf ops, normalized as in
- * engine.ts: G = FᵀF / (H·W·C) and the loss is the mean over the C² entries (instead of the paper's
+ * objective/gram.ts: G = FᵀF / (H·W·C) and the loss is the mean over the C² entries (instead of the paper's
  * 1/(4N²M²) factor, so per-layer weights are comparable across layer sizes). An optional region mask
  * weights the rows of F (pixels) before the product.
  */

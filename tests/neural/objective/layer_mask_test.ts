@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { resizeMaskArea } from "../../../src/neural/models/layer_mask.ts";
+import { resizeMaskArea } from "../../../src/neural/objective/layer_mask.ts";
 import { layerSize } from "../../../src/neural/plan/network.ts";
 import { Prng } from "../../../src/util/prng.ts";
 

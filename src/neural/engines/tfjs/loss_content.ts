@@ -1,5 +1,5 @@
 /**
- * Content loss (Gatys et al. 2015, eq. 1) as a tf op, normalized as in engine.ts: the mean, not half
+ * Content loss (Gatys et al. 2015, eq. 1) as a tf op, normalized as in objective/content.ts: the mean, not half
  * the sum, of the squared differences between the image's activations and the content target.
  */
 import * as tf from "@tensorflow/tfjs-core";

@@ -1,71 +1,37 @@
 /**
  * The loss as an engine-neutral table: one {@link LossTerm} per weighted term, each saying what it
  * reads (a layer of the {@link NetworkPlan}, or the image), its full weight and its target, already
- * checked against the layer's shape. The exact definition of every term kind is in
- * engines/engine.ts; an engine implements each kind once and sums the terms per
- * {@link LossGroup} with {@link groupTerms}. A new kind of term is a new member of the union and an
- * entry in {@link TERM_GROUP}; the compiler then names every engine that must implement it.
+ * checked against the layer's shape. Every engine computes exactly these terms (the tests compare
+ * engines on them), each kind defined once, with its targets and its normalisation, in its own file:
+ * content.ts, gram.ts (`gram`, `masked-gram`), mean_covariance.ts, tv.ts. Common to all:
+ * - x: the image, HWC float32, RGB, 0–255 pixel scale (the optimization variable). The network
+ *   applies the caffe preprocessing itself (RGB → BGR, minus CAFFE_MEAN_BGR); its first conv pads
+ *   the preprocessed image per {@link ObjectiveSpec.padding} (plan/network.ts).
+ * - F_l: activations of layer l for x, shape [H_l, W_l, C_l] (after ReLU for `relu*`, before for
+ *   `conv*`), read as an N × C_l matrix, N = H_l·W_l (statistics.ts).
+ * - w is the term's whole weight: content_weight · w_l, style_weight · w_l, tv_weight.
+ * - loss = Σ terms; `Evaluation.terms` reports the sums per {@link LossGroup}.
+ * An engine implements each kind once and sums the terms per group with {@link groupTerms}. A new
+ * kind of term is a new member of the union and an entry in {@link TERM_KINDS}; the compiler then
+ * names every engine that must implement it.
  */
-import type { ObjectiveSpec, StyleTarget } from "../engines/engine.ts";
-import { covarianceFromGram, meanPartWeight } from "../losses/targets.ts";
-import { maskAtLayer } from "../models/layer_mask.ts";
 import {
   layerBlock,
   type LayerShape,
   type NetworkPlan,
   networkPlan,
   planShape,
-} from "./network.ts";
+} from "../plan/network.ts";
+import type { ContentTerm } from "./content.ts";
+import type { GramTerm, MaskedGramTerm } from "./gram.ts";
+import { maskAtLayer } from "./layer_mask.ts";
+import { covarianceFromGram, type MeanCovarianceTerm, meanPartWeight } from "./mean_covariance.ts";
+import type { ObjectiveSpec, StyleTarget } from "./spec.ts";
+import type { PositionSum } from "./statistics.ts";
+import type { TvTerm } from "./tv.ts";
 
 /** One weighted term of the loss. `weight` is the whole factor (e.g. content_weight · w_l). */
-export type LossTerm =
-  | {
-    /** mean((F_l − P_l)²). */
-    readonly kind: "content";
-    readonly layer: string;
-    readonly shape: LayerShape;
-    readonly weight: number;
-    /** P_l, HWC [H_l, W_l, C_l]. */
-    readonly target: Float32Array;
-  }
-  | {
-    /** mean((G_l − A_l)²) over the C_l² entries, G_l the normalized Gram matrix. */
-    readonly kind: "gram";
-    readonly layer: string;
-    readonly shape: LayerShape;
-    readonly weight: number;
-    /** A_l, C_l × C_l row-major. */
-    readonly gram: Float32Array;
-  }
-  | {
-    /** As `gram`, with the rows (pixels) of F_l multiplied by the mask M_l first. */
-    readonly kind: "masked-gram";
-    readonly layer: string;
-    readonly shape: LayerShape;
-    readonly weight: number;
-    /** A_l, C_l × C_l row-major. */
-    readonly gram: Float32Array;
-    /** M_l at the layer's resolution (H_l × W_l, area-averaged from the image's mask). */
-    readonly mask: Float32Array;
-  }
-  | {
-    /** mean((Σ_l − S_l)²) + λ·mean((μ_l − m_l)²): the style's mean and covariance (engine.ts). */
-    readonly kind: "mean-covariance";
-    readonly layer: string;
-    readonly shape: LayerShape;
-    readonly weight: number;
-    /** S_l, C_l × C_l row-major. */
-    readonly covariance: Float32Array;
-    /** m_l, C_l values. */
-    readonly mean: Float32Array;
-    /** λ, the mean part's weight relative to the covariance part's. */
-    readonly meanWeight: number;
-  }
-  | {
-    /** Total variation of the image x. */
-    readonly kind: "tv";
-    readonly weight: number;
-  };
+export type LossTerm = ContentTerm | GramTerm | MaskedGramTerm | MeanCovarianceTerm | TvTerm;
 
 /** The kind of a term. */
 export type TermKind = LossTerm["kind"];
@@ -73,16 +39,19 @@ export type TermKind = LossTerm["kind"];
 /** The reported sums: `Evaluation.terms` has one entry per group, and the loss is their sum. */
 export type LossGroup = "content" | "style" | "tv";
 
-/** The groups in the order engines report and add them. */
-export const LOSS_GROUPS: readonly LossGroup[] = ["content", "style", "tv"];
+/** What the table says of a kind of term: the group it adds to and the sums over positions it is formed from. */
+export interface TermKindInfo {
+  readonly group: LossGroup;
+  readonly sums: readonly PositionSum[];
+}
 
-/** Which group each kind of term adds to. */
-export const TERM_GROUP: Readonly<Record<TermKind, LossGroup>> = {
-  content: "content",
-  gram: "style",
-  "masked-gram": "style",
-  "mean-covariance": "style",
-  tv: "tv",
+/** Each kind of term: its group, and the per-position sums its value is a function of. */
+export const TERM_KINDS: Readonly<Record<TermKind, TermKindInfo>> = {
+  content: { group: "content", sums: ["content-squared-difference"] },
+  gram: { group: "style", sums: ["gram"] },
+  "masked-gram": { group: "style", sums: ["masked-gram"] },
+  "mean-covariance": { group: "style", sums: ["gram", "feature"] },
+  tv: { group: "tv", sums: ["tv-squared-difference"] },
 };
 
 /** The whole objective: the forward pass to the deepest layer read, and the terms in table order. */
@@ -140,7 +109,11 @@ export function lossPlan(spec: ObjectiveSpec): LossPlan {
 }
 
 /** The `mean-covariance` term of a style target (RangeError when it has a mask or no mean). */
-function meanCovarianceTerm(s: StyleTarget, shape: LayerShape, weight: number): LossTerm {
+function meanCovarianceTerm(
+  s: StyleTarget,
+  shape: LayerShape,
+  weight: number,
+): MeanCovarianceTerm {
   if (s.mask) {
     throw new RangeError(`style target ${s.layer}: mean-covariance does not take a region mask`);
   }
@@ -180,7 +153,7 @@ export function groupTerms<T>(
   sum: (values: T[]) => T,
   zero: () => T,
 ): Record<LossGroup, T> {
-  const values = terms.map((t) => ({ group: TERM_GROUP[t.kind], value: value(t) }));
+  const values = terms.map((t) => ({ group: TERM_KINDS[t.kind].group, value: value(t) }));
   const group = (g: LossGroup) => {
     const vs = values.filter((v) => v.group === g).map((v) => v.value);
     return vs.length === 0 ? zero() : vs.length === 1 ? vs[0] : sum(vs);

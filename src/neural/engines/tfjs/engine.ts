@@ -1,7 +1,7 @@
 /**
  * A generic {@link Engine} over any tfjs backend (cpu, wasm, webgpu, tensorflow = tfjs-node(-gpu)).
  * Vectors are flat float32 tensors of length H·W·3 (the HWC RGB 0–255 image). An evaluation runs the
- * plan's VGG forward (tfjs_vgg.ts), each term of the loss table (plan/loss.ts) as a losses/*.ts op,
+ * plan's VGG forward (vgg.ts), each term of the loss table (objective/terms.ts) as a loss_*.ts op,
  * and the backward pass (tf.valueAndGrad) inside tf.tidy; only the three weighted groups come back
  * to the host, the gradient stays a tensor.
  */
@@ -9,27 +9,25 @@ import * as tf from "@tensorflow/tfjs-core";
 // tfjs-core's Node bundle registers no gradient functions; the union package's bundle registers all
 // of them (Conv2D, MaxPool, AvgPool, BatchMatMul, …) with the same tfjs-core instance.
 import "@tensorflow/tfjs";
+import type { Activation, ObjectiveSpec } from "../../objective/spec.ts";
 import type {
-  Activation,
   DisposableObjective,
   Engine,
   EngineProvider,
   Evaluation,
-  ObjectiveSpec,
-  Padding,
-  Pooling,
   VectorOps,
-} from "./engine.ts";
-import type { VggWeights } from "../models/weights_types.ts";
-import { contentLoss } from "../losses/content.ts";
-import { styleLoss } from "../losses/gram.ts";
-import { meanCovarianceLoss } from "../losses/mean_covariance.ts";
-import { totalVariation } from "../losses/tv.ts";
-import { groupTerms, layersRead, lossPlan, type LossTerm } from "../plan/loss.ts";
-import { type LayerShape, networkPlan } from "../plan/network.ts";
-import type { ConvInputGrad } from "./tfjs_conv.ts";
-import { disposeVgg, uploadVgg, vggForward } from "./tfjs_vgg.ts";
-import { tfjsVectorOps } from "./tfjs_vector_ops.ts";
+} from "../engine.ts";
+import type { Padding, Pooling } from "../../plan/network.ts";
+import type { VggWeights } from "../../models/weights_types.ts";
+import { contentLoss } from "./loss_content.ts";
+import { styleLoss } from "./loss_gram.ts";
+import { meanCovarianceLoss } from "./loss_mean_covariance.ts";
+import { totalVariation } from "./loss_tv.ts";
+import { groupTerms, layersRead, lossPlan, type LossTerm } from "../../objective/terms.ts";
+import { type LayerShape, networkPlan } from "../../plan/network.ts";
+import type { ConvInputGrad } from "./conv.ts";
+import { disposeVgg, uploadVgg, vggForward } from "./vgg.ts";
+import { tfjsVectorOps } from "./vector_ops.ts";
 
 /** How a tfjs engine is set up: which registered backend it runs on and how convs differentiate. */
 export interface TfjsEngineOptions {
@@ -39,7 +37,7 @@ export interface TfjsEngineOptions {
   readonly backend: string;
   /** Provenance text, e.g. the adapter in use. */
   readonly description: string;
-  /** Conv input-gradient implementation (see tfjs_conv.ts). */
+  /** Conv input-gradient implementation (see conv.ts). */
   readonly convInputGrad: ConvInputGrad;
 }
 
@@ -185,7 +183,7 @@ function checkImage(length: number, height: number, width: number): void {
   }
 }
 
-/** The tf implementation of one term of the loss table (definitions in engine.ts). */
+/** The tf implementation of one term of the loss table (definitions in objective/). */
 function tfTerm(term: LossTerm): TfTerm {
   const hwc = (s: LayerShape): [number, number, number] => [s.height, s.width, s.channels];
   switch (term.kind) {
