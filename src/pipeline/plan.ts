@@ -9,7 +9,8 @@
 import { resolve } from "node:path";
 import { IssueList } from "../recipe/errors.ts";
 import type { Recipe, RecipeStep } from "../recipe/recipe.ts";
-import { type Estimate, StageError } from "../stages/stage.ts";
+import { type Estimate, type MemoryFit, StageError } from "../stages/stage.ts";
+import { defaultMemoryBudget } from "./memory_budget.ts";
 import { deriveSeed } from "../util/prng.ts";
 import { sha256File, sha256Hex } from "../util/hash.ts";
 import { canonicalJson } from "./canonical_json.ts";
@@ -43,6 +44,8 @@ export interface PlannedStep {
   readonly shape?: { readonly width: number; readonly height: number };
   /** Resource estimate, where the stage gives one. */
   readonly estimate?: Estimate;
+  /** How the step fits the memory budget (tiling, fewer L-BFGS pairs); in the cache key. */
+  readonly fit?: MemoryFit;
 }
 
 /** An executable plan. */
@@ -56,6 +59,8 @@ export interface Plan {
   readonly inputFiles: ReadonlySet<string>;
   /** The engine to run with: the recipe's, with `auto` resolved when a step uses an engine. */
   readonly engine: string;
+  /** The memory budget the steps were fitted into, bytes. */
+  readonly memory: number;
 }
 
 /** Options for {@link planRecipe}. */
@@ -68,6 +73,11 @@ export interface PlanOptions {
   readonly resolveEngine?: (name: string) => Promise<string>;
   /** Folders searched for model weights (default `$STYLEPIPE_WEIGHTS`, `./weights`). */
   readonly weightsDirs?: readonly string[];
+  /**
+   * Memory budget in bytes the neural steps are fitted into (tiling, L-BFGS pairs); default this
+   * machine's memory, or the GPU's for a GPU engine (memory_budget.ts).
+   */
+  readonly memory?: number;
 }
 
 /**
@@ -99,23 +109,13 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
   const engine = usesEngine
     ? await (options.resolveEngine ?? resolveWithProviders)(recipe.engine)
     : recipe.engine;
+  const memory = options.memory ?? await defaultMemoryBudget(engine);
   const planned = new Map<string, PlannedStep>();
   for (const [i, step] of order.entries()) {
     const inputKeys = Object.fromEntries(
       Object.entries(step.inputs).map(([name, ids]) => [name, ids.map((d) => planned.get(d)!.key)]),
     );
     const seed = deriveSeed(recipe.seed, step.id);
-    const key = sha256Hex(canonicalJson({
-      stage: step.stage.name,
-      version: step.stage.version,
-      params: step.params,
-      seed: step.stage.usesEngine ? seed : undefined,
-      engine: step.stage.usesEngine ? engine : undefined,
-      inputs: inputKeys,
-      files: files[i].map((f) => f.sha256),
-      models: Object.keys(models[i]).length ? models[i] : undefined,
-      outDir: step.stage.writesFiles ? paths.outDir : undefined,
-    }));
     const shapes = Object.fromEntries(
       Object.entries(step.inputs).map(([name, ids]) => [name, planned.get(ids[0])?.shape]),
     );
@@ -128,6 +128,20 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       const at = recipe.at([...step.path, "with", ...paramPathOf(step, files[i][0]?.written)]);
       issues.add(at, e.message, step.id);
     }
+    const estimate = step.stage.estimate?.(shapes, step.params, { engine, output: shape, memory });
+    const key = sha256Hex(canonicalJson({
+      stage: step.stage.name,
+      version: step.stage.version,
+      params: step.params,
+      seed: step.stage.usesEngine ? seed : undefined,
+      engine: step.stage.usesEngine ? engine : undefined,
+      // Tiling changes the float summation order, fewer pairs the iterates: both change bytes.
+      fit: estimate?.fit,
+      inputs: inputKeys,
+      files: files[i].map((f) => f.sha256),
+      models: Object.keys(models[i]).length ? models[i] : undefined,
+      outDir: step.stage.writesFiles ? paths.outDir : undefined,
+    }));
     planned.set(step.id, {
       step,
       key,
@@ -135,11 +149,12 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       deps: [...new Set(Object.values(step.inputs).flat())],
       inputFiles: files[i],
       shape,
-      estimate: step.stage.estimate?.(shapes, step.params, { engine, output: shape }),
+      estimate,
+      fit: estimate?.fit,
     });
   }
   issues.throwIfAny();
-  return { recipe, steps: [...planned.values()], paths, inputFiles: allInputs, engine };
+  return { recipe, steps: [...planned.values()], paths, inputFiles: allInputs, engine, memory };
 }
 
 /** `auto` → the engine the providers pick here; other names unchanged (loaded only when needed). */

@@ -193,6 +193,7 @@ async function runLocked(plan: Plan, options: RunOptions): Promise<RunResult> {
       weightsDirs,
       engine: getEngine,
       checkpoints: cache ? cache.checkpoints(p.key) : memoryCheckpoints(),
+      fit: p.fit,
       stampOutput: (path, bytes) => provenance.stamp(id, path, bytes),
     };
     const stageInputs = Object.fromEntries(

@@ -30,11 +30,14 @@ import { contentTarget } from "../neural/objective/content.ts";
 import { featureMean } from "../neural/objective/mean_covariance.ts";
 import { layerBlock, PADDINGS } from "../neural/plan/network.ts";
 import { stageWeights, weightsProblem } from "./stage_weights.ts";
+import { fitExtraction } from "./memory_fit.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import {
   type CheckContext,
   type FeatureTargets,
   imageOf,
+  type InputShapes,
+  type PlannedFeatures,
   type Stage,
   StageError,
   type Value,
@@ -184,6 +187,17 @@ function listOf(value: Value | Value[] | undefined): Value[] {
   return Array.isArray(value) ? value : [value];
 }
 
+/** What the features of a step will hold, for the plan's estimates. */
+function plannedFeatures(p: ExtractFeaturesParams, inputs: InputShapes): PlannedFeatures {
+  return {
+    model: p.model,
+    contentLayers: p.content_layers,
+    styleLayers: p.style_layers,
+    styleScale: p.style_scale,
+    masked: "masks" in inputs,
+  };
+}
+
 /** The `extract-features` stage. */
 export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
   name: "extract-features",
@@ -213,17 +227,15 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
     return problem ? [...problems, problem] : problems;
   },
 
-  shape(inputs) {
-    return inputs.content;
+  shape(inputs, p) {
+    const c = inputs.content;
+    return c && { width: c.width, height: c.height, features: plannedFeatures(p, inputs) };
   },
 
-  estimate(inputs) {
+  estimate(inputs, p, env) {
     const c = inputs.content;
-    if (!c) return undefined;
-    // Activations of the first block dominate: 64 channels × 2 convs at full size, float32, ×2
-    // for the style image at a similar size, plus the Gram matrices (≤ 512² floats per layer).
-    const pixels = c.width * c.height;
-    return { bytes: pixels * 64 * 4 * 4 + 6 * 512 * 512 * 4 };
+    const engine = env?.engine ?? "auto";
+    return c && fitExtraction(engine, plannedFeatures(p, inputs), c.width, c.height, env?.memory);
   },
 
   async run(ctx, inputs, p) {

@@ -30,7 +30,16 @@ import {
 } from "../neural/optim/optimizer.ts";
 import type { IterationInfo, StopReason } from "../neural/optim/types.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
-import { transferEstimate, transferEvaluations } from "./neural_cost.ts";
+import { transferEvaluations } from "./neural_cost.ts";
+import {
+  archOf,
+  deepestOf,
+  fitTransfer,
+  heldFloats,
+  TILE_ALIGN,
+  TRANSFER_IMAGES,
+} from "./memory_fit.ts";
+import { tilingFor } from "../neural/objective/tiling.ts";
 import {
   loadTransferCheckpoint,
   saveTransferCheckpoint,
@@ -50,9 +59,12 @@ import { cropImage } from "../image/crop.ts";
 import { mirrorPad } from "../image/mirror_pad.ts";
 import {
   type CheckContext,
+  type Estimate,
+  type EstimateEnv,
   featuresOf,
   type FeatureTargets,
   imageOf,
+  type PlannedShape,
   type PreviewSink,
   type Stage,
   type StageContext,
@@ -130,6 +142,11 @@ export const styleTransferParams = z.object({
   keep_best: z.boolean().default(false).describe("return the lowest-loss iterate, not the last"),
   checkpoint_every: z.number().int().min(0).default(25)
     .describe("checkpoint the optimizer every N iterations for resume after a crash (0 = never)"),
+  tile: z.number().int().min(TILE_ALIGN).optional()
+    .describe(
+      "evaluate tile by tile with tiles of this side in px, exactly (default: the plan picks a " +
+        "tile from the memory budget, and the whole image whenever it fits)",
+    ),
   margin: z.number().int().min(0).max(256).default(0)
     .describe(
       "optimize a canvas this many pixels larger on every side (the photo mirrored outwards), " +
@@ -158,23 +175,12 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
   },
 
   shape(inputs) {
-    return inputs.features;
+    const f = inputs.features;
+    return f && { width: f.width, height: f.height };
   },
 
   estimate(inputs, p, env) {
-    const size = inputs.features;
-    if (!size) return undefined;
-    const lbfgs = p.optimizer === "lbfgs";
-    const estimate = transferEstimate(env?.engine ?? "auto", {
-      ...size,
-      width: size.width + 2 * p.margin,
-      height: size.height + 2 * p.margin,
-      evaluations: transferEvaluations(p.iterations, lbfgs ? p.line_search : "adam") +
-        (p.ema > 0 ? 1 : 0),
-      optimizerVectors: (lbfgs ? 2 * p.lbfgs_history + 4 : 4) + (p.ema > 0 ? 1 : 0),
-    });
-    // With the convergence stop, iterations is a cap: the time is an upper bound.
-    return p.tolerance > 0 ? { ...estimate, upperBound: true } : estimate;
+    return inputs.features && transferPlan(inputs.features, p, env);
   },
 
   async run(ctx, inputs, p) {
@@ -212,6 +218,45 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
     }
   },
 };
+
+/**
+ * The run's estimate, fitted into the budget (memory_fit.ts): whole image, or tiled at the tile
+ * chosen (or `tile:`), with fewer L-BFGS pairs only where even the smallest tile does not fit.
+ */
+export function transferPlan(
+  shape: PlannedShape,
+  p: StyleTransferParams,
+  env: EstimateEnv | undefined,
+): Estimate {
+  const lbfgs = p.optimizer === "lbfgs";
+  const width = shape.width + 2 * p.margin;
+  const height = shape.height + 2 * p.margin;
+  const features = shape.features;
+  const layers = features ? [...features.contentLayers, ...features.styleLayers] : ["relu5_1"];
+  const arch = archOf(features?.model);
+  const estimate = fitTransfer({
+    engine: env?.engine ?? "auto",
+    work: {
+      width,
+      height,
+      evaluations: transferEvaluations(p.iterations, lbfgs ? p.line_search : "adam") +
+        (p.ema > 0 ? 1 : 0),
+      // L-BFGS: x, g, d and the line search's trial point (its pairs are counted by the fit).
+      optimizerVectors: 4 + (p.ema > 0 ? 1 : 0),
+      deepest: deepestOf(arch, layers),
+      heldFloats: heldFloats(features, width, height, {
+        margin: p.margin > 0,
+        images: TRANSFER_IMAGES,
+      }),
+    },
+    pairs: lbfgs ? Math.min(p.lbfgs_history, p.iterations) : 0,
+    budget: env?.memory,
+    tile: p.tile,
+    tilingOf: (tile) => tilingFor(arch, layers, height, width, tile),
+  });
+  // With the convergence stop, iterations is a cap: the time is an upper bound.
+  return p.tolerance > 0 ? { ...estimate, upperBound: true } : estimate;
+}
 
 /**
  * The features on a canvas `margin` px larger on every side: the photo mirrored outwards and the
