@@ -78,6 +78,8 @@ export interface PlanOptions {
    * machine's memory, or the GPU's for a GPU engine (memory_budget.ts).
    */
   readonly memory?: number;
+  /** Fits recorded by an earlier render (verify), by step id: used instead of the budget's. */
+  readonly fits?: ReadonlyMap<string, MemoryFit>;
 }
 
 /**
@@ -129,6 +131,7 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       issues.add(at, e.message, step.id);
     }
     const estimate = step.stage.estimate?.(shapes, step.params, { engine, output: shape, memory });
+    const fit = options.fits?.get(step.id) ?? estimate?.fit;
     const key = sha256Hex(canonicalJson({
       stage: step.stage.name,
       version: step.stage.version,
@@ -136,7 +139,7 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       seed: step.stage.usesEngine ? seed : undefined,
       engine: step.stage.usesEngine ? engine : undefined,
       // Tiling changes the float summation order, fewer pairs the iterates: both change bytes.
-      fit: estimate?.fit,
+      fit,
       inputs: inputKeys,
       files: files[i].map((f) => f.sha256),
       models: Object.keys(models[i]).length ? models[i] : undefined,
@@ -150,7 +153,7 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       inputFiles: files[i],
       shape,
       estimate,
-      fit: estimate?.fit,
+      fit,
     });
   }
   issues.throwIfAny();

@@ -25,12 +25,12 @@ import type { ContentTarget, StyleTarget } from "../neural/objective/spec.ts";
 import type { Engine } from "../neural/engines/engine.ts";
 import type { Padding, Pooling } from "../neural/plan/network.ts";
 import { styleGramMemo, type StyleLayerStats } from "../neural/objective/style_gram_memo.ts";
-import { blendGrams, gramMatrix, maskGramScale } from "../neural/objective/gram.ts";
+import { blendGrams, maskGramScale } from "../neural/objective/gram.ts";
 import { contentTarget } from "../neural/objective/content.ts";
-import { featureMean } from "../neural/objective/mean_covariance.ts";
 import { layerBlock, PADDINGS } from "../neural/plan/network.ts";
 import { stageWeights, weightsProblem } from "./stage_weights.ts";
 import { fitExtraction } from "./memory_fit.ts";
+import { activationsAt, statisticsAt } from "./tiled_evaluation.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import {
   type CheckContext,
@@ -80,6 +80,8 @@ export interface FeatureSettings {
   readonly pooling: Pooling;
   /** The first conv's padding (default zero). */
   readonly padding?: Padding;
+  /** Tile side in px for images the memory budget cannot take whole (ctx.fit; absent: whole). */
+  readonly tile?: number;
 }
 
 /**
@@ -98,7 +100,15 @@ export async function computeFeatureTargets(
   const { contentLayers, styleLayers, styleLayerWeights, styleBlend, pooling } = settings;
   const padding = settings.padding ?? "zero";
   const image = toEngineImage(content);
-  const contentActs = await engine.extract(weights, pooling, image, contentLayers, padding);
+  const contentActs = await activationsAt(
+    engine,
+    weights,
+    pooling,
+    image,
+    contentLayers,
+    padding,
+    settings.tile,
+  );
   const contentTargets = contentLayers.map((layer) =>
     contentTarget(layer, 1, contentActs.get(layer)!)
   );
@@ -116,15 +126,14 @@ export async function computeFeatureTargets(
       width: style.width,
       height: style.height,
       pixels: pixels.data,
+      // Tiled statistics differ from whole ones in float summation order.
+      tile: settings.tile,
     };
     stats.push(
-      await styleGramMemo.get(key, async () => {
-        const acts = await engine.extract(weights, pooling, pixels, styleLayers, padding);
-        return styleLayers.map((layer) => {
-          const a = acts.get(layer)!;
-          return { gram: gramMatrix(a), mean: featureMean(a) };
-        });
-      }),
+      await styleGramMemo.get(
+        key,
+        () => statisticsAt(engine, weights, pooling, pixels, styleLayers, padding, settings.tile),
+      ),
     );
   }
 
@@ -278,6 +287,7 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
       styleBlend,
       pooling: p.pooling,
       padding: p.padding,
+      tile: ctx.fit?.tile,
     };
     const engine = await ctx.engine();
     const targets = await computeFeatureTargets(engine, weights, content, styles, masks, settings);
@@ -307,7 +317,12 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
     return {
       kind: "features",
       features,
-      info: { engine: engine.name, styles: styles.length, masked: masks !== undefined },
+      info: {
+        engine: engine.name,
+        styles: styles.length,
+        masked: masks !== undefined,
+        ...(ctx.fit ? { memory_fit: { ...ctx.fit } } : {}),
+      },
     };
   },
 };

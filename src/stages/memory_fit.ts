@@ -98,18 +98,24 @@ export function fitTransfer(r: FitRequest): Estimate {
   const lowest = Math.min(r.pairs, MIN_PAIRS);
   const tilings = r.tile === undefined ? candidateTilings(r) : [r.tilingOf(r.tile)];
   const preferred = tilings.filter((t) => t.tile >= PREFERRED_TILE);
-  for (const choices of [preferred, tilings]) {
-    for (let pairs = r.pairs; pairs >= lowest; pairs--) {
-      const fits = choices.find((t) => bytesAt(pairs, t) <= budget);
-      if (fits) return fitted(r, pairs, fits);
-    }
+  for (let pairs = r.pairs; pairs >= lowest; pairs--) {
+    const fits = preferred.find((t) => bytesAt(pairs, t) <= budget);
+    if (fits) return fitted(r, pairs, fits);
   }
+  const fits = tilings.find((t) => bytesAt(lowest, t) <= budget);
+  if (fits) return fitted(r, lowest, fits);
   return fitted(r, lowest, tilings.at(-1));
 }
 
+/**
+ * Image-sized vectors a tiled evaluation adds on the host: x read back, and the gradient summed
+ * over the tiles (objective/tiled.ts).
+ */
+const TILED_VECTORS = 2;
+
 /** The estimate with `pairs` L-BFGS pairs and `tiling`. */
 function estimateAt(r: FitRequest, pairs: number, tiling?: CostTiling): Estimate {
-  const vectors = r.work.optimizerVectors + 2 * pairs;
+  const vectors = r.work.optimizerVectors + 2 * pairs + (tiling ? TILED_VECTORS : 0);
   return transferEstimate(r.engine, { ...r.work, optimizerVectors: vectors, tiling });
 }
 

@@ -53,8 +53,6 @@ import {
   type PhotoStatistics,
 } from "../neural/objective/normalize.ts";
 import { contentTarget } from "../neural/objective/content.ts";
-import { featureMean } from "../neural/objective/mean_covariance.ts";
-import { gramMatrix } from "../neural/objective/gram.ts";
 import { cropImage } from "../image/crop.ts";
 import { mirrorPad } from "../image/mirror_pad.ts";
 import {
@@ -64,14 +62,18 @@ import {
   featuresOf,
   type FeatureTargets,
   imageOf,
+  type MemoryFit,
   type PlannedShape,
   type PreviewSink,
   type Stage,
   type StageContext,
   StageError,
+  type StageProgress,
   type Value,
 } from "./stage.ts";
 import { reattachAlpha } from "../image/alpha.ts";
+import { activationsAt, objectiveAt, statisticsAt, tilingAt } from "./tiled_evaluation.ts";
+import type { Tiling } from "../neural/objective/tiling.ts";
 
 /**
  * Default weights per normalization. `relative` departs from the paper (whose α/β depend on image
@@ -188,13 +190,14 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
     const original = featuresOf(inputs.features);
     const engine = await ctx.engine();
     const weights = await loadWeights(ctx, original);
-    const features = await withMargin(engine, weights, original, p.margin);
+    const tile = ctx.fit?.tile ?? p.tile;
+    const features = await withMargin(engine, weights, original, p.margin, tile);
     const defaults = DEFAULT_WEIGHTS[p.normalization];
     const terms = normalizeTerms(
       p.normalization,
       features.content,
       styleTargetsFor(features, p.style_loss),
-      await photoStatistics(engine, weights, features, p.normalization),
+      await photoStatistics(engine, weights, features, p.normalization, tile),
     );
     const spec: ObjectiveSpec = {
       weights,
@@ -209,10 +212,16 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
       padding: features.padding,
     };
     const start = initialImage(ctx, original, inputs.init, p);
-    const objective = await engine.objective(spec);
+    const progress = new ProgressReport(ctx);
+    const objective = await objectiveAt(engine, spec, tile, {
+      signal: ctx.signal,
+      onTile: (tile, tiles) => progress.tile(tile, tiles),
+    });
     try {
-      const value = await optimize(ctx, engine, objective, start, features, p);
-      return p.margin > 0 ? withoutMargin(value, original, p.margin) : value;
+      const value = await optimize(ctx, engine, objective, start, features, p, progress);
+      const tiling = tilingAt(weights, layersOf(spec), spec.height, spec.width, tile);
+      const fitted = withFit(value, tiling, ctx.fit);
+      return p.margin > 0 ? withoutMargin(fitted, original, p.margin) : fitted;
     } finally {
       objective.dispose();
     }
@@ -268,6 +277,7 @@ async function withMargin(
   weights: VggWeights,
   features: FeatureTargets,
   margin: number,
+  tile: number | undefined,
 ): Promise<FeatureTargets> {
   if (margin === 0) return features;
   if (features.style.some((t) => t.mask)) {
@@ -280,12 +290,14 @@ async function withMargin(
   }
   const contentImage = mirrorPad(features.contentImage, margin);
   const layers = features.content.map((t) => t.layer);
-  const acts = await engine.extract(
+  const acts = await activationsAt(
+    engine,
     weights,
     features.pooling,
     toEngineImage(contentImage),
     layers,
-    features.padding,
+    features.padding ?? "zero",
+    tile,
   );
   return {
     ...features,
@@ -309,18 +321,55 @@ async function photoStatistics(
   weights: VggWeights,
   features: FeatureTargets,
   normalization: Normalization,
+  tile: number | undefined,
 ): Promise<PhotoStatistics> {
   const image = toEngineImage(features.contentImage);
   const layers = [...new Set(features.style.map((t) => t.layer))];
   if (normalization === "paper" || layers.length === 0) return { image, layers: new Map() };
-  const acts = await engine.extract(weights, features.pooling, image, layers, features.padding);
+  const padding = features.padding ?? "zero";
+  const stats = await statisticsAt(engine, weights, features.pooling, image, layers, padding, tile);
+  return { image, layers: new Map(layers.map((l, i) => [l, stats[i]])) };
+}
+
+/** The layers `spec`'s terms read. */
+function layersOf(spec: ObjectiveSpec): string[] {
+  return [...spec.content, ...spec.style].map((t) => t.layer);
+}
+
+/**
+ * The result with the tiling it was evaluated with and the plan's fit (provenance; `verify`
+ * re-renders with the same fit).
+ */
+function withFit(value: Value, tiling: Tiling | undefined, fit: MemoryFit | undefined): Value {
+  if (!tiling && !fit) return value;
   return {
-    image,
-    layers: new Map(layers.map((l) => {
-      const a = acts.get(l)!;
-      return [l, { gram: gramMatrix(a), mean: featureMean(a) }];
-    })),
-  };
+    ...value,
+    info: {
+      ...value.info,
+      ...(tiling ? { tiling: { ...tiling } } : {}),
+      ...(fit ? { memory_fit: { ...fit } } : {}),
+    },
+  } as Value;
+}
+
+/**
+ * The stage's progress: each iteration's report, and between them the tile being evaluated
+ * (the iteration's figures kept, so the line shows both).
+ */
+class ProgressReport {
+  #last: StageProgress = {};
+  constructor(readonly ctx: StageContext) {}
+
+  /** Reports an iteration. */
+  iteration(p: StageProgress): void {
+    this.#last = p;
+    this.ctx.progress(p);
+  }
+
+  /** Reports the tile about to be evaluated. */
+  tile(tile: number, tiles: number): void {
+    this.ctx.progress({ ...this.#last, tile, tiles });
+  }
 }
 
 /** Masked features with `style_loss: mean-covariance`, found at validation (upscale shares it). */
@@ -403,6 +452,7 @@ async function optimize<V>(
   start: Float32Array,
   features: FeatureTargets,
   p: StyleTransferParams,
+  progress: ProgressReport,
 ): Promise<Value> {
   const ops = engine.vec;
   if (p.keep_best && p.ema > 0) {
@@ -414,7 +464,8 @@ async function optimize<V>(
     name: p.optimizer,
     iterations: p.iterations,
     learningRate: p.learning_rate ?? (p.optimizer === "lbfgs" ? 1 : 10),
-    historySize: p.lbfgs_history,
+    // The plan lowers the pairs where the memory budget holds fewer (memory_fit.ts).
+    historySize: ctx.fit?.history ?? p.lbfgs_history,
     lineSearch: p.line_search,
     average: p.ema,
     convergence: { tolerance: p.tolerance, window: CONVERGENCE_WINDOW },
@@ -432,7 +483,7 @@ async function optimize<V>(
     ...(p.save_every > 0 ? [saveEvery(ctx, ops, features, p)] : []),
     ...(ctx.preview ? [sendPreview(ctx.preview, ops, features)] : []),
     ...(p.checkpoint_every > 0 ? [checkpointEvery(ctx, p, checkpoint)] : []),
-    reportProgress(ctx, p),
+    reportProgress(progress, p),
   ];
   try {
     const { reason } = await optimizer.continue(run.state, {
@@ -544,13 +595,13 @@ function checkpointEvery<V>(
  * Hook: reports the iteration, loss, terms and the ETA from the mean time per iteration so far
  * (with `tolerance`, to the cap: the run may end sooner, which the message says).
  */
-function reportProgress<V>(ctx: StageContext, p: StyleTransferParams): IterationHook<V> {
+function reportProgress<V>(progress: ProgressReport, p: StyleTransferParams): IterationHook<V> {
   const began = performance.now();
   const total = p.iterations;
   return ({ iteration, loss, terms }) => {
     const elapsed = (performance.now() - began) / 1000;
     const eta = elapsed / iteration * (total - iteration);
-    ctx.progress({
+    progress.iteration({
       iteration,
       total,
       fraction: iteration / total,

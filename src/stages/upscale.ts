@@ -141,6 +141,7 @@ export const upscaleStage: Stage<UpscaleParams> = {
       styleBlend: r.style_blend as number[],
       pooling: features.pooling,
       padding: features.padding,
+      tile: ctx.fit?.tile ?? p.tile,
     };
     const targets = await computeFeatureTargets(engine, weights, content, styles, masks, settings);
     ctx.signal.throwIfAborted();

@@ -103,7 +103,9 @@ export function tilingFor(
 export function tilesOf(tiling: Tiling, height: number, width: number): Tile[] {
   const { tile, halo, rows, cols } = tiling;
   if (rows !== Math.ceil(height / tile) || cols !== Math.ceil(width / tile)) {
-    throw new RangeError(`a ${rows}×${cols} tiling of ${tile} px does not cover ${height}×${width}`);
+    throw new RangeError(
+      `a ${rows}×${cols} tiling of ${tile} px does not cover ${height}×${width}`,
+    );
   }
   const span = (i: number, n: number) => {
     const owned = { start: i * tile, end: Math.min(n, (i + 1) * tile) };
