@@ -19,8 +19,8 @@ import {
   readProvenance,
   type RecordedInput,
   type RecordedStep,
-  sidecarPath,
 } from "./provenance.ts";
+import { sidecarPath } from "./paths.ts";
 import { type EngineFactory, runPlan } from "./run.ts";
 
 /** Options for {@link reproduce}. */
