@@ -21,7 +21,7 @@ import { RecipeError } from "../../src/recipe/errors.ts";
 import { LossChartError } from "../../src/report/loss_chart.ts";
 import { StageError } from "../../src/stages/stage.ts";
 import { CheckpointFormatError } from "../../src/util/checkpoint_codec.ts";
-import { messageOf, StylepipeError } from "../../src/util/errors.ts";
+import { messageOf, type StylepipeError } from "../../src/util/errors.ts";
 import { createImage } from "../../src/image/image.ts";
 import { encodePng } from "../../src/image/codecs.ts";
 
