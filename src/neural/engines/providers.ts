@@ -43,7 +43,10 @@ export const engineNames: readonly string[] = ["auto", ...providers.map((p) => p
 function providerNamed(name: string): EngineProvider {
   const provider = providers.find((p) => p.name === name);
   if (!provider) {
-    throw new RangeError(`unknown engine "${name}"; engines: ${engineNames.join(", ")}`);
+    throw new EngineUnavailableError(
+      name,
+      `unknown engine "${name}"; engines: ${engineNames.join(", ")}`,
+    );
   }
   return provider;
 }
