@@ -2,8 +2,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { tfjsCpuProvider } from "../../../../src/neural/engines/tfjs/cpu.ts";
-import { LayerUnavailableError } from "../../../../src/neural/plan/network.ts";
-import type { Pooling } from "../../../../src/neural/plan/network.ts";
+import { LayerUnavailableError, type Pooling } from "../../../../src/neural/plan/network.ts";
 import { Prng } from "../../../../src/util/prng.ts";
 import {
   halfMask,
