@@ -32,9 +32,9 @@ Deno.test("engineNames lists auto, cuda and the tfjs engines", () => {
   }
 });
 
-Deno.test("an unknown engine name is an error listing the names", async () => {
+Deno.test("an unknown engine name is a user error listing the names", async () => {
   await assert.rejects(createEngine("metal"), (e: unknown) => {
-    assert.ok(e instanceof RangeError);
+    assert.ok(e instanceof EngineUnavailableError);
     assert.match(e.message, /unknown engine "metal"/);
     for (const name of engineNames) assert.ok(e.message.includes(name), name);
     return true;
