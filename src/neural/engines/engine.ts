@@ -20,6 +20,10 @@
  * - `mean-covariance` term:  w · (mean((Σ_l − S_l)²) + λ · mean((μ_l − m_l)²))   (means over the
  *   C_l² and C_l entries), S_l and m_l the style's covariance and mean, λ = 2·mean(m_l²)/C_l² (the
  *   weight the Gram loss gives a small error of the mean: losses/targets.ts meanPartWeight).
+ * - `linear` term (the second pass of objective/tiled.ts): w · (⟨R, (M_l F_l)ᵀ(M_l F_l)⟩ +
+ *   ⟨r, (M_l F_l)ᵀ1⟩), raw sums over the H_l·W_l rows; its gradient by F_l is
+ *   w · (M_l ⊙ ((M_l F_l)(R + Rᵀ)) + M_l rᵀ). A `content` term with a mask M_l is
+ *   w · mean(M_l ⊙ (F_l − P_l)²) (mean over all H_l·W_l·C_l entries).
  * - `tv` term:  w · Σ_{i,j,c} (x[i+1,j,c] − x[i,j,c])² + (x[i,j+1,c] − x[i,j,c])²
  * - w is the term's whole weight: content_weight · w_l, style_weight · w_l, tv_weight.
  * - loss = Σ terms; `terms` reports the sums per group "content", "style" (gram, masked-gram and
@@ -28,6 +32,7 @@
 import { StylepipeError } from "../../util/errors.ts";
 import type { VggWeights } from "../models/weights_types.ts";
 import type { Padding, Pooling } from "../plan/network.ts";
+import type { LossPlan } from "../plan/loss.ts";
 
 export { CAFFE_MEAN_BGR } from "../models/weights_types.ts";
 export type { Padding, Pooling } from "../plan/network.ts";
@@ -174,6 +179,22 @@ export interface Activation {
   readonly data: Float32Array;
 }
 
+/** One layer's masked sums asked of {@link Engine.statistics}. */
+export interface StatisticsRequest {
+  /** Layer name, e.g. `relu1_1`. */
+  readonly layer: string;
+  /** M (H_l × W_l, the layer's resolution for the image given): each row of F_l multiplied by it. */
+  readonly mask: Float32Array;
+}
+
+/** Raw (unnormalized) sums of one layer: S = (M F)ᵀ(M F) and s = (M F)ᵀ1. */
+export interface LayerStatistics {
+  /** S, C × C row-major. */
+  readonly gram: Float32Array;
+  /** s, C values. */
+  readonly sum: Float32Array;
+}
+
 /** An objective that must be released when done. */
 export type DisposableObjective<V> = Objective<V> & { dispose(): void };
 
@@ -196,6 +217,22 @@ export interface Engine<V = unknown> {
   ): Promise<Map<string, Activation>>;
   /** Builds f and ∇f for one image size. */
   objective(spec: ObjectiveSpec): Promise<DisposableObjective<V>>;
+  /**
+   * Builds f and ∇f of a loss table made by the caller (objective/tiled.ts: a crop's `linear` and
+   * masked `content` terms); `objective(spec)` is this of `lossPlan(spec)`.
+   */
+  planObjective?(weights: VggWeights, plan: LossPlan): Promise<DisposableObjective<V>>;
+  /**
+   * Forward pass only, returning per request the masked raw sums of its layer
+   * ({@link LayerStatistics}) instead of the activations: the first pass of objective/tiled.ts.
+   */
+  statistics?(
+    weights: VggWeights,
+    pooling: Pooling,
+    image: { height: number; width: number; data: Float32Array },
+    requests: readonly StatisticsRequest[],
+    padding?: Padding,
+  ): Promise<LayerStatistics[]>;
   /** Vector maths for the optimizer. */
   readonly vec: VectorOps<V>;
   /** Releases backend resources. */

@@ -27,6 +27,11 @@ export type LossTerm =
     readonly weight: number;
     /** P_l, HWC [H_l, W_l, C_l]. */
     readonly target: Float32Array;
+    /**
+     * Optional M_l (H_l × W_l): the term is then mean(M_l ⊙ (F_l − P_l)²), M_l broadcast over
+     * channels, the mean still over all H_l·W_l·C_l entries (tiled evaluation: the owned positions).
+     */
+    readonly mask?: Float32Array;
   }
   | {
     /** mean((G_l − A_l)²) over the C_l² entries, G_l the normalized Gram matrix. */
@@ -62,6 +67,23 @@ export type LossTerm =
     readonly meanWeight: number;
   }
   | {
+    /**
+     * ⟨R, (M_l F_l)ᵀ(M_l F_l)⟩ + ⟨r, (M_l F_l)ᵀ1⟩: linear in the layer's masked Gram sum and feature
+     * sum (raw sums, not normalized). Its gradient is the exact style gradient of a tile when R and
+     * r are the whole loss's derivatives by those sums (objective/tiled.ts, second pass).
+     */
+    readonly kind: "linear";
+    readonly layer: string;
+    readonly shape: LayerShape;
+    readonly weight: number;
+    /** R, C_l × C_l row-major. */
+    readonly gram: Float32Array;
+    /** r, C_l values. */
+    readonly sum: Float32Array;
+    /** M_l, H_l × W_l. */
+    readonly mask: Float32Array;
+  }
+  | {
     /** Total variation of the image x. */
     readonly kind: "tv";
     readonly weight: number;
@@ -82,6 +104,7 @@ export const TERM_GROUP: Readonly<Record<TermKind, LossGroup>> = {
   gram: "style",
   "masked-gram": "style",
   "mean-covariance": "style",
+  linear: "style",
   tv: "tv",
 };
 
@@ -159,12 +182,16 @@ function meanCovarianceTerm(s: StyleTarget, shape: LayerShape, weight: number): 
 
 /**
  * What makes two plans compute differently for different values: weights, pooling, size, padding
- * and each term's kind and layer (targets, masks and weights are values). Engines key compiled
+ * and each term's kind, layer and whether a content term is masked (targets, masks and weights
+ * are values). Engines key compiled
  * graphs on it.
  */
 export function planStructure(plan: LossPlan, weightsId: string): string {
   const { network } = plan;
-  const terms = plan.terms.map((t) => ("layer" in t ? `${t.kind}:${t.layer}` : t.kind));
+  const terms = plan.terms.map((t) => {
+    const kind = t.kind === "content" && t.mask ? "masked-content" : t.kind;
+    return "layer" in t ? `${kind}:${t.layer}` : kind;
+  });
   const size = `${network.input.height}x${network.input.width}`;
   const padding = network.steps.map((s) => (s.kind === "conv" ? s.padding : "")).join(",");
   return [weightsId, network.pooling, size, padding, ...terms].join("|");

@@ -3,7 +3,7 @@
  * CPU execution provider. Vectors live on the host as Float32Array.
  */
 import type { VggWeights } from "../../models/weights_types.ts";
-import { lossPlan, planStructure } from "../../plan/loss.ts";
+import { type LossPlan, lossPlan, planStructure } from "../../plan/loss.ts";
 import { networkPlan, planShape } from "../../plan/network.ts";
 import type {
   Activation,
@@ -11,12 +11,20 @@ import type {
   Engine,
   EngineProvider,
   Evaluation,
+  LayerStatistics,
   ObjectiveSpec,
   Padding,
   Pooling,
+  StatisticsRequest,
 } from "../engine.ts";
 import { hostVectorOps } from "../host_vector_ops.ts";
-import { buildExtractGraph, buildLossGraph, GRAPH_IO, lossFeeds } from "./graph.ts";
+import {
+  buildExtractGraph,
+  buildLossGraph,
+  buildStatisticsGraph,
+  GRAPH_IO,
+  lossFeeds,
+} from "./graph.ts";
 import { intraOpThreads, loadOrt, type OrtModule, SessionCache } from "./runtime.ts";
 
 type Feeds = Record<string, InstanceType<OrtModule["Tensor"]>>;
@@ -73,9 +81,50 @@ export class OnnxEngine implements Engine<Float32Array> {
     }
   }
 
-  async objective(spec: ObjectiveSpec): Promise<DisposableObjective<Float32Array>> {
-    const { weights, height, width } = spec;
-    const plan = lossPlan(spec);
+  async statistics(
+    weights: VggWeights,
+    pooling: Pooling,
+    image: { height: number; width: number; data: Float32Array },
+    requests: readonly StatisticsRequest[],
+    padding: Padding = "zero",
+  ): Promise<LayerStatistics[]> {
+    const { height, width, data } = image;
+    checkImage(data, height, width);
+    const layers = requests.map((r) => r.layer);
+    const plan = networkPlan(weights, pooling, height, width, [...new Set(layers)], padding);
+    const key = `statistics|${weights.id}|${pooling}|${padding}|${height}x${width}|${
+      layers.join(",")
+    }`;
+    const lease = await this.#extractSessions.acquire(
+      key,
+      () => buildStatisticsGraph(weights, plan, layers),
+    );
+    try {
+      const T = this.ort.Tensor;
+      const feeds: Feeds = { [GRAPH_IO.image]: new T("float32", data, [height, width, 3]) };
+      requests.forEach((r, i) => {
+        const { height: h, width: w } = planShape(plan, r.layer);
+        feeds[GRAPH_IO.statisticsMask(i)] = new T("float32", r.mask, [1, 1, h, w]);
+      });
+      const out = await lease.session.run(feeds);
+      return requests.map((_, i) => ({
+        gram: (out[GRAPH_IO.statisticsGram(i)].data as Float32Array).slice(),
+        sum: (out[GRAPH_IO.statisticsSum(i)].data as Float32Array).slice(),
+      }));
+    } finally {
+      lease.release();
+    }
+  }
+
+  objective(spec: ObjectiveSpec): Promise<DisposableObjective<Float32Array>> {
+    return this.planObjective(spec.weights, lossPlan(spec));
+  }
+
+  async planObjective(
+    weights: VggWeights,
+    plan: LossPlan,
+  ): Promise<DisposableObjective<Float32Array>> {
+    const { height, width } = plan.network.input;
     const T = this.ort.Tensor;
     const feeds: Feeds = {};
     for (const [name, feed] of lossFeeds(plan)) {
