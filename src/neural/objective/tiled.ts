@@ -59,7 +59,7 @@ export function tiledObjective<V>(
   const { height, width, weights } = spec;
   const plan = lossPlan(spec);
   const arch = weights.arch;
-  const tiles = tilesOf(tiling, height, width);
+  const tiles = bySize(tilesOf(tiling, height, width));
   const styleTerms = plan.terms.filter(isStyleTerm);
   const contentTerms = plan.terms.flatMap((t) => (t.kind === "content" ? [t] : []));
   const tvWeight = plan.terms.find((t) => t.kind === "tv")?.weight ?? 0;
@@ -386,6 +386,13 @@ function copyOwned(
     const iy = y - inCrop.y.start + inImage.y.start;
     into.data.set(crop.data.subarray(from, from + n), (iy * into.width + inImage.x.start) * c);
   }
+}
+
+/** The tiles, those of one crop size together (an engine keeps one compiled size at a time). */
+function bySize(tiles: readonly Tile[]): Tile[] {
+  const key = (t: Tile) => `${cropSize(t).height}x${cropSize(t).width}`;
+  const order = [...new Set(tiles.map(key))];
+  return [...tiles].sort((a, b) => order.indexOf(key(a)) - order.indexOf(key(b)));
 }
 
 function cropSize(tile: Tile): { height: number; width: number } {

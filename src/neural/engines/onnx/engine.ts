@@ -38,6 +38,8 @@ export class OnnxEngine implements Engine<Float32Array> {
    * network, and at 512² the loss session needs that memory).
    */
   readonly #extractSessions = new SessionCache(0, false);
+  /** Statistics sessions (tiled evaluation's first pass): run every step, one idle one kept. */
+  readonly #statisticsSessions = new SessionCache(1, true);
   /** Loss sessions: run every optimizer step; one idle one kept (hundreds of MB at 512²). */
   readonly #lossSessions = new SessionCache(1, true);
 
@@ -95,7 +97,7 @@ export class OnnxEngine implements Engine<Float32Array> {
     const key = `statistics|${weights.id}|${pooling}|${padding}|${height}x${width}|${
       layers.join(",")
     }`;
-    const lease = await this.#extractSessions.acquire(
+    const lease = await this.#statisticsSessions.acquire(
       key,
       () => buildStatisticsGraph(weights, plan, layers),
     );
@@ -151,6 +153,7 @@ export class OnnxEngine implements Engine<Float32Array> {
 
   async dispose(): Promise<void> {
     await this.#extractSessions.clear();
+    await this.#statisticsSessions.clear();
     await this.#lossSessions.clear();
   }
 }
