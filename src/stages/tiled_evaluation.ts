@@ -10,7 +10,7 @@ import type { Padding, Pooling } from "../neural/plan/network.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import { featureMean } from "../neural/objective/mean_covariance.ts";
 import { gramMatrix } from "../neural/objective/gram.ts";
-import { StageError } from "./stage.ts";
+import { tiledExtract, tiledObjective } from "../neural/objective/tiled.ts";
 import { type Tiling, tilingFor } from "../neural/objective/tiling.ts";
 
 /** An image as the engines take it: HWC RGB, 0–255. */
@@ -49,8 +49,9 @@ export function objectiveAt<V>(
 ): Promise<DisposableObjective<V>> {
   const layers = [...spec.content, ...spec.style].map((t) => t.layer);
   const tiling = tilingAt(spec.weights, layers, spec.height, spec.width, tile);
-  if (tiling) notYet(watch);
-  return engine.objective(spec);
+  return tiling
+    ? tiledObjective(watchedEngine(engine, tiling, watch), spec, tiling)
+    : engine.objective(spec);
 }
 
 /** The activations of `layers` for `image` (content targets), tiled at `tile` px when it cuts. */
@@ -64,8 +65,10 @@ export async function activationsAt(
   tile: number | undefined,
 ): Promise<Map<string, Activation>> {
   const tiling = tilingAt(weights, layers, image.height, image.width, tile);
-  if (tiling) notYet();
-  return await engine.extract(weights, pooling, image, layers, padding);
+  if (!tiling) return engine.extract(weights, pooling, image, layers, padding);
+  const request = { activations: layers, statistics: [] };
+  return (await tiledExtract(engine, weights, pooling, image, request, tiling, padding))
+    .activations;
 }
 
 /** The Gram matrix and mean of each of `layers` for `image`, tiled at `tile` px when it cuts. */
@@ -79,14 +82,38 @@ export async function statisticsAt(
   tile: number | undefined,
 ): Promise<{ gram: Float32Array; mean: Float32Array }[]> {
   const tiling = tilingAt(weights, layers, image.height, image.width, tile);
-  if (tiling) notYet();
-  const acts = await engine.extract(weights, pooling, image, layers, padding);
-  return layers.map((l) => ({ gram: gramMatrix(acts.get(l)!), mean: featureMean(acts.get(l)!) }));
+  if (!tiling) {
+    const acts = await engine.extract(weights, pooling, image, layers, padding);
+    return layers.map((l) => ({ gram: gramMatrix(acts.get(l)!), mean: featureMean(acts.get(l)!) }));
+  }
+  const request = { activations: [], statistics: layers.map((layer) => ({ layer })) };
+  return (await tiledExtract(engine, weights, pooling, image, request, tiling, padding))
+    .statistics;
 }
 
-/** Interim, until objective/tiled.ts (branch tile-core) is merged: tiled plans cannot run yet. */
-function notYet(_watch?: TileWatch): never {
-  throw new StageError(
-    "tiled evaluation is not in this build yet (it lands with objective/tiled.ts)",
-  );
+/**
+ * `engine` with its per-tile methods (statistics: the first pass, planObjective: the second)
+ * checking `watch.signal` and reporting the tile before each call; everything else unchanged.
+ */
+export function watchedEngine<V>(engine: Engine<V>, tiling: Tiling, watch: TileWatch): Engine<V> {
+  const tiles = tiling.rows * tiling.cols;
+  let call = 0;
+  const before = () => {
+    watch.signal.throwIfAborted();
+    watch.onTile(call++ % tiles + 1, tiles);
+  };
+  const statistics = engine.statistics?.bind(engine);
+  const planObjective = engine.planObjective?.bind(engine);
+  return new Proxy(engine, {
+    get(target, prop) {
+      if (prop === "statistics" && statistics) {
+        return (...args: Parameters<typeof statistics>) => (before(), statistics(...args));
+      }
+      if (prop === "planObjective" && planObjective) {
+        return (...args: Parameters<typeof planObjective>) => (before(), planObjective(...args));
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }

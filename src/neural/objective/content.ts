@@ -21,6 +21,11 @@ export interface ContentTerm {
   readonly weight: number;
   /** P_l, HWC [H_l, W_l, C_l]. */
   readonly target: Float32Array;
+  /**
+   * Optional M_l (H_l × W_l): the term is then w · mean(M_l ⊙ (F_l − P_l)²), M_l broadcast over
+   * channels, the mean still over all H_l·W_l·C_l entries (tiled evaluation: the owned positions).
+   */
+  readonly mask?: Float32Array;
 }
 
 /** A content target for `layer` (the activations are copied). */

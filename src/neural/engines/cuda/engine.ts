@@ -364,6 +364,11 @@ export class CudaEngine implements Engine<DeviceArray> {
           },
         };
       }
+      case "linear":
+        throw new EngineUnavailableError(
+          "cuda",
+          "engine cuda does not evaluate tiled objectives yet; use engine onnx",
+        );
       default: {
         const kind: never = term;
         throw new EngineUnavailableError(
