@@ -5,11 +5,14 @@
  * (measured by /usr/bin/time in the child) inside the budget, where the whole-image render's is not.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { repo, runCli } from "./_cli.ts";
 import { testImagesDir, testWeightsDirs } from "../stages/_context.ts";
 
-const env = { STYLEPIPE_WEIGHTS: testWeightsDirs()[0], STYLEPIPE_IMAGES: testImagesDir() };
+const env = {
+  STYLEPIPE_WEIGHTS: resolve(testWeightsDirs()[0]),
+  STYLEPIPE_IMAGES: resolve(testImagesDir()),
+};
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
 
@@ -97,6 +100,7 @@ Deno.test({
     await Deno.writeTextFile(join(dir, "r.yaml"), RECIPE);
     const budget = 700 * MiB;
     const plan = await runCli(["plan", "r.yaml", "--json", "--memory", "700MiB"], dir, env);
+    assert.equal(plan.code, 0, plan.stderr);
     const rows = JSON.parse(plan.stdout).steps as Row[];
     const transfer = rows.find((r) => r.step === "transfer")!;
     assert.ok(transfer.tiling, JSON.stringify(transfer));
