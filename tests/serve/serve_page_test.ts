@@ -5,7 +5,7 @@ import { loadCliRecipe } from "../../src/cli/load.ts";
 import { RenderJobs } from "../../src/serve/render_jobs.ts";
 import { serveHandler } from "../../src/serve/server.ts";
 import { repoRoot } from "../stages/_context.ts";
-import { findChromium, openPage } from "./_chromium.ts";
+import { findChromium, openPage } from "../../src/bench/chromium.ts";
 
 const chromium = findChromium();
 if (!chromium) console.warn("serve page test skipped: no Chromium (apt-get install chromium)");

@@ -9,7 +9,7 @@ import { serveHandler } from "../../src/serve/server.ts";
 import { testQueue } from "../farm/_farm.ts";
 import { hasRedis, NO_REDIS, TestRedis } from "../farm/_redis.ts";
 import { repoRoot, testImagesDir } from "../stages/_context.ts";
-import { findChromium, openPage } from "./_chromium.ts";
+import { findChromium, openPage } from "../../src/bench/chromium.ts";
 
 const chromium = findChromium();
 if (!hasRedis) console.warn(`serve --queue test: ${NO_REDIS}`);
