@@ -124,6 +124,7 @@ export function renderPage(): string {
 const STYLE = `
   :root { --fg: #111827; --muted: #6b7280; --line: #e5e7eb; --accent: #2563eb; --bad: #b91c1c; }
   * { box-sizing: border-box; }
+  [hidden] { display: none !important; }
   body { font: 14px/1.45 system-ui, sans-serif; margin: 0; color: var(--fg); background: #f3f4f6; }
   header { padding: 16px 24px 4px; }
   h1 { font-size: 22px; margin: 0 0 4px; }
@@ -156,7 +157,6 @@ const STYLE = `
   figure { margin: 0; }
   figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; }
   #preview { width: 100%; height: auto; border-radius: 4px; display: block; }
-  #preview[hidden] { display: none; }
   .placeholder { min-height: 200px; display: flex; align-items: center; justify-content: center;
     text-align: center; padding: 16px; border: 2px dashed var(--line); border-radius: 6px; color: var(--muted); }
   .chart { width: 100%; max-width: 560px; }
@@ -184,5 +184,4 @@ const STYLE = `
   .slider input { width: 100%; }
   #drop { position: fixed; inset: 0; background: rgba(37, 99, 235, .15); border: 4px dashed var(--accent);
     display: flex; align-items: center; justify-content: center; font-size: 22px; font-weight: 600; }
-  #drop[hidden] { display: none; }
 `;

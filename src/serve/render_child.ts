@@ -3,9 +3,12 @@
  * reads its job (JSON) on stdin, plans and runs the recipe, and writes each event, preview and the
  * outcome as one line on stdout, prefixed with {@link MESSAGE_PREFIX} (other output, such as a
  * library's banner, is not a message). SIGTERM cancels the run (no partial output is left).
+ * Messages are written synchronously and previews sent as raw 8-bit samples: the optimizer keeps
+ * this process's event loop busy between iterations, so anything asynchronous here (an encoder's
+ * callback, an async write) would wait seconds; the server encodes the PNG.
  */
 import { Buffer } from "node:buffer";
-import { encodePng } from "../image/codecs.ts";
+import { quantize8 } from "../image/codecs.ts";
 import { CacheStore } from "../pipeline/cache.ts";
 import type { RunEvent } from "../pipeline/events.ts";
 import { planRecipe } from "../pipeline/plan.ts";
@@ -43,8 +46,10 @@ export type ChildMessage =
     readonly type: "preview";
     readonly step: string;
     readonly iteration: number;
-    /** PNG, base64. */
-    readonly png: string;
+    readonly width: number;
+    readonly height: number;
+    /** RGB, 8 bits a sample, row-major, base64. */
+    readonly rgb: string;
     /** When the engine handed the image over (ms since the epoch). */
     readonly producedAt: number;
   }
@@ -58,20 +63,17 @@ export const MESSAGE_PREFIX = "\u001estylepipe ";
 export async function runRenderChild(tools: ChildTools): Promise<number> {
   const job: ChildJob = JSON.parse(await new Response(Deno.stdin.readable).text());
   const encoder = new TextEncoder();
-  let writes = Promise.resolve();
   const send = (message: ChildMessage) => {
     const line = encoder.encode(MESSAGE_PREFIX + JSON.stringify(message) + "\n");
-    writes = writes.then(() => writeAll(line));
+    for (let done = 0; done < line.length;) done += Deno.stdout.writeSync(line.subarray(done));
   };
   const controller = new AbortController();
   const cancel = () => controller.abort(new Error("cancelled from the page"));
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", cancel);
-  let previews = Promise.resolve();
   try {
     if (job.verify !== undefined) {
       const summary = await tools.verify(job.verify, job.imageDirs, controller.signal);
       send({ type: "done", outputs: [], summary });
-      await writes;
       return 0;
     }
     const recipe = await tools.load(job.recipe, job.sets);
@@ -84,24 +86,16 @@ export async function runRenderChild(tools: ChildTools): Promise<number> {
         every: job.previewEvery,
         onPreview: (step, image, iteration) => {
           const producedAt = Date.now();
-          previews = previews.then(async () => {
-            const png = Buffer.from(await encodePng(image)).toString("base64");
-            send({ type: "preview", step, iteration, png, producedAt });
-          });
+          const rgb = Buffer.from(Uint8Array.from(image.data, quantize8)).toString("base64");
+          const { width, height } = image;
+          send({ type: "preview", step, iteration, width, height, rgb, producedAt });
         },
       },
     });
-    await previews;
     send({ type: "done", outputs: result.outputs });
   } catch (e) {
-    await previews.catch(() => {});
     const error = e instanceof Error ? e.message : String(e);
     send({ type: "failed", error, cancelled: controller.signal.aborted });
   }
-  await writes;
   return 0;
-}
-
-async function writeAll(bytes: Uint8Array): Promise<void> {
-  for (let done = 0; done < bytes.length;) done += await Deno.stdout.write(bytes.subarray(done));
 }

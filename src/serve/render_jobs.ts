@@ -6,6 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { dirname, relative, resolve } from "node:path";
+import { encodePng, fromInterleaved } from "../image/codecs.ts";
 import type { RunEvent } from "../pipeline/events.ts";
 import { planRecipe } from "../pipeline/plan.ts";
 import type { Recipe } from "../recipe/recipe.ts";
@@ -261,6 +262,7 @@ export class RenderJobs {
     job.startedAt = new Date().toISOString();
     this.options.log?.(`render ${job.id} started: ${job.recipe} ${job.sets.join(" ")}`.trimEnd());
     job.publish({ type: "job", job: job.view() });
+    let previews = Promise.resolve();
     let outcome: Extract<ChildMessage, { type: "done" | "failed" }> | undefined;
     try {
       const child = new Deno.Command(Deno.execPath(), {
@@ -281,11 +283,11 @@ export class RenderJobs {
         const message: ChildMessage = JSON.parse(line.slice(MESSAGE_PREFIX.length));
         if (message.type === "event") this.#onEvent(job, message.event);
         else if (message.type === "preview") {
-          job.preview = message;
-          job.publish({ type: "preview", preview: message });
+          previews = previews.then(() => this.#preview(job, message));
         } else outcome = message;
       }
       await child.status;
+      await previews;
     } catch (e) {
       outcome = { type: "failed", error: (e as Error).message, cancelled: false };
     }
@@ -298,6 +300,16 @@ export class RenderJobs {
       ? outcome.error
       : "the render process ended without a result";
     return this.#finish(job, job.cancelled ? "cancelled" : "failed");
+  }
+
+  /** Encodes a preview as PNG (off this loop, in sharp's threads) and pushes it. */
+  async #preview(job: Job, raw: Extract<ChildMessage, { type: "preview" }>): Promise<void> {
+    const samples = Buffer.from(raw.rgb, "base64");
+    const image = fromInterleaved(raw.width, raw.height, 3, samples, 255);
+    const png = Buffer.from(await encodePng(image)).toString("base64");
+    const { step, iteration, producedAt } = raw;
+    job.preview = { step, iteration, png, producedAt };
+    job.publish({ type: "preview", preview: job.preview });
   }
 
   #finish(job: Job, status: JobStatus) {

@@ -216,14 +216,23 @@ async function recipeList(folders: Folders) {
   return list;
 }
 
-/** The recipe's first comment lines (without the editor's schema line). */
+/**
+ * The recipe's first comment lines (without the editor's schema line) as prose: wrapped lines are
+ * joined, indented ones (commands) kept on their own line.
+ */
 function leadingComment(text: string): string {
-  const lines = [];
+  let prose = "";
   for (const line of text.split("\n")) {
     if (!line.startsWith("#")) break;
-    if (!line.includes("yaml-language-server")) lines.push(line.replace(/^#\s?/, ""));
+    if (line.includes("yaml-language-server")) continue;
+    const body = line.replace(/^#\s?/, "");
+    prose += /^\s/.test(body)
+      ? `\n${body.trim()}\n`
+      : prose && !prose.endsWith("\n")
+      ? ` ${body}`
+      : body;
   }
-  return lines.join("\n").trim();
+  return prose.trim();
 }
 
 /** The `vars:` of a recipe as form fields (none when the text does not parse). */

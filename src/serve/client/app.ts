@@ -275,7 +275,12 @@ function showPreview(preview: { iteration: number; png: string; producedAt: numb
     img.src = next.src;
     img.dataset.iteration = String(preview.iteration);
     img.dataset.producedAt = String(preview.producedAt);
-    img.dataset.shownAt = String(Date.now());
+    const shownAt = Date.now();
+    img.dataset.shownAt = String(shownAt);
+    // For serve-bench: how long after the engine produced it this preview was on screen.
+    performance.mark("preview", {
+      detail: { iteration: preview.iteration, ms: shownAt - preview.producedAt },
+    });
     img.hidden = false;
     $("preview-box").hidden = true;
     $("preview-it").textContent = `at iteration ${preview.iteration}`;
@@ -706,6 +711,7 @@ async function main() {
     setInterval(refreshQueue, 2000);
   }
   document.body.dataset.ready = "true";
+  performance.mark("ready");
 }
 
 /** For tests and the curious: the editor and the page's actions. */
