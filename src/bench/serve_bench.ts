@@ -66,7 +66,9 @@ async function main(): Promise<number> {
     console.error("serve-bench: needs Chromium (apt-get install chromium)");
     return 1;
   }
-  const dir = await Deno.makeTempDir({ prefix: "stylepipe-serve-bench-" });
+  // Inside the repository's work folder, so the page shows the short paths a user would see.
+  await Deno.mkdir(join(REPO, ".stylepipe"), { recursive: true });
+  const dir = await Deno.makeTempDir({ dir: join(REPO, ".stylepipe"), prefix: "serve-bench-" });
   const recipes = join(dir, "recipes");
   await Deno.mkdir(recipes);
   const recipeText = await Deno.readTextFile(join(REPO, "pipelines/tubingen-starry-conv3.yaml"));
@@ -87,6 +89,7 @@ async function main(): Promise<number> {
       "--cache-dir",
       join(dir, "cache"),
     ],
+    cwd: REPO,
     stdout: "piped",
     stderr: "inherit",
   }).spawn();

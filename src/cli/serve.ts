@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkQueueUrl, openQueue } from "../farm/connection.ts";
+import { checkQueueUrl, type FarmQueue, openQueue } from "../farm/connection.ts";
 import { snapshot } from "../farm/inspect.ts";
 import { submitRecipe } from "../farm/submit.ts";
 import { DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
@@ -47,9 +47,22 @@ Options:
 Inputs are found in the recipe's folder, then the uploads folder, $STYLEPIPE_IMAGES and
 pipelines/images; the page can name no other file.`;
 
-/** The `deno` arguments that start a render process (this module as main). */
-export function renderChildArgs(): string[] {
-  return ["run", "-A", "--deny-import", fileURLToPath(import.meta.url)];
+/**
+ * The command that starts a render process (this module as main), at a lower scheduling priority
+ * where `nice` exists: the page's requests go first when the render and the server share cores.
+ */
+export function renderChildCommand(): string[] {
+  const deno = [Deno.execPath(), "run", "-A", "--deny-import", fileURLToPath(import.meta.url)];
+  const nice = "/usr/bin/nice";
+  return Deno.build.os !== "windows" && existsSync(nice) ? [nice, "-n", "10", ...deno] : deno;
+}
+
+function existsSync(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 /** Runs the `serve` command until interrupted; returns the exit code. */
@@ -92,18 +105,10 @@ export async function serveCommand(args: string[]): Promise<number> {
       previewEvery,
       imageDirs: folders.imageDirs,
       load: (file, sets) => loadCliRecipe(file, { sets, plugins: "refuse" }),
-      childArgs: renderChildArgs(),
+      childCommand: renderChildCommand(),
       log: (line) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`),
     });
     const farm = values.queue ? openQueue(checkQueueUrl(values.queue)) : undefined;
-    const farmAccess: FarmAccess | undefined = farm && {
-      snapshot: () => snapshot(farm.queue),
-      submit: async (file, sets) => {
-        const ref = recipeRefOf(file, { sets, outDir });
-        const submitted = await submitRecipe(farm.queue, await loadJobRecipe(ref), ref);
-        return submitted.map((j) => j.id);
-      },
-    };
     pageScript().catch((e) => console.error(`warning: ${e.message}`));
     const controller = new AbortController();
     const stop = () => controller.abort();
@@ -129,7 +134,7 @@ export async function serveCommand(args: string[]): Promise<number> {
           folders,
           guard: () => ({ hostname, port: (server.addr as Deno.NetAddr).port, token }),
           validate: validateRecipeText,
-          farm: farmAccess,
+          farm: farm && studioFarm(farm, outDir),
         }),
       );
     } catch (e) {
@@ -148,6 +153,18 @@ export async function serveCommand(args: string[]): Promise<number> {
   } catch (e) {
     return reportError(e, { debug: args.includes("--debug"), json: false });
   }
+}
+
+/** The render farm as the page uses it: its queue, and `submit` of a recipe file. */
+export function studioFarm(farm: FarmQueue, outDir: string): FarmAccess {
+  return {
+    snapshot: () => snapshot(farm.queue),
+    submit: async (file, sets) => {
+      const ref = recipeRefOf(file, { sets, outDir });
+      const submitted = await submitRecipe(farm.queue, await loadJobRecipe(ref), ref);
+      return submitted.map((j) => j.id);
+    },
+  };
 }
 
 /** The issues `validate` finds in recipe text (plugins are not loaded). */

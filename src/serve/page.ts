@@ -93,9 +93,6 @@ export function renderPage(): string {
         <button id="open-recipe" type="button">Open recipe</button>
       </div>
       <div id="record-status" class="status"></div>
-    </div>
-    <div>
-      <div id="record-loss" class="chart"></div>
       <h3>Before / after</h3>
       <label class="field inline">Compare with <select id="compare"></select></label>
       <div id="slider" class="slider">
@@ -103,6 +100,9 @@ export function renderPage(): string {
         <input id="slider-range" type="range" min="0" max="100" value="50"
           aria-label="before/after position">
       </div>
+    </div>
+    <div>
+      <div id="record-loss" class="chart"></div>
     </div>
   </div>
 </section>
@@ -177,7 +177,7 @@ const STYLE = `
   .issues .issue { color: var(--bad); cursor: pointer; }
   .issues .ok { color: #15803d; }
   .record-grid { display: grid; grid-template-columns: minmax(300px, 1fr) minmax(320px, 1fr); gap: 16px; }
-  .slider { position: relative; width: 100%; max-width: 480px; margin-top: 6px; }
+  .slider { position: relative; width: 100%; max-width: 420px; margin-top: 6px; }
   .slider img { width: 100%; display: block; }
   #after-clip { position: absolute; inset: 0; overflow: hidden; clip-path: inset(0 0 0 50%); }
   #after-clip img { width: 100%; }

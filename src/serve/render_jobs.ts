@@ -128,8 +128,8 @@ export interface RenderJobsOptions {
   readonly imageDirs: readonly string[];
   /** Loads a recipe (with `--set` values) as the CLI does; throws RecipeError. */
   readonly load: (file: string, sets: readonly string[]) => Promise<Recipe>;
-  /** Arguments of `deno` that start a process calling `runRenderChild` (render_child.ts). */
-  readonly childArgs: readonly string[];
+  /** The command (program, then arguments) of a process calling `runRenderChild` (render_child.ts). */
+  readonly childCommand: readonly string[];
   /** Receives one line when a render starts and one when it ends (default: none). */
   readonly log?: (line: string) => void;
 }
@@ -265,8 +265,9 @@ export class RenderJobs {
     let previews = Promise.resolve();
     let outcome: Extract<ChildMessage, { type: "done" | "failed" }> | undefined;
     try {
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [...this.options.childArgs],
+      const [program, ...args] = this.options.childCommand;
+      const child = new Deno.Command(program, {
+        args,
         stdin: "piped",
         stdout: "piped",
         stderr: "inherit",

@@ -1,6 +1,6 @@
 /** A studio server for tests: temporary recipes, uploads and output folders on a loopback port. */
 import { join } from "node:path";
-import { renderChildArgs, validateRecipeText } from "../../src/cli/serve.ts";
+import { renderChildCommand, validateRecipeText } from "../../src/cli/serve.ts";
 import { loadCliRecipe } from "../../src/cli/load.ts";
 import type { Folders } from "../../src/serve/folders.ts";
 import { RenderJobs } from "../../src/serve/render_jobs.ts";
@@ -46,7 +46,7 @@ export async function startStudio(options: StudioOptions = {}): Promise<StudioSe
     previewEvery: 2,
     imageDirs: folders.imageDirs,
     load: (file, sets) => loadCliRecipe(file, { sets, plugins: "refuse" }),
-    childArgs: renderChildArgs(),
+    childCommand: renderChildCommand(),
   });
   const controller = new AbortController();
   let port = 0;

@@ -2,16 +2,15 @@
  * The studio in a real headless Chromium: a render started from the page shows a changing preview
  * and a growing loss curve while the page's API calls answer quickly; the output's record panel;
  * dropping the output PNG restores its recipe (and a PNG without a record says so); an invalid
- * edit shows its error at its line. With STYLEPIPE_SCREENSHOTS=DIR, screenshots go to DIR.
+ * edit shows its error at its line. (serve-bench --screenshots takes the docs' screenshots.)
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type BrowserPage, findChromium, openPage } from "../../src/bench/chromium.ts";
+import { findChromium, openPage } from "../../src/bench/chromium.ts";
 import { startStudio } from "./_studio.ts";
 
 const chromium = findChromium();
 if (!chromium) console.warn("serve page test skipped: no Chromium (apt-get install chromium)");
-const screenshots = Deno.env.get("STYLEPIPE_SCREENSHOTS");
 
 async function until(what: string, check: () => Promise<boolean>, ms = 30_000) {
   const end = Date.now() + ms;
@@ -19,10 +18,6 @@ async function until(what: string, check: () => Promise<boolean>, ms = 30_000) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-async function shot(page: BrowserPage, name: string, fullPage = false) {
-  if (screenshots) await page.screenshot(join(screenshots, name), fullPage);
 }
 
 Deno.test({
@@ -47,7 +42,6 @@ Deno.test({
         /No render yet\. Choose a recipe and press Render/,
       );
       assert.equal(idle.chosen, "", "no recipe is chosen for the user");
-      await shot(page, "studio-idle.png");
 
       // Choose the recipe: its description and a form from its vars.
       const form = await page.evaluate<{ description: string; fields: string[] }>(`(() => {
@@ -70,7 +64,6 @@ Deno.test({
       type State = { status?: string; it: number; width: number; points: number; svg: boolean };
       const seen: State[] = [];
       const latencies: number[] = [];
-      let live = false;
       await until("the render to finish", async () => {
         const s = await page.evaluate<State>(`(() => {
           const p = document.getElementById("preview"), l = document.getElementById("loss");
@@ -87,10 +80,6 @@ Deno.test({
                 const t = performance.now(); await (await fetch(u)).json(); return performance.now() - t;
               }))`),
           );
-          if (!live && s.it >= 10 && s.points >= 10) {
-            live = true;
-            await shot(page, "studio-live.png");
-          }
         }
         return s.status === "done" || s.status === "failed" || s.status === "cancelled";
       }, 120_000);
@@ -130,9 +119,6 @@ Deno.test({
         "tubingen.jpg",
       ]);
       assert.ok(record.chart, "the record's loss curve is drawn");
-      await page.evaluate(`document.getElementById("slider-range").value = "35";
-        document.getElementById("slider-range").dispatchEvent(new Event("input"));`);
-      await shot(page, "studio-record.png");
 
       // Dropping the output PNG opens the recipe that made it; it validates as it is.
       await page.evaluate(`(async () => {
@@ -190,7 +176,6 @@ Deno.test({
       assert.equal(Number(issue.line), line);
       assert.match(issue.text, new RegExp(`^line ${line}, column \\d+: .*did you mean "resize"`));
       assert.match(issue.marked, /use: resise/, "the editor marks the line");
-      await shot(page, "studio-editor-error.png");
     } finally {
       await page.close();
       await server.stop();
