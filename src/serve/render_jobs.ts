@@ -257,7 +257,10 @@ export class RenderJobs {
   }
 
   async #run(job: Job, request: ChildJob): Promise<void> {
-    if (job.cancelled) return this.#finish(job, "cancelled");
+    if (job.cancelled) {
+      job.error = "cancelled before it started";
+      return this.#finish(job, "cancelled");
+    }
     job.status = "running";
     job.startedAt = new Date().toISOString();
     this.options.log?.(`render ${job.id} started: ${job.recipe} ${job.sets.join(" ")}`.trimEnd());

@@ -14,6 +14,8 @@ export interface StudioServer {
   readonly dir: string;
   readonly folders: Folders;
   readonly jobs: RenderJobs;
+  /** The lines the server logged (one when a render starts, one when it ends). */
+  readonly log: readonly string[];
   /** Cancels renders, stops the server and removes its folders. */
   stop(): Promise<void>;
 }
@@ -40,6 +42,7 @@ export async function startStudio(options: StudioOptions = {}): Promise<StudioSe
     join(repoRoot, "pipelines/tubingen-starry-conv3.yaml"),
     join(folders.recipesDir, "conv3.yaml"),
   );
+  const log: string[] = [];
   const jobs = new RenderJobs({
     outDir: folders.outDir,
     cacheDir: null,
@@ -47,6 +50,7 @@ export async function startStudio(options: StudioOptions = {}): Promise<StudioSe
     imageDirs: folders.imageDirs,
     load: (file, sets) => loadCliRecipe(file, { sets, plugins: "refuse" }),
     childCommand: renderChildCommand(),
+    log: (line) => log.push(line),
   });
   const controller = new AbortController();
   let port = 0;
@@ -67,6 +71,7 @@ export async function startStudio(options: StudioOptions = {}): Promise<StudioSe
     dir,
     folders,
     jobs,
+    log,
     async stop() {
       await jobs.close();
       controller.abort();

@@ -100,6 +100,12 @@ Deno.test({
         /Done · wrote tubingen-starry-conv3\.png/,
       );
 
+      assert.equal(
+        server.log[0],
+        "render r1 started: conv3.yaml size=32 iterations=60 engine=onnx",
+      );
+      assert.match(server.log[1], /^render r1 done after \d+\.\d s: tubingen-starry-conv3\.png$/);
+
       // The gallery lists the output; its record panel shows what made it.
       await until(
         "the gallery",
@@ -119,6 +125,13 @@ Deno.test({
         "tubingen.jpg",
       ]);
       assert.ok(record.chart, "the record's loss curve is drawn");
+
+      // Verify re-renders it from its record, in its own process, and finds the same pixels.
+      await page.evaluate(`document.getElementById("verify").click()`);
+      await until("the verification", async () => {
+        const status = await page.evaluate<string>(`document.getElementById("status").textContent`);
+        return /^Done · tubingen-starry-conv3\.png: identical/.test(status);
+      }, 120_000);
 
       // Dropping the output PNG opens the recipe that made it; it validates as it is.
       await page.evaluate(`(async () => {
