@@ -219,7 +219,18 @@ async function otherScreenshots(page: BrowserPage, shots: string) {
     () => page.evaluate(`!!document.querySelector("#record-loss svg")`),
     10_000,
   );
-  await sleep(500);
+  const compared = await page.evaluate<string>(`(() => {
+    const compare = document.getElementById("compare");
+    compare.value = "image:tubingen.jpg";
+    compare.dispatchEvent(new Event("change"));
+    const range = document.getElementById("slider-range");
+    range.value = "40";
+    range.dispatchEvent(new Event("input"));
+    document.getElementById("record").scrollIntoView();
+    return compare.value;
+  })()`);
+  if (compared !== "image:tubingen.jpg") console.error(`serve-bench: compared with "${compared}"`);
+  await sleep(800);
   await page.screenshot(join(shots, "studio-record.png"));
   await page.evaluate(`(() => {
     document.getElementById("edit").click();

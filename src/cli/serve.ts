@@ -1,7 +1,7 @@
 /**
  * `serve`: the studio, a local web page to start renders and watch their previews and loss
- * curves live, edit recipes, and browse outputs with their records. Run as a module of its own,
- * this file is also the process each page-started render runs in (see serve/render_child.ts).
+ * curves live, edit recipes, and browse outputs with their records. `serve --render-child` is the
+ * process each page-started render runs in (see serve/render_child.ts).
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,18 +43,24 @@ Options:
   --cache-dir DIR    cache directory (default ${DEFAULT_CACHE_DIR})
   --preview-every N  iterations between previews (default 5)
   --queue URL        also show the render farm's queue and submit to it (redis://HOST:PORT[/DB])
+  --render-child     (internal) be the process one page-started render runs in
 
 Inputs are found in the recipe's folder, then the uploads folder, $STYLEPIPE_IMAGES and
 pipelines/images; the page can name no other file.`;
 
 /**
- * The command that starts a render process (this module as main), at a lower scheduling priority
- * where `nice` exists: the page's requests go first when the render and the server share cores.
+ * The command that starts a render process (`serve --render-child`, also from a compiled binary),
+ * at a lower scheduling priority where `nice` exists: the page's requests go first when the render
+ * and the server share cores.
  */
 export function renderChildCommand(): string[] {
-  const deno = [Deno.execPath(), "run", "-A", "--deny-import", fileURLToPath(import.meta.url)];
+  const mod = fileURLToPath(new URL("../../mod.ts", import.meta.url));
+  const cli = Deno.build.standalone
+    ? [Deno.execPath()]
+    : [Deno.execPath(), "run", "-A", "--deny-import", mod];
+  const command = [...cli, "serve", "--render-child"];
   const nice = "/usr/bin/nice";
-  return Deno.build.os !== "windows" && existsSync(nice) ? [nice, "-n", "10", ...deno] : deno;
+  return Deno.build.os !== "windows" && existsSync(nice) ? [nice, "-n", "10", ...command] : command;
 }
 
 function existsSync(path: string): boolean {
@@ -78,11 +84,13 @@ export async function serveCommand(args: string[]): Promise<number> {
       "cache-dir": { type: "string" },
       "preview-every": { type: "string" },
       queue: { type: "string" },
+      "render-child": { type: "boolean" },
     });
     if (values.help) {
       console.log(HELP);
       return EXIT.ok;
     }
+    if (values["render-child"]) return await runRenderChild(childTools);
     const port = wholeNumber("--port", values.port ?? "8470", 0);
     const previewEvery = wholeNumber("--preview-every", values["preview-every"] ?? "5", 1);
     const hostname = values.host ?? "127.0.0.1";
@@ -202,5 +210,3 @@ function wholeNumber(flag: string, text: string, min: number): number {
   }
   return n;
 }
-
-if (import.meta.main) Deno.exit(await runRenderChild(childTools));

@@ -17,6 +17,9 @@ export function pageScript(): Promise<string> {
 }
 
 async function build(): Promise<string> {
+  if (Deno.build.standalone) {
+    throw new Error("the studio's page is bundled by deno at start: run `deno task serve`");
+  }
   const entry = fileURLToPath(new URL("./client/app.ts", import.meta.url));
   const config = fileURLToPath(new URL("../../deno.json", import.meta.url));
   const out = await Deno.makeTempFile({ prefix: "stylepipe-page-", suffix: ".js" });

@@ -335,16 +335,35 @@ async function refreshJobs() {
 }
 
 // ---------------------------------------------------------------- the editor
-let editor: EditorView;
+let editor: EditorView | undefined;
 let validateTimer: ReturnType<typeof setTimeout> | undefined;
 let editorName = "";
 
+/** The editor, created when first opened (the page is usable sooner). */
+function ensureEditor(): EditorView {
+  editor ??= new EditorView({
+    parent: $("editor"),
+    extensions: [
+      basicSetup,
+      yaml(),
+      lintGutter(),
+      EditorView.updateListener.of((u) => {
+        if (u.docChanged) validateSoon();
+      }),
+    ],
+  });
+  return editor;
+}
+
 function openEditor(text: string, name: string) {
+  ensureEditor();
   $("editor-card").hidden = false;
   editorName = name;
   $("editor-name").textContent = "· " + name;
   $<HTMLInputElement>("save-name").value = name;
-  editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: text } });
+  ensureEditor().dispatch({
+    changes: { from: 0, to: ensureEditor().state.doc.length, insert: text },
+  });
   $("editor-card").scrollIntoView({ behavior: "instant" as ScrollBehavior, block: "start" });
   validateSoon();
 }
@@ -355,21 +374,21 @@ function validateSoon() {
 }
 
 async function validateNow() {
-  const text = editor.state.doc.toString();
+  const text = ensureEditor().state.doc.toString();
   let issues: Issue[];
   try {
     ({ issues } = await api<{ issues: Issue[] }>("/api/validate", { text, name: safeName() }));
   } catch (e) {
     issues = [{ line: 1, col: 1, message: (e as Error).message }];
   }
-  if (text !== editor.state.doc.toString()) return; // typed meanwhile: the next check follows
-  const doc = editor.state.doc;
+  if (text !== ensureEditor().state.doc.toString()) return; // typed meanwhile: the next check follows
+  const doc = ensureEditor().state.doc;
   const diagnostics: Diagnostic[] = issues.map((i) => {
     const line = doc.line(Math.min(Math.max(i.line, 1), doc.lines));
     const from = Math.min(line.from + Math.max(i.col - 1, 0), line.to);
     return { from, to: Math.max(from + 1, line.to), severity: "error", message: i.message };
   });
-  editor.dispatch(setDiagnostics(editor.state, diagnostics));
+  ensureEditor().dispatch(setDiagnostics(ensureEditor().state, diagnostics));
   const list = $("issues");
   list.dataset.count = String(issues.length);
   list.replaceChildren();
@@ -384,9 +403,12 @@ async function validateNow() {
       i.step ? `step "${i.step}": ` : ""
     }${i.message}`;
     div.onclick = () => {
-      const line = editor.state.doc.line(Math.min(i.line, editor.state.doc.lines));
-      editor.dispatch({ selection: { anchor: line.from + i.col - 1 }, scrollIntoView: true });
-      editor.focus();
+      const line = ensureEditor().state.doc.line(Math.min(i.line, ensureEditor().state.doc.lines));
+      ensureEditor().dispatch({
+        selection: { anchor: line.from + i.col - 1 },
+        scrollIntoView: true,
+      });
+      ensureEditor().focus();
     };
     list.append(div);
   }
@@ -401,7 +423,7 @@ function safeName(): string {
 async function saveAs(overwrite = false): Promise<string | undefined> {
   const name = safeName();
   try {
-    await api("/api/recipes", { name, text: editor.state.doc.toString(), overwrite });
+    await api("/api/recipes", { name, text: ensureEditor().state.doc.toString(), overwrite });
   } catch (e) {
     const answer = (e as { answer?: { error?: string } }).answer;
     if (
@@ -601,17 +623,6 @@ async function refreshQueue() {
 
 // ---------------------------------------------------------------- wiring
 async function main() {
-  editor = new EditorView({
-    parent: $("editor"),
-    extensions: [
-      basicSetup,
-      yaml(),
-      lintGutter(),
-      EditorView.updateListener.of((u) => {
-        if (u.docChanged) validateSoon();
-      }),
-    ],
-  });
   $<HTMLSelectElement>("recipe").onchange = (e) =>
     chooseRecipe((e.target as HTMLSelectElement).value);
   $("start").onclick = () => current && startRender(current.name, formSets());
@@ -689,20 +700,25 @@ async function main() {
     const file = e.dataTransfer?.files[0];
     if (file) openDroppedFile(file);
   });
-  const info = await api<
-    {
-      recipesDir: string;
-      outDir: string;
-      imageDirs: string[];
-      maxMegapixels: number;
-      farm: boolean;
-    }
-  >("/api/info");
+  const [info] = await Promise.all([
+    api<
+      {
+        recipesDir: string;
+        outDir: string;
+        imageDirs: string[];
+        maxMegapixels: number;
+        farm: boolean;
+      }
+    >(
+      "/api/info",
+    ),
+    loadRecipes(),
+    refreshJobs(),
+    refreshGallery(),
+  ]);
   $("folders").textContent =
     `Recipes: ${info.recipesDir} · images: ${info.imageDirs.join(", ")} · ` +
     `outputs: ${info.outDir} · uploads up to ${info.maxMegapixels} megapixels`;
-  await loadRecipes();
-  await Promise.all([refreshJobs(), refreshGallery()]);
   if (location.hash.length > 1) watch(location.hash.slice(1));
   if (info.farm) {
     $("farm").hidden = false;
@@ -718,7 +734,7 @@ async function main() {
 Object.assign(globalThis, {
   studio: {
     get editor() {
-      return editor;
+      return ensureEditor();
     },
     openEditor,
     openDroppedFile,
