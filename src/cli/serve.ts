@@ -12,7 +12,7 @@ import { DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
 import { defaultImageDirs, defaultWeightsDirs } from "../pipeline/locations.ts";
 import { reproduce } from "../pipeline/reproduce.ts";
 import { RecipeError, type RecipeIssue } from "../recipe/errors.ts";
-import { pageScript } from "../serve/bundle.ts";
+import { pageScripts } from "../serve/bundle.ts";
 import type { Folders } from "../serve/folders.ts";
 import { isLoopback, newToken } from "../serve/guard.ts";
 import { type ChildTools, runRenderChild } from "../serve/render_child.ts";
@@ -117,7 +117,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       log: (line) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`),
     });
     const farm = values.queue ? openQueue(checkQueueUrl(values.queue)) : undefined;
-    pageScript().catch((e) => console.error(`warning: ${e.message}`));
+    pageScripts().catch((e) => console.error(`warning: ${e.message}`));
     const controller = new AbortController();
     const stop = () => controller.abort();
     Deno.addSignalListener("SIGINT", stop);
@@ -163,10 +163,13 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
 }
 
-/** The render farm as the page uses it: its queue, and `submit` of a recipe file. */
+/** The render farm as the page uses it: its queue and workers, and `submit` of a recipe file. */
 export function studioFarm(farm: FarmQueue, outDir: string): FarmAccess {
   return {
-    snapshot: () => snapshot(farm.queue),
+    snapshot: async () => {
+      const workers = await farm.queue.getWorkers();
+      return { ...await snapshot(farm.queue), workers: workers.map((w) => w.name || w.addr) };
+    },
     submit: async (file, sets) => {
       const ref = recipeRefOf(file, { sets, outDir });
       const submitted = await submitRecipe(farm.queue, await loadJobRecipe(ref), ref);

@@ -18,7 +18,7 @@ import {
 import { recordedRecipe } from "../pipeline/reproduce.ts";
 import type { RecipeIssue } from "../recipe/errors.ts";
 import { checkPixels, maxPixels } from "../stages/pixel_limit.ts";
-import { pageScript } from "./bundle.ts";
+import { pageScripts } from "./bundle.ts";
 import {
   checkSets,
   FolderError,
@@ -105,8 +105,9 @@ async function route(options: ServerOptions, request: Request, url: URL): Promis
       headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
     });
   }
-  if (method === "GET" && url.pathname === "/assets/app.js") {
-    return new Response(await pageScript(), {
+  if (method === "GET" && url.pathname.startsWith("/assets/")) {
+    const script = (await pageScripts()).get(url.pathname.slice("/assets/".length));
+    return script === undefined ? notFound() : new Response(script, {
       headers: { "content-type": "text/javascript; charset=utf-8" },
     });
   }

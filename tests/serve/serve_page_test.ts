@@ -143,11 +143,15 @@ Deno.test({
       await until(
         "the dropped recipe",
         () =>
-          page.evaluate(`studio.editor.state.doc.toString().includes("use: style-transfer") &&
+          page.evaluate(
+            `studio.editorReady().then((v) => v.state.doc.toString()).then((t) => t.includes("use: style-transfer") &&
             document.getElementById("issues").dataset.count === "0" &&
-            document.querySelector("#issues .ok") !== null`),
+            document.querySelector("#issues .ok") !== null)`,
+          ),
       );
-      const dropped = await page.evaluate<string>(`studio.editor.state.doc.toString()`);
+      const dropped = await page.evaluate<string>(
+        `studio.editorReady().then((v) => v.state.doc.toString())`,
+      );
       assert.match(dropped, /^name: tubingen-starry-conv3$/m);
       assert.match(dropped, /iterations: 60/);
       assert.match(dropped, /max_side: 32/);
@@ -172,9 +176,9 @@ Deno.test({
       // An invalid edit shows the error at its line, with did-you-mean.
       const text = await Deno.readTextFile(join(server.folders.recipesDir, "conv3.yaml"));
       const line = text.split("\n").findIndex((l) => l.includes("use: resize")) + 1;
-      await page.evaluate(`(() => {
+      await page.evaluate(`(async () => {
         document.getElementById("edit").click();
-        const view = studio.editor, doc = view.state.doc.toString();
+        const view = await studio.editorReady(), doc = view.state.doc.toString();
         const at = doc.indexOf("use: resize") + "use: ".length;
         view.dispatch({ changes: { from: at, to: at + "resize".length, insert: "resise" } });
       })()`);

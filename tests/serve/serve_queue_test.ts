@@ -44,12 +44,12 @@ Deno.test({
           await new Promise((r) => setTimeout(r, 50));
         }
         assert.equal(await page.evaluate(`document.getElementById("farm-empty").hidden`), false);
-        await page.evaluate(`(() => {
+        await page.evaluate(`(async () => {
           const select = document.getElementById("recipe");
           select.value = "conv3.yaml";
           select.dispatchEvent(new Event("change"));
           document.getElementById("edit").click();
-          const view = studio.editor, doc = view.state.doc.toString();
+          const view = await studio.editorReady(), doc = view.state.doc.toString();
           const at = doc.indexOf("size: 128") + "size: ".length;
           view.dispatch({ changes: { from: at, to: at + 3, insert: "16" } });
           document.getElementById("save-name").value = "farm-conv3.yaml";
@@ -67,7 +67,7 @@ Deno.test({
         assert.match(rows[0], /^[0-9a-f]{12}waitingfarm-conv3\.yaml/);
         assert.match(
           await page.evaluate<string>(`document.getElementById("farm-counts").textContent`),
-          /waiting 1/,
+          /waiting 1.* · 0 worker\(s\) connected$/,
         );
         const [job] = await farm.queue.getJobs(["waiting"]);
         assert.ok(job.data.recipe.endsWith("/farm-conv3.yaml"), job.data.recipe);

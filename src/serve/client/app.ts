@@ -8,9 +8,7 @@
  * polled), the recipe editor validated as you type by the server's validator, the outputs gallery
  * with each output's record, and a dropped PNG opened as the recipe that made it.
  */
-import { basicSetup, EditorView } from "codemirror";
-import { yaml } from "@codemirror/lang-yaml";
-import { type Diagnostic, lintGutter, setDiagnostics } from "@codemirror/lint";
+import type { EditorView } from "./editor.ts";
 import { lossChartSvg, type LossPoint } from "../../report/loss_chart.ts";
 
 interface VarField {
@@ -336,34 +334,28 @@ async function refreshJobs() {
 
 // ---------------------------------------------------------------- the editor
 let editor: EditorView | undefined;
+let editorModule: typeof import("./editor.ts") | undefined;
 let validateTimer: ReturnType<typeof setTimeout> | undefined;
 let editorName = "";
 
-/** The editor, created when first opened (the page is usable sooner). */
-function ensureEditor(): EditorView {
-  editor ??= new EditorView({
-    parent: $("editor"),
-    extensions: [
-      basicSetup,
-      yaml(),
-      lintGutter(),
-      EditorView.updateListener.of((u) => {
-        if (u.docChanged) validateSoon();
-      }),
-    ],
+/** The editor, loaded and created when first opened (the page is usable sooner). */
+let editorReady: Promise<EditorView> | undefined;
+function ensureEditor(): Promise<EditorView> {
+  editorReady ??= import("./editor.ts").then((m) => {
+    editorModule = m;
+    editor = m.createEditor($("editor"), validateSoon);
+    return editor;
   });
-  return editor;
+  return editorReady;
 }
 
-function openEditor(text: string, name: string) {
-  ensureEditor();
+async function openEditor(text: string, name: string) {
   $("editor-card").hidden = false;
+  const view = await ensureEditor();
   editorName = name;
   $("editor-name").textContent = "· " + name;
   $<HTMLInputElement>("save-name").value = name;
-  ensureEditor().dispatch({
-    changes: { from: 0, to: ensureEditor().state.doc.length, insert: text },
-  });
+  view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
   $("editor-card").scrollIntoView({ behavior: "instant" as ScrollBehavior, block: "start" });
   validateSoon();
 }
@@ -374,21 +366,16 @@ function validateSoon() {
 }
 
 async function validateNow() {
-  const text = ensureEditor().state.doc.toString();
+  if (!editor || !editorModule) return;
+  const [view, text] = [editor, editor.state.doc.toString()];
   let issues: Issue[];
   try {
     ({ issues } = await api<{ issues: Issue[] }>("/api/validate", { text, name: safeName() }));
   } catch (e) {
     issues = [{ line: 1, col: 1, message: (e as Error).message }];
   }
-  if (text !== ensureEditor().state.doc.toString()) return; // typed meanwhile: the next check follows
-  const doc = ensureEditor().state.doc;
-  const diagnostics: Diagnostic[] = issues.map((i) => {
-    const line = doc.line(Math.min(Math.max(i.line, 1), doc.lines));
-    const from = Math.min(line.from + Math.max(i.col - 1, 0), line.to);
-    return { from, to: Math.max(from + 1, line.to), severity: "error", message: i.message };
-  });
-  ensureEditor().dispatch(setDiagnostics(ensureEditor().state, diagnostics));
+  if (text !== view.state.doc.toString()) return; // typed meanwhile: the next check follows
+  editorModule.markIssues(view, issues);
   const list = $("issues");
   list.dataset.count = String(issues.length);
   list.replaceChildren();
@@ -403,12 +390,9 @@ async function validateNow() {
       i.step ? `step "${i.step}": ` : ""
     }${i.message}`;
     div.onclick = () => {
-      const line = ensureEditor().state.doc.line(Math.min(i.line, ensureEditor().state.doc.lines));
-      ensureEditor().dispatch({
-        selection: { anchor: line.from + i.col - 1 },
-        scrollIntoView: true,
-      });
-      ensureEditor().focus();
+      const line = view.state.doc.line(Math.min(i.line, view.state.doc.lines));
+      view.dispatch({ selection: { anchor: line.from + i.col - 1 }, scrollIntoView: true });
+      view.focus();
     };
     list.append(div);
   }
@@ -423,7 +407,8 @@ function safeName(): string {
 async function saveAs(overwrite = false): Promise<string | undefined> {
   const name = safeName();
   try {
-    await api("/api/recipes", { name, text: ensureEditor().state.doc.toString(), overwrite });
+    const text = (await ensureEditor()).state.doc.toString();
+    await api("/api/recipes", { name, text, overwrite });
   } catch (e) {
     const answer = (e as { answer?: { error?: string } }).answer;
     if (
@@ -579,7 +564,7 @@ function fileBase64(file: File): Promise<string> {
 async function refreshQueue() {
   let snap: {
     counts: Record<string, number>;
-    workers?: unknown[];
+    workers?: string[];
     jobs: {
       id: string;
       state: string;
@@ -597,7 +582,11 @@ async function refreshQueue() {
     return;
   }
   const counts = Object.entries(snap.counts).map(([k, n]) => `${k} ${n}`).join(" · ");
-  const workers = snap.workers ? ` · workers ${snap.workers.length}` : "";
+  const workers = snap.workers
+    ? ` · ${snap.workers.length} worker(s) connected${
+      snap.workers.length ? ": " + snap.workers.join(", ") : ""
+    }`
+    : "";
   $("farm-counts").textContent = counts + workers;
   $("farm-empty").hidden = snap.jobs.length > 0;
   const body = $<HTMLTableElement>("farm-jobs").tBodies[0];
@@ -670,7 +659,7 @@ async function main() {
     openEditor(shownRecord.yaml, shownRecord.recipe.replace(/[^\w.-]/g, "-") + ".yaml");
   $("again").onclick = async () => {
     if (!shownRecord) return;
-    openEditor(shownRecord.yaml, shownRecord.recipe.replace(/[^\w.-]/g, "-") + "-again.yaml");
+    await openEditor(shownRecord.yaml, shownRecord.recipe.replace(/[^\w.-]/g, "-") + "-again.yaml");
     const name = await saveAs(true);
     if (name) startRender(name, []);
   };
@@ -733,9 +722,8 @@ async function main() {
 /** For tests and the curious: the editor and the page's actions. */
 Object.assign(globalThis, {
   studio: {
-    get editor() {
-      return ensureEditor();
-    },
+    /** The editor, once loaded. */
+    editorReady: ensureEditor,
     openEditor,
     openDroppedFile,
     showRecord,
