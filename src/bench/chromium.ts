@@ -22,8 +22,8 @@ export function findChromium(): string | undefined {
 export interface BrowserPage {
   /** The value of `expression` evaluated in the page (awaited when it is a promise). */
   evaluate<T>(expression: string): Promise<T>;
-  /** Saves a PNG of the page (the viewport, or the whole page when `fullPage`). */
-  screenshot(file: string, fullPage?: boolean): Promise<void>;
+  /** Saves a PNG of the viewport, or of the element `selector` names (scrolled or not). */
+  screenshot(file: string, selector?: string): Promise<void>;
   /** Closes the browser and removes its profile. */
   close(): Promise<void>;
 }
@@ -101,20 +101,22 @@ export async function openPage(binary: string, url: string): Promise<BrowserPage
         }
         return result.result.value;
       },
-      async screenshot(file: string, fullPage = false) {
-        const metrics = (height: number) =>
-          send(
-            "Emulation.setDeviceMetricsOverride",
-            { width: 1280, height, deviceScaleFactor: 1, mobile: false },
-            sessionId,
-          );
-        if (fullPage) {
-          const layout = await send("Page.getLayoutMetrics", {}, sessionId);
-          const size = (layout.result as { cssContentSize: { height: number } }).cssContentSize;
-          await metrics(Math.ceil(size.height));
+      async screenshot(file: string, selector?: string) {
+        let clip;
+        if (selector) {
+          const r = await send("Runtime.evaluate", {
+            expression: `(() => { const b = document.querySelector(${JSON.stringify(selector)})
+              .getBoundingClientRect(); return { x: b.left + scrollX, y: b.top + scrollY,
+              width: b.width, height: b.height, scale: 1 }; })()`,
+            returnByValue: true,
+          }, sessionId);
+          clip = (r.result as { result: { value: unknown } }).result.value;
         }
-        const r = await send("Page.captureScreenshot", { format: "png" }, sessionId);
-        if (fullPage) await metrics(900);
+        const r = await send(
+          "Page.captureScreenshot",
+          { format: "png", clip, captureBeyondViewport: clip !== undefined },
+          sessionId,
+        );
         const data = (r.result as { data: string }).data;
         await Deno.writeFile(file, Uint8Array.from(atob(data), (c) => c.charCodeAt(0)));
       },

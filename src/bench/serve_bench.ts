@@ -232,12 +232,11 @@ async function otherScreenshots(page: BrowserPage, shots: string) {
     const range = document.getElementById("slider-range");
     range.value = "40";
     range.dispatchEvent(new Event("input"));
-    document.getElementById("record").scrollIntoView();
     return compare.value;
   })()`);
   if (compared !== "image:tubingen.jpg") console.error(`serve-bench: compared with "${compared}"`);
   await sleep(800);
-  await page.screenshot(join(shots, "studio-record.png"));
+  await page.screenshot(join(shots, "studio-record.png"), "#record");
   await page.evaluate(`(async () => {
     document.getElementById("edit").click();
     const view = await studio.editorReady(), doc = view.state.doc.toString();
