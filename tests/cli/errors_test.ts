@@ -109,3 +109,13 @@ Deno.test("cli: an engine that cannot run → exit 1, one line, no --debug hint"
   assert.match(r.stderr, /^error: unknown engine "bogus"; engines: auto, [^\n]+\n$/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("cli: an output that is not there → exit 1, one line, no --debug hint", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stylepipe-errors-" });
+  for (const command of ["plot", "verify", "recipe"]) {
+    const r = await runCli([command, "missing.png"], dir);
+    assert.equal(r.code, 1, `${command}: ${r.stderr}`);
+    assert.equal(r.stderr, "error: cannot read missing.png: no such file\n", command);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
