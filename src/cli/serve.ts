@@ -24,6 +24,7 @@ import { EXIT, reportError, UsageError } from "./errors.ts";
 import { loadJobRecipe, recipeRefOf } from "./farm_args.ts";
 import { loadCliRecipe } from "./load.ts";
 import { describe } from "./verify.ts";
+import { messageOf } from "../util/errors.ts";
 
 const HELP = `Usage: deno task serve [--port P] [--host H] [--recipes DIR] [options]
 
@@ -188,7 +189,7 @@ export async function validateRecipeText(
     return [];
   } catch (e) {
     if (e instanceof RecipeError) return e.issues;
-    return [{ file, pos: { line: 1, col: 1 }, message: (e as Error).message }];
+    return [{ file, pos: { line: 1, col: 1 }, message: messageOf(e) }];
   }
 }
 

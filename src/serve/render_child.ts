@@ -14,6 +14,7 @@ import type { RunEvent } from "../pipeline/events.ts";
 import { planRecipe } from "../pipeline/plan.ts";
 import { runPlan } from "../pipeline/run.ts";
 import type { Recipe } from "../recipe/recipe.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** What the server asks a child to render. */
 export interface ChildJob {
@@ -94,7 +95,7 @@ export async function runRenderChild(tools: ChildTools): Promise<number> {
     });
     send({ type: "done", outputs: result.outputs });
   } catch (e) {
-    const error = e instanceof Error ? e.message : String(e);
+    const error = messageOf(e);
     send({ type: "failed", error, cancelled: controller.signal.aborted });
   }
   return 0;

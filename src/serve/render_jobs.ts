@@ -13,6 +13,7 @@ import type { Recipe } from "../recipe/recipe.ts";
 import type { LossPoint } from "../report/loss_chart.ts";
 import { shortPath, within } from "./folders.ts";
 import { type ChildJob, type ChildMessage, MESSAGE_PREFIX } from "./render_child.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** Where a job is. */
 export type JobStatus = "queued" | "running" | "done" | "failed" | "cancelled";
@@ -293,7 +294,7 @@ export class RenderJobs {
       await child.status;
       await previews;
     } catch (e) {
-      outcome = { type: "failed", error: (e as Error).message, cancelled: false };
+      outcome = { type: "failed", error: messageOf(e), cancelled: false };
     }
     if (outcome?.type === "done") {
       job.outputs = outcome.outputs.map((o) => relative(resolve(this.options.outDir), resolve(o)));

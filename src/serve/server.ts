@@ -13,8 +13,8 @@ import {
   type Json,
   PROVENANCE_FORMAT,
   type ProvenanceSidecar,
-  sidecarPath,
 } from "../pipeline/provenance.ts";
+import { sidecarPath } from "../pipeline/paths.ts";
 import { recordedRecipe } from "../pipeline/reproduce.ts";
 import type { RecipeIssue } from "../recipe/errors.ts";
 import { checkPixels, maxPixels } from "../stages/pixel_limit.ts";
@@ -36,6 +36,7 @@ import {
 import { type GuardOptions, refusal } from "./guard.ts";
 import { renderPage } from "./page.ts";
 import type { JobUpdate, RenderJobs } from "./render_jobs.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** The render farm as the CLI hands it over (serve never imports the farm). */
 export interface FarmAccess {
@@ -302,7 +303,7 @@ async function upload(folders: Folders, b: Record<string, unknown>) {
   try {
     checkPixels(header.width, header.height, name);
   } catch (e) {
-    throw new BadRequest((e as Error).message);
+    throw new BadRequest(messageOf(e));
   }
   await Deno.mkdir(folders.uploadsDir, { recursive: true });
   const target = `${await Deno.realPath(folders.uploadsDir)}/${name}`;
@@ -320,7 +321,7 @@ async function startRender(options: ServerOptions, b: Record<string, unknown>) {
   try {
     return json(await options.jobs.start(file, String(b.recipe), sets), 201);
   } catch (e) {
-    return json({ error: e instanceof Error ? e.message : String(e) }, 400);
+    return json({ error: messageOf(e) }, 400);
   }
 }
 
@@ -426,7 +427,7 @@ async function queueView(farm: FarmAccess): Promise<Response> {
   try {
     return json(await farm.snapshot());
   } catch (e) {
-    return json({ error: `the queue does not answer: ${(e as Error).message}` }, 503);
+    return json({ error: `the queue does not answer: ${messageOf(e)}` }, 503);
   }
 }
 
@@ -437,7 +438,7 @@ async function submit(options: ServerOptions, farm: FarmAccess, b: Record<string
   try {
     return json({ jobs: await farm.submit(file, sets) }, 201);
   } catch (e) {
-    return json({ error: e instanceof Error ? e.message : String(e) }, 400);
+    return json({ error: messageOf(e) }, 400);
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import type { EditorView } from "./editor.ts";
 import { lossChartSvg, type LossPoint } from "../../report/loss_chart.ts";
+import { messageOf } from "../../util/errors.ts";
 
 interface VarField {
   name: string;
@@ -205,7 +206,7 @@ async function startRender(recipe: string, sets: string[]) {
     watch(job.id);
     refreshJobs();
   } catch (e) {
-    showError((e as Error).message);
+    showError(messageOf(e));
   }
 }
 
@@ -372,7 +373,7 @@ async function validateNow() {
   try {
     ({ issues } = await api<{ issues: Issue[] }>("/api/validate", { text, name: safeName() }));
   } catch (e) {
-    issues = [{ line: 1, col: 1, message: (e as Error).message }];
+    issues = [{ line: 1, col: 1, message: messageOf(e) }];
   }
   if (text !== view.state.doc.toString()) return; // typed meanwhile: the next check follows
   editorModule.markIssues(view, issues);
@@ -417,7 +418,7 @@ async function saveAs(overwrite = false): Promise<string | undefined> {
     ) {
       return saveAs(true);
     }
-    $("save-status").textContent = (e as Error).message;
+    $("save-status").textContent = messageOf(e);
     return undefined;
   }
   $("save-status").textContent = `saved as ${name} in the recipes folder`;
@@ -546,7 +547,7 @@ async function openDroppedFile(file: File) {
     openEditor(r.yaml, r.name.replace(/[^\w.-]/g, "-") + ".yaml");
     showError("");
   } catch (e) {
-    showError((e as Error).message);
+    showError(messageOf(e));
     $("error").scrollIntoView({ block: "center" });
   }
 }
@@ -578,7 +579,7 @@ async function refreshQueue() {
   try {
     snap = await api("/api/queue");
   } catch (e) {
-    $("farm-counts").textContent = (e as Error).message;
+    $("farm-counts").textContent = messageOf(e);
     return;
   }
   const counts = Object.entries(snap.counts).map(([k, n]) => `${k} ${n}`).join(" · ");
@@ -630,7 +631,7 @@ async function main() {
       $("save-status").textContent = `submitted ${r.jobs.length} job(s) to the farm`;
       refreshQueue();
     } catch (e) {
-      $("save-status").textContent = (e as Error).message;
+      $("save-status").textContent = messageOf(e);
     }
   };
   $<HTMLInputElement>("upload").onchange = async (e) => {
@@ -646,7 +647,7 @@ async function main() {
       $("error").textContent =
         `uploaded ${r.name} (${r.width}×${r.height}); choose it in an image setting`;
     } catch (err) {
-      showError((err as Error).message);
+      showError(messageOf(err));
     }
   };
   $<HTMLSelectElement>("compare").onchange = updateCompare;
@@ -671,7 +672,7 @@ async function main() {
       watch(job.id);
       refreshJobs();
     } catch (e) {
-      $("record-status").textContent = (e as Error).message;
+      $("record-status").textContent = messageOf(e);
     }
   };
   let depth = 0;
@@ -730,4 +731,4 @@ Object.assign(globalThis, {
   },
 });
 
-main().catch((e) => showError(`the page could not start: ${(e as Error).message}`));
+main().catch((e) => showError(`the page could not start: ${messageOf(e)}`));
