@@ -45,21 +45,3 @@ Deno.test({
     }
   },
 });
-
-Deno.test("serve: a busy port is named, with --port suggested", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  try {
-    const port = (listener.addr as Deno.NetAddr).port;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--deny-import", "mod.ts", "serve", "--port", String(port)],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 2, stderr);
-    assert.match(stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
-    assert.match(stderr, /--port/);
-  } finally {
-    listener.close();
-  }
-});
