@@ -199,3 +199,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "studio page: opened from the printed address with its token, the page works",
+  ignore: !chromium,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const token = "fedcba9876543210fedcba9876543210";
+    const server = await startStudio({ boundHost: "0.0.0.0", token });
+    const page = await openPage(chromium!, `${server.url}?token=${token}`);
+    try {
+      await until("the page", () => page.evaluate(`document.body?.dataset.ready === "true"`));
+      const options = await page.evaluate<string[]>(
+        `[...document.getElementById("recipe").options].map((o) => o.value)`,
+      );
+      assert.deepEqual(options, ["", "conv3.yaml"]);
+      assert.equal(await page.evaluate(`document.getElementById("error").textContent`), "");
+    } finally {
+      await page.close();
+      await server.stop();
+    }
+  },
+});
