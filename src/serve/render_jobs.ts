@@ -160,7 +160,9 @@ export class RenderJobs {
       );
     }
     const { imageDirs, outDir } = this.options;
-    const plan = await planRecipe(recipe, { outDir, imageDirs });
+    // `auto` stays unresolved here: choosing an engine loads and probes them, the render's job.
+    const resolveEngine = (name: string) => Promise.resolve(name);
+    const plan = await planRecipe(recipe, { outDir, imageDirs, resolveEngine });
     const allowed = [dirname(file), ...imageDirs];
     for (const input of plan.inputFiles) {
       const inside = await Promise.all(allowed.map((dir) => within(dir, input)));
