@@ -138,6 +138,9 @@ export interface RenderJobsOptions {
 /** Seconds between SIGTERM and SIGKILL when a render is cancelled. */
 const CANCEL_GRACE_MS = 5000;
 
+/** Finished jobs kept for the page (older ones are forgotten, with their previews and traces). */
+const KEPT_FINISHED = 100;
+
 /** The jobs of one server. */
 export class RenderJobs {
   readonly #jobs = new Map<string, Job>();
@@ -329,6 +332,8 @@ export class RenderJobs {
     const what = status === "done" ? job.summary ?? job.outputs.join(", ") : job.error ?? "";
     this.options.log?.(`render ${job.id} ${status}${seconds}: ${what}`.trimEnd());
     job.publish({ type: "job", job: job.view() });
+    const finished = [...this.#jobs.values()].filter((j) => j.finishedAt !== undefined);
+    for (const old of finished.slice(0, -KEPT_FINISHED)) this.#jobs.delete(old.id);
   }
 
   #onEvent(job: Job, event: RunEvent) {

@@ -199,14 +199,16 @@ function showError(message: string) {
   $("error").textContent = message;
 }
 
-async function startRender(recipe: string, sets: string[]) {
+/** Starts a render; a refusal is shown in `errorBox` (beside the button that asked). */
+async function startRender(recipe: string, sets: string[], errorBox = "error") {
   showError("");
   try {
     const job = await api<JobView>("/api/renders", { recipe, sets });
     watch(job.id);
     refreshJobs();
+    $("watch-card").scrollIntoView({ behavior: "instant" as ScrollBehavior, block: "nearest" });
   } catch (e) {
-    showError(messageOf(e));
+    $(errorBox).textContent = messageOf(e);
   }
 }
 
@@ -621,7 +623,7 @@ async function main() {
   $("save").onclick = () => saveAs();
   $("save-render").onclick = async () => {
     const name = await saveAs();
-    if (name) startRender(name, []);
+    if (name) startRender(name, [], "save-status");
   };
   $("submit-farm").onclick = async () => {
     const name = await saveAs();
@@ -662,7 +664,7 @@ async function main() {
     if (!shownRecord) return;
     await openEditor(shownRecord.yaml, shownRecord.recipe.replace(/[^\w.-]/g, "-") + "-again.yaml");
     const name = await saveAs(true);
-    if (name) startRender(name, []);
+    if (name) startRender(name, [], "record-status");
   };
   $("verify").onclick = async () => {
     if (!shownRecord) return;
