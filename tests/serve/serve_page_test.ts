@@ -133,6 +133,19 @@ Deno.test({
         return /^Done · tubingen-starry-conv3\.png: identical/.test(status);
       }, 120_000);
 
+      // Render again saves the recorded recipe beside the others and renders it.
+      await page.evaluate(`document.getElementById("again").click()`);
+      await until("the second render", async () => {
+        const status = await page.evaluate<string>(`document.getElementById("status").textContent`);
+        return /^Done · wrote tubingen-starry-conv3\.png/.test(status) && server.log.length >= 6;
+      }, 120_000);
+      assert.equal(server.log[4], "render r3 started: tubingen-starry-conv3-again.yaml");
+      assert.match(server.log[5], /^render r3 done after .*: tubingen-starry-conv3\.png$/);
+      const again = await Deno.readTextFile(
+        join(server.folders.recipesDir, "tubingen-starry-conv3-again.yaml"),
+      );
+      assert.match(again, /^# Recreated from the record/);
+
       // Dropping the output PNG opens the recipe that made it; it validates as it is.
       await page.evaluate(`(async () => {
         const blob = await (await fetch("/api/outputs/tubingen-starry-conv3.png")).blob();
@@ -177,6 +190,9 @@ Deno.test({
       const text = await Deno.readTextFile(join(server.folders.recipesDir, "conv3.yaml"));
       const line = text.split("\n").findIndex((l) => l.includes("use: resize")) + 1;
       await page.evaluate(`(async () => {
+        const select = document.getElementById("recipe");
+        select.value = "conv3.yaml";
+        select.dispatchEvent(new Event("change"));
         document.getElementById("edit").click();
         const view = await studio.editorReady(), doc = view.state.doc.toString();
         const at = doc.indexOf("use: resize") + "use: ".length;
