@@ -5,10 +5,10 @@
 import { cudaFp32Provider, cudaProvider, cudaTf32Provider } from "./cuda/engine.ts";
 import { type Engine, type EngineProvider, EngineUnavailableError } from "./engine.ts";
 import { onnxProvider } from "./onnx/engine.ts";
-import { tfjsCpuProvider } from "./tfjs_cpu.ts";
-import { tfjsNodeGpuProvider, tfjsNodeProvider } from "./tfjs_node.ts";
-import { tfjsWasmProvider } from "./tfjs_wasm.ts";
-import { hardwareWebgpuAvailable, tfjsWebgpuProvider } from "./tfjs_webgpu.ts";
+import { tfjsCpuProvider } from "./tfjs/cpu.ts";
+import { tfjsNodeGpuProvider, tfjsNodeProvider } from "./tfjs/node.ts";
+import { tfjsWasmProvider } from "./tfjs/wasm.ts";
+import { hardwareWebgpuAvailable, tfjsWebgpuProvider } from "./tfjs/webgpu.ts";
 
 /** Every engine provider, in the order they are listed to users. */
 const providers: readonly EngineProvider[] = [
@@ -43,7 +43,10 @@ export const engineNames: readonly string[] = ["auto", ...providers.map((p) => p
 function providerNamed(name: string): EngineProvider {
   const provider = providers.find((p) => p.name === name);
   if (!provider) {
-    throw new RangeError(`unknown engine "${name}"; engines: ${engineNames.join(", ")}`);
+    throw new EngineUnavailableError(
+      name,
+      `unknown engine "${name}"; engines: ${engineNames.join(", ")}`,
+    );
   }
   return provider;
 }
@@ -72,11 +75,4 @@ export async function autoProvider(
 export async function createEngine(name: string): Promise<Engine> {
   const provider = name === "auto" ? await autoProvider() : providerNamed(name);
   return await provider.create();
-}
-
-/** Whether each engine (not `auto`) can run here. */
-export async function engineAvailability(): Promise<Record<string, boolean>> {
-  const result: Record<string, boolean> = {};
-  for (const p of providers) result[p.name] = await p.available();
-  return result;
 }

@@ -18,20 +18,24 @@
  * pass) where the engines centre the features first, which loses digits when |μ| ≫ σ.
  */
 import type {
-  Activation,
   DisposableObjective,
   Engine,
   Evaluation,
   LayerStatistics,
-  ObjectiveSpec,
-  Padding,
-  Pooling,
   StatisticsRequest,
 } from "../engines/engine.ts";
 import type { VggWeights } from "../models/weights_types.ts";
-import { maskAtLayer } from "../models/layer_mask.ts";
-import { layersRead, type LossPlan, lossPlan, type LossTerm } from "../plan/loss.ts";
-import { layerBlock, layerShape, networkPlan } from "../plan/network.ts";
+import {
+  layerBlock,
+  layerShape,
+  networkPlan,
+  type Padding,
+  type Pooling,
+} from "../plan/network.ts";
+import { gramFromSum } from "./gram.ts";
+import { maskAtLayer } from "./layer_mask.ts";
+import type { Activation, ObjectiveSpec } from "./spec.ts";
+import { layersRead, type LossPlan, lossPlan, type LossTerm } from "./terms.ts";
 import { ownedAtLayer, type Tile, tilesOf, type Tiling } from "./tiling.ts";
 
 /** A style term of the whole-image table (the kinds the first pass gathers statistics for). */
@@ -226,10 +230,7 @@ export async function tiledExtract<V>(
   const results = request.statistics.map((s, i) => {
     const { height: h, width: w, channels: c } = layerShape(arch, s.layer, height, width);
     const { gram, sum } = symmetric(sums[i]);
-    return {
-      gram: Float32Array.from(gram, (v) => v / (h * w * c)),
-      mean: Float32Array.from(sum, (v) => v / (h * w)),
-    };
+    return { gram: gramFromSum(gram, h * w, c), mean: Float32Array.from(sum, (v) => v / (h * w)) };
   });
   return { activations, statistics: results };
 }

@@ -1,14 +1,17 @@
 /**
- * The `mean-covariance` style term (engine.ts) in the tfjs cpu and onnx engines: its value equals
+ * The `mean-covariance` style term (objective/mean_covariance.ts) in the tfjs cpu and onnx engines: its value equals
  * a float64 host computation, onnx equals tfjs per term, and both gradients match central finite
  * differences of the loss.
  */
 import assert from "node:assert/strict";
-import type { Activation, Engine, Pooling } from "../../../src/neural/engines/engine.ts";
+import type { Activation } from "../../../src/neural/objective/spec.ts";
+import type { Engine } from "../../../src/neural/engines/engine.ts";
+import type { Pooling } from "../../../src/neural/plan/network.ts";
 import { onnxProvider } from "../../../src/neural/engines/onnx/engine.ts";
-import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
+import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs/cpu.ts";
 import { Prng } from "../../../src/util/prng.ts";
 import {
+  evaluateAt,
   evaluateOnHost,
   meanCovarianceSpec,
   perturbed,
@@ -25,7 +28,7 @@ function meanCovSpec(engine: Engine, pooling: Pooling, style: Float32Array, laye
   return meanCovarianceSpec(engine, pooling, H, W, style, layers);
 }
 
-/** engine.ts's mean-covariance term of activations `a` against style activations `s`, float64. */
+/** objective/mean_covariance.ts's term of activations `a` against style activations `s`, float64. */
 function hostTerm(a: Activation, s: Activation): number {
   const stats = (x: Activation) => {
     const { height, width, channels: c, data } = x;
@@ -109,14 +112,7 @@ for (const name of ["onnx", "cpu"] as const) {
         // Targets near x keep the float32 loss small, so its rounding stays below eps·|∇f|.
         const spec = await meanCovSpec(engine, "avg", perturbed(x, 32, near), layers);
         const objective = await engine.objective(spec);
-        const at = async (v: Float32Array) => {
-          const xv = engine.vec.fromArray(v);
-          const r = await objective.evaluate(xv);
-          const g = await engine.vec.toArray(r.grad);
-          engine.vec.dispose(r.grad);
-          engine.vec.dispose(xv);
-          return { loss: r.loss, grad: g };
-        };
+        const at = (v: Float32Array) => evaluateAt(engine, objective, v);
         const { loss, grad } = await at(x);
         assert.ok(loss > 0, `loss ${loss}`);
         const prng = new Prng(33);

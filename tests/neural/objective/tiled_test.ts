@@ -5,16 +5,18 @@
  * with no halo does not (so the comparison can fail).
  */
 import assert from "node:assert/strict";
-import type { Engine, ObjectiveSpec, Pooling } from "../../../src/neural/engines/engine.ts";
+import type { Engine } from "../../../src/neural/engines/engine.ts";
+import type { ObjectiveSpec } from "../../../src/neural/objective/spec.ts";
 import { onnxProvider } from "../../../src/neural/engines/onnx/engine.ts";
-import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
-import { layersRead, lossPlan } from "../../../src/neural/plan/loss.ts";
+import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs/cpu.ts";
+import { layersRead, lossPlan } from "../../../src/neural/objective/terms.ts";
 import { tiledExtract, tiledObjective } from "../../../src/neural/objective/tiled.ts";
 import { tileHalo, tilesOf, type Tiling, tilingFor } from "../../../src/neural/objective/tiling.ts";
-import { layerBlock, PADDINGS } from "../../../src/neural/plan/network.ts";
+import { layerBlock, PADDINGS, type Pooling } from "../../../src/neural/plan/network.ts";
 import { syntheticVggWeights } from "../../../src/neural/models/synthetic.ts";
-import { maskAtLayer } from "../../../src/neural/models/layer_mask.ts";
-import { featureMean, gramMatrix } from "../../../src/neural/losses/targets.ts";
+import { maskAtLayer } from "../../../src/neural/objective/layer_mask.ts";
+import { gramMatrix } from "../../../src/neural/objective/gram.ts";
+import { featureMean } from "../../../src/neural/objective/mean_covariance.ts";
 import {
   evaluateOnHost,
   halfMask,
