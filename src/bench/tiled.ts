@@ -13,6 +13,7 @@ import { tiledExtract, tiledObjective } from "../neural/objective/tiled.ts";
 import { tilesOf, type Tiling, tilingFor } from "../neural/objective/tiling.ts";
 import { layersRead, lossPlan } from "../neural/objective/terms.ts";
 import { gramMatrix } from "../neural/objective/gram.ts";
+import { layerShape } from "../neural/plan/network.ts";
 import { ownedAtLayer } from "../neural/objective/tiling.ts";
 import { PeakRss } from "./measure.ts";
 import { workloadImage } from "./workload.ts";
@@ -39,6 +40,11 @@ export interface TiledCase {
   readonly tile: number | null;
   /** Timed evaluations (median reported), after one untimed. */
   readonly steps: number;
+  /**
+   * Targets of the right sizes without extracting them (zeros; identity Grams): an evaluation
+   * costs the same whatever their values, and a 50 MP case then skips two forward passes.
+   */
+  readonly placeholderTargets?: boolean;
 }
 
 /** The measurement of one case (the JSON line the subprocess prints). */
@@ -111,7 +117,16 @@ async function workloadSpec(
   const at = (label: number) => ({ height: c.height, width: c.width, data: image(c, label) });
   let content: Float32Array;
   let grams: Float32Array[];
-  if (tiling) {
+  if (c.placeholderTargets) {
+    const s = layerShape("vgg19", w.content, c.height, c.width);
+    content = new Float32Array(s.height * s.width * s.channels);
+    grams = w.style.map((layer) => {
+      const n = layerShape("vgg19", layer, c.height, c.width).channels;
+      const g = new Float32Array(n * n);
+      for (let i = 0; i < n; i++) g[i * n + i] = 1;
+      return g;
+    });
+  } else if (tiling) {
     const request = { activations: [w.content], statistics: [] };
     content = (await tiledExtract(engine, weights, "max", at(1), request, tiling)).activations
       .get(w.content)!.data;

@@ -33,7 +33,8 @@ effective GFLOP/s (convolution FLOPs), peak resident memory, and an L-BFGS rende
                   conv3 = tubingen-starry-conv3's layers, relu5_1 = up to relu5_1, synthetic
                   weights) and size (--sizes 1024 or 8192x6144), one evaluation whole and tiled
                   with --tile px tiles (default: half the size, 2×2): ms, the ratio, the first
-                  pass's share, peak RSS; --tiled-only skips the whole evaluation
+                  pass's share, peak RSS; --tiled-only skips the whole evaluation,
+                  --placeholder-targets uses zero/identity targets instead of extracting them
   --json          one JSON object per line:
                   {"engine","size","ms_per_step","gflops","peak_rss_mb","peak_gpu_mb","render_50_s"}
 `;
@@ -53,6 +54,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       "tiled-only": { type: "boolean" },
       tile: { type: "string" },
       workloads: { type: "string", default: "conv3,relu5_1" },
+      "placeholder-targets": { type: "boolean" },
     });
     json = values.json ?? false;
     debug = values.debug ?? false;
@@ -143,6 +145,7 @@ async function tiledBench(
     tile?: string;
     workloads: string;
     "tiled-only"?: boolean;
+    "placeholder-targets"?: boolean;
   },
   json: boolean,
 ): Promise<number> {
@@ -166,7 +169,8 @@ async function tiledBench(
       for (const workload of workloads) {
         const tiles = values["tiled-only"] ? [tile] : [null, tile];
         for (const t of tiles) {
-          const c = { engine, workload, height, width, tile: t, steps };
+          const placeholderTargets = values["placeholder-targets"] ?? false;
+          const c = { engine, workload, height, width, tile: t, steps, placeholderTargets };
           if (!json) console.error(`bench: ${engine} ${workload} ${height}×${width} tile ${t}…`);
           const r = await measureTiledInSubprocess(c);
           results.push(r);
