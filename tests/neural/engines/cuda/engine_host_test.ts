@@ -4,15 +4,14 @@
  * library's bindings (where libcudart is installed; without a driver it answers with an error).
  */
 import assert from "node:assert/strict";
-import {
-  chwToHwc,
-  createCudaEngine,
-  hwcToChw,
-  refuseUnsupported,
-} from "../../../../src/neural/engines/cuda/engine.ts";
+import { createCudaEngine, refuseUnsupported } from "../../../../src/neural/engines/cuda/engine.ts";
+import { chwToHwc, hwcToChw } from "../../../../src/neural/engines/cuda/layouts.ts";
 import { cString, cudartSymbols } from "../../../../src/neural/engines/cuda/ffi.ts";
 import { KERNEL_NAMES, KERNEL_SOURCE } from "../../../../src/neural/engines/cuda/kernels.ts";
-import { pickAlgorithm } from "../../../../src/neural/engines/cuda/network.ts";
+import {
+  chooseAlgorithm,
+  readPerfTable,
+} from "../../../../src/neural/engines/cuda/conv_algorithms.ts";
 import {
   EngineUnavailableError,
   type ObjectiveSpec,
@@ -35,25 +34,24 @@ function perfTable(
   return perf;
 }
 
-Deno.test("pickAlgorithm takes the first successful deterministic algorithm; fp32 also needs FMA math", () => {
+Deno.test("chooseAlgorithm takes the first successful deterministic algorithm; fp32 also needs FMA math", () => {
   const table = perfTable([
     { algo: 6, status: 0, memory: 0, det: 0, math: 1 }, // not deterministic
     { algo: 5, status: 3, memory: 0, det: 1, math: 1 }, // failed
     { algo: 1, status: 0, memory: 4096, det: 1, math: 1 }, // tensor cores (TF32)
     { algo: 0, status: 0, memory: 0, det: 1, math: 3 }, // FMA
   ]);
-  assert.deepEqual(pickAlgorithm(table, 4, "tf32", "conv1_1 forward"), {
+  const rows = readPerfTable(table, 4);
+  assert.deepEqual(chooseAlgorithm(rows, "tf32", "conv1_1 forward"), {
     algo: 1,
-    math: 1,
+    status: 0,
     memory: 4096,
+    deterministic: true,
+    math: 1,
   });
-  assert.deepEqual(pickAlgorithm(table, 4, "fp32", "conv1_1 forward"), {
-    algo: 0,
-    math: 3,
-    memory: 0,
-  });
+  assert.equal(chooseAlgorithm(rows, "fp32", "conv1_1 forward").algo, 0);
   assert.throws(
-    () => pickAlgorithm(table, 3, "fp32", "conv1_1 forward"),
+    () => chooseAlgorithm(rows.slice(0, 3), "fp32", "conv1_1 forward"),
     /no deterministic fp32 algorithm for conv1_1 forward \(algo 6 status 0 det 0/,
   );
 });
