@@ -162,9 +162,8 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(
  * and checks that the runtime sees a device: a failing cudaGetDeviceCount reports its own status.
  */
 export function openCuda(libs: CudaLibraries): CudaApi {
-  // The runtime and the driver first: without a driver this fails before the large libraries load.
+  // The runtime first: without a driver or GPU it says so (with its status) before the rest loads.
   const rt = openLibrary(libs.cudart, cudartSymbols);
-  const cu = openLibrary(libs.driver, driverSymbols);
   const count = new Int32Array(1);
   const status = rt.cudaGetDeviceCount(count);
   if (status !== 0) {
@@ -173,6 +172,7 @@ export function openCuda(libs: CudaLibraries): CudaApi {
     });
   }
   if (count[0] < 1) throw new CudaError("cudaGetDeviceCount", 0, "no CUDA device visible");
+  const cu = openLibrary(libs.driver, driverSymbols);
   // Best effort: a sub-library that cannot load here (e.g. one needing another CUDA major's
   // NVRTC) is left to its parent library, which loads it on demand or does without it.
   for (const path of libs.preload) {
