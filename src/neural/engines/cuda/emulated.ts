@@ -417,12 +417,13 @@ export function emulatedCuda(fault?: EmulatedFault): EmulatedCuda {
       ldc: number,
     ) {
       const A = f32(a), B = f32(b), C = f32(c);
-      const opA = (i: number, l: number) => (ta ? A[l + i * lda] : A[i + l * lda]);
-      const opB = (l: number, j: number) => (tb ? B[j + l * ldb] : B[l + j * ldb]);
+      // op(A)[i, l] = A[i·sai + l·sal], op(B)[l, j] = B[l·sbl + j·sbj] (column-major).
+      const [sai, sal] = ta ? [lda, 1] : [1, lda];
+      const [sbl, sbj] = tb ? [ldb, 1] : [1, ldb];
       for (let j = 0; j < n; j++) {
         for (let i = 0; i < m; i++) {
           let s = 0;
-          for (let l = 0; l < k; l++) s += opA(i, l) * opB(l, j);
+          for (let l = 0; l < k; l++) s += A[i * sai + l * sal] * B[l * sbl + j * sbj];
           const prior = beta[0] === 0 ? 0 : beta[0] * C[i + j * ldc];
           C[i + j * ldc] = alpha[0] * s + prior;
         }

@@ -161,7 +161,8 @@ const noDriver = (() => {
   }
 })();
 Deno.test({
-  name: "libraries found but no driver or GPU: cudaGetDeviceCount's own status and name, nothing else loaded",
+  name:
+    "libraries found but no driver or GPU: cudaGetDeviceCount's own status and name, nothing else loaded",
   ignore: !cudart || !noDriver,
   fn() {
     const dir = Deno.makeTempDirSync();
