@@ -53,7 +53,6 @@ import {
   selfCheckSpec,
   type TermResult,
 } from "../neural/engines/cuda/self_check.ts";
-import type { Engine } from "../neural/engines/engine.ts";
 import { Prng } from "../util/prng.ts";
 import { type BufferSpec, KERNEL_CASES, styleLayers, vggConvShapes } from "./gpu_smoke_cases.ts";
 

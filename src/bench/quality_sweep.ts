@@ -17,13 +17,9 @@ import { cropImage } from "../image/crop.ts";
 import { createImage, type RgbImage } from "../image/image.ts";
 import { resizeLongerSide } from "../image/resample.ts";
 import { createEngine } from "../neural/engines/providers.ts";
-import {
-  type Engine,
-  type Padding,
-  type Pooling,
-  type StyleStatistic,
-  styleStatistics,
-} from "../neural/engines/engine.ts";
+import type { Engine } from "../neural/engines/engine.ts";
+import type { Padding, Pooling } from "../neural/plan/network.ts";
+import { type StyleStatistic, styleStatistics } from "../neural/objective/spec.ts";
 import { type Score, scoreImage } from "../neural/losses/score.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";

@@ -7,3 +7,10 @@ export function toEngineImage(
 ): { height: number; width: number; data: Float32Array } {
   return { height: image.height, width: image.width, data: image.data.map((v) => v * 255) };
 }
+
+/** Checks that `length` values are an HWC RGB image of height × width (RangeError otherwise). */
+export function checkEngineImage(length: number, height: number, width: number): void {
+  if (length !== height * width * 3) {
+    throw new RangeError(`image has ${length} values, expected ${height}×${width}×3`);
+  }
+}

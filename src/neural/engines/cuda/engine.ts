@@ -10,24 +10,22 @@
  * atomics in the kernels, fixed-order reductions.
  */
 import type { VggWeights } from "../../models/weights_types.ts";
-import { lossPlan } from "../../plan/loss.ts";
-import { networkPlan, planShape } from "../../plan/network.ts";
+import { lossPlan } from "../../objective/terms.ts";
+import { networkPlan, type Padding, planShape, type Pooling } from "../../plan/network.ts";
+import type { Activation, ObjectiveSpec } from "../../objective/spec.ts";
 import {
-  type Activation,
   type DisposableObjective,
   type Engine,
   type EngineProvider,
   EngineUnavailableError,
   type Evaluation,
-  type ObjectiveSpec,
-  type Padding,
-  type Pooling,
   type VectorOps,
 } from "../engine.ts";
+import { checkEngineImage } from "../engine_image.ts";
+import { chwToHwc } from "../layout.ts";
 import { CudaDevice, type DeviceArray } from "./device.ts";
 import { EMULATED_FAULTS, emulatedCuda, type EmulatedFault } from "./emulated.ts";
 import { type CudaApi, LIBRARY_SYMBOLS, type LibraryRole, openCuda } from "./ffi.ts";
-import { chwToHwc } from "./layouts.ts";
 import {
   type CudaLibraries,
   type CudaSearch,
@@ -99,7 +97,7 @@ export class CudaEngine implements Engine<DeviceArray> {
     padding: Padding = "zero",
   ): Promise<Map<string, Activation>> {
     const { height, width, data } = image;
-    checkImage(data.length, height, width);
+    checkEngineImage(data.length, height, width);
     const unique = [...new Set(layers)];
     const plan = networkPlan(weights, pooling, height, width, unique, padding);
     const network = new CudaNetwork(
@@ -150,7 +148,7 @@ export class CudaEngine implements Engine<DeviceArray> {
       evaluate(x: DeviceArray): Promise<Evaluation<DeviceArray>> {
         if (disposed) throw new Error("cuda objective used after dispose");
         if (!vectors.owns(x)) throw new RangeError("cuda objective: x is not a live cuda vector");
-        checkImage(x.length, height, width);
+        checkEngineImage(x.length, height, width);
         network.forward(x);
         network.backward((layer, grad) => {
           terms.forEach((t, k) => {
@@ -223,12 +221,6 @@ export function refuseUnsupported(spec: ObjectiveSpec): void {
       "cuda",
       `engine cuda does not support the loss option "${key}" yet; use engine onnx for it`,
     );
-  }
-}
-
-function checkImage(length: number, height: number, width: number): void {
-  if (length !== height * width * 3) {
-    throw new RangeError(`image has ${length} values, expected ${height}×${width}×3`);
   }
 }
 

@@ -11,7 +11,7 @@ import { CAFFE_MEAN_BGR } from "../../models/weights_types.ts";
 import type { VggWeights } from "../../models/weights_types.ts";
 import { ConvDescriptors, type CudaPrecision } from "./conv_algorithms.ts";
 import { type CudaDevice, DeviceArray } from "./device.ts";
-import { oihwFromHwio } from "./layouts.ts";
+import { oihwKernel } from "../layout.ts";
 
 export type { CudaPrecision };
 
@@ -27,13 +27,12 @@ export interface DeviceConv {
 export function uploadWeights(device: CudaDevice, weights: VggWeights): Map<string, DeviceConv> {
   const out = new Map<string, DeviceConv>();
   for (const [name, conv] of weights.convs) {
-    const cout = conv.bias.length;
-    const cin = conv.kernel.length / (9 * cout);
+    const { kernel, inChannels, outChannels } = oihwKernel(conv);
     out.set(name, {
-      kernel: device.upload(oihwFromHwio(conv.kernel, cin, cout)),
+      kernel: device.upload(kernel),
       bias: device.upload(conv.bias),
-      inChannels: cin,
-      outChannels: cout,
+      inChannels,
+      outChannels,
     });
   }
   return out;

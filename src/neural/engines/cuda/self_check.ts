@@ -6,10 +6,12 @@
  * that has never been proven on this GPU must not silently produce wrong pictures: a mismatch
  * refuses the engine, naming the term and the difference.
  */
-import { featureMean, gramMatrix } from "../../losses/targets.ts";
+import { gramMatrix } from "../../objective/gram.ts";
+import { featureMean } from "../../objective/mean_covariance.ts";
+import type { ObjectiveSpec } from "../../objective/spec.ts";
 import { syntheticVggWeights } from "../../models/synthetic.ts";
 import { Prng } from "../../../util/prng.ts";
-import { type Engine, EngineUnavailableError, type ObjectiveSpec } from "../engine.ts";
+import { type Engine, EngineUnavailableError } from "../engine.ts";
 import type { CudaPrecision } from "./conv_algorithms.ts";
 import reference from "./self_check_reference.json" with { type: "json" };
 

@@ -3,10 +3,10 @@
  * weighted loss into double slots and adds its gradient into the layer's gradient (NCHW). A
  * layer's features F are read by cuBLAS as the column-major hw × c matrix.
  */
-import type { LossTerm } from "../../plan/loss.ts";
+import type { LossTerm } from "../../objective/terms.ts";
 import { EngineUnavailableError } from "../engine.ts";
 import type { CudaDevice, DeviceArray } from "./device.ts";
-import { hwcToChw } from "./layouts.ts";
+import { hwcToChw } from "../layout.ts";
 
 /** A loss term as the objective runs it. */
 export interface DeviceTerm {

@@ -5,17 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { createCudaEngine, refuseUnsupported } from "../../../../src/neural/engines/cuda/engine.ts";
-import { chwToHwc, hwcToChw } from "../../../../src/neural/engines/cuda/layouts.ts";
+import { chwToHwc, hwcToChw } from "../../../../src/neural/engines/layout.ts";
 import { cString, cudartSymbols } from "../../../../src/neural/engines/cuda/ffi.ts";
 import { KERNEL_NAMES, KERNEL_SOURCE } from "../../../../src/neural/engines/cuda/kernels.ts";
 import {
   chooseAlgorithm,
   readPerfTable,
 } from "../../../../src/neural/engines/cuda/conv_algorithms.ts";
-import {
-  EngineUnavailableError,
-  type ObjectiveSpec,
-} from "../../../../src/neural/engines/engine.ts";
+import { EngineUnavailableError } from "../../../../src/neural/engines/engine.ts";
+import type { ObjectiveSpec } from "../../../../src/neural/objective/spec.ts";
 import { smallWeights } from "../_fixtures.ts";
 
 /** A cudnnConvolution*AlgoPerf_t table (48 bytes per entry). */
@@ -54,13 +52,6 @@ Deno.test("chooseAlgorithm takes the first successful deterministic algorithm; f
     () => chooseAlgorithm(rows.slice(0, 3), "fp32", "conv1_1 forward"),
     /no deterministic fp32 algorithm for conv1_1 forward \(algo 6 status 0 det 0/,
   );
-});
-
-Deno.test("hwcToChw and chwToHwc are inverse transposes", () => {
-  const hwc = Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i);
-  const chw = hwcToChw(hwc, 4);
-  assert.deepEqual([...chw.subarray(0, 6)], [0, 4, 8, 12, 16, 20]); // channel 0 of the 6 pixels
-  assert.deepEqual(chwToHwc(chw, 4), hwc);
 });
 
 Deno.test("loss options the cuda engine does not implement are refused, not ignored", () => {
