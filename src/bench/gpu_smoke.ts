@@ -73,6 +73,11 @@ class MismatchError extends Error {
   override name = "MISMATCH";
 }
 
+/** Libraries not found (printed as FAIL NOT_FOUND). */
+class NotFoundError extends Error {
+  override name = "NOT_FOUND";
+}
+
 /** A library that failed to load (printed as FAIL DLOPEN). */
 class DlopenError extends Error {
   override name = "DLOPEN";
@@ -332,7 +337,7 @@ export async function gpuSmoke(outDir = Deno.env.get("OUT")): Promise<number> {
   stages.begin(1, "libraries found");
   if (typeof src === "string") {
     await stages.call("discover the CUDA libraries", () => {
-      throw new Error(src);
+      throw new NotFoundError(src);
     });
     return 1;
   }
@@ -343,16 +348,20 @@ export async function gpuSmoke(outDir = Deno.env.get("OUT")): Promise<number> {
   stages.begin(2, "each library loaded alone");
   for (const path of src.preload) await stages.call(`dlopen ${path}`, () => openLibrary(path, {}));
   const roles = Object.keys(LIBRARY_SYMBOLS) as LibraryRole[];
+  // A preload that fails is reported but not fatal (its parent library may do without it).
+  let loaded = true;
   for (const role of roles) {
-    await stages.call(`dlopen ${src.paths[role]}`, () => {
+    const ok = await stages.call(`dlopen ${src.paths[role]}`, () => {
       try {
         src.load(role);
       } catch (e) {
         throw new DlopenError((e as Error).message);
       }
+      return true;
     });
+    loaded &&= ok === true;
   }
-  if (stages.failed.length > 0) return finish(stages);
+  if (!loaded) return finish(stages);
   const api = (await stages.call("the engine's bindings (all libraries)", () => src.api()))!;
   if (!api) return finish(stages);
   const check = statusChecks(api);
