@@ -308,7 +308,7 @@ export class CudaDevice {
       this.#argPointers[params.length],
       null,
     );
-    this.check.cu(`cuLaunchKernel(${name})`)(code);
+    if (code !== 0) this.check.cu(`cuLaunchKernel(${name})`)(code);
     this.afterCall(name);
   }
 
