@@ -94,6 +94,7 @@ function say(line: string): void {
 class Stages {
   readonly records: StageRecord[] = [];
   stage = 0;
+  /** @param about what the JSON carries besides the records (device, cuDNN tables) */
   constructor(readonly jsonPath: string | undefined, readonly about: Record<string, unknown>) {}
 
   /** Runs `f` as call `call` of the current stage; returns its value, or undefined on failure. */
@@ -491,6 +492,7 @@ export async function gpuSmoke(outDir = Deno.env.get("OUT")): Promise<number> {
 
   stages.begin(7, "cuDNN algorithm tables per VGG19 conv shape at 512²");
   const tables: Record<string, unknown> = {};
+  stages.about.cudnnTables = tables; // saved with the records
   for (const precision of precisions) {
     for (const { name, shape } of vggConvShapes(512)) {
       await stages.call(`cuDNN ${precision} ${name} ${describeShape(shape)}`, () => {
