@@ -29,6 +29,7 @@ import type { FeatureTargets, StageContext } from "../stages/stage.ts";
 import { styleTransferParams, styleTransferStage } from "../stages/style_transfer.ts";
 import { EXAMPLE_IMAGES } from "../pipeline/paths.ts";
 import { parseCommandArgs } from "../cli/args.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** One setting compared by the sweep. */
 export interface SweepConfig {
@@ -239,7 +240,7 @@ async function main() {
       throw new Error(`--style-weight needs --style-loss and a number ≥ 0, got "${weight}"`);
     }
   } catch (e) {
-    console.error(`error: ${(e as Error).message}\n${USAGE}`);
+    console.error(`error: ${messageOf(e)}\n${USAGE}`);
     Deno.exit(2);
   }
   if (values.help) {

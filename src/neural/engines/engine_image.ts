@@ -1,4 +1,4 @@
-/** An image as the engines take it (engine.ts): HWC RGB on the 0–255 scale. */
+/** An image as the engines take it (objective/terms.ts): HWC RGB on the 0–255 scale. */
 import type { RgbImage } from "../../image/image.ts";
 
 /** The engines' view of `image`: its RGB values ×255 (a new array; alpha is not carried). */

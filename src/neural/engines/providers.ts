@@ -43,7 +43,10 @@ export const engineNames: readonly string[] = ["auto", ...providers.map((p) => p
 function providerNamed(name: string): EngineProvider {
   const provider = providers.find((p) => p.name === name);
   if (!provider) {
-    throw new RangeError(`unknown engine "${name}"; engines: ${engineNames.join(", ")}`);
+    throw new EngineUnavailableError(
+      name,
+      `unknown engine "${name}"; engines: ${engineNames.join(", ")}`,
+    );
   }
   return provider;
 }
@@ -76,11 +79,4 @@ export async function autoProvider(
 export async function createEngine(name: string): Promise<Engine> {
   const provider = name === "auto" ? await autoProvider() : providerNamed(name);
   return await provider.create();
-}
-
-/** Whether each engine (not `auto`) can run here. */
-export async function engineAvailability(): Promise<Record<string, boolean>> {
-  const result: Record<string, boolean> = {};
-  for (const p of providers) result[p.name] = await p.available();
-  return result;
 }
