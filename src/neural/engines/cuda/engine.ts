@@ -10,7 +10,7 @@
  * atomics in the kernels, fixed-order reductions.
  */
 import type { VggWeights } from "../../models/weights_types.ts";
-import { lossPlan } from "../../objective/terms.ts";
+import { type LossPlan, lossPlan } from "../../objective/terms.ts";
 import { networkPlan, type Padding, planShape, type Pooling } from "../../plan/network.ts";
 import type { Activation, ObjectiveSpec } from "../../objective/spec.ts";
 import {
@@ -19,6 +19,8 @@ import {
   type EngineProvider,
   EngineUnavailableError,
   type Evaluation,
+  type LayerStatistics,
+  type StatisticsRequest,
   type VectorOps,
 } from "../engine.ts";
 import { checkEngineImage } from "../engine_image.ts";
@@ -123,15 +125,82 @@ export class CudaEngine implements Engine<DeviceArray> {
     }
   }
 
+  /** Masked Gram and feature sums of the requested layers (forward only; tiled.ts's first pass). */
+  statistics(
+    weights: VggWeights,
+    pooling: Pooling,
+    image: { height: number; width: number; data: Float32Array },
+    requests: readonly StatisticsRequest[],
+    padding: Padding = "zero",
+  ): Promise<LayerStatistics[]> {
+    const { height, width, data } = image;
+    checkEngineImage(data.length, height, width);
+    const layers = new Set(requests.map((r) => r.layer));
+    const plan = networkPlan(weights, pooling, height, width, [...layers], padding);
+    const d = this.device;
+    const network = new CudaNetwork(d, plan, this.#weightsOf(weights), this.precision, layers);
+    const x = d.upload(data);
+    const scratch: DeviceArray[] = [];
+    const keep = (a: DeviceArray) => (scratch.push(a), a);
+    try {
+      network.forward(x);
+      return Promise.resolve(requests.map((r) => {
+        const { height: h, width: w, channels: c } = planShape(plan, r.layer);
+        const hw = h * w;
+        const m = keep(d.upload(r.mask));
+        const rows = keep(d.alloc(c * hw));
+        d.launch("mask_rows", c * hw, {
+          f: network.activations.get(r.layer)!,
+          m,
+          out: rows,
+          c,
+          hw,
+        });
+        const gram = keep(d.alloc(c * c));
+        const sum = keep(d.alloc(c));
+        const ones = keep(d.upload(new Float32Array(hw).fill(1)));
+        // Rows as the column-major hw × c matrix R: S = RᵀR, s = Rᵀ1.
+        const gemm = (n: number, b: DeviceArray, out: DeviceArray) =>
+          d.gemm({
+            transA: true,
+            transB: false,
+            m: c,
+            n,
+            k: hw,
+            alpha: 1,
+            a: rows,
+            lda: hw,
+            b,
+            ldb: hw,
+            beta: 0,
+            c: out,
+            ldc: c,
+          });
+        gemm(c, rows, gram);
+        gemm(1, ones, sum);
+        return { gram: d.read(gram), sum: d.read(sum) };
+      }));
+    } finally {
+      for (const a of scratch) d.free(a);
+      d.free(x);
+      network.dispose();
+    }
+  }
+
   objective(spec: ObjectiveSpec): Promise<DisposableObjective<DeviceArray>> {
     refuseUnsupported(spec);
-    const plan = lossPlan(spec);
-    const terms = plan.terms.map((term) => deviceTerm(this.device, term, spec.height, spec.width));
+    return this.planObjective(spec.weights, lossPlan(spec));
+  }
+
+  /** f and ∇f of a loss table (see {@link objective}). */
+  planObjective(weights: VggWeights, plan: LossPlan): Promise<DisposableObjective<DeviceArray>> {
+    const { height, width } = plan.network.input;
+    const terms = plan.terms.map((term) => deviceTerm(this.device, term, height, width));
     const read = new Set(plan.terms.flatMap((t) => ("layer" in t ? [t.layer] : [])));
     const network = new CudaNetwork(
       this.device,
       plan.network,
-      this.#weightsOf(spec.weights),
+      this.#weightsOf(weights),
       this.precision,
       read,
     );
@@ -141,7 +210,6 @@ export class CudaEngine implements Engine<DeviceArray> {
     const firstSlot = terms.map((_, k) => terms.slice(0, k).reduce((a, t) => a + t.slots, 0));
     const slotCount = terms.reduce((a, t) => a + t.slots, 0);
     const slots = device.allocBytes(Math.max(1, slotCount) * 8);
-    const { height, width } = spec;
     const tvWeight = plan.terms.reduce((acc, t) => acc + (t.kind === "tv" ? t.weight : 0), 0);
     let disposed = false;
     return Promise.resolve({

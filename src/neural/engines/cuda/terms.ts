@@ -55,7 +55,9 @@ export function deviceTerm(
   try {
     switch (term.kind) {
       case "content":
-        return contentTerm(owned, term);
+        return term.mask ? maskedContentTerm(owned, term, term.mask) : contentTerm(owned, term);
+      case "linear":
+        return linearTerm(owned, term);
       case "gram":
       case "masked-gram":
         return gramTerm(owned, term);
@@ -93,6 +95,107 @@ function contentTerm(owned: Owned, term: Extract<LossTerm, { kind: "content" }>)
     lossAndGrad(f, grad, slots, slot) {
       d.reduce("sqdiff", slots, slot, term.weight / n, f, target);
       d.launch("content_grad", n, { g: grad!, f, p: target, n, coef: 2 * term.weight / n });
+    },
+  };
+}
+
+/** w/n · ‖M ⊙ (F − P)‖²; gradient 2w/n · M² ⊙ (F − P) (objective/content.ts, tiled.ts). */
+function maskedContentTerm(
+  owned: Owned,
+  term: Extract<LossTerm, { kind: "content" }>,
+  mask: Float32Array,
+): DeviceTerm {
+  const d = owned.device;
+  const { height: h, width: w, channels: c } = term.shape;
+  const hw = h * w, n = hw * c;
+  const m = owned.upload(mask);
+  const maskedTarget = owned.scratch(n);
+  d.launch("mask_rows", n, {
+    f: owned.upload(hwcToChw(term.target, c)),
+    m,
+    out: maskedTarget,
+    c,
+    hw,
+  });
+  const masked = owned.scratch(n);
+  const diff = owned.scratch(n);
+  return {
+    layer: term.layer,
+    group: "content",
+    slots: 1,
+    dispose: owned.dispose,
+    lossAndGrad(f, grad, slots, slot) {
+      d.launch("mask_rows", n, { f, m, out: masked, c, hw });
+      d.reduce("sqdiff", slots, slot, term.weight / n, masked, maskedTarget);
+      d.launch("v_sub", n, { n, x: masked, y: maskedTarget, out: diff });
+      d.launch("v_scale", n, { n, a: 2 * term.weight / n, x: diff, out: diff });
+      d.launch("mask_rows_acc", n, { g: grad!, t: diff, m, c, hw });
+    },
+  };
+}
+
+/**
+ * w · (⟨Q, (MF)ᵀ(MF)⟩ + ⟨q, (MF)ᵀ1⟩) (objective/linear.ts), with B = (MF)·w(Q + Qᵀ) + 2·1·(wq)ᵀ:
+ * value ½·⟨MF, B⟩, gradient M ⊙ (B − 1·(wq)ᵀ).
+ */
+function linearTerm(owned: Owned, term: Extract<LossTerm, { kind: "linear" }>): DeviceTerm {
+  const d = owned.device;
+  const { height: h, width: w, channels: c } = term.shape;
+  const hw = h * w, n = hw * c;
+  const sym = new Float32Array(c * c);
+  for (let i = 0; i < c; i++) {
+    for (let j = 0; j < c; j++) {
+      sym[i * c + j] = term.weight * (term.gram[i * c + j] + term.gram[j * c + i]);
+    }
+  }
+  const factor = owned.upload(sym);
+  const sum = owned.upload(term.sum.map((v) => term.weight * v));
+  const mask = owned.upload(term.mask);
+  const ones = owned.upload(new Float32Array(hw).fill(1));
+  const rows = owned.scratch(n);
+  const b = owned.scratch(n);
+  const outer = (alpha: number) =>
+    d.gemm({
+      transA: false,
+      transB: true,
+      m: hw,
+      n: c,
+      k: 1,
+      alpha,
+      a: ones,
+      lda: hw,
+      b: sum,
+      ldb: c,
+      beta: 1,
+      c: b,
+      ldc: hw,
+    });
+  return {
+    layer: term.layer,
+    group: "style",
+    slots: 1,
+    dispose: owned.dispose,
+    lossAndGrad(f, grad, slots, slot) {
+      d.launch("mask_rows", n, { f, m: mask, out: rows, c, hw });
+      d.gemm({
+        transA: false,
+        transB: false,
+        m: hw,
+        n: c,
+        k: c,
+        alpha: 1,
+        a: rows,
+        lda: hw,
+        b: factor,
+        ldb: c,
+        beta: 0,
+        c: b,
+        ldc: hw,
+      });
+      outer(2);
+      d.reduce("dot", slots, slot, 0.5, rows, b);
+      outer(-1);
+      d.launch("mask_rows_acc", n, { g: grad!, t: b, m: mask, c, hw });
     },
   };
 }
