@@ -174,7 +174,7 @@ async function timeFirstPass(
       const { crop } = ownedAtLayer("vgg19", layer, tile, c.height, c.width);
       return { layer, mask: new Float32Array(crop[0] * crop[1]).fill(1) };
     });
-    await engine.statistics!(spec.weights, "max", { height: h, width: w, data }, requests);
+    await engine.statistics(spec.weights, "max", { height: h, width: w, data }, requests);
   }
   return performance.now() - t0;
 }
