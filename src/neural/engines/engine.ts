@@ -97,7 +97,7 @@ export interface StatisticsRequest {
   readonly mask: Float32Array;
 }
 
-/** Raw (unnormalized) sums of one layer: S = (M F)ᵀ(M F) and s = (M F)ᵀ1. */
+/** Raw (unnormalized) sums of one layer (objective/statistics.ts): S = Σ_p M_p² f_p f_pᵀ, s = Σ_p M_p f_p. */
 export interface LayerStatistics {
   /** S, C × C row-major. */
   readonly gram: Float32Array;
@@ -131,12 +131,12 @@ export interface Engine<V = unknown> {
    * Builds f and ∇f of a loss table made by the caller (objective/tiled.ts: a crop's `linear` and
    * masked `content` terms); `objective(spec)` is this of `lossPlan(spec)`.
    */
-  planObjective?(weights: VggWeights, plan: LossPlan): Promise<DisposableObjective<V>>;
+  planObjective(weights: VggWeights, plan: LossPlan): Promise<DisposableObjective<V>>;
   /**
    * Forward pass only, returning per request the masked raw sums of its layer
    * ({@link LayerStatistics}) instead of the activations: the first pass of objective/tiled.ts.
    */
-  statistics?(
+  statistics(
     weights: VggWeights,
     pooling: Pooling,
     image: { height: number; width: number; data: Float32Array },

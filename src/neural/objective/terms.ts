@@ -3,7 +3,8 @@
  * reads (a layer of the {@link NetworkPlan}, or the image), its full weight and its target, already
  * checked against the layer's shape. Every engine computes exactly these terms (the tests compare
  * engines on them), each kind defined once, with its targets and its normalisation, in its own
- * file: content.ts, gram.ts (`gram`, `masked-gram`), mean_covariance.ts, tv.ts. Common to all:
+ * file: content.ts, gram.ts (`gram`, `masked-gram`), mean_covariance.ts, linear.ts (a tile's
+ * style gradient, tiled.ts), tv.ts. Common to all:
  * - x: the image, HWC float32, RGB, 0–255 pixel scale (the optimization variable). The network
  *   applies the caffe preprocessing itself (RGB → BGR, minus CAFFE_MEAN_BGR); its first conv pads
  *   the preprocessed image per {@link ObjectiveSpec.padding} (plan/network.ts).
@@ -142,8 +143,9 @@ function meanCovarianceTerm(
 
 /**
  * What makes two plans compute differently for different values: weights, pooling, size, padding
- * and each term's kind, layer and whether a content term is masked (targets, masks and weights
- * are values). Engines key compiled graphs on it.
+ * and each term's kind and layer, and whether a content term is masked (targets, masks and weights
+ * are values). Engines key compiled
+ * graphs on it.
  */
 export function planStructure(plan: LossPlan, weightsId: string): string {
   const { network } = plan;
