@@ -91,11 +91,11 @@ const TILED_WORK = 4 / 3;
 
 /**
  * Tile activations resident at once, in tiles: the engine keeps an idle session per kind
- * (statistics, loss) of the previous crop's shape beside the one running. Measured: 2048×1536 in
- * 3×3 tiles of 688 px peaked at 2.17 GiB where one tile's activations predicted 1.93 GiB, i.e.
- * 1.3 tiles; 1.5 keeps the bound.
+ * (statistics, loss) of the previous crop's shape beside the one running. Measured (onnx,
+ * 2048×1536 in 4×3 tiles of 512 px, 2 pairs): 2.17 GiB peak where one tile's activations
+ * predicted 1.64 GiB, i.e. 2.1 tiles resident.
  */
-const TILED_SESSIONS = 1.5;
+const TILED_SESSIONS = 2.2;
 
 /**
  * Estimated peak memory and time of a transfer on `engine`: the engine's base, the activations of
