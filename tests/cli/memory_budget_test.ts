@@ -98,13 +98,13 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir();
     await Deno.writeTextFile(join(dir, "r.yaml"), RECIPE);
-    const budget = 700 * MiB;
-    const plan = await runCli(["plan", "r.yaml", "--json", "--memory", "700MiB"], dir, env);
+    const budget = 640 * MiB;
+    const plan = await runCli(["plan", "r.yaml", "--json", "--memory", "640MiB"], dir, env);
     assert.equal(plan.code, 0, plan.stderr);
     const rows = JSON.parse(plan.stdout).steps as Row[];
     const transfer = rows.find((r) => r.step === "transfer")!;
     assert.ok(transfer.tiling, JSON.stringify(transfer));
-    const tiled = await renderPeak(dir, "700MiB");
+    const tiled = await renderPeak(dir, "640MiB");
     const whole = await renderPeak(dir, "64GiB");
     console.log(
       `peak RSS: tiled ${(tiled / MiB).toFixed(0)} MiB, whole ${(whole / MiB).toFixed(0)} MiB`,
