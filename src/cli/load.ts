@@ -25,11 +25,18 @@ export interface CliRecipeOptions {
  */
 export async function planCliRecipe(
   file: string,
-  options: CliRecipeOptions & { readonly outDir?: string },
+  options: CliRecipeOptions & {
+    readonly outDir?: string;
+    /** Whether `engine: auto` is resolved (probing the engines); validate needs no engine. */
+    readonly resolveEngine?: boolean;
+  },
 ): Promise<Plan> {
   const recipe = await loadCliRecipe(file, options);
   try {
-    return await planRecipe(recipe, { outDir: options.outDir });
+    return await planRecipe(recipe, {
+      outDir: options.outDir,
+      resolveEngine: options.resolveEngine === false ? (name) => Promise.resolve(name) : undefined,
+    });
   } catch (e) {
     if (!(e instanceof RecipeError) || !options.sets?.length) throw e;
     const text = await Deno.readTextFile(file);

@@ -3,6 +3,7 @@
  * weights as a verified TF.js layers-model folder, downloading Keras' published `.h5` (MD5-checked)
  * or importing a local one.
  */
+import { didYouMean } from "../recipe/suggest.ts";
 import { basename, join } from "node:path";
 import { weightsCatalog } from "../neural/models/catalog.ts";
 import { type DownloadProgress, downloadVerified, md5File } from "../neural/models/download.ts";
@@ -79,7 +80,8 @@ export async function weightsCommand(
   if (positionals.length > 1 || !entry) {
     const problem = positionals.length > 1
       ? `expected one model, got ${positionals.join(" ")}`
-      : `unknown model "${model}" (known: ${Object.keys(weightsCatalog).join(", ")})`;
+      : `unknown model "${model}"${didYouMean(model, ["list", ...Object.keys(weightsCatalog)])} ` +
+        `(known: ${Object.keys(weightsCatalog).join(", ")})`;
     io.stderr(`error: ${problem}\n\n${USAGE}`);
     return 2;
   }

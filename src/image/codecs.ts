@@ -84,7 +84,18 @@ export interface DecodeOptions {
   readonly keepExif?: boolean;
 }
 
-/** Decodes any readable format to an upright image in [0, 1]; throws {@link CodecError}. */
+/**
+ * Decodes any readable format to an upright image in [0, 1]; throws {@link CodecError}.
+ *
+ * @example Round-trip a 2×1 image through PNG
+ * ```ts
+ * import { createImage } from "./image.ts";
+ * const image = createImage(2, 1);
+ * image.data.set([1, 0, 0, 0, 0, 1]);
+ * const back = await decodeImage(await encodeImage(image, { format: "png" }));
+ * console.log(back.width, back.height, [...back.data]); // 2 1 [ 1, 0, 0, 0, 0, 1 ]
+ * ```
+ */
 export async function decodeImage(
   bytes: Uint8Array,
   options: DecodeOptions = {},

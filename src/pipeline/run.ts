@@ -69,7 +69,19 @@ export class RunAbortedError extends StylepipeError {
   }
 }
 
-/** Runs a plan; throws {@link StepFailedError} or {@link RunAbortedError}. */
+/**
+ * Runs a plan; throws {@link StepFailedError} or {@link RunAbortedError}.
+ *
+ * @example Render a recipe into a folder, without the cache
+ * ```ts
+ * import { loadRecipe } from "../recipe/load.ts";
+ * import { planRecipe } from "./plan.ts";
+ * const recipe = await loadRecipe("pipelines/photo-basics.yaml", { sets: { size: 32 } });
+ * const plan = await planRecipe(recipe, { outDir: await Deno.makeTempDir() });
+ * const result = await runPlan(plan, { cache: null });
+ * console.log(result.outputs); // [ "/tmp/…/tubingen-basics.png" ]
+ * ```
+ */
 export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResult> {
   // The plan's cache entries are locked for the run, so `cache prune` leaves them alone.
   const release = await options.cache?.lock(plan.steps.map((p) => p.key));

@@ -53,8 +53,17 @@ export interface LoadOptions {
   readonly plugins?: PluginPolicy;
 }
 
-/** Reads and validates the recipe at `file`; throws {@link RecipeError} listing every problem. */
-export async function loadRecipe(file: string, options: LoadOptions): Promise<Recipe> {
+/**
+ * Reads and validates the recipe at `file` (built-in stages, `matrix:`, `scales:` and `schedule:`
+ * unless `options` says otherwise); throws {@link RecipeError} listing every problem.
+ *
+ * @example Load and check a recipe
+ * ```ts
+ * const recipe = await loadRecipe("pipelines/photo-basics.yaml");
+ * console.log(recipe.name, recipe.steps.map((s) => s.id));
+ * ```
+ */
+export async function loadRecipe(file: string, options: LoadOptions = {}): Promise<Recipe> {
   let text: string;
   try {
     text = await Deno.readTextFile(file);
@@ -76,7 +85,7 @@ export async function loadRecipe(file: string, options: LoadOptions): Promise<Re
 export async function parseRecipe(
   text: string,
   file: string,
-  options: LoadOptions,
+  options: LoadOptions = {},
 ): Promise<Recipe> {
   try {
     return await checkRecipe(text, file, options);

@@ -106,7 +106,27 @@ export async function lbfgsStart<V>(
   };
 }
 
-/** Runs L-BFGS from x0 for `options.maxIterations` iterations (or until a stop criterion). */
+/**
+ * Runs L-BFGS from x0 for `options.maxIterations` iterations (or until a stop criterion).
+ *
+ * @example Minimise f(x) = Σ (xᵢ − 3)² on the host
+ * ```ts
+ * import { hostVectorOps } from "../engines/host_vector_ops.ts";
+ * const objective = {
+ *   evaluate: (x: Float32Array) =>
+ *     Promise.resolve({
+ *       loss: x.reduce((s, v) => s + (v - 3) ** 2, 0),
+ *       grad: x.map((v) => 2 * (v - 3)),
+ *       terms: {},
+ *     }),
+ * };
+ * const result = await lbfgs(objective, hostVectorOps, new Float32Array(4), {
+ *   maxIterations: 20,
+ *   lineSearch: "strong_wolfe",
+ * });
+ * console.log([...result.state.x].map((v) => v.toFixed(3))); // [ "3.000", "3.000", "3.000", "3.000" ]
+ * ```
+ */
 export async function lbfgs<V>(
   objective: Objective<V>,
   ops: VectorOps<V>,
