@@ -5,7 +5,10 @@
  */
 import { basename, dirname, extname, resolve } from "node:path";
 import { parse as parseYamlValue } from "yaml";
-import { defaultWeightsDirs } from "../pipeline/locations.ts";
+import { defaultImageDirs, defaultWeightsDirs } from "../pipeline/locations.ts";
+import { findInput } from "../pipeline/paths.ts";
+import { declaredInputFiles } from "../pipeline/plan.ts";
+import { StageError } from "../stages/stage.ts";
 import { builtinStages } from "../stages/builtin.ts";
 import type { StageRegistry } from "../stages/registry.ts";
 import { IssueList, RecipeError } from "./errors.ts";
@@ -16,7 +19,7 @@ import { MAX_NAME_LENGTH, MAX_STEPS } from "./limits.ts";
 import { parseYaml } from "./parse.ts";
 import { standardExtensions } from "./standard_extensions.ts";
 import { loadPlugins, type PluginPolicy } from "./plugins.ts";
-import type { RawStep, Recipe } from "./recipe.ts";
+import type { RawStep, Recipe, RecipeStep } from "./recipe.ts";
 import { didYouMean, suggester } from "./suggest.ts";
 import { validateSteps } from "./validate.ts";
 
@@ -219,6 +222,8 @@ async function checkRecipe(text: string, file: string, options: LoadOptions): Pr
     weightsDirs,
     pluginsSkipped: plugins.skipped,
   });
+  // Already failing (e.g. no weights): name the missing input files too, so one run shows all.
+  if (!issues.empty) await addMissingInputs(steps, dir, issues, at);
   issues.throwIfAny();
   return {
     file,
@@ -233,6 +238,28 @@ async function checkRecipe(text: string, file: string, options: LoadOptions): Pr
     registry,
     at,
   };
+}
+
+/** Adds an issue for each input file of `steps` found in none of the default lookup folders. */
+async function addMissingInputs(
+  steps: readonly RecipeStep[],
+  recipeDir: string,
+  issues: IssueList,
+  at: (p: readonly (string | number)[]) => { line: number; col: number },
+): Promise<void> {
+  const paths = { recipeDir, imageDirs: defaultImageDirs(), outDir: ".", allowOutsideOutput: true };
+  for (const step of steps) {
+    for (const written of declaredInputFiles(step)) {
+      try {
+        await findInput(written, paths);
+      } catch (e) {
+        if (!(e instanceof StageError)) throw e;
+        const params = (step.params ?? {}) as Record<string, unknown>;
+        const param = Object.keys(params).find((k) => params[k] === written);
+        issues.add(at([...step.path, "with", ...(param ? [param] : [])]), e.message, step.id);
+      }
+    }
+  }
 }
 
 function readVars(
