@@ -397,10 +397,8 @@ async function optimize<V>(
       },
     });
     if (reason === "aborted") {
-      // Without a line search an abort falls between whole iterations: keep them for the resume.
-      if (p.checkpoint_every > 0 && (p.optimizer === "adam" || p.line_search === "none")) {
-        await checkpoint();
-      }
+      // The optimizers stop between whole iterations (a cut line search is dropped): keep them.
+      if (p.checkpoint_every > 0 && checkpointed < run.state.iteration) await checkpoint();
       ctx.note(
         `cancelled at ${run.state.iteration}/${p.iterations}; ` +
           (checkpointed > 0

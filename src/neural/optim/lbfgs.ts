@@ -184,6 +184,12 @@ export async function lbfgsContinue<V>(
     let step: LineSearchResult<V>;
     if (gtd0 !== undefined) {
       step = await strongWolfe(objective, ops, state, d, t, gtd0, tolerance, maxLs, hooks.signal);
+      if (step.aborted) {
+        // A search cut short is dropped: the state stays the last whole iteration, which a
+        // checkpoint can then keep and a resume continue bit-identically.
+        for (const v of [d, step.x, step.evaluation.grad]) ops.dispose(v);
+        return stop("aborted");
+      }
     } else {
       const xNew = ops.axpy(t, d, state.x);
       const e = await objective.evaluate(xNew);
@@ -239,7 +245,6 @@ export async function lbfgsContinue<V>(
       state,
     });
     if (proceed === false) return stop("stopped");
-    if (step.aborted) return stop("aborted");
     if (Math.abs(state.loss - previousLoss) < tolerance || stepLength < tolerance) {
       return stop("tolerance");
     }
@@ -291,7 +296,7 @@ interface LineSearchResult<V> {
   readonly x: V;
   readonly evaluation: Evaluation<V>;
   readonly evaluations: number;
-  /** The search stopped early because the signal fired (the point is still a valid iterate). */
+  /** The search stopped early because the signal fired (the caller drops the step). */
   readonly aborted?: boolean;
 }
 
