@@ -222,7 +222,10 @@ async function runLocked(plan: Plan, options: RunOptions): Promise<RunResult> {
         );
       }
     } catch (e) {
-      if (signal.aborted) throw new RunAbortedError();
+      if (signal.aborted) {
+        summaries.set(id, { step: id, stage: use, status: "cancelled", seconds: secondsSince(t0) });
+        throw new RunAbortedError();
+      }
       summaries.set(id, { step: id, stage: use, status: "failed", seconds: secondsSince(t0) });
       emit({ type: "step-failed", step: id, stage: use, message: messageOf(e) });
       throw new StepFailedError(id, e);

@@ -494,24 +494,38 @@ function checkpointEvery<V>(
 }
 
 /**
- * Hook: reports the iteration, loss, terms and the ETA from the mean time per iteration so far
- * (with `tolerance`, to the cap: the run may end sooner, which the message says).
+ * Hook: reports the iteration, loss, terms and the ETA (with `tolerance`, to the cap: the run may
+ * end sooner, which the message says).
  */
 function reportProgress<V>(ctx: StageContext, p: StyleTransferParams): IterationHook<V> {
-  const began = performance.now();
   const total = p.iterations;
+  const pace = iterationPace();
   return ({ iteration, loss, terms }) => {
-    const elapsed = (performance.now() - began) / 1000;
-    const eta = elapsed / iteration * (total - iteration);
+    const eta = pace(iteration, performance.now() / 1000) * (total - iteration);
     ctx.progress({
       iteration,
       total,
       fraction: iteration / total,
       loss,
       terms,
-      eta,
+      ...(Number.isFinite(eta) ? { eta } : {}),
       ...(p.tolerance > 0 ? { message: "at most; stops once converged" } : {}),
     });
+  };
+}
+
+/**
+ * Seconds per iteration from this run's iterations after its first one (the first carries the
+ * warm-up: graph building, the first line search; a resumed run starts at a later iteration), or
+ * NaN until there are two reports. Called with each reported iteration and the time in seconds.
+ */
+export function iterationPace(): (iteration: number, seconds: number) => number {
+  let first: { iteration: number; seconds: number } | undefined;
+  return (iteration, seconds) => {
+    first ??= { iteration, seconds };
+    return iteration > first.iteration
+      ? (seconds - first.seconds) / (iteration - first.iteration)
+      : NaN;
   };
 }
 
