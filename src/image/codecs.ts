@@ -107,7 +107,11 @@ export async function decodeImage(
     const srgbTagged = profile !== undefined && isSrgbProfile(profile);
     const keep = profile !== undefined && !srgbTagged && options.colour === "keep";
     let pipeline = sharp(bytes, { failOn: "error" }).autoOrient();
-    if (srgbTagged || keep) pipeline = pipeline.keepIccProfile(); // samples as stored
+    // CMYK stays CMYK until the final conversion, which then uses the embedded profile with the
+    // relative colorimetric intent (as ImageMagick and lcms do); the default path's perceptual
+    // import crushed the shadows (peak error 23/255).
+    if (header.space === "cmyk") pipeline = pipeline.pipelineColourspace("cmyk");
+    else if (srgbTagged || keep) pipeline = pipeline.keepIccProfile(); // samples as stored
     // sharp converts 16-bit images to Display P3 first; this takes them on to sRGB.
     else if (profile && wide) pipeline = pipeline.withIccProfile("srgb");
     const { data, info } = await pipeline
