@@ -8,6 +8,8 @@
  * `strip` writes neither (the sidecar record is still written). The output value carries the path,
  * the SHA-256 of the bytes written, and the input image unchanged (so steps may chain after it).
  */
+import { flattenAlpha } from "../image/alpha.ts";
+import { hexColorParam, parseHexColor } from "./hex_color.ts";
 import { realpath } from "node:fs/promises";
 import { extname } from "node:path";
 import { z } from "zod";
@@ -33,7 +35,10 @@ const params = z.object({
     "JPEG / AVIF chroma subsampling (default 4:2:0 for JPEG, 4:4:4 for AVIF)",
   ),
   metadata: z.enum(["provenance", "keep", "strip"]).default("provenance").describe(
-    "provenance: record (PNG) + colour profile; keep: also the source's EXIF; strip: neither",
+    "provenance: record (PNG) + colour profile; keep: also the source's EXIF (not TIFF); strip: neither",
+  ),
+  background: hexColorParam("background").default("#ffffff").describe(
+    "colour a transparent image is flattened onto for a format without alpha (JPEG)",
   ),
 }).strict();
 
@@ -69,13 +74,20 @@ function optionProblems(p: SaveParams, format: ImageFormat): string[] {
     problems.push(`lossless applies to WebP and AVIF only (PNG and TIFF are always lossless)`);
   }
   if (p.progressive && format !== "jpeg") problems.push(`progressive applies to JPEG only`);
+  if (p.metadata === "keep" && format === "tiff") {
+    // libvips' TIFF writer has no EXIF block: the tags would be dropped without a word.
+    problems.push(
+      `metadata: keep cannot write EXIF into TIFF (it keeps only the colour profile and the ` +
+        `upright orientation); save as PNG, JPEG, WebP or AVIF to keep EXIF, or use metadata: provenance`,
+    );
+  }
   return problems;
 }
 
 /** The `save` stage. */
 export const saveStage: Stage<SaveParams> = {
   name: "save",
-  version: 2,
+  version: 3,
   description:
     "Write the image as PNG, JPEG, WebP, AVIF or TIFF (atomic; never overwrites an input)",
   params,
@@ -103,13 +115,12 @@ export const saveStage: Stage<SaveParams> = {
     if (await isInput(path, ctx.paths.inputs)) {
       throw new StageError(`refusing to overwrite the input file "${path}"; choose another path`);
     }
-    if (image.alpha && format === "jpeg") {
-      ctx.warn(`JPEG has no alpha channel: the alpha of "${p.path}" is dropped`);
-    }
     if (p.metadata === "keep" && !image.exif) {
       ctx.warn(`metadata: keep, but the image carries no EXIF from its source`);
     }
-    const encoded = await encodeImage(image, {
+    // JPEG has no alpha: a transparent image is flattened onto `background`, as other tools do.
+    const written = format === "jpeg" ? flattenAlpha(image, parseHexColor(p.background)) : image;
+    const encoded = await encodeImage(written, {
       format,
       bits: p.bit_depth,
       quality: p.quality,
