@@ -93,6 +93,16 @@ export async function reproduce(output: string, options: ReproduceOptions): Prom
     }
     const [original, again] = [await Deno.readFile(output), await Deno.readFile(value.path)];
     const comparison = compareImages(await decodeImage(original), await decodeImage(again));
+    if (located.changedInputs.length) {
+      notes.push(
+        comparison.identicalPixels
+          ? `the changed ${located.changedInputs.join(", ")} gives the same pixels: only what ` +
+            `does not reach them (EXIF or other metadata) differs from the render's`
+          : `${
+            located.changedInputs.join(", ")
+          } changed since the render: it may explain the difference`,
+      );
+    }
     return {
       identicalBytes: equalBytes(original, again),
       ...comparison,
@@ -145,6 +155,8 @@ interface LocatedInputs {
   readonly imageDirs: readonly string[];
   /** Recorded path → absolute path, for inputs found only under another name. */
   readonly renamed: ReadonlyMap<string, string>;
+  /** Recorded paths of inputs found under their name with other bytes (edited since). */
+  readonly changedInputs: readonly string[];
 }
 
 /** Files searched by hash per folder tree at most (a bound on the search, not on correctness). */
@@ -168,6 +180,7 @@ export async function locateInputs(
   const outputDir = dirname(resolve(output));
   const foundIn: string[] = [];
   const renamed = new Map<string, string>();
+  const changedInputs: string[] = [];
   const searched = [...new Set([recipeDir ?? outputDir, ...imageDirs, outputDir, Deno.cwd()])];
   for (const input of record.inputs as readonly RecordedInput[]) {
     const candidates = [
@@ -182,6 +195,16 @@ export async function locateInputs(
       }
     }
     found ??= await searchByHash(searched, input.sha256);
+    const changed = found === undefined ? await firstExisting(candidates) : undefined;
+    if (changed !== undefined) {
+      // The file is there under its name, with other bytes: it was edited after the render.
+      notes.push(
+        `input ${input.path} changed since the render (sha256 ${input.sha256.slice(0, 12)}… ` +
+          `then, ${(await hashOf(changed))?.slice(0, 12)}… now: ${changed}); re-rendered from it`,
+      );
+      changedInputs.push(input.path);
+      continue;
+    }
     if (found === undefined) {
       notes.push(
         `input ${input.path} (sha256 ${input.sha256.slice(0, 12)}…) not found in ` +
@@ -206,7 +229,13 @@ export async function locateInputs(
     recipeDir: recipeDir ?? outputDir,
     imageDirs: [...new Set([...foundIn, ...imageDirs])],
     renamed,
+    changedInputs,
   };
+}
+
+async function firstExisting(paths: readonly string[]): Promise<string | undefined> {
+  for (const p of paths) if (await exists(p)) return p;
+  return undefined;
 }
 
 /** The `run` section of the output's sidecar, when there is one. */
