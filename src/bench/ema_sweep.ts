@@ -1,5 +1,5 @@
 /**
- * `deno task ema-sweep [--size 128] [--iterations 200] [--decays 0,0.9,0.99] [--paintings a,b]`:
+ * `deno task dev ema-sweep [--size 128] [--iterations 200] [--decays 0,0.9,0.99] [--paintings a,b]`:
  * renders tubingen in the style of each painting with L-BFGS and with Adam (style-transfer's
  * defaults otherwise) and each `ema` decay, scores every result with src/neural/losses/score.ts
  * and prints a markdown table — the measurement behind style-transfer's per-optimizer `ema`
@@ -16,7 +16,7 @@ import { defaultWeightsDirs } from "../pipeline/locations.ts";
 import { parseScriptArgs } from "../cli/args.ts";
 import { paste, readExample, renderAndScore } from "./quality_sweep.ts";
 
-const USAGE = "Usage: deno task ema-sweep [--size 128] [--iterations 200] " +
+const USAGE = "Usage: deno task dev ema-sweep [--size 128] [--iterations 200] " +
   "[--decays 0,0.9,0.99] [--paintings starry_night.jpg,the_scream.jpg,...] [--sheet FILE]";
 
 const fmt = (v: number) => v >= 100 ? Math.round(v).toLocaleString("en") : v.toPrecision(4);

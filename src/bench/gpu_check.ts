@@ -1,5 +1,5 @@
 /**
- * `deno task gpu-check`: the cuda engine against the onnx engine (wasm where onnxruntime's library
+ * `deno task dev gpu-check`: the cuda engine against the onnx engine (wasm where onnxruntime's library
  * is absent) on the same images and weights,
  * on the GPU machine. Per case (precision fp32 | tf32 × pooling max | avg × padding zero and
  * replicate (max) or reflect (avg) × real partial VGG19 | synthetic full VGG19, odd sizes included): each loss term, the loss, and the gradient's norm

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The cuda engine's GPU-machine session, inside the device kit (see ../shared/device/README.md):
 #   bash .device/run.sh bash src/bench/gpu_session.sh [check] [figures]   (default: both)
-# check:   deno task gpu-check (cuda against onnx/wasm, repeatability)            ≤ 4 min
+# check:   deno task dev gpu-check (cuda against onnx/wasm, repeatability)            ≤ 4 min
 # figures: workload W on cuda fp32 and tf32 with the 500-iteration renders, webgpu's step and
 #          20-iteration render at 512², and PyTorch's anchor in the same run        ≤ 9.5 min
 # Device time is scarce (15 min a session, start included): run `check` alone first.
@@ -17,7 +17,7 @@ run() { # name seconds command...
 }
 parts=${*:-check figures}
 if [[ " $parts " == *" check "* ]]; then
-  run gpu-check 240 deno task gpu-check
+  run gpu-check 240 deno task dev gpu-check
 fi
 if [[ " $parts " == *" figures "* ]]; then
   for precision in fp32 tf32; do

@@ -1,5 +1,5 @@
 /**
- * `deno task sweep [--sizes 128,256] [--big-pairs N] [--iterations N] [--sheet FILE] [--only S]
+ * `deno task dev sweep [--sizes 128,256] [--big-pairs N] [--iterations N] [--sheet FILE] [--only S]
  * [--photos N] [--style-loss L]`:
  * renders every painting of the example images over two photos (tubingen.jpg and its centre
  * detail) with the old defaults and the current ones, scores each with the fixed yardstick of
@@ -217,7 +217,7 @@ export function paste(sheet: RgbImage, tile: RgbImage, x: number, y: number): vo
 
 const fmt = (v: number) => v >= 100 ? Math.round(v).toLocaleString("en") : v.toPrecision(3);
 
-const USAGE = "Usage: deno task sweep [--sizes 128,256] [--big-pairs N] [--iterations N] " +
+const USAGE = "Usage: deno task dev sweep [--sizes 128,256] [--big-pairs N] [--iterations N] " +
   `[--sheet FILE] [--only S] [--photos N] [--style-loss ${styleStatistics.join("|")}] ` +
   "[--style-weight W]";
 

@@ -13,7 +13,7 @@ import { parseCommandArgs } from "../cli/args.ts";
 import { openRedis } from "../farm/connection.ts";
 
 const USAGE =
-  "Usage: deno task farm-bench --queue redis://HOST:PORT [--jobs 10000] [--workers 8] " +
+  "Usage: deno task dev farm-bench --queue redis://HOST:PORT [--jobs 10000] [--workers 8] " +
   "[--concurrency 1] [--seconds 120]";
 
 /** A queue of its own, so the bench never touches real render jobs. */
