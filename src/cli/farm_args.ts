@@ -1,11 +1,17 @@
 /** What the render-farm commands share: the `--queue` option and the job's view of a recipe. */
 import { resolve } from "node:path";
-import { checkQueueUrl, QueueUrlError, redactedUrl } from "../farm/connection.ts";
+import {
+  checkQueueUrl,
+  QueueUnreachableError,
+  QueueUrlError,
+  redactedUrl,
+} from "../farm/connection.ts";
 import type { RecipeRef } from "../farm/jobs.ts";
 import type { RecipeLoader } from "../farm/worker.ts";
 import { defaultImageDirs } from "../pipeline/locations.ts";
 import { UsageError } from "./errors.ts";
 import { loadCliRecipe } from "./load.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** The `--queue` option. */
 export const QUEUE_OPTION = { queue: { type: "string" } } as const;
@@ -42,11 +48,11 @@ export const loadJobRecipe: RecipeLoader = (ref) =>
   loadCliRecipe(ref.recipe, { sets: ref.sets, engine: ref.engine });
 
 /** A connection failure as a readable error (other errors unchanged). */
-export function unreachable(url: string, e: unknown): Error {
-  const message = e instanceof Error ? e.message : String(e);
+export function unreachable(url: string, e: unknown): unknown {
+  const message = messageOf(e);
   return /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|max retries|Connection is closed|connect/i.test(message)
-    ? new Error(
+    ? new QueueUnreachableError(
       `cannot reach Redis at ${redactedUrl(url)} (${message}); is redis-server running there?`,
     )
-    : e as Error;
+    : e;
 }

@@ -22,6 +22,7 @@ import { loadPlugins, type PluginPolicy } from "./plugins.ts";
 import type { RawStep, Recipe, RecipeStep } from "./recipe.ts";
 import { didYouMean, suggester } from "./suggest.ts";
 import { validateSteps } from "./validate.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** The top-level keys every recipe may use. */
 export const RECIPE_KEYS = [
@@ -306,7 +307,7 @@ function applySets(
       vars[name] = parseYamlValue(s.slice(eq + 1));
       names.push(name);
     } catch (e) {
-      issues.add(at(["vars"], true), `--set ${name}: ${(e as Error).message.split("\n")[0]}`);
+      issues.add(at(["vars"], true), `--set ${name}: ${messageOf(e).split("\n")[0]}`);
     }
   }
   return names;
