@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { stylepipeCommand } from "../../src/cli/invocation.ts";
-import { gpuDeviceFilesPresent } from "../../src/neural/engines/tfjs_webgpu.ts";
+import { gpuDeviceFilesPresent } from "../../src/neural/engines/tfjs/webgpu.ts";
 import { loadRecipe } from "../../src/recipe/load.ts";
 import { repo, runCli } from "./_cli.ts";
 
@@ -93,7 +93,7 @@ Deno.test("loadRecipe(file) needs no options object", async () => {
 });
 
 Deno.test("the WebGPU adapter probe itself writes nothing to stderr", async () => {
-  const module = pathToFileURL(join(repo, "src/neural/engines/tfjs_webgpu.ts")).href;
+  const module = pathToFileURL(join(repo, "src/neural/engines/tfjs/webgpu.ts")).href;
   const env = { ...Deno.env.toObject() };
   delete env.XDG_RUNTIME_DIR;
   const out = await new Deno.Command(Deno.execPath(), {
