@@ -9,14 +9,21 @@ Deno.test({
   async fn() {
     const readme = await Deno.readTextFile(join(repoRoot, "README.md"));
     const section = readme.slice(readme.indexOf("## Using stylepipe as a library"));
-    const config = section.match(/```json\n([\s\S]*?)```/)![1];
     const example = section.match(/```ts\n([\s\S]*?)```/)![1];
+    assert.match(example, /from "\.\.\/stylepipe\/mod\.ts"/);
     const dir = await Deno.makeTempDir({ prefix: "stylepipe-library-" });
     try {
-      const project = JSON.parse(config);
-      project.links = [repoRoot];
+      // A project that links this checkout, so the checkout keeps its own import map.
+      const project = {
+        links: [repoRoot],
+        imports: { "@stylepipe/stylepipe": "jsr:@stylepipe/stylepipe@^0.1.0" },
+        nodeModulesDir: "auto",
+      };
       await Deno.writeTextFile(join(dir, "deno.json"), JSON.stringify(project));
-      await Deno.writeTextFile(join(dir, "main.ts"), example);
+      await Deno.writeTextFile(
+        join(dir, "main.ts"),
+        example.replace('"../stylepipe/mod.ts"', '"@stylepipe/stylepipe"'),
+      );
       await Deno.copyFile(
         join(repoRoot, "pipelines/photo-basics.yaml"),
         join(dir, "photo-basics.yaml"),

@@ -3,7 +3,7 @@
  * renders tubingen in the style of each painting with L-BFGS and with Adam (style-transfer's
  * defaults otherwise) and each `ema` decay, scores every result with src/neural/losses/score.ts
  * and prints a markdown table — the measurement behind style-transfer's per-optimizer `ema`
- * defaults (README "Style transfer"). --sheet writes the renders as a contact sheet (a row per
+ * defaults (docs/quality.md "EMA"). --sheet writes the renders as a contact sheet (a row per
  * optimizer and painting, a column per decay; .jpg → JPEG quality 88, else PNG). Engine onnx.
  */
 import { resolve } from "node:path";

@@ -39,7 +39,7 @@ const scaleEntry = z.union([
 
 /**
  * The `tolerance` every scale gets unless the step or the scale sets one: stop once the loss fell
- * by less than 1 % over 10 iterations (README "Coarse-to-fine" has the measured traces).
+ * by less than 1 % over 10 iterations (docs/performance.md "Coarse-to-fine" has the measured traces).
  */
 export const SCALES_TOLERANCE = 0.01;
 

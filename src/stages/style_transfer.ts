@@ -112,7 +112,7 @@ export const styleTransferParams = z.object({
         "iterations (0 = run every iteration)",
     ),
   // Off by default for both optimizers: on tubingen × three paintings at 128 px it never lowered
-  // the style distance (L-BFGS 200 and Adam 200/500 iterations; README "Style transfer").
+  // the style distance (L-BFGS 200 and Adam 200/500 iterations; docs/quality.md "EMA").
   ema: z.number().min(0).lt(1).default(0)
     .describe(
       "return the bias-corrected exponential moving average of the iterates with this decay " +
