@@ -1,7 +1,8 @@
 /**
  * `deno run -A tools/pin_imports.ts [--check] [PATH…]`: rewrites bare npm specifiers ("yaml",
  * "@tensorflow/tfjs-core", "sharp/lib/…") in import and export statements and dynamic imports to
- * the explicit `npm:name@version` that deno.json's "imports" maps them to, so that every module is
+ * the explicit `npm:name@version` that deno.json's "imports" maps them to (and an `npm:` specifier
+ * at another version than deno.json's to that one), so that every module is
  * self-contained: `mod.ts` then imports by path or URL from a project without stylepipe's
  * deno.json (`deno run --no-config`). deno.json keeps its map (tests, the plugin policy).
  *
@@ -30,8 +31,17 @@ export async function importMap(root = ROOT): Promise<Record<string, string>> {
   return config.imports ?? {};
 }
 
-/** `specifier` pinned through `map` (a package or a subpath of one), or undefined if not mapped. */
+/**
+ * `specifier` pinned through `map` (a package or a subpath of one; an `npm:` specifier of a mapped
+ * package at another version is re-pinned), or undefined when there is nothing to change.
+ */
 export function pin(specifier: string, map: Readonly<Record<string, string>>): string | undefined {
+  const npm = /^npm:(@?[^@/]+(?:\/[^@/]+)?)@[^/]+(\/.*)?$/.exec(specifier);
+  if (npm) {
+    const [, name, subpath = ""] = npm;
+    const to = Object.hasOwn(map, name) ? `${map[name]}${subpath}` : undefined;
+    return to === specifier ? undefined : to;
+  }
   if (Object.hasOwn(map, specifier)) return map[specifier];
   const name = Object.keys(map).find((n) => specifier.startsWith(`${n}/`));
   return name === undefined ? undefined : `${map[name]}${specifier.slice(name.length)}`;
@@ -87,11 +97,13 @@ if (import.meta.main) {
   const found = await pinImports(paths.length ? paths : ["mod.ts", "src"], { check });
   for (const f of found) {
     console.log(
-      `${f.file}:${f.line}: "${f.specifier}"${check ? " is bare; pin it as" : " →"} "${f.pinned}"`,
+      `${f.file}:${f.line}: "${f.specifier}"${
+        check ? " is not pinned; pin it as" : " →"
+      } "${f.pinned}"`,
     );
   }
   if (check && found.length) {
-    console.log(`${found.length} bare specifiers; run: deno run -A tools/pin_imports.ts`);
+    console.log(`${found.length} specifiers to pin; run: deno run -A tools/pin_imports.ts`);
     Deno.exit(1);
   }
   if (!check) console.log(`pinned ${found.length} specifiers`);

@@ -15,6 +15,11 @@ Deno.test("pin: a package and a subpath of one; relative, node: and unmapped sta
   assert.equal(pin("@tensorflow/tfjs-core-x", MAP), undefined);
   assert.equal(pin("./yaml", MAP), undefined);
   assert.equal(pin("node:path", MAP), undefined);
+  // deno.json moved on: a pinned specifier at another version follows it; one that agrees stays.
+  assert.equal(pin("npm:yaml@2.8.0", MAP), "npm:yaml@2.9.1");
+  assert.equal(pin("npm:h5wasm@0.9.0/node", MAP), "npm:h5wasm@0.10.3/node");
+  assert.equal(pin("npm:yaml@2.9.1", MAP), undefined);
+  assert.equal(pin("npm:left-pad@1.0.0", MAP), undefined);
 });
 
 Deno.test("pinText rewrites import, export, side-effect and dynamic imports, nothing else", () => {
