@@ -3,6 +3,7 @@ import { EXIT, messageOf, StylepipeError } from "../util/errors.ts";
 import { RecipeError } from "../recipe/errors.ts";
 import { StepFailedError } from "../pipeline/run.ts";
 
+/** The exit codes, where every command imports them from. */
 export { EXIT };
 
 /** Wrong command-line usage (exit code 2). */

@@ -15,6 +15,7 @@ import { extname } from "node:path";
 import { z } from "zod";
 import { encodeImage, fromBase64, type ImageFormat } from "../image/codecs.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
+import { messageOf } from "../util/errors.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { imageOf, type Stage, StageError } from "./stage.ts";
 
@@ -134,7 +135,11 @@ export const saveStage: Stage<SaveParams> = {
     const stamped = ctx.stampOutput ? await ctx.stampOutput(path, encoded) : encoded;
     const bytes = p.metadata === "strip" ? encoded : stamped;
     if (ctx.signal.aborted) throw new StageError("cancelled before writing");
-    await atomicWrite(path, bytes);
+    try {
+      await atomicWrite(path, bytes);
+    } catch (e) {
+      throw new StageError(`cannot write ${path}: ${messageOf(e)}`, { cause: e });
+    }
     return {
       kind: "file",
       path,
