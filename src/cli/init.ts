@@ -5,7 +5,7 @@ import { atomicWrite } from "../util/atomic_write.ts";
 import { pathExists } from "../util/path_exists.ts";
 import { parseCommandArgs } from "./args.ts";
 import { EXIT, reportError, UsageError } from "./errors.ts";
-import { MOD_URL, stylepipeCommand } from "./invocation.ts";
+import { MOD_URL, stylepipeCommand } from "../util/invocation.ts";
 import { SCHEMA_PATH } from "./schema.ts";
 
 const HELP = `Usage: deno task init [NAME | FILE.yaml] [--force]

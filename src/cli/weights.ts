@@ -3,6 +3,7 @@
  * weights as a verified TF.js layers-model folder, downloading Keras' published `.h5` (MD5-checked)
  * or importing a local one.
  */
+import { stylepipeCommand } from "../util/invocation.ts";
 import { didYouMean } from "../recipe/suggest.ts";
 import { basename, join } from "node:path";
 import { weightsCatalog } from "../neural/models/catalog.ts";
@@ -138,7 +139,9 @@ export async function weightsCommand(
   } catch (e) {
     const message = messageOf(e);
     const hint = e instanceof WeightsError && message.startsWith("could not download")
-      ? `\nDownload ${entry.urls[0]} yourself and run "deno task weights ${model} --from FILE.h5".`
+      ? `\nDownload ${
+        entry.urls[0]
+      } yourself and run "${stylepipeCommand()} weights ${model} --from FILE.h5".`
       : "";
     io.stderr(`${io.interactive ? "\n" : ""}error: ${message}${hint}\n`);
     return 1;
@@ -180,7 +183,9 @@ export async function listWeights(dirs: readonly string[]): Promise<string> {
     }
   }
   if (!rows.length) {
-    return `no weights installed in ${dirs.join(", ")}; run "deno task weights vgg19"\n`;
+    return `no weights installed in ${
+      dirs.join(", ")
+    }; run "${stylepipeCommand()} weights vgg19"\n`;
   }
   return table(["model", "folder", "convolutions", "deepest layer", "verified"], rows) + "\n";
 }

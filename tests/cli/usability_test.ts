@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { stylepipeCommand } from "../../src/cli/invocation.ts";
+import { stylepipeCommand } from "../../src/util/invocation.ts";
 import { gpuDeviceFilesPresent } from "../../src/neural/engines/tfjs/webgpu.ts";
 import { loadRecipe } from "../../src/recipe/load.ts";
 import { repo, runCli } from "./_cli.ts";
@@ -70,7 +70,7 @@ Deno.test("init suggests `deno task` inside the clone and `deno run -A <mod.ts>`
   }
 });
 
-Deno.test("missing weights and missing images are reported together", async () => {
+Deno.test("missing weights and missing images are reported together, with commands that work there", async () => {
   const dir = await Deno.makeTempDir({ prefix: "stylepipe-missing-" });
   try {
     await Deno.copyFile(join(repo, "pipelines/quick-cpu.yaml"), join(dir, "r.yaml"));
@@ -82,6 +82,11 @@ Deno.test("missing weights and missing images are reported together", async () =
     assert.match(r.stderr, /input file "tubingen\.jpg" not found/);
     assert.match(r.stderr, /input file "starry_night\.jpg" not found/);
     assert.match(r.stderr, /no "vgg19" weights found/);
+    // Outside the clone, the command to get them is one that works there.
+    assert.ok(
+      r.stderr.includes(`Run "deno run -A ${join(repo, "mod.ts")} weights vgg19"`),
+      r.stderr,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
