@@ -25,6 +25,20 @@ Deno.test("every dev tool's script exists, and none is a task of its own", async
   assert.deepEqual(toolCommand("gpu-session", ["check"]).slice(0, 1), ["bash"]);
 });
 
+Deno.test("deno task lists only what users run: the CLI's commands, dev, compile and test", async () => {
+  const tasks: Record<string, string> = JSON.parse(
+    await Deno.readTextFile(join(repo, "deno.json")),
+  ).tasks;
+  for (const [name, command] of Object.entries(tasks)) {
+    if (["dev", "compile", "test"].includes(name)) continue;
+    assert.equal(
+      command,
+      `deno run -A --deny-import mod.ts ${name}`,
+      `task "${name}" is not a stylepipe command: add it to TOOLS in tools/dev.ts instead`,
+    );
+  }
+});
+
 Deno.test("dev: --help lists the tools, a misspelt tool gets a did-you-mean, a tool's --help is its own", async () => {
   const help = await dev("--help");
   assert.equal(help.code, 0);
