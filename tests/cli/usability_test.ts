@@ -6,8 +6,9 @@ import { stylepipeCommand } from "../../src/util/invocation.ts";
 import { gpuDeviceFilesPresent } from "../../src/neural/engines/tfjs/webgpu.ts";
 import { loadRecipe } from "../../src/recipe/load.ts";
 import { repo, runCli } from "./_cli.ts";
+import { testImagesDir, testWeightsDirs } from "../stages/_context.ts";
 
-const env = { STYLEPIPE_WEIGHTS: "../shared/weights", STYLEPIPE_IMAGES: "../shared/images" };
+const env = { STYLEPIPE_WEIGHTS: testWeightsDirs()[0], STYLEPIPE_IMAGES: testImagesDir() };
 
 Deno.test("validate and plan under engine auto print nothing on stderr (no WebGPU probe noise)", async () => {
   for (const command of ["validate", "plan"]) {
