@@ -19,6 +19,7 @@ import { Buffer } from "node:buffer";
 import { messageOf, StylepipeError } from "../util/errors.ts";
 import type { RgbImage } from "./image.ts";
 import { uprightExif } from "./exif.ts";
+import { addExifToTiff } from "./tiff_exif.ts";
 import { addPngChunks } from "./png_text.ts";
 
 /** An image file that cannot be decoded (unknown format or damaged data). */
@@ -219,7 +220,9 @@ export async function encodeImage(image: RgbImage, options: EncodeOptions): Prom
       break;
   }
   const buffer = await out.toBuffer();
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  // libvips writes no EXIF into TIFF: the tags are added to the file here.
+  return options.format === "tiff" && options.exif ? addExifToTiff(bytes, options.exif) : bytes;
 }
 
 /** Encodes as PNG (8 bits unless `bits` says 16; sRGB profile embedded). */

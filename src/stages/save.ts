@@ -3,7 +3,7 @@
  * (temporary file, then rename: an interrupted run never leaves a partial file). It never
  * overwrites one of the recipe's input files, and refuses paths outside the output directory
  * unless the recipe allows it. Samples are quantized once, here, to 8 or 16 bits; alpha is written
- * when the image has it (not to JPEG). `metadata`: `provenance` (default) embeds the record (PNG)
+ * when the image has it (JPEG has none: flattened onto `background`). `metadata`: `provenance` (default) embeds the record (PNG)
  * and the colour profile (sRGB, or the one `load` kept); `keep` adds the source file's EXIF;
  * `strip` writes neither (the sidecar record is still written). The output value carries the path,
  * the SHA-256 of the bytes written, and the input image unchanged (so steps may chain after it).
@@ -36,7 +36,7 @@ const params = z.object({
     "JPEG / AVIF chroma subsampling (default 4:2:0 for JPEG, 4:4:4 for AVIF)",
   ),
   metadata: z.enum(["provenance", "keep", "strip"]).default("provenance").describe(
-    "provenance: record (PNG) + colour profile; keep: also the source's EXIF (not TIFF); strip: neither",
+    "provenance: record (PNG) + colour profile; keep: also the source's EXIF; strip: neither",
   ),
   background: hexColorParam("background").default("#ffffff").describe(
     "colour a transparent image is flattened onto for a format without alpha (JPEG)",
@@ -75,13 +75,6 @@ function optionProblems(p: SaveParams, format: ImageFormat): string[] {
     problems.push(`lossless applies to WebP and AVIF only (PNG and TIFF are always lossless)`);
   }
   if (p.progressive && format !== "jpeg") problems.push(`progressive applies to JPEG only`);
-  if (p.metadata === "keep" && format === "tiff") {
-    // libvips' TIFF writer has no EXIF block: the tags would be dropped without a word.
-    problems.push(
-      `metadata: keep cannot write EXIF into TIFF (it keeps only the colour profile and the ` +
-        `upright orientation); save as PNG, JPEG, WebP or AVIF to keep EXIF, or use metadata: provenance`,
-    );
-  }
   return problems;
 }
 

@@ -227,15 +227,6 @@ Deno.test("save metadata: keep writes the source EXIF (orientation upright), str
   }
 });
 
-Deno.test("save: metadata keep with TIFF is refused at validation (TIFF cannot carry the EXIF)", async () => {
-  const check = (p: Record<string, unknown>) =>
-    saveStage.check!(saveStage.params.parse(p), {} as never);
-  const [problem] = await check({ path: "x.tif", metadata: "keep" });
-  assert.match(problem, /metadata: keep cannot write EXIF into TIFF/);
-  assert.deepEqual(await check({ path: "x.tif" }), []);
-  assert.deepEqual(await check({ path: "x.webp", metadata: "keep" }), []);
-});
-
 Deno.test("save: alpha into JPEG is flattened onto background (white by default)", async () => {
   const ctx = await makeTestContext();
   try {
