@@ -34,6 +34,10 @@ export const TOOLS: Readonly<Record<string, Tool>> = {
     script: "src/bench/queue_bench.ts",
     summary: "the render farm's queue alone: jobs per second through N workers (needs redis)",
   },
+  "serve-bench": {
+    script: "src/bench/serve_bench.ts",
+    summary: "the web page's latency while a render runs (needs Chromium)",
+  },
   "gpu-check": {
     script: "src/bench/gpu_check.ts",
     summary: "the cuda engine against onnx on a GPU machine (skips without a GPU)",
