@@ -19,6 +19,7 @@ import {
   type CudaEngine,
   type CudaPrecision,
   emulationFromEnv,
+  nvidiaGpuPresent,
 } from "../neural/engines/cuda/engine.ts";
 import type { Engine, VectorOps } from "../neural/engines/engine.ts";
 import type { ObjectiveSpec } from "../neural/objective/spec.ts";
@@ -481,15 +482,6 @@ export interface GpuCheckOptions {
   readonly reference?: string;
   /** Whether this machine has an NVIDIA GPU (default: /dev/nvidiactl exists). */
   readonly gpuPresent?: boolean;
-}
-
-function nvidiaGpuPresent(): boolean {
-  try {
-    Deno.statSync("/dev/nvidiactl");
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Runs every check; returns the process exit code. */

@@ -335,6 +335,16 @@ export async function startCudaEngine(options: CudaOptions = {}): Promise<CudaEn
   return engine;
 }
 
+/** Whether this machine has an NVIDIA GPU (its driver's control device exists). */
+export function nvidiaGpuPresent(): boolean {
+  try {
+    Deno.statSync("/dev/nvidiactl");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the engine could start here, cached for the process (opening a GPU is not free). */
 let availability: Promise<boolean> | undefined;
 /** Why the engine is not used although CUDA is installed here (set by the availability probe). */
@@ -349,7 +359,8 @@ function cudaAvailable(): Promise<boolean> {
       await engine.dispose();
       return true;
     } catch (e) {
-      skipReason = (e as Error).message;
+      // Libraries without a GPU (pip's torch on a laptop) are no news; a GPU that fails is.
+      if (e instanceof CudaSelfCheckError || nvidiaGpuPresent()) skipReason = (e as Error).message;
       return false;
     }
   })();
@@ -357,8 +368,8 @@ function cudaAvailable(): Promise<boolean> {
 }
 
 /**
- * Why `auto` passes over cuda although its libraries are here (it could not start, or failed its
- * self-check), once {@link cudaProvider}'s `available()` has answered; undefined otherwise.
+ * Why `auto` passes over cuda: it failed its self-check, or could not start on a machine with an
+ * NVIDIA GPU; known once {@link cudaProvider}'s `available()` has answered, else undefined.
  */
 export function cudaSkipReason(): string | undefined {
   return skipReason;
