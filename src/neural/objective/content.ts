@@ -21,6 +21,11 @@ export interface ContentTerm {
   readonly weight: number;
   /** P_l, HWC [H_l, W_l, C_l]. */
   readonly target: Float32Array;
+  /**
+   * Optional M_l (H_l × W_l; tiled.ts: the positions a tile owns): the term is then
+   * w · Σ_p M_p ‖f_p − p_p‖² / (N·C_l), still divided by all N·C_l entries.
+   */
+  readonly mask?: Float32Array;
 }
 
 /** A content target for `layer` (the activations are copied). */
