@@ -10,7 +10,7 @@
  * atomics in the kernels, fixed-order reductions.
  */
 import type { VggWeights } from "../../models/weights_types.ts";
-import { lossPlan } from "../../objective/terms.ts";
+import { layersRead, type LossPlan, lossPlan } from "../../objective/terms.ts";
 import { networkPlan, type Padding, planShape, type Pooling } from "../../plan/network.ts";
 import type { Activation, ObjectiveSpec } from "../../objective/spec.ts";
 import {
@@ -19,6 +19,8 @@ import {
   type EngineProvider,
   EngineUnavailableError,
   type Evaluation,
+  type LayerStatistics,
+  type StatisticsRequest,
   type VectorOps,
 } from "../engine.ts";
 import { checkEngineImage } from "../engine_image.ts";
@@ -34,7 +36,7 @@ import {
 } from "./libraries.ts";
 import { CudaNetwork, type CudaPrecision, type DeviceConv, uploadWeights } from "./network.ts";
 import { CudaSelfCheckError, selfCheck } from "./self_check.ts";
-import { deviceTerm } from "./terms.ts";
+import { type DeviceTerm, deviceTerm } from "./terms.ts";
 import { cudaVectorOps, type CudaVectors } from "./vector_ops.ts";
 
 export type { CudaPrecision };
@@ -123,25 +125,105 @@ export class CudaEngine implements Engine<DeviceArray> {
     }
   }
 
+  /**
+   * Forward pass only; per request the raw masked sums of its layer, S = (MF)ᵀ(MF) and s = (MF)ᵀ1
+   * (the first pass of objective/tiled.ts), computed on the device, read back per request.
+   */
+  statistics(
+    weights: VggWeights,
+    pooling: Pooling,
+    image: { height: number; width: number; data: Float32Array },
+    requests: readonly StatisticsRequest[],
+    padding: Padding = "zero",
+  ): Promise<LayerStatistics[]> {
+    const { height, width, data } = image;
+    checkEngineImage(data.length, height, width);
+    const layers = [...new Set(requests.map((r) => r.layer))];
+    const plan = networkPlan(weights, pooling, height, width, layers, padding);
+    const d = this.device;
+    const network = new CudaNetwork(
+      d,
+      plan,
+      this.#weightsOf(weights),
+      this.precision,
+      new Set(layers),
+    );
+    const x = d.upload(data);
+    const scratch: DeviceArray[] = [];
+    const keep = (a: DeviceArray) => (scratch.push(a), a);
+    try {
+      network.forward(x);
+      return Promise.resolve(requests.map((r) => {
+        const { height: h, width: w, channels: c } = planShape(plan, r.layer);
+        const hw = h * w;
+        if (r.mask.length !== hw) {
+          throw new RangeError(
+            `statistics mask of ${r.layer}: ${r.mask.length} values, expected ${hw}`,
+          );
+        }
+        const mask = keep(d.upload(r.mask));
+        const masked = keep(d.alloc(c * hw));
+        const ones = keep(d.upload(new Float32Array(hw).fill(1)));
+        const gram = keep(d.alloc(c * c));
+        const sum = keep(d.alloc(c));
+        d.launch("mask_rows", c * hw, {
+          f: network.activations.get(r.layer)!,
+          m: mask,
+          out: masked,
+          c,
+          hw,
+        });
+        const gemm = {
+          transA: true,
+          transB: false,
+          m: c,
+          k: hw,
+          alpha: 1,
+          a: masked,
+          lda: hw,
+          beta: 0,
+        };
+        d.gemm({ ...gemm, n: c, b: masked, ldb: hw, c: gram, ldc: c });
+        d.gemm({ ...gemm, n: 1, b: ones, ldb: hw, c: sum, ldc: c });
+        // S is symmetric: column-major and row-major are the same values.
+        return { gram: d.read(gram), sum: d.read(sum) };
+      }));
+    } finally {
+      for (const a of scratch) d.free(a);
+      d.free(x);
+      network.dispose();
+    }
+  }
+
   objective(spec: ObjectiveSpec): Promise<DisposableObjective<DeviceArray>> {
     refuseUnsupported(spec);
-    const plan = lossPlan(spec);
-    const terms = plan.terms.map((term) => deviceTerm(this.device, term, spec.height, spec.width));
-    const read = new Set(plan.terms.flatMap((t) => ("layer" in t ? [t.layer] : [])));
-    const network = new CudaNetwork(
-      this.device,
-      plan.network,
-      this.#weightsOf(spec.weights),
-      this.precision,
-      read,
-    );
+    return this.planObjective(spec.weights, lossPlan(spec));
+  }
+
+  /** f and ∇f of a loss table (objective/tiled.ts: a crop's linear and masked content terms). */
+  planObjective(weights: VggWeights, plan: LossPlan): Promise<DisposableObjective<DeviceArray>> {
+    const { height, width } = plan.network.input;
+    const terms: DeviceTerm[] = [];
+    let network: CudaNetwork;
+    try {
+      for (const term of plan.terms) terms.push(deviceTerm(this.device, term, height, width));
+      network = new CudaNetwork(
+        this.device,
+        plan.network,
+        this.#weightsOf(weights),
+        this.precision,
+        new Set(layersRead(plan.terms)),
+      );
+    } catch (e) {
+      for (const t of terms) t.dispose();
+      throw e;
+    }
     const device = this.device;
     const vectors = this.#vectors;
     // Each term writes its parts into its own run of double slots (a mean-covariance term: two).
     const firstSlot = terms.map((_, k) => terms.slice(0, k).reduce((a, t) => a + t.slots, 0));
     const slotCount = terms.reduce((a, t) => a + t.slots, 0);
     const slots = device.allocBytes(Math.max(1, slotCount) * 8);
-    const { height, width } = spec;
     const tvWeight = plan.terms.reduce((acc, t) => acc + (t.kind === "tv" ? t.weight : 0), 0);
     let disposed = false;
     return Promise.resolve({
