@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { createCudaEngine, refuseUnsupported } from "../../../../src/neural/engines/cuda/engine.ts";
-import { chwToHwc, hwcToChw } from "../../../../src/neural/engines/layout.ts";
 import { cString, cudartSymbols } from "../../../../src/neural/engines/cuda/ffi.ts";
 import { KERNEL_NAMES, KERNEL_SOURCE } from "../../../../src/neural/engines/cuda/kernels.ts";
 import {

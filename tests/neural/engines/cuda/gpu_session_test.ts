@@ -34,13 +34,13 @@ Deno.test("gpu session, emulated, each fault: named in the output, every part ru
     assert.match(s.summary, /^bench-cuda-fp32: exit 1, \d+s$/m);
   }
   assert.match(oob.text, /STAGE 5 kernel relu FAIL cudaErrorIllegalAddress/);
-  assert.match(oob.text, /FAIL  fp32 max zero .*cudaErrorIllegalAddress \(700\)/);
+  assert.match(oob.text, /FAIL {2}fp32 max zero .*cudaErrorIllegalAddress \(700\)/);
   assert.match(noLib.text, /STAGE 2 dlopen libcudnn\.so\.9 FAIL DLOPEN/);
-  assert.match(noLib.text, /FAIL  engine start: .*libcudnn\.so\.9: cannot open shared object file/);
+  assert.match(noLib.text, /FAIL {2}engine start: .*libcudnn\.so\.9: cannot open shared object file/);
   assert.match(wrong.text, /STAGE 5 kernel gram_diff FAIL MISMATCH/);
   // gpu-check shows the difference in detail (the self-check's refusal is the smoke's and bench's).
-  assert.match(wrong.text, /FAIL  fp32 max zero synthetic VGG19 to conv3_1 13×10: gradient/);
-  assert.match(wrong.text, /PASS  fp32 max zero synthetic VGG19 to conv3_1 13×10: content/);
+  assert.match(wrong.text, /FAIL {2}fp32 max zero synthetic VGG19 to conv3_1 13×10: gradient/);
+  assert.match(wrong.text, /PASS {2}fp32 max zero synthetic VGG19 to conv3_1 13×10: content/);
   assert.match(wrong.text, /bench-cuda-fp32.*\n(.*\n)*.*the gram term gradient differs/);
 });
 
