@@ -38,8 +38,12 @@ export interface TiledCase {
   readonly height: number;
   readonly width: number;
   readonly tile: number | null;
-  /** Timed evaluations (median reported), after one untimed. */
+  /** Timed evaluations (median reported). */
   readonly steps: number;
+  /** Untimed evaluations first. */
+  readonly warmup: number;
+  /** Whether to time the first pass alone as well (after each timed evaluation). */
+  readonly parts: boolean;
   /**
    * Targets of the right sizes without extracting them (zeros; identity Grams): an evaluation
    * costs the same whatever their values, and a 50 MP case then skips two forward passes.
@@ -80,14 +84,15 @@ export async function measureTiled(c: TiledCase): Promise<TiledResult> {
     const times: number[] = [];
     const firstPass: number[] = [];
     try {
-      for (let i = 0; i <= c.steps; i++) {
+      for (let i = 0; i < c.warmup + c.steps; i++) {
         const t = performance.now();
         const e = await objective.evaluate(x);
         await engine.vec.toArray(e.grad);
         engine.vec.dispose(e.grad);
         rss.sample();
-        if (i > 0) times.push(performance.now() - t);
-        if (i > 0 && tiling) firstPass.push(await timeFirstPass(engine, spec, tiling, c));
+        if (i < c.warmup) continue;
+        times.push(performance.now() - t);
+        if (tiling && c.parts) firstPass.push(await timeFirstPass(engine, spec, tiling, c));
       }
     } finally {
       objective.dispose();
@@ -97,7 +102,7 @@ export async function measureTiled(c: TiledCase): Promise<TiledResult> {
       ...c,
       tiling,
       ms_per_eval: Math.round(median(times)),
-      ms_first_pass: tiling ? Math.round(median(firstPass)) : null,
+      ms_first_pass: firstPass.length > 0 ? Math.round(median(firstPass)) : null,
       targets_s: Math.round(targets * 10) / 10,
       peak_rss_mb: Math.round(rss.peakBytes() / 1e6),
     };
@@ -174,7 +179,7 @@ async function timeFirstPass(
       const { crop } = ownedAtLayer("vgg19", layer, tile, c.height, c.width);
       return { layer, mask: new Float32Array(crop[0] * crop[1]).fill(1) };
     });
-    await engine.statistics!(spec.weights, "max", { height: h, width: w, data }, requests);
+    await engine.statistics(spec.weights, "max", { height: h, width: w, data }, requests);
   }
   return performance.now() - t0;
 }

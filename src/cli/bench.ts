@@ -28,7 +28,7 @@ effective GFLOP/s (convolution FLOPs), peak resident memory, and an L-BFGS rende
   --iterations N  L-BFGS iterations of the timed render (default 50; 0 skips the render)
   --history N     L-BFGS history size of the render (default: the optimizer's, 100)
   --steps N       timed steps, median reported (default 5)
-  --warmup N      untimed steps first (default 2)
+  --warmup N      untimed steps first (default 2; 1 with --tiled)
   --tiled         the tiled evaluation instead (objective/tiled.ts): per workload (--workloads
                   conv3 = tubingen-starry-conv3's layers, relu5_1 = up to relu5_1, synthetic
                   weights) and size (--sizes 1024 or 8192x6144), one evaluation whole and tiled
@@ -48,7 +48,7 @@ export async function benchCommand(args: string[]): Promise<number> {
       sizes: { type: "string", default: "128,256,512" },
       iterations: { type: "string", default: "50" },
       steps: { type: "string", default: "5" },
-      warmup: { type: "string", default: "2" },
+      warmup: { type: "string" },
       history: { type: "string" },
       tiled: { type: "boolean" },
       "tiled-only": { type: "boolean" },
@@ -75,7 +75,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     const options = {
       renderIterations: nonNegativeInt("--iterations", values.iterations),
       steps: positiveInt("--steps", values.steps),
-      warmup: nonNegativeInt("--warmup", values.warmup),
+      warmup: nonNegativeInt("--warmup", values.warmup ?? "2"),
       historySize: values.history === undefined
         ? undefined
         : positiveInt("--history", values.history),
@@ -142,6 +142,7 @@ async function tiledBench(
   values: {
     sizes: string;
     steps: string;
+    warmup?: string;
     tile?: string;
     workloads: string;
     "tiled-only"?: boolean;
@@ -160,6 +161,8 @@ async function tiledBench(
     return w as TiledWorkload;
   });
   const steps = positiveInt("--steps", values.steps);
+  const warmup = nonNegativeInt("--warmup", values.warmup ?? "1");
+  const parts = !values["tiled-only"];
   const results: TiledResult[] = [];
   for (const engine of engines) {
     for (const [height, width] of sizes) {
@@ -170,7 +173,10 @@ async function tiledBench(
         const tiles = values["tiled-only"] ? [tile] : [null, tile];
         for (const t of tiles) {
           const placeholderTargets = values["placeholder-targets"] ?? false;
-          const c = { engine, workload, height, width, tile: t, steps, placeholderTargets };
+          const c = {
+            ...{ engine, workload, height, width, tile: t, steps, warmup, parts },
+            placeholderTargets,
+          };
           if (!json) console.error(`bench: ${engine} ${workload} ${height}×${width} tile ${t}…`);
           const r = await measureTiledInSubprocess(c);
           results.push(r);

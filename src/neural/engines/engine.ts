@@ -131,12 +131,12 @@ export interface Engine<V = unknown> {
    * Builds f and ∇f of a loss table made by the caller (objective/tiled.ts: a crop's `linear` and
    * masked `content` terms); `objective(spec)` is this of `lossPlan(spec)`.
    */
-  planObjective?(weights: VggWeights, plan: LossPlan): Promise<DisposableObjective<V>>;
+  planObjective(weights: VggWeights, plan: LossPlan): Promise<DisposableObjective<V>>;
   /**
    * Forward pass only, returning per request the masked raw sums of its layer
    * ({@link LayerStatistics}) instead of the activations: the first pass of objective/tiled.ts.
    */
-  statistics?(
+  statistics(
     weights: VggWeights,
     pooling: Pooling,
     image: { height: number; width: number; data: Float32Array },

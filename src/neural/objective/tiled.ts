@@ -51,15 +51,14 @@ interface StyleGradient {
 /**
  * f and ∇f equal to `engine.objective(spec)`'s up to float summation order, evaluated tile by tile
  * (peak engine memory bounded by one crop of `tiling`, which must be a tiling of spec's size for the
- * layers its terms read: tiling.ts tilingFor). Throws when the engine lacks `statistics` or
- * `planObjective`. The host keeps the image, its gradient and the table's targets.
+ * layers its terms read: tiling.ts tilingFor). The host keeps the image, its gradient and the
+ * table's targets.
  */
 export function tiledObjective<V>(
   engine: Engine<V>,
   spec: ObjectiveSpec,
   tiling: Tiling,
 ): Promise<DisposableObjective<V>> {
-  const { planObjective, statistics } = tiledMethods(engine);
   const { height, width, weights } = spec;
   const plan = lossPlan(spec);
   const arch = weights.arch;
@@ -83,7 +82,7 @@ export function tiledObjective<V>(
         mask: tileMask(arch, t.layer, tile, height, width, regionMask(t)),
       }));
       const crop = { ...cropSize(tile), data: cropOf(tile, x) };
-      const stats = await statistics(weights, spec.pooling, crop, requests, padding);
+      const stats = await engine.statistics(weights, spec.pooling, crop, requests, padding);
       stats.forEach((s, i) => addInto(sums[i], s));
     }
     return sums;
@@ -124,7 +123,7 @@ export function tiledObjective<V>(
       const grad = new Float32Array(x.length);
       let content = 0;
       for (const tile of tiles) {
-        const tileObjective = await planObjective(weights, tilePlan(tile, gradients));
+        const tileObjective = await engine.planObjective(weights, tilePlan(tile, gradients));
         try {
           const crop = engine.vec.fromArray(cropOf(tile, x));
           try {
@@ -209,7 +208,6 @@ export async function tiledExtract<V>(
     const c = layerShape(arch, s.layer, height, width).channels;
     return { gram: new Float64Array(c * c), sum: new Float64Array(c) };
   });
-  const statistics = request.statistics.length > 0 ? tiledMethods(engine).statistics : undefined;
   for (const tile of tiles) {
     const crop = { ...cropSize(tile), data: cropImage(data, width, tile) };
     if (layers.length > 0) {
@@ -218,12 +216,12 @@ export async function tiledExtract<V>(
         copyOwned(out.get(layer)!, activations.get(layer)!, arch, layer, tile, height, width);
       }
     }
-    if (statistics) {
+    if (request.statistics.length > 0) {
       const requests = request.statistics.map((s, i) => ({
         layer: s.layer,
         mask: tileMask(arch, s.layer, tile, height, width, masks[i]),
       }));
-      const stats = await statistics(weights, pooling, crop, requests, padding);
+      const stats = await engine.statistics(weights, pooling, crop, requests, padding);
       stats.forEach((s, i) => addInto(sums[i], s));
     }
   }
@@ -233,15 +231,6 @@ export async function tiledExtract<V>(
     return { gram: gramFromSum(gram, h * w, c), mean: Float32Array.from(sum, (v) => v / (h * w)) };
   });
   return { activations, statistics: results };
-}
-
-/** The engine's two tiled-evaluation methods, or an error naming the engine. */
-function tiledMethods<V>(engine: Engine<V>) {
-  const { planObjective, statistics } = engine;
-  if (!planObjective || !statistics) {
-    throw new Error(`engine ${engine.name} cannot evaluate an objective tile by tile`);
-  }
-  return { planObjective: planObjective.bind(engine), statistics: statistics.bind(engine) };
 }
 
 function isStyleTerm(t: LossTerm): t is StyleTerm {

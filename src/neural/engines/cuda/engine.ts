@@ -125,10 +125,7 @@ export class CudaEngine implements Engine<DeviceArray> {
     }
   }
 
-  /**
-   * Forward pass only; per request the raw masked sums of its layer, S = (MF)ᵀ(MF) and s = (MF)ᵀ1
-   * (the first pass of objective/tiled.ts), computed on the device, read back per request.
-   */
+  /** Masked Gram and feature sums of the requested layers (forward only; tiled.ts's first pass). */
   statistics(
     weights: VggWeights,
     pooling: Pooling,
@@ -138,16 +135,10 @@ export class CudaEngine implements Engine<DeviceArray> {
   ): Promise<LayerStatistics[]> {
     const { height, width, data } = image;
     checkEngineImage(data.length, height, width);
-    const layers = [...new Set(requests.map((r) => r.layer))];
-    const plan = networkPlan(weights, pooling, height, width, layers, padding);
+    const layers = new Set(requests.map((r) => r.layer));
+    const plan = networkPlan(weights, pooling, height, width, [...layers], padding);
     const d = this.device;
-    const network = new CudaNetwork(
-      d,
-      plan,
-      this.#weightsOf(weights),
-      this.precision,
-      new Set(layers),
-    );
+    const network = new CudaNetwork(d, plan, this.#weightsOf(weights), this.precision, layers);
     const x = d.upload(data);
     const scratch: DeviceArray[] = [];
     const keep = (a: DeviceArray) => (scratch.push(a), a);
@@ -156,36 +147,37 @@ export class CudaEngine implements Engine<DeviceArray> {
       return Promise.resolve(requests.map((r) => {
         const { height: h, width: w, channels: c } = planShape(plan, r.layer);
         const hw = h * w;
-        if (r.mask.length !== hw) {
-          throw new RangeError(
-            `statistics mask of ${r.layer}: ${r.mask.length} values, expected ${hw}`,
-          );
-        }
-        const mask = keep(d.upload(r.mask));
-        const masked = keep(d.alloc(c * hw));
-        const ones = keep(d.upload(new Float32Array(hw).fill(1)));
-        const gram = keep(d.alloc(c * c));
-        const sum = keep(d.alloc(c));
+        const m = keep(d.upload(r.mask));
+        const rows = keep(d.alloc(c * hw));
         d.launch("mask_rows", c * hw, {
           f: network.activations.get(r.layer)!,
-          m: mask,
-          out: masked,
+          m,
+          out: rows,
           c,
           hw,
         });
-        const gemm = {
-          transA: true,
-          transB: false,
-          m: c,
-          k: hw,
-          alpha: 1,
-          a: masked,
-          lda: hw,
-          beta: 0,
-        };
-        d.gemm({ ...gemm, n: c, b: masked, ldb: hw, c: gram, ldc: c });
-        d.gemm({ ...gemm, n: 1, b: ones, ldb: hw, c: sum, ldc: c });
-        // S is symmetric: column-major and row-major are the same values.
+        const gram = keep(d.alloc(c * c));
+        const sum = keep(d.alloc(c));
+        const ones = keep(d.upload(new Float32Array(hw).fill(1)));
+        // Rows as the column-major hw × c matrix R: S = RᵀR, s = Rᵀ1.
+        const gemm = (n: number, b: DeviceArray, out: DeviceArray) =>
+          d.gemm({
+            transA: true,
+            transB: false,
+            m: c,
+            n,
+            k: hw,
+            alpha: 1,
+            a: rows,
+            lda: hw,
+            b,
+            ldb: hw,
+            beta: 0,
+            c: out,
+            ldc: c,
+          });
+        gemm(c, rows, gram);
+        gemm(1, ones, sum);
         return { gram: d.read(gram), sum: d.read(sum) };
       }));
     } finally {
@@ -200,9 +192,10 @@ export class CudaEngine implements Engine<DeviceArray> {
     return this.planObjective(spec.weights, lossPlan(spec));
   }
 
-  /** f and ∇f of a loss table (objective/tiled.ts: a crop's linear and masked content terms). */
+  /** f and ∇f of a loss table (see {@link objective}). */
   planObjective(weights: VggWeights, plan: LossPlan): Promise<DisposableObjective<DeviceArray>> {
     const { height, width } = plan.network.input;
+    // Whatever is built before a failure (a term, the network) is freed again.
     const terms: DeviceTerm[] = [];
     let network: CudaNetwork;
     try {

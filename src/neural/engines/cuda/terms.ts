@@ -55,14 +55,14 @@ export function deviceTerm(
   try {
     switch (term.kind) {
       case "content":
-        return contentTerm(owned, term);
+        return term.mask ? maskedContentTerm(owned, term, term.mask) : contentTerm(owned, term);
+      case "linear":
+        return linearTerm(owned, term);
       case "gram":
       case "masked-gram":
         return gramTerm(owned, term);
       case "mean-covariance":
         return meanCovarianceTerm(owned, term);
-      case "linear":
-        return linearTerm(owned, term);
       case "tv":
         return tvTerm(owned, term, height, width);
       default: {
@@ -81,77 +81,121 @@ export function deviceTerm(
   }
 }
 
-/**
- * w/n · ‖F − P‖²; gradient 2w/n · (F − P). With a mask M (a tile's owned positions):
- * w/n · Σ_p M_p ‖f_p − p_p‖², gradient 2w/n · M ⊙ (F − P), still over all n entries.
- */
+/** w/n · ‖F − P‖²; gradient 2w/n · (F − P). */
 function contentTerm(owned: Owned, term: Extract<LossTerm, { kind: "content" }>): DeviceTerm {
   const d = owned.device;
   const { height: h, width: w, channels: c } = term.shape;
-  const hw = h * w, n = hw * c;
+  const n = h * w * c;
   const target = owned.upload(hwcToChw(term.target, c));
-  const mask = term.mask ? owned.upload(term.mask) : undefined;
-  const diff = mask ? owned.scratch(n) : undefined;
-  const masked = mask ? owned.scratch(n) : undefined;
   return {
     layer: term.layer,
     group: "content",
     slots: 1,
     dispose: owned.dispose,
     lossAndGrad(f, grad, slots, slot) {
-      if (!mask) {
-        d.reduce("sqdiff", slots, slot, term.weight / n, f, target);
-        d.launch("content_grad", n, { g: grad!, f, p: target, n, coef: 2 * term.weight / n });
-        return;
-      }
-      d.launch("v_sub", n, { n, x: f, y: target, out: diff! });
-      d.launch("mask_rows", n, { f: diff!, m: mask, out: masked!, c, hw });
-      d.reduce("dot", slots, slot, term.weight / n, diff!, masked!);
-      d.launch("v_axpy", n, { n, a: 2 * term.weight / n, x: masked!, y: grad!, out: grad! });
+      d.reduce("sqdiff", slots, slot, term.weight / n, f, target);
+      d.launch("content_grad", n, { g: grad!, f, p: target, n, coef: 2 * term.weight / n });
+    },
+  };
+}
+
+/** w/n · ‖M ⊙ (F − P)‖²; gradient 2w/n · M² ⊙ (F − P) (objective/content.ts, tiled.ts). */
+function maskedContentTerm(
+  owned: Owned,
+  term: Extract<LossTerm, { kind: "content" }>,
+  mask: Float32Array,
+): DeviceTerm {
+  const d = owned.device;
+  const { height: h, width: w, channels: c } = term.shape;
+  const hw = h * w, n = hw * c;
+  const m = owned.upload(mask);
+  const maskedTarget = owned.scratch(n);
+  d.launch("mask_rows", n, {
+    f: owned.upload(hwcToChw(term.target, c)),
+    m,
+    out: maskedTarget,
+    c,
+    hw,
+  });
+  const masked = owned.scratch(n);
+  const diff = owned.scratch(n);
+  return {
+    layer: term.layer,
+    group: "content",
+    slots: 1,
+    dispose: owned.dispose,
+    lossAndGrad(f, grad, slots, slot) {
+      d.launch("mask_rows", n, { f, m, out: masked, c, hw });
+      d.reduce("sqdiff", slots, slot, term.weight / n, masked, maskedTarget);
+      d.launch("v_sub", n, { n, x: masked, y: maskedTarget, out: diff });
+      d.launch("v_scale", n, { n, a: 2 * term.weight / n, x: diff, out: diff });
+      d.launch("mask_rows_acc", n, { g: grad!, t: diff, m, c, hw });
     },
   };
 }
 
 /**
- * A tile's linear term (objective/linear.ts): w · (⟨R, (MF)ᵀ(MF)⟩ + ⟨r, (MF)ᵀ1⟩); gradient
- * w · M ⊙ ((MF)(R + Rᵀ) + 1rᵀ). R and r are host values: w(R + Rᵀ) and wr are formed once here.
+ * w · (⟨Q, (MF)ᵀ(MF)⟩ + ⟨q, (MF)ᵀ1⟩) (objective/linear.ts), with B = (MF)·w(Q + Qᵀ) + 2·1·(wq)ᵀ:
+ * value ½·⟨MF, B⟩, gradient M ⊙ (B − 1·(wq)ᵀ).
  */
 function linearTerm(owned: Owned, term: Extract<LossTerm, { kind: "linear" }>): DeviceTerm {
   const d = owned.device;
   const { height: h, width: w, channels: c } = term.shape;
-  const hw = h * w;
-  const r = owned.upload(term.gram);
-  const rSum = owned.upload(term.sum);
-  const symmetric = new Float32Array(c * c);
+  const hw = h * w, n = hw * c;
+  const sym = new Float32Array(c * c);
   for (let i = 0; i < c; i++) {
     for (let j = 0; j < c; j++) {
-      symmetric[i * c + j] = term.weight * (term.gram[i * c + j] + term.gram[j * c + i]);
+      sym[i * c + j] = term.weight * (term.gram[i * c + j] + term.gram[j * c + i]);
     }
   }
-  const q = owned.upload(symmetric); // symmetric: the same column-major
-  const wr = owned.upload(term.sum.map((v) => term.weight * v));
+  const factor = owned.upload(sym);
+  const sum = owned.upload(term.sum.map((v) => term.weight * v));
   const mask = owned.upload(term.mask);
   const ones = owned.upload(new Float32Array(hw).fill(1));
-  const masked = owned.scratch(c * hw);
-  const gram = owned.scratch(c * c);
-  const sum = owned.scratch(c);
-  const product = owned.scratch(c * hw);
+  const rows = owned.scratch(n);
+  const b = owned.scratch(n);
+  const outer = (alpha: number) =>
+    d.gemm({
+      transA: false,
+      transB: true,
+      m: hw,
+      n: c,
+      k: 1,
+      alpha,
+      a: ones,
+      lda: hw,
+      b: sum,
+      ldb: c,
+      beta: 1,
+      c: b,
+      ldc: hw,
+    });
   return {
     layer: term.layer,
     group: "style",
-    slots: 2,
+    slots: 1,
     dispose: owned.dispose,
     lossAndGrad(f, grad, slots, slot) {
-      d.launch("mask_rows", c * hw, { f, m: mask, out: masked, c, hw });
-      const t = { transA: true, transB: false, m: c, k: hw, alpha: 1, a: masked, lda: hw };
-      d.gemm({ ...t, n: c, b: masked, ldb: hw, beta: 0, c: gram, ldc: c }); // (MF)ᵀ(MF), symmetric
-      d.gemm({ ...t, n: 1, b: ones, ldb: hw, beta: 0, c: sum, ldc: c }); // (MF)ᵀ1
-      d.reduce("dot", slots, slot, term.weight, r, gram);
-      d.reduce("dot", slots, slot + 1, term.weight, rSum, sum);
-      const n = { transA: false, m: hw, n: c, lda: hw, c: product, ldc: hw };
-      d.gemm({ ...n, transB: false, k: c, alpha: 1, a: masked, b: q, ldb: c, beta: 0 });
-      d.gemm({ ...n, transB: true, k: 1, alpha: 1, a: ones, b: wr, ldb: c, beta: 1 });
-      d.launch("mask_rows_acc", c * hw, { g: grad!, t: product, m: mask, c, hw });
+      d.launch("mask_rows", n, { f, m: mask, out: rows, c, hw });
+      d.gemm({
+        transA: false,
+        transB: false,
+        m: hw,
+        n: c,
+        k: c,
+        alpha: 1,
+        a: rows,
+        lda: hw,
+        b: factor,
+        ldb: c,
+        beta: 0,
+        c: b,
+        ldc: hw,
+      });
+      outer(2);
+      d.reduce("dot", slots, slot, 0.5, rows, b);
+      outer(-1);
+      d.launch("mask_rows_acc", n, { g: grad!, t: b, m: mask, c, hw });
     },
   };
 }

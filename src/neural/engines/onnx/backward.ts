@@ -153,7 +153,7 @@ export function avgPoolGrad(
 
 /**
  * Content term of one target: `scale · mean((F − P)²)` and its gradient `2·scale·(F − P)/N`; with
- * `mask` M [1, 1, H, W], `scale · Σ M ⊙ (F − P)² / N` and `2·scale·M ⊙ (F − P)/N`.
+ * `mask` M [1, 1, H, W], `scale · Σ (M ⊙ (F − P))² / N` and `2·scale·M² ⊙ (F − P)/N`.
  */
 export function contentLossAndGrad(
   b: GraphBuilder,
@@ -164,11 +164,10 @@ export function contentLossAndGrad(
   mask?: string,
 ): { loss: string; grad: string } {
   const diff = b.op("Sub", [features, target]);
-  const weighted = mask ? b.op("Mul", [diff, mask]) : diff;
-  const sq = mask
-    ? b.op("ReduceSum", [b.op("Mul", [weighted, diff])], { keepdims: int(0) })
-    : b.op("ReduceSumSquare", [diff], { keepdims: int(0) });
+  const masked = mask ? b.op("Mul", [diff, mask]) : diff;
+  const sq = b.op("ReduceSumSquare", [masked], { keepdims: int(0) });
   const loss = b.op("Mul", [b.op("Mul", [sq, scale]), b.scalar(1 / count)]);
+  const weighted = mask ? b.op("Mul", [masked, mask]) : diff;
   const grad = b.op("Mul", [weighted, b.op("Mul", [scale, b.scalar(2 / count)])]);
   return { loss, grad };
 }

@@ -6,11 +6,11 @@ import * as tf from "@tensorflow/tfjs-core";
 
 /**
  * mean((F − P)²) for activations F and target P of the same shape; with `mask` (broadcast against
- * F, e.g. [H, W, 1]) mean(M ⊙ (F − P)²), still over all entries of F.
+ * F, e.g. [H, W, 1]) mean((M ⊙ (F − P))²), still over all entries of F.
  */
 export function contentLoss(features: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
-    const sq = tf.squaredDifference(features, target);
-    return tf.mean(mask ? tf.mul(sq, mask) : sq);
+    const diff = tf.sub(features, target);
+    return tf.mean(tf.square(mask ? tf.mul(diff, mask) : diff));
   });
 }
