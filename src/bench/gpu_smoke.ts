@@ -494,7 +494,8 @@ export async function gpuSmoke(outDir = Deno.env.get("OUT")): Promise<number> {
   const ampere = cc[0] >= 8;
   const precisions: CudaPrecision[] = ampere ? ["fp32", "tf32"] : ["fp32"];
   for (const precision of precisions) {
-    const tolerance = precision === "fp32" ? 1e-5 : 1e-2;
+    // cuBLAS sums in float (up to 825 products here), the oracle in double.
+    const tolerance = precision === "fp32" ? 1e-4 : 1e-2;
     for (const { layer, c, hw } of styleLayers(33, 25)) {
       for (const form of ["gram", "grad", "mean", "rank1"] as const) {
         await stages.call(`cublasSgemm ${precision} ${form} ${layer} c=${c} hw=${hw}`, () => {
