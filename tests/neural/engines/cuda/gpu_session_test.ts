@@ -24,7 +24,7 @@ async function session(fault: string, budget = 530) {
 
 Deno.test("gpu session, emulated, each fault: named in the output, every part run, exit 1", async () => {
   const [oob, noLib, wrong] = await Promise.all(
-    ["kernel-oob", "library-load", "wrong-result"].map(session),
+    ["kernel-oob", "library-load", "wrong-result"].map((fault) => session(fault)),
   );
   for (const s of [oob, noLib, wrong]) {
     assert.equal(s.code, 1, s.text);
