@@ -5,9 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { createCudaEngine, refuseUnsupported } from "../../../../src/neural/engines/cuda/engine.ts";
+import { chwToHwc, hwcToChw } from "../../../../src/neural/engines/layout.ts";
 import { cString, cudartSymbols } from "../../../../src/neural/engines/cuda/ffi.ts";
 import { KERNEL_NAMES, KERNEL_SOURCE } from "../../../../src/neural/engines/cuda/kernels.ts";
-import { pickAlgorithm } from "../../../../src/neural/engines/cuda/network.ts";
+import {
+  chooseAlgorithm,
+  readPerfTable,
+} from "../../../../src/neural/engines/cuda/conv_algorithms.ts";
 import { EngineUnavailableError } from "../../../../src/neural/engines/engine.ts";
 import type { ObjectiveSpec } from "../../../../src/neural/objective/spec.ts";
 import { smallWeights } from "../_fixtures.ts";
@@ -28,25 +32,24 @@ function perfTable(
   return perf;
 }
 
-Deno.test("pickAlgorithm takes the first successful deterministic algorithm; fp32 also needs FMA math", () => {
+Deno.test("chooseAlgorithm takes the first successful deterministic algorithm; fp32 also needs FMA math", () => {
   const table = perfTable([
     { algo: 6, status: 0, memory: 0, det: 0, math: 1 }, // not deterministic
     { algo: 5, status: 3, memory: 0, det: 1, math: 1 }, // failed
     { algo: 1, status: 0, memory: 4096, det: 1, math: 1 }, // tensor cores (TF32)
     { algo: 0, status: 0, memory: 0, det: 1, math: 3 }, // FMA
   ]);
-  assert.deepEqual(pickAlgorithm(table, 4, "tf32", "conv1_1 forward"), {
+  const rows = readPerfTable(table, 4);
+  assert.deepEqual(chooseAlgorithm(rows, "tf32", "conv1_1 forward"), {
     algo: 1,
-    math: 1,
+    status: 0,
     memory: 4096,
+    deterministic: true,
+    math: 1,
   });
-  assert.deepEqual(pickAlgorithm(table, 4, "fp32", "conv1_1 forward"), {
-    algo: 0,
-    math: 3,
-    memory: 0,
-  });
+  assert.equal(chooseAlgorithm(rows, "fp32", "conv1_1 forward").algo, 0);
   assert.throws(
-    () => pickAlgorithm(table, 3, "fp32", "conv1_1 forward"),
+    () => chooseAlgorithm(rows.slice(0, 3), "fp32", "conv1_1 forward"),
     /no deterministic fp32 algorithm for conv1_1 forward \(algo 6 status 0 det 0/,
   );
 });
@@ -149,7 +152,8 @@ const noDriver = (() => {
   }
 })();
 Deno.test({
-  name: "libraries found but no driver or GPU: a clear EngineUnavailableError, nothing else loaded",
+  name:
+    "libraries found but no driver or GPU: cudaGetDeviceCount's own status and name, nothing else loaded",
   ignore: !cudart || !noDriver,
   fn() {
     const dir = Deno.makeTempDirSync();
@@ -166,7 +170,9 @@ Deno.test({
       (e: unknown) =>
         e instanceof EngineUnavailableError &&
         e.message.startsWith(`engine cuda found its libraries (${dir}/libcudart.so.13`) &&
-        /could not start the GPU: .*libcuda\.so\.1/.test(e.message),
+        /could not start the GPU: cudaGetDeviceCount failed: cudaError\w+ \((35|100)\): /.test(
+          e.message,
+        ),
     );
     Deno.removeSync(dir, { recursive: true });
   },
