@@ -38,6 +38,10 @@ export const TOOLS: Readonly<Record<string, Tool>> = {
     script: "src/bench/serve_bench.ts",
     summary: "the web page's latency while a render runs (needs Chromium)",
   },
+  "gpu-smoke": {
+    script: "src/bench/gpu_smoke.ts",
+    summary: "the cuda engine's first GPU run, staged: every call named (see docs/gpu.md)",
+  },
   "gpu-check": {
     script: "src/bench/gpu_check.ts",
     summary: "the cuda engine against onnx on a GPU machine (skips without a GPU)",

@@ -29,6 +29,7 @@ export async function planCliRecipe(
   file: string,
   options: CliRecipeOptions & {
     readonly outDir?: string;
+    readonly memory?: number;
     /** Whether `engine: auto` is resolved (probing the engines); validate needs no engine. */
     readonly resolveEngine?: boolean;
   },
@@ -37,6 +38,7 @@ export async function planCliRecipe(
   try {
     return await planRecipe(recipe, {
       outDir: options.outDir,
+      memory: options.memory,
       resolveEngine: options.resolveEngine === false ? (name) => Promise.resolve(name) : undefined,
     });
   } catch (e) {

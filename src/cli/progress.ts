@@ -194,8 +194,8 @@ function fractionOf(p: StageProgress | undefined): number | undefined {
 }
 
 /**
- * The in-place line of a running step, most useful fields first (step, iteration, ETA, loss, then
- * percentage and bar, stage, message): fields that do not fit in `columns` − 1 characters are left
+ * The in-place line of a running step, most useful fields first (step, iteration, ETA, loss, tile,
+ * then percentage and bar, stage, message): fields that do not fit in `columns` − 1 characters are left
  * out (the bar first shrinks, then leaves the bare percentage), so the ETA shows on an 80-column terminal.
  */
 export function liveLine(
@@ -211,6 +211,7 @@ export function liveLine(
   if (p?.iteration !== undefined) fields.push([`it ${p.iteration}${p.total ? `/${p.total}` : ""}`]);
   if (eta !== undefined && f !== undefined && f < 1) fields.push([`ETA ${formatSeconds(eta)}`]);
   if (p?.loss !== undefined) fields.push([`loss ${p.loss.toPrecision(4)}`]);
+  if (p?.tile !== undefined) fields.push([`tile ${p.tile}${p.tiles ? `/${p.tiles}` : ""}`]);
   if (f !== undefined) {
     const percent = `${Math.floor(f * 100)}%`;
     const bar = (width: number) => {
