@@ -229,5 +229,5 @@ Deno.test("liveLine shows the tile being evaluated beside the iteration", () => 
     elapsed: 10,
     progress: { iteration: 3, total: 10, tile: 7, tiles: 12, loss: 2.5 },
   });
-  assert.match(line, /it 3\/10 \| tile 7\/12 \| loss 2\.500/);
+  assert.match(line, /it 3\/10 \| loss 2\.500 \| tile 7\/12/);
 });
