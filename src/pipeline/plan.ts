@@ -68,6 +68,13 @@ export interface PlanOptions {
   readonly resolveEngine?: (name: string) => Promise<string>;
   /** Folders searched for model weights (default `$STYLEPIPE_WEIGHTS`, `./weights`). */
   readonly weightsDirs?: readonly string[];
+  /** Folders every input and output must lie in (a farm worker's `--root`; see {@link PathOptions}). */
+  readonly roots?: readonly string[];
+  /**
+   * The output folder as cache keys name it (default {@link outDir}): a farm worker mapping paths
+   * (`--map`) names it as the submitter did, so every machine computes the same keys.
+   */
+  readonly keyOutDir?: string;
 }
 
 /**
@@ -81,7 +88,9 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
     outDir: resolve(options.outDir ?? "out"),
     allowOutsideOutput: recipe.allowOutsideOutput,
     protectedFiles: recipe.files,
+    roots: options.roots,
   };
+  const keyOutDir = options.keyOutDir === undefined ? paths.outDir : resolve(options.keyOutDir);
   const order = topologicalOrder(recipe.steps);
   const issues = new IssueList(recipe.file);
   const files = await Promise.all(order.map((s) => readFiles(s, paths, recipe, issues)));
@@ -114,7 +123,7 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       inputs: inputKeys,
       files: files[i].map((f) => f.sha256),
       models: Object.keys(models[i]).length ? models[i] : undefined,
-      outDir: step.stage.writesFiles ? paths.outDir : undefined,
+      outDir: step.stage.writesFiles ? keyOutDir : undefined,
     }));
     const shapes = Object.fromEntries(
       Object.entries(step.inputs).map(([name, ids]) => [name, planned.get(ids[0])?.shape]),
