@@ -11,6 +11,7 @@
  * Run directly (`deno run -A mod.ts <command>`), it is the command line.
  */
 export { type LoadOptions, loadRecipe, parseRecipe } from "./src/recipe/load.ts";
+export { type ErrorPosition, StylepipeError } from "./src/util/errors.ts";
 export { formatIssue, type Position, RecipeError, type RecipeIssue } from "./src/recipe/errors.ts";
 export type { Recipe, RecipeStep } from "./src/recipe/recipe.ts";
 export type { ExtensionContext, RecipeExtension } from "./src/recipe/extensions.ts";
@@ -24,8 +25,8 @@ export {
   type RunResult,
   StepFailedError,
 } from "./src/pipeline/run.ts";
-export { type CacheRead, CacheStore, DEFAULT_CACHE_DIR } from "./src/pipeline/cache.ts";
-export type { StepStore } from "./src/pipeline/store.ts";
+export { CacheStore, DEFAULT_CACHE_DIR } from "./src/pipeline/cache.ts";
+export type { CacheRead, StepStore } from "./src/pipeline/store.ts";
 export type { EventSink, RunEvent, StepSummary } from "./src/pipeline/events.ts";
 export { StageRegistry } from "./src/stages/registry.ts";
 export { builtinStages } from "./src/stages/builtin.ts";

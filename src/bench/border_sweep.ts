@@ -13,7 +13,7 @@ import type { RgbImage } from "../image/image.ts";
 import { REC709_LUMA } from "../image/luma.ts";
 import { resizeLongerSide } from "../image/resample.ts";
 import { PADDINGS } from "../neural/plan/network.ts";
-import type { Padding } from "../neural/engines/engine.ts";
+import type { Padding } from "../neural/plan/network.ts";
 import { createEngine } from "../neural/engines/providers.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
 import { defaultWeightsDirs } from "../pipeline/locations.ts";

@@ -14,17 +14,14 @@ import {
   type CudaEngine,
   type CudaPrecision,
 } from "../neural/engines/cuda/engine.ts";
-import type {
-  Engine,
-  ObjectiveSpec,
-  Padding,
-  Pooling,
-  VectorOps,
-} from "../neural/engines/engine.ts";
+import type { Engine, VectorOps } from "../neural/engines/engine.ts";
+import type { ObjectiveSpec } from "../neural/objective/spec.ts";
+import type { Padding, Pooling } from "../neural/plan/network.ts";
 import { hostVectorOps } from "../neural/engines/host_vector_ops.ts";
 import { onnxProvider } from "../neural/engines/onnx/engine.ts";
-import { tfjsWasmProvider } from "../neural/engines/tfjs_wasm.ts";
-import { featureMean, gramMatrix } from "../neural/losses/targets.ts";
+import { tfjsWasmProvider } from "../neural/engines/tfjs/wasm.ts";
+import { featureMean } from "../neural/objective/mean_covariance.ts";
+import { gramMatrix } from "../neural/objective/gram.ts";
 import { syntheticVggWeights } from "../neural/models/synthetic.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";

@@ -17,13 +17,9 @@ import { cropImage } from "../image/crop.ts";
 import { createImage, type RgbImage } from "../image/image.ts";
 import { resizeLongerSide } from "../image/resample.ts";
 import { createEngine } from "../neural/engines/providers.ts";
-import {
-  type Engine,
-  type Padding,
-  type Pooling,
-  type StyleStatistic,
-  styleStatistics,
-} from "../neural/engines/engine.ts";
+import type { Engine } from "../neural/engines/engine.ts";
+import type { Padding, Pooling } from "../neural/plan/network.ts";
+import { type StyleStatistic, styleStatistics } from "../neural/objective/spec.ts";
 import { type Score, scoreImage } from "../neural/losses/score.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
@@ -33,6 +29,7 @@ import type { FeatureTargets, StageContext } from "../stages/stage.ts";
 import { styleTransferParams, styleTransferStage } from "../stages/style_transfer.ts";
 import { EXAMPLE_IMAGES } from "../pipeline/paths.ts";
 import { parseCommandArgs } from "../cli/args.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** One setting compared by the sweep. */
 export interface SweepConfig {
@@ -243,7 +240,7 @@ async function main() {
       throw new Error(`--style-weight needs --style-loss and a number ≥ 0, got "${weight}"`);
     }
   } catch (e) {
-    console.error(`error: ${(e as Error).message}\n${USAGE}`);
+    console.error(`error: ${messageOf(e)}\n${USAGE}`);
     Deno.exit(2);
   }
   if (values.help) {

@@ -11,6 +11,7 @@
 import { Queue, Worker } from "bullmq";
 import { parseCommandArgs } from "../cli/args.ts";
 import { openRedis } from "../farm/connection.ts";
+import { messageOf } from "../util/errors.ts";
 
 const USAGE =
   "Usage: deno task farm-bench --queue redis://HOST:PORT [--jobs 10000] [--workers 8] " +
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     }));
     if (!values.queue) throw new Error("farm-bench: --queue redis://HOST:PORT is required");
   } catch (e) {
-    console.error(`error: ${(e as Error).message}\n${USAGE}`);
+    console.error(`error: ${messageOf(e)}\n${USAGE}`);
     Deno.exit(2);
   }
   if (values.help) return console.log(USAGE);

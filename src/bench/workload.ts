@@ -3,8 +3,9 @@
  * shapes, Gram style loss on relu1_1…relu5_1, content loss on relu4_2; one step = one loss and
  * gradient evaluation (forward + backward).
  */
-import type { Engine, ObjectiveSpec } from "../neural/engines/engine.ts";
-import { gramMatrix } from "../neural/losses/targets.ts";
+import type { Engine } from "../neural/engines/engine.ts";
+import type { ObjectiveSpec } from "../neural/objective/spec.ts";
+import { gramMatrix } from "../neural/objective/gram.ts";
 import { convFlops, vggPlan } from "../neural/plan/network.ts";
 import { syntheticVggWeights } from "../neural/models/synthetic.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";

@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { didYouMean } from "../recipe/suggest.ts";
 import { UsageError } from "./errors.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** Options every command accepts. */
 export const COMMON_OPTIONS = {
@@ -37,7 +38,7 @@ export function parseCommandArgs<T extends Options>(command: string, args: strin
   try {
     return parseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true });
   } catch (e) {
-    throw new UsageError(`${command}: ${(e as Error).message} (see --help)`);
+    throw new UsageError(`${command}: ${messageOf(e)} (see --help)`);
   }
 }
 
@@ -55,7 +56,7 @@ export function parseScriptArgs<T extends Options>(
   try {
     parsed = parseCommandArgs(command, args, options);
   } catch (e) {
-    console.error(`error: ${(e as Error).message}\n${usage}`);
+    console.error(`error: ${messageOf(e)}\n${usage}`);
     Deno.exit(2);
   }
   if ((parsed.values as { help?: boolean }).help) {

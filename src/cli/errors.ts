@@ -1,33 +1,36 @@
 /** How the CLI turns errors into one readable message and an exit code (no stack trace unless --debug). */
-import { StylepipeError } from "../util/errors.ts";
+import { EXIT, messageOf, StylepipeError } from "../util/errors.ts";
 import { RecipeError } from "../recipe/errors.ts";
-import { RunAbortedError, StepFailedError } from "../pipeline/run.ts";
-import { StageError } from "../stages/stage.ts";
+import { StepFailedError } from "../pipeline/run.ts";
 
-/** Exit codes. */
-export const EXIT = { ok: 0, failure: 1, invalid: 2, interrupted: 130 } as const;
+export { EXIT };
 
 /** Wrong command-line usage (exit code 2). */
-export class UsageError extends StylepipeError {}
-
-/** The exit code for an error. */
-export function exitCodeOf(e: unknown): number {
-  if (e instanceof RecipeError || e instanceof UsageError) return EXIT.invalid;
-  if (e instanceof RunAbortedError) return EXIT.interrupted;
-  return EXIT.failure;
+export class UsageError extends StylepipeError {
+  override readonly exitCode = EXIT.invalid;
 }
 
-/** The message lines for an error (stack traces only with `debug`). */
+/** The exit code for an error: its family's, or 1 for an error outside the family. */
+export function exitCodeOf(e: unknown): number {
+  return e instanceof StylepipeError ? e.exitCode : EXIT.failure;
+}
+
+/**
+ * Whether `e` is a fault in stylepipe rather than something the user can act on: an error outside
+ * the {@link StylepipeError} family, also when a failed step wraps one.
+ */
+function isUnknown(e: unknown): boolean {
+  return !((e instanceof StepFailedError ? e.cause : e) instanceof StylepipeError);
+}
+
+/** The message lines for an error (stack traces only with `debug`; `--debug` suggested only for unknown errors). */
 export function messagesOf(e: unknown, debug: boolean): string[] {
-  if (e instanceof RecipeError) return e.issues.length ? e.message.split("\n") : [e.message];
-  const known = e instanceof UsageError || e instanceof StepFailedError ||
-    e instanceof RunAbortedError || e instanceof StageError;
-  const message = e instanceof Error ? e.message : String(e);
-  const lines = [`error: ${message}`];
+  if (e instanceof RecipeError) return e.message.split("\n"); // every line positioned
+  const lines = [`error: ${messageOf(e)}`];
   if (debug && e instanceof Error) {
     lines.push(e.stack ?? "");
     if (e.cause instanceof Error) lines.push(`caused by: ${e.cause.stack ?? e.cause.message}`);
-  } else if (!known) lines.push("(run with --debug for details)");
+  } else if (isUnknown(e)) lines.push("(run with --debug for details)");
   return lines;
 }
 

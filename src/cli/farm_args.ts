@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import {
   checkQueueUrl,
+  QueueUnreachableError,
   QueueUrlError,
   redactedUrl,
   type RedisOptions,
@@ -16,6 +17,7 @@ import { defaultImageDirs } from "../pipeline/locations.ts";
 import type { PluginPolicy } from "../recipe/plugins.ts";
 import { UsageError } from "./errors.ts";
 import { loadCliRecipe } from "./load.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** The `--queue` option and the options of trust every farm command shares. */
 export const QUEUE_OPTION = {
@@ -40,7 +42,7 @@ export async function farmKeyArg(
   values: { "key-file"?: string; "insecure-no-key"?: boolean },
 ): Promise<CryptoKey | undefined> {
   const key = await readFarmKey(values["key-file"]).catch((e) => {
-    throw new UsageError(`${command}: ${(e as Error).message}`);
+    throw new UsageError(`${command}: ${messageOf(e)}`);
   });
   if (key) return key;
   if (!values["insecure-no-key"]) {
@@ -65,7 +67,7 @@ export function redisOptionsArg(command: string, values: { "ca-file"?: string })
     if (!ca.includes("-----BEGIN CERTIFICATE-----")) throw new Error("no PEM certificate in it");
     return { ca };
   } catch (e) {
-    throw new UsageError(`${command}: --ca-file ${file}: ${(e as Error).message}`);
+    throw new UsageError(`${command}: --ca-file ${file}: ${messageOf(e)}`);
   }
 }
 
@@ -105,11 +107,11 @@ export function jobRecipeLoader(plugins: PluginPolicy): RecipeLoader {
 }
 
 /** A connection failure as a readable error (other errors unchanged). */
-export function unreachable(url: string, e: unknown): Error {
-  const message = e instanceof Error ? e.message : String(e);
+export function unreachable(url: string, e: unknown): unknown {
+  const message = messageOf(e);
   return /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|max retries|Connection is closed|connect/i.test(message)
-    ? new Error(
+    ? new QueueUnreachableError(
       `cannot reach Redis at ${redactedUrl(url)} (${message}); is redis-server running there?`,
     )
-    : e as Error;
+    : e;
 }

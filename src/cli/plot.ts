@@ -1,5 +1,6 @@
 /** `plot OUTPUT`: the loss curve of a rendered output (from its provenance) as an SVG chart. */
-import { type Json, readProvenance, sidecarPath } from "../pipeline/provenance.ts";
+import { sidecarPath } from "../pipeline/paths.ts";
+import { type Json, readProvenance } from "../pipeline/provenance.ts";
 import { lossChartSvg, type LossPoint } from "../report/loss_chart.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { parseCommandArgs } from "./args.ts";

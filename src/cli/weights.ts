@@ -17,6 +17,7 @@ import {
 import { table } from "./progress.ts";
 import { parseCommandArgs } from "./args.ts";
 import { pathExists } from "../util/path_exists.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** Where the command writes: normal output and diagnostics/progress (raw text, no newline added). */
 export interface WeightsCommandIo {
@@ -61,7 +62,7 @@ export async function weightsCommand(
       force: { type: "boolean" },
     });
   } catch (e) {
-    io.stderr(`error: ${(e as Error).message}\n`);
+    io.stderr(`error: ${messageOf(e)}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -105,7 +106,7 @@ export async function weightsCommand(
       partial = join(dir, `.${model}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.h5.tmp`);
       source = partial;
       await Deno.writeFile(partial, new Uint8Array()).catch((e) => {
-        throw new WeightsError(`cannot write to ${dir}: ${(e as Error).message}`, { cause: e });
+        throw new WeightsError(`cannot write to ${dir}: ${messageOf(e)}`, { cause: e });
       });
       io.stderr(`downloading ${entry.file} (${mb(entry.bytes)})\n`);
       const url = await downloadVerified(entry.urls, entry.md5, partial, {
@@ -133,7 +134,7 @@ export async function weightsCommand(
     }
     return 0;
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = messageOf(e);
     const hint = e instanceof WeightsError && message.startsWith("could not download")
       ? `\nDownload ${entry.urls[0]} yourself and run "deno task weights ${model} --from FILE.h5".`
       : "";
@@ -155,7 +156,7 @@ export async function listWeights(dirs: readonly string[]): Promise<string> {
       try {
         available = await availableConvs([dir], model);
       } catch (e) {
-        rows.push([model, join(dir, model), "-", "-", `unusable: ${(e as Error).message}`]);
+        rows.push([model, join(dir, model), "-", "-", `unusable: ${messageOf(e)}`]);
         continue;
       }
       const { arch, convs } = available;
@@ -165,7 +166,7 @@ export async function listWeights(dirs: readonly string[]): Promise<string> {
         await loadVggWeights([dir], model);
         verified = "yes";
       } catch (e) {
-        verified = `no: ${(e as Error).message}`;
+        verified = `no: ${messageOf(e)}`;
       }
       rows.push([
         model,
@@ -190,7 +191,7 @@ async function reportExisting(dir: string, model: string, io: WeightsCommandIo):
     available = await availableConvs([dir], model);
   } catch (e) {
     io.stderr(
-      `error: ${target} exists but is unusable (${(e as Error).message}); ` +
+      `error: ${target} exists but is unusable (${messageOf(e)}); ` +
         `pass --force to replace it\n`,
     );
     return 1;

@@ -4,18 +4,18 @@
  */
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
+import { EXIT, StylepipeError } from "../util/errors.ts";
 
 /** The BullMQ queue every submitter, worker and scheduler uses. */
 export const QUEUE_NAME = "stylepipe-renders";
 
-/** A `--queue` value that is not `redis://HOST:PORT[/DB]`. */
-export class QueueUrlError extends Error {
-  /** @param message what is wrong with the URL */
-  constructor(message: string) {
-    super(message);
-    this.name = "QueueUrlError";
-  }
+/** A `--queue` value that is not `redis://HOST:PORT[/DB]` (exit code 2). */
+export class QueueUrlError extends StylepipeError {
+  override readonly exitCode = EXIT.invalid;
 }
+
+/** The queue's Redis server does not answer. */
+export class QueueUnreachableError extends StylepipeError {}
 
 /** Checks a queue URL (`redis://HOST:PORT[/DB]`, or `rediss://` for TLS); returns it unchanged. */
 export function checkQueueUrl(url: string): string {

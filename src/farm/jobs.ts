@@ -6,6 +6,7 @@
  */
 import type { StepSummary } from "../pipeline/events.ts";
 import type { Plan } from "../pipeline/plan.ts";
+import { StylepipeError } from "../util/errors.ts";
 import { sha256Hex } from "../util/hash.ts";
 
 /** How to load and plan the recipe on a worker (paths absolute, as the submitter resolved them). */
@@ -44,13 +45,7 @@ export interface ScheduledJobData extends RecipeRef, JobSignature {
 export type FarmJobData = RenderJobData | ScheduledJobData;
 
 /** A job payload whose members are not of the types a job has. */
-export class JobShapeError extends Error {
-  /** @param message what is wrong */
-  constructor(message: string) {
-    super(message);
-    this.name = "JobShapeError";
-  }
-}
+export class JobShapeError extends StylepipeError {}
 
 /** `data` as a job payload, its members' types checked (it comes from Redis). */
 export function checkJobData(data: unknown): FarmJobData {

@@ -4,7 +4,7 @@
  * can write to Redis but lacks the key cannot make a worker run a recipe or touch a path.
  */
 import { canonicalJson } from "../pipeline/canonical_json.ts";
-import { StylepipeError } from "../util/errors.ts";
+import { messageOf, StylepipeError } from "../util/errors.ts";
 import type { FarmJobData } from "./jobs.ts";
 
 /** The environment variable holding the farm's key (the key itself, not a file name). */
@@ -32,7 +32,7 @@ export async function readFarmKey(keyFile?: string): Promise<CryptoKey | undefin
     try {
       text = (await Deno.readTextFile(keyFile)).trim();
     } catch (e) {
-      throw new FarmKeyError(`cannot read --key-file ${keyFile}: ${(e as Error).message}`);
+      throw new FarmKeyError(`cannot read --key-file ${keyFile}: ${messageOf(e)}`);
     }
   } else {
     text = Deno.env.get(FARM_KEY_ENV)?.trim() || undefined;

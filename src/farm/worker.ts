@@ -37,6 +37,7 @@ import {
   type RecipeRef,
   subPlan,
 } from "./jobs.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** Loads and validates the recipe a job names (the CLI's loader: built-in stages, extensions). */
 export type RecipeLoader = (ref: RecipeRef) => Promise<Recipe>;
@@ -235,8 +236,4 @@ function summaryOf(result: FarmResult): Record<string, unknown> {
     outputs: result.outputs,
     skipped: result.skipped,
   };
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -16,7 +16,7 @@
 import sharp, { type Metadata } from "sharp";
 import { deflateSync } from "node:zlib";
 import { Buffer } from "node:buffer";
-import { StylepipeError } from "../util/errors.ts";
+import { messageOf, StylepipeError } from "../util/errors.ts";
 import type { RgbImage } from "./image.ts";
 import { uprightExif } from "./exif.ts";
 import { addPngChunks } from "./png_text.ts";
@@ -56,7 +56,7 @@ async function probe(bytes: Uint8Array): Promise<{ header: ImageHeader; meta: Me
   try {
     meta = await sharp(bytes).metadata();
   } catch (e) {
-    throw new CodecError(`not a readable image (${(e as Error).message ?? e})`);
+    throw new CodecError(`not a readable image (${messageOf(e)})`);
   }
   if (!meta.format || !READABLE.has(meta.format) || !meta.width || !meta.height) {
     throw new CodecError(
@@ -121,7 +121,7 @@ export async function decodeImage(
   } catch (e) {
     if (e instanceof CodecError) throw e;
     throw new CodecError(
-      `damaged ${header.format.toUpperCase()} data (${(e as Error).message ?? e})`,
+      `damaged ${header.format.toUpperCase()} data (${messageOf(e)})`,
     );
   }
 }

@@ -12,19 +12,10 @@ import type { CheckpointStore, Kind, Value } from "../stages/stage.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { CorruptEntryError, decodeValue, encodeValue } from "./serialize.ts";
-import type { StepStore } from "./store.ts";
+import type { CacheRead, StepStore } from "./store.ts";
 
 /** The default cache folder, relative to the working directory. */
 export const DEFAULT_CACHE_DIR = ".stylepipe/cache";
-
-/** Outcome of reading an entry. */
-export type CacheRead =
-  | { readonly status: "hit"; readonly value: Value }
-  | { readonly status: "miss" }
-  /** The entry existed but failed verification (it has been removed). */
-  | { readonly status: "corrupt"; readonly reason: string }
-  /** A file value whose file is gone or changed. */
-  | { readonly status: "stale"; readonly reason: string };
 
 /** A cache folder (the {@link StepStore} on a local or shared file system). */
 export class CacheStore implements StepStore {

@@ -189,6 +189,11 @@ export function missingInputMessage(path: string, looked: readonly string[]): st
     `(default ./pipelines/images).${source}`;
 }
 
+/** The sidecar path of an output: `NAME.png` → `NAME.png.json`. */
+export function sidecarPath(output: string): string {
+  return `${output}.json`;
+}
+
 /** The {@link PathResolver} of one run. */
 export class RunPaths implements PathResolver {
   /** @param options folders @param inputs absolute paths of the recipe's input files */

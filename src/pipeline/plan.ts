@@ -1,22 +1,19 @@
 /**
- * Planning: order the steps (topological, file order among equals), hash the files they read, and
- * give every step its cache key = SHA-256 of (stage name, version, parsed parameters, input keys,
- * read files' contents, the hash of every model file it reads, output folder for file-writing stages,
- * and — for stages that use the engine — the derived seed and the engine name, `auto` resolved to
- * the engine it picks here). Output paths are checked here too (confinement on real paths, no two
- * steps writing one file), so `validate` rejects them before anything runs.
+ * Planning: order the steps (topological, file order among equals), hash the files and model
+ * weights they read, resolve `auto` to the engine it picks here, and give every step its cache key
+ * ({@link stepKey}). Output paths are checked here too (confinement on real paths, no two steps
+ * writing one file), so `validate` rejects them before anything runs.
  */
 import { resolve } from "node:path";
 import { IssueList } from "../recipe/errors.ts";
 import type { Recipe, RecipeStep } from "../recipe/recipe.ts";
 import { type Estimate, StageError } from "../stages/stage.ts";
 import { deriveSeed } from "../util/prng.ts";
-import { sha256File, sha256Hex } from "../util/hash.ts";
-import { canonicalJson } from "./canonical_json.ts";
+import { sha256File } from "../util/hash.ts";
 import { defaultImageDirs, defaultWeightsDirs } from "./locations.ts";
 import { modelIdentity } from "./model_identity.ts";
-import { confineOutput, findInput, type PathOptions, realPathOf } from "./paths.ts";
-import { sidecarPath } from "./provenance.ts";
+import { confineOutput, findInput, type PathOptions, realPathOf, sidecarPath } from "./paths.ts";
+import { stepKey } from "./step_key.ts";
 
 /** A file a step reads. */
 export interface InputFile {
@@ -114,17 +111,16 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       Object.entries(step.inputs).map(([name, ids]) => [name, ids.map((d) => planned.get(d)!.key)]),
     );
     const seed = deriveSeed(recipe.seed, step.id);
-    const key = sha256Hex(canonicalJson({
-      stage: step.stage.name,
-      version: step.stage.version,
+    const key = stepKey({
+      stage: step.stage,
       params: step.params,
-      seed: step.stage.usesEngine ? seed : undefined,
-      engine: step.stage.usesEngine ? engine : undefined,
-      inputs: inputKeys,
-      files: files[i].map((f) => f.sha256),
-      models: Object.keys(models[i]).length ? models[i] : undefined,
-      outDir: step.stage.writesFiles ? keyOutDir : undefined,
-    }));
+      inputKeys,
+      fileHashes: files[i].map((f) => f.sha256),
+      models: models[i],
+      seed,
+      engine,
+      outDir: keyOutDir,
+    });
     const shapes = Object.fromEntries(
       Object.entries(step.inputs).map(([name, ids]) => [name, planned.get(ids[0])?.shape]),
     );

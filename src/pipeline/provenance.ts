@@ -23,6 +23,7 @@ import type { Value } from "../stages/stage.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { canonicalJson } from "./canonical_json.ts";
+import { sidecarPath } from "./paths.ts";
 import type { StepSummary } from "./events.ts";
 import type { Plan } from "./plan.ts";
 import type { StepStore } from "./store.ts";
@@ -291,11 +292,6 @@ export function extractProvenance(png: Uint8Array, file = "the file"): Provenanc
     );
   }
   return record as ProvenanceRecord;
-}
-
-/** The sidecar path of an output: `NAME.png` → `NAME.png.json`. */
-export function sidecarPath(output: string): string {
-  return `${output}.json`;
 }
 
 /** Writes the sidecar of `output` atomically. */

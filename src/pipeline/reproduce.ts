@@ -15,12 +15,13 @@ import type { StageRegistry } from "../stages/registry.ts";
 import { sha256File } from "../util/hash.ts";
 import { planRecipe } from "./plan.ts";
 import {
+  ProvenanceError,
   type ProvenanceRecord,
   readProvenance,
   type RecordedInput,
   type RecordedStep,
-  sidecarPath,
 } from "./provenance.ts";
+import { sidecarPath } from "./paths.ts";
 import { type EngineFactory, runPlan } from "./run.ts";
 
 /** Options for {@link reproduce}. */
@@ -89,7 +90,7 @@ export async function reproduce(output: string, options: ReproduceOptions): Prom
     });
     const value = result.values.get(record.output.step);
     if (value?.kind !== "file") {
-      throw new Error(`the re-render produced no file at step "${record.output.step}"`);
+      throw new ProvenanceError(`the re-render produced no file at step "${record.output.step}"`);
     }
     const [original, again] = [await Deno.readFile(output), await Deno.readFile(value.path)];
     const comparison = compareImages(await decodeImage(original), await decodeImage(again));

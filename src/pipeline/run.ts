@@ -5,18 +5,18 @@
  * step and is passed to running stages; stages and the cache write atomically, so nothing partial
  * is left behind.
  */
-import { StylepipeError } from "../util/errors.ts";
+import { EXIT, messageOf, StylepipeError } from "../util/errors.ts";
 import type { RgbImage } from "../image/image.ts";
 import type { Engine } from "../neural/engines/engine.ts";
 import { type StageContext, StageError, type Value } from "../stages/stage.ts";
-import { type CacheRead, isFileKind } from "./cache.ts";
+import { isFileKind } from "./cache.ts";
 import type { EventSink, RunEvent, StepSummary } from "./events.ts";
 import { defaultWeightsDirs } from "./locations.ts";
-import { RunPaths } from "./paths.ts";
+import { RunPaths, sidecarPath } from "./paths.ts";
 import type { Plan, PlannedStep } from "./plan.ts";
-import { ancestors, ProvenanceCollector, sidecarPath } from "./provenance.ts";
+import { ancestors, ProvenanceCollector } from "./provenance.ts";
 import { UnserializableValueError } from "./serialize.ts";
-import type { StepStore } from "./store.ts";
+import type { CacheRead, StepStore } from "./store.ts";
 
 /** Creates the engine named in the recipe (`auto`, `onnx`, `wasm`, …). */
 export type EngineFactory = (name: string) => Promise<Engine>;
@@ -58,12 +58,13 @@ export interface RunResult {
 export class StepFailedError extends StylepipeError {
   /** @param step step id @param cause what the stage threw */
   constructor(readonly step: string, override readonly cause: unknown) {
-    super(`step "${step}": ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(`step "${step}": ${messageOf(cause)}`);
   }
 }
 
 /** The run was cancelled (no partial files were written). */
 export class RunAbortedError extends StylepipeError {
+  override readonly exitCode = EXIT.interrupted;
   constructor() {
     super("cancelled; no partial files were written");
   }
@@ -80,121 +81,195 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResul
   }
 }
 
+/** Runs a plan whose cache entries are locked: probe, find the needed steps, run them, record. */
 async function runLocked(plan: Plan, options: RunOptions): Promise<RunResult> {
   const started = performance.now();
-  const emit = (e: RunEvent) => options.onEvent?.(e);
-  const { cache } = options;
-  const internal = new AbortController();
-  const abortFromOutside = () => internal.abort(options.signal?.reason);
-  options.signal?.addEventListener("abort", abortFromOutside, { once: true });
-  const signal = internal.signal;
+  const execution = new Execution(plan, options);
+  execution.emit({
+    type: "run-started",
+    recipe: plan.recipe.name,
+    steps: plan.steps.map((p) => p.step.id),
+  });
+  const probes = await probeCache(plan, options.cache);
+  const needed = neededSteps(plan, probes);
+  const outcomes = await execution.runAll(probes, needed);
+  return record(execution, outcomes, secondsSince(started));
+}
 
-  const byId = new Map(plan.steps.map((p) => [p.step.id, p]));
-  const summaries = new Map<string, StepSummary>();
-  const values = new Map<string, Value>();
-  const paths = new RunPaths(plan.paths, plan.inputFiles);
-  const weightsDirs = options.weightsDirs ?? defaultWeightsDirs();
-  const limiter = new Limiter(options.concurrency ?? 2);
-  let engine: Promise<Engine> | undefined;
-  const getEngine = () => engine ??= (options.engineFactory ?? providersEngine)(plan.engine);
-  const provenance = new ProvenanceCollector(plan, { cache, values, engine: getEngine });
+/** What the cache holds for a step: a verified read, or `present` (verified when read). */
+type Probe = CacheRead | "present";
 
-  emit({ type: "run-started", recipe: plan.recipe.name, steps: plan.steps.map((p) => p.step.id) });
-
-  // 1. What the cache holds. File values are verified now (the file must still match);
-  //    other entries are verified when read.
-  const probes = new Map<string, CacheRead | "present">();
+/**
+ * Phase 1, probe: what the cache holds, by step id. File values are verified now (the file must
+ * still match); other entries are verified when read.
+ */
+async function probeCache(plan: Plan, cache: StepStore | null): Promise<Map<string, Probe>> {
+  const probes = new Map<string, Probe>();
   if (cache) {
     await Promise.all(plan.steps.map(async (p) => {
       if (isFileKind(p.step.stage.output)) probes.set(p.step.id, await cache.get(p.key));
       else if (await cache.has(p.key)) probes.set(p.step.id, "present");
     }));
   }
-  const mustRun = (p: PlannedStep) => {
-    const probe = probes.get(p.step.id);
-    return probe === undefined || (probe !== "present" && probe.status !== "hit");
-  };
-  // A file-writing step records every step it depends on (provenance), so all its ancestors are
-  // loaded (or recomputed when their entry is damaged or gone), not only its direct inputs.
-  const upstream = (p: PlannedStep) =>
-    ancestors(plan.recipe.steps, p.step.id).filter((id) => id !== p.step.id);
-  const needed = new Set(
-    plan.steps.filter(mustRun).flatMap((p) => p.step.stage.writesFiles ? upstream(p) : p.deps),
+  return probes;
+}
+
+/** Whether the cache cannot serve a step: no entry, or a file value that failed verification. */
+function mustRun(probe: Probe | undefined): boolean {
+  return probe === undefined || (probe !== "present" && probe.status !== "hit");
+}
+
+/** The steps a step depends on, itself excluded (a file-writing step records them all). */
+function upstreamOf(plan: Plan, p: PlannedStep): string[] {
+  return ancestors(plan.recipe.steps, p.step.id).filter((id) => id !== p.step.id);
+}
+
+/**
+ * Phase 2, plan the needed steps: the cached steps whose values must be loaded (or recomputed when
+ * their entry is damaged or gone) — the inputs of every step that must run, and all the ancestors
+ * of a file-writing one, since its provenance records every step it depends on.
+ */
+function neededSteps(plan: Plan, probes: ReadonlyMap<string, Probe>): Set<string> {
+  return new Set(
+    plan.steps.filter((p) => mustRun(probes.get(p.step.id)))
+      .flatMap((p) => p.step.stage.writesFiles ? upstreamOf(plan, p) : p.deps),
   );
+}
 
-  // 2. Produce values on demand (memoized), computing where the cache cannot serve.
-  const memo = new Map<string, Promise<Value>>();
-  const valueOf = (id: string): Promise<Value> => {
-    let v = memo.get(id);
-    if (!v) memo.set(id, v = produce(byId.get(id)!));
+/**
+ * Phase 3, run: one run's state, producing values on demand (memoized) from the cache or by
+ * computing them, independent steps concurrently up to the limit; the first failure cancels the rest.
+ */
+class Execution {
+  readonly plan: Plan;
+  readonly options: RunOptions;
+  /** Per-step outcome, by step id (steps never reached are absent). */
+  readonly summaries = new Map<string, StepSummary>();
+  /** Values computed or read from the cache, by step id. */
+  readonly values = new Map<string, Value>();
+  readonly #internal = new AbortController();
+  readonly #abortFromOutside = () => this.#internal.abort(this.options.signal?.reason);
+  readonly #byId: ReadonlyMap<string, PlannedStep>;
+  readonly #paths: RunPaths;
+  readonly #weightsDirs: readonly string[];
+  readonly #limiter: Limiter;
+  readonly #provenance: ProvenanceCollector;
+  readonly #memo = new Map<string, Promise<Value>>();
+  #probes: ReadonlyMap<string, Probe> = new Map();
+  #engine: Promise<Engine> | undefined;
+
+  /** Starts listening to the caller's signal (a cancellation from now on reaches every stage). */
+  constructor(plan: Plan, options: RunOptions) {
+    this.plan = plan;
+    this.options = options;
+    options.signal?.addEventListener("abort", this.#abortFromOutside, { once: true });
+    this.#byId = new Map(plan.steps.map((p) => [p.step.id, p]));
+    this.#paths = new RunPaths(plan.paths, plan.inputFiles);
+    this.#weightsDirs = options.weightsDirs ?? defaultWeightsDirs();
+    this.#limiter = new Limiter(options.concurrency ?? 2);
+    this.#provenance = new ProvenanceCollector(plan, {
+      cache: options.cache,
+      values: this.values,
+      engine: this.#getEngine,
+    });
+  }
+
+  /** Sends a progress event. */
+  emit(e: RunEvent): void {
+    this.options.onEvent?.(e);
+  }
+
+  /**
+   * Drives every step: a cached step nobody needs is only marked cached, the others are produced.
+   * Stops listening to the caller's signal and disposes of the engine when all have settled.
+   */
+  async runAll(
+    probes: ReadonlyMap<string, Probe>,
+    needed: ReadonlySet<string>,
+  ): Promise<PromiseSettledResult<void>[]> {
+    this.#probes = probes;
+    const outcomes = await Promise.allSettled(this.plan.steps.map(async (p) => {
+      const probe = probes.get(p.step.id);
+      if (!mustRun(probe) && !needed.has(p.step.id)) {
+        this.#markCached(
+          p,
+          probe !== "present" && probe?.status === "hit" ? probe.value : undefined,
+        );
+        return;
+      }
+      try {
+        await this.#valueOf(p.step.id);
+      } catch (e) {
+        this.#internal.abort(e);
+        throw e;
+      }
+    }));
+    this.options.signal?.removeEventListener("abort", this.#abortFromOutside);
+    if (this.#engine) await (await this.#engine.catch(() => undefined))?.dispose();
+    return outcomes;
+  }
+
+  /** The engine, created on first use. */
+  readonly #getEngine = (): Promise<Engine> =>
+    this.#engine ??= (this.options.engineFactory ?? providersEngine)(this.plan.engine);
+
+  #valueOf(id: string): Promise<Value> {
+    let v = this.#memo.get(id);
+    if (!v) this.#memo.set(id, v = this.#produce(this.#byId.get(id)!));
     return v;
-  };
+  }
 
-  const produce = async (p: PlannedStep): Promise<Value> => {
+  /** A step's value: from the cache where it verifies, else computed from its inputs' values. */
+  async #produce(p: PlannedStep): Promise<Value> {
     const { id } = p.step;
-    const probe = probes.get(id);
+    const { cache } = this.options;
+    const probe = this.#probes.get(id);
     if (cache && probe) {
       const read = probe === "present" ? await cache.get(p.key) : probe;
       if (read.status === "hit") {
-        markCached(p, read.value);
+        this.#markCached(p, read.value);
         return read.value;
       }
       if (read.status === "corrupt") {
-        emit({
+        this.emit({
           type: "step-warning",
           step: id,
           message: `cache entry damaged (${read.reason}); recomputing`,
         });
       }
     }
-    if (p.step.stage.writesFiles) await Promise.all(upstream(p).map(valueOf));
-    const inputs = await Promise.all(p.deps.map(valueOf));
+    if (p.step.stage.writesFiles) {
+      await Promise.all(upstreamOf(this.plan, p).map((d) => this.#valueOf(d)));
+    }
+    const inputs = await Promise.all(p.deps.map((d) => this.#valueOf(d)));
     const inputOf = new Map(p.deps.map((d, i) => [d, inputs[i]]));
-    return await limiter.run(async () => {
-      if (signal.aborted) throw new RunAbortedError();
-      return await compute(p, inputOf);
+    return await this.#limiter.run(async () => {
+      if (this.#internal.signal.aborted) throw new RunAbortedError();
+      return await this.#compute(p, inputOf);
     });
-  };
+  }
 
-  const markCached = (p: PlannedStep, value: Value | undefined) => {
-    if (value) values.set(p.step.id, value);
-    summaries.set(p.step.id, { step: p.step.id, stage: p.step.use, status: "cached", seconds: 0 });
-    emit({
+  #markCached(p: PlannedStep, value: Value | undefined): void {
+    if (value) this.values.set(p.step.id, value);
+    this.summaries.set(p.step.id, {
+      step: p.step.id,
+      stage: p.step.use,
+      status: "cached",
+      seconds: 0,
+    });
+    this.emit({
       type: "step-cached",
       step: p.step.id,
       stage: p.step.use,
       output: value ? describeValue(value) : undefined,
     });
-  };
+  }
 
-  const compute = async (p: PlannedStep, inputOf: Map<string, Value>): Promise<Value> => {
+  /** Runs a step's stage, then writes its output's sidecar and its cache entry. */
+  async #compute(p: PlannedStep, inputOf: ReadonlyMap<string, Value>): Promise<Value> {
     const { id, use, stage } = p.step;
-    emit({ type: "step-started", step: id, stage: use, key: p.key });
+    this.emit({ type: "step-started", step: id, stage: use, key: p.key });
     const t0 = performance.now();
-    const ctx: StageContext = {
-      stepId: id,
-      signal,
-      seed: p.seed,
-      progress: (progress) =>
-        emit({
-          type: "step-progress",
-          step: id,
-          progress,
-          elapsed: (performance.now() - t0) / 1000,
-        }),
-      warn: (message) => emit({ type: "step-warning", step: id, message }),
-      note: (message) => emit({ type: "step-note", step: id, message }),
-      inputSteps: p.step.inputs,
-      preview: options.preview && {
-        every: options.preview.every,
-        put: (image, iteration) => options.preview!.onPreview(id, image, iteration),
-      },
-      paths,
-      weightsDirs,
-      engine: getEngine,
-      checkpoints: cache ? cache.checkpoints(p.key) : memoryCheckpoints(),
-      stampOutput: (path, bytes) => provenance.stamp(id, path, bytes),
-    };
     const stageInputs = Object.fromEntries(
       Object.entries(p.step.inputs).map(([name, ids]) => {
         const vals = ids.map((d) => inputOf.get(d)!);
@@ -203,72 +278,110 @@ async function runLocked(plan: Plan, options: RunOptions): Promise<RunResult> {
     );
     let value: Value;
     try {
-      value = await stage.run(ctx, stageInputs, p.step.params);
+      value = await stage.run(this.#context(p, t0), stageInputs, p.step.params);
       if (value?.kind !== stage.output) {
         throw new StageError(
           `stage "${use}" returned ${value?.kind ?? "nothing"}, not ${stage.output}`,
         );
       }
     } catch (e) {
-      if (signal.aborted) throw new RunAbortedError();
-      summaries.set(id, { step: id, stage: use, status: "failed", seconds: secondsSince(t0) });
-      emit({ type: "step-failed", step: id, stage: use, message: messageOf(e) });
-      throw new StepFailedError(id, e);
+      if (this.#internal.signal.aborted) throw new RunAbortedError();
+      this.#fail(p, secondsSince(t0), messageOf(e), e);
     }
     const seconds = secondsSince(t0);
-    summaries.set(id, { step: id, stage: use, status: "ran", seconds });
-    if (value.kind === "file" && provenance.stamped(value.path)) {
+    this.summaries.set(id, { step: id, stage: use, status: "ran", seconds });
+    if (value.kind === "file" && this.#provenance.stamped(value.path)) {
       // The sidecar is written as soon as its output is (before the cache entry that would skip
       // the step next time), so a later failure or crash cannot leave the output without one.
       try {
-        paths.output(sidecarPath(value.path));
-        await provenance.writeSidecar(value.path, [...summaries.values()]);
+        this.#paths.output(sidecarPath(value.path));
+        await this.#provenance.writeSidecar(value.path, [...this.summaries.values()]);
       } catch (e) {
-        summaries.set(id, { step: id, stage: use, status: "failed", seconds });
-        emit({ type: "step-failed", step: id, stage: use, message: `sidecar: ${messageOf(e)}` });
-        throw new StepFailedError(id, e);
+        this.#fail(p, seconds, `sidecar: ${messageOf(e)}`, e);
       }
     }
-    if (cache) {
-      try {
-        await cache.put(p.key, value);
-      } catch (e) {
-        if (!(e instanceof UnserializableValueError)) throw e;
-        emit({ type: "step-warning", step: id, message: `not cached: ${e.message}` });
-      }
-    }
-    values.set(id, value);
-    emit({ type: "step-finished", step: id, stage: use, seconds, output: describeValue(value) });
+    await this.#store(p, value);
+    this.values.set(id, value);
+    this.emit({
+      type: "step-finished",
+      step: id,
+      stage: use,
+      seconds,
+      output: describeValue(value),
+    });
     return value;
-  };
+  }
 
-  // 3. Drive every step; the first failure cancels the rest.
-  const outcomes = await Promise.allSettled(plan.steps.map(async (p) => {
-    if (!mustRun(p) && !needed.has(p.step.id)) {
-      const probe = probes.get(p.step.id)!;
-      markCached(p, probe !== "present" && probe.status === "hit" ? probe.value : undefined);
-      return;
-    }
+  /** Records a step as failed and throws {@link StepFailedError}. */
+  #fail(p: PlannedStep, seconds: number, message: string, cause: unknown): never {
+    const { id, use } = p.step;
+    this.summaries.set(id, { step: id, stage: use, status: "failed", seconds });
+    this.emit({ type: "step-failed", step: id, stage: use, message });
+    throw new StepFailedError(id, cause);
+  }
+
+  /** Stores a computed value under its key (a value that cannot be serialized is only warned about). */
+  async #store(p: PlannedStep, value: Value): Promise<void> {
+    const { cache } = this.options;
+    if (!cache) return;
     try {
-      await valueOf(p.step.id);
+      await cache.put(p.key, value);
     } catch (e) {
-      internal.abort(e);
-      throw e;
+      if (!(e instanceof UnserializableValueError)) throw e;
+      this.emit({ type: "step-warning", step: p.step.id, message: `not cached: ${e.message}` });
     }
-  }));
-  options.signal?.removeEventListener("abort", abortFromOutside);
-  if (engine) await (await engine.catch(() => undefined))?.dispose();
+  }
 
+  /** What a stage sees of the run while it computes `p` (started at `t0`). */
+  #context(p: PlannedStep, t0: number): StageContext {
+    const { id } = p.step;
+    const { cache, preview } = this.options;
+    return {
+      stepId: id,
+      signal: this.#internal.signal,
+      seed: p.seed,
+      progress: (progress) =>
+        this.emit({
+          type: "step-progress",
+          step: id,
+          progress,
+          elapsed: (performance.now() - t0) / 1000,
+        }),
+      warn: (message) => this.emit({ type: "step-warning", step: id, message }),
+      note: (message) => this.emit({ type: "step-note", step: id, message }),
+      inputSteps: p.step.inputs,
+      preview: preview && {
+        every: preview.every,
+        put: (image, iteration) => preview.onPreview(id, image, iteration),
+      },
+      paths: this.#paths,
+      weightsDirs: this.#weightsDirs,
+      engine: this.#getEngine,
+      checkpoints: cache ? cache.checkpoints(p.key) : memoryCheckpoints(),
+      stampOutput: (path, bytes) => this.#provenance.stamp(id, path, bytes),
+    };
+  }
+}
+
+/**
+ * Phase 4, record: every step's outcome (`skipped` where never reached), the files written, and
+ * the `run-finished` event; throws the first step failure, else a cancellation.
+ */
+function record(
+  execution: Execution,
+  outcomes: readonly PromiseSettledResult<void>[],
+  seconds: number,
+): RunResult {
+  const { plan, summaries, values } = execution;
   const steps = plan.steps.map((p): StepSummary =>
     summaries.get(p.step.id) ??
       { step: p.step.id, stage: p.step.use, status: "skipped", seconds: 0 }
   );
   const outputs = [...values.values()].flatMap((v) => v.kind === "file" ? [v.path] : []);
-  const seconds = secondsSince(started);
   const failure = outcomes.map((o) => o.status === "rejected" ? o.reason : undefined)
     .find((r) => r instanceof StepFailedError) ??
     outcomes.find((o) => o.status === "rejected")?.reason;
-  emit({
+  execution.emit({
     type: "run-finished",
     ok: !failure,
     aborted: !!failure && !(failure instanceof StepFailedError),
@@ -300,10 +413,6 @@ export function describeValue(v: Value): string {
 
 function secondsSince(t0: number): number {
   return (performance.now() - t0) / 1000;
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** Checkpoints kept in memory (with `--no-cache` nothing survives the process). */

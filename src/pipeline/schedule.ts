@@ -6,7 +6,7 @@
  * and the loop waits for the first one in the future. Aborting the signal stops the wait at once;
  * a render in progress is the callback's to finish or checkpoint (it receives the same signal).
  */
-import { StylepipeError } from "../util/errors.ts";
+import { messageOf, StylepipeError } from "../util/errors.ts";
 import { Cron } from "croner";
 import type { ExtensionContext, RecipeExtension } from "../recipe/extensions.ts";
 import type { Plan } from "./plan.ts";
@@ -21,7 +21,7 @@ export function parseCron(expression: string, timezone?: string): Cron {
   try {
     cron = new Cron(expression, { paused: true, timezone });
   } catch (e) {
-    throw new ScheduleError(`invalid cron expression "${expression}": ${(e as Error).message}`);
+    throw new ScheduleError(`invalid cron expression "${expression}": ${messageOf(e)}`);
   }
   if (!cron.nextRun()) throw new ScheduleError(`cron expression "${expression}" is never due`);
   return cron;
@@ -96,7 +96,7 @@ export function scheduleExtension(record: (cron: string) => void = () => {}): Re
         parseCron(value);
         record(value);
       } catch (e) {
-        ctx.issues.add(ctx.at(["schedule"]), (e as Error).message);
+        ctx.issues.add(ctx.at(["schedule"]), messageOf(e));
       }
     },
   };

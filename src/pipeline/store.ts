@@ -6,7 +6,15 @@
  * Output files are not in the store: stages write them under the run's output folder.
  */
 import type { CheckpointStore, Value } from "../stages/stage.ts";
-import type { CacheRead } from "./cache.ts";
+
+/** Outcome of reading an entry. */
+export type CacheRead =
+  | { readonly status: "hit"; readonly value: Value }
+  | { readonly status: "miss" }
+  /** The entry existed but failed verification (it has been removed). */
+  | { readonly status: "corrupt"; readonly reason: string }
+  /** A file value whose file is gone or changed. */
+  | { readonly status: "stale"; readonly reason: string };
 
 /** Where a run reads and writes step values and checkpoints, by cache key. */
 export interface StepStore {

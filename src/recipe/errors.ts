@@ -2,7 +2,7 @@
  * Recipe errors: every problem found in a recipe, each with the file position it refers to, all
  * reported at once and formatted `recipe.yaml:LINE:COL: step "id": message`.
  */
-import { StylepipeError } from "../util/errors.ts";
+import { type ErrorPosition, EXIT, formatPosition, StylepipeError } from "../util/errors.ts";
 
 /** A 1-based line/column in the recipe file. */
 export interface Position {
@@ -24,7 +24,7 @@ export interface RecipeIssue {
 
 /** Formats one issue as `file:line:col: step "id": message`. */
 export function formatIssue(issue: RecipeIssue): string {
-  const where = `${issue.file}:${issue.pos.line}:${issue.pos.col}`;
+  const where = formatPosition({ file: issue.file, ...issue.pos });
   const step = issue.step === undefined ? "" : `step "${issue.step}": `;
   return `${where}: ${step}${issue.message}`;
 }
@@ -34,8 +34,11 @@ export function sortIssues(issues: readonly RecipeIssue[]): RecipeIssue[] {
   return [...issues].sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
 }
 
-/** A recipe that cannot run; carries every issue found (the CLI exits with code 2). */
+/** A recipe that cannot run; carries every issue found, one per message line (exit code 2). */
 export class RecipeError extends StylepipeError {
+  override readonly exitCode = EXIT.invalid;
+  /** The first issue's place (each line of the message starts with its own). */
+  override readonly position?: ErrorPosition;
   /** The issues, sorted by position. */
   readonly issues: readonly RecipeIssue[];
 
@@ -44,6 +47,7 @@ export class RecipeError extends StylepipeError {
     const sorted = sortIssues(issues);
     super(sorted.map(formatIssue).join("\n"));
     this.issues = sorted;
+    this.position = sorted[0] && { file: sorted[0].file, ...sorted[0].pos };
   }
 }
 

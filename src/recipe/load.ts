@@ -7,6 +7,7 @@ import { basename, dirname, extname, resolve } from "node:path";
 import { defaultWeightsDirs } from "../pipeline/locations.ts";
 import { builtinStages } from "../stages/builtin.ts";
 import type { StageRegistry } from "../stages/registry.ts";
+import { messageOf } from "../util/errors.ts";
 import { IssueList, RecipeError } from "./errors.ts";
 import { attributeSets } from "./set_attribution.ts";
 import type { RecipeExtension } from "./extensions.ts";
@@ -89,8 +90,8 @@ export async function readRecipeText(file: string): Promise<string> {
     const why = e instanceof Deno.errors.NotFound
       ? "no such file"
       : e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied
-      ? `no permission to read it (${(e as Error).message.split("\n")[0]})`
-      : (e as Error).message ?? String(e);
+      ? `no permission to read it (${messageOf(e).split("\n")[0]})`
+      : messageOf(e);
     return fail(`cannot read recipe: ${why}`);
   }
   try {

@@ -15,6 +15,7 @@ import type { Stage } from "../stages/stage.ts";
 import type { StageRegistry } from "../stages/registry.ts";
 import type { IssueList, Position } from "./errors.ts";
 import type { DataPath } from "./parse.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** Whether plugins are imported (`load`) or only checked and reported as not loaded (`refuse`). */
 export type PluginPolicy = "load" | "refuse";
@@ -186,5 +187,5 @@ function stageProblem(s: unknown): string | undefined {
 }
 
 function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+  return messageOf(e).split("\n")[0];
 }

@@ -12,6 +12,7 @@ import { paramNames } from "./params.ts";
 import type { RawStep, RecipeStep } from "./recipe.ts";
 import { MAX_NAME_LENGTH } from "./limits.ts";
 import { didYouMean, suggester } from "./suggest.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** What step validation needs besides the steps. */
 export interface ValidationContext {
@@ -361,7 +362,7 @@ async function runStageChecks(steps: readonly RecipeStep[], ctx: ValidationConte
         producers: producers(s),
       });
     } catch (e) {
-      return [e instanceof Error ? e.message : String(e)];
+      return [messageOf(e)];
     }
   }));
   results.forEach((messages, i) => {

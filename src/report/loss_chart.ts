@@ -3,6 +3,10 @@
  * weighted term), iterations on x, a logarithmic y axis (losses fall by orders of magnitude), with
  * decade ticks and a legend. Pure: the same points give the same bytes.
  */
+import { StylepipeError } from "../util/errors.ts";
+
+/** A trace with nothing to draw (no positive loss values). */
+export class LossChartError extends StylepipeError {}
 
 /** One point of a loss trace (as the style-transfer stage records it). */
 export interface LossPoint {
@@ -41,7 +45,7 @@ export function lossChartSvg(points: readonly LossPoint[], options: LossChartOpt
   const height = options.height ?? 360;
   const series = lossSeries(points);
   const values = [...series.values()].flat().map(([, v]) => v).filter((v) => v > 0);
-  if (!points.length || !values.length) throw new Error("no positive loss values to plot");
+  if (!points.length || !values.length) throw new LossChartError("no positive loss values to plot");
   const iterations = points.map((p) => p.iteration);
   const [x0, x1] = [Math.min(...iterations), Math.max(...iterations)];
   const lo = Math.floor(Math.log10(Math.min(...values)));

@@ -11,6 +11,7 @@ import { planRecipe } from "../pipeline/plan.ts";
 import { runPlan } from "../pipeline/run.ts";
 import type { Recipe } from "../recipe/recipe.ts";
 import type { LossPoint } from "../report/loss_chart.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** Where a job is. */
 export type JobStatus = "queued" | "running" | "done" | "failed" | "cancelled";
@@ -175,7 +176,7 @@ export class RenderJobs {
     } catch (e) {
       await previews.catch(() => {});
       job.status = job.controller.signal.aborted ? "cancelled" : "failed";
-      job.error = e instanceof Error ? e.message : String(e);
+      job.error = messageOf(e);
     }
     job.finishedAt = new Date().toISOString();
     job.publish({ type: "job", job: job.view() });

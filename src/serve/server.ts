@@ -9,6 +9,7 @@ import { type Json, PROVENANCE_FORMAT } from "../pipeline/provenance.ts";
 import { lossChartSvg } from "../report/loss_chart.ts";
 import { renderPage } from "./page.ts";
 import type { RenderJobs } from "./render_jobs.ts";
+import { messageOf } from "../util/errors.ts";
 
 /** What the server serves. */
 export interface ServerOptions {
@@ -94,7 +95,7 @@ async function queueView(options: ServerOptions): Promise<Response> {
   try {
     return json(await options.queueSnapshot());
   } catch (e) {
-    return json({ error: `the queue does not answer: ${(e as Error).message}` }, 503);
+    return json({ error: `the queue does not answer: ${messageOf(e)}` }, 503);
   }
 }
 
@@ -124,7 +125,7 @@ async function startRender(options: ServerOptions, request: Request): Promise<Re
     const job = await options.jobs.start(join(options.recipesDir, name), name, sets);
     return json(job, 201);
   } catch (e) {
-    return json({ error: e instanceof Error ? e.message : String(e) }, 400);
+    return json({ error: messageOf(e) }, 400);
   }
 }
 

@@ -21,21 +21,13 @@ import { z } from "zod";
 import type { RgbImage } from "../image/image.ts";
 import { toGrayscale } from "../image/luma.ts";
 import { resizeImage } from "../image/resample.ts";
-import type {
-  ContentTarget,
-  Engine,
-  Padding,
-  Pooling,
-  StyleTarget,
-} from "../neural/engines/engine.ts";
-import { styleGramMemo, type StyleLayerStats } from "../neural/losses/style_gram_memo.ts";
-import {
-  blendGrams,
-  contentTarget,
-  featureMean,
-  gramMatrix,
-  maskGramScale,
-} from "../neural/losses/targets.ts";
+import type { ContentTarget, StyleTarget } from "../neural/objective/spec.ts";
+import type { Engine } from "../neural/engines/engine.ts";
+import type { Padding, Pooling } from "../neural/plan/network.ts";
+import { styleGramMemo, type StyleLayerStats } from "../neural/objective/style_gram_memo.ts";
+import { blendGrams, gramMatrix, maskGramScale } from "../neural/objective/gram.ts";
+import { contentTarget } from "../neural/objective/content.ts";
+import { featureMean } from "../neural/objective/mean_covariance.ts";
 import { layerBlock, PADDINGS } from "../neural/plan/network.ts";
 import { stageWeights, weightsProblem } from "./stage_weights.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";

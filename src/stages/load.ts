@@ -8,6 +8,7 @@ import { z } from "zod";
 import { CodecError, decodeImage, type ImageHeader, readImageHeader } from "../image/codecs.ts";
 import { checkPixels } from "./pixel_limit.ts";
 import { type Stage, StageError } from "./stage.ts";
+import { messageOf } from "../util/errors.ts";
 
 const params = z.object({
   path: z.string().min(1).describe(
@@ -33,7 +34,7 @@ export async function readHeader(path: string, bytes?: Uint8Array): Promise<Imag
     if (e instanceof CodecError) {
       throw new StageError(`cannot decode image "${path}": ${e.message}`);
     }
-    throw new StageError(`cannot read image "${path}": ${(e as Error).message}`);
+    throw new StageError(`cannot read image "${path}": ${messageOf(e)}`);
   }
 }
 
@@ -61,7 +62,7 @@ export const loadStage: Stage<LoadParams> = {
     try {
       bytes = await Deno.readFile(path);
     } catch (e) {
-      throw new StageError(`cannot read image "${path}": ${(e as Error).message}`);
+      throw new StageError(`cannot read image "${path}": ${messageOf(e)}`);
     }
     const header = await readHeader(path, bytes); // from the header, before any pixel is decoded
     checkPixels(header.width, header.height, `image "${path}"`);

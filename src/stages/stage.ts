@@ -5,13 +5,9 @@
 import { StylepipeError } from "../util/errors.ts";
 import type { z } from "zod";
 import type { RgbImage } from "../image/image.ts";
-import type {
-  ContentTarget,
-  Engine,
-  Padding,
-  Pooling,
-  StyleTarget,
-} from "../neural/engines/engine.ts";
+import type { ContentTarget, StyleTarget } from "../neural/objective/spec.ts";
+import type { Engine } from "../neural/engines/engine.ts";
+import type { Padding, Pooling } from "../neural/plan/network.ts";
 
 /** The kinds of value that flow between steps. */
 export type Kind = "image" | "features" | "file";

@@ -1,7 +1,7 @@
 /**
  * `style-transfer`: optimizes an image so its VGG features match the content targets and its Gram
  * matrices the style targets (Gatys, Ecker & Bethge 2015), by L-BFGS with a strong Wolfe line
- * search, with each term's weight normalised (src/neural/losses/normalize.ts; `normalization:
+ * search, with each term's weight normalised (src/neural/objective/normalize.ts; `normalization:
  * paper` and 5/100/1e-3 give jcjohnson/neural-style's setting). The variable x is the image on
  * the 0–255 pixel scale, HWC RGB (engine.ts); the engine supplies f and ∇f, the optimizer
  * (src/neural/optim) only sees those and the engine's vector maths, so on a GPU engine the
@@ -12,15 +12,13 @@ import { z } from "zod";
 import { encodePng } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
 import { resizeImage } from "../image/resample.ts";
+import type { Engine, Objective, VectorOps } from "../neural/engines/engine.ts";
 import {
-  type Engine,
-  type Objective,
   type ObjectiveSpec,
   type StyleStatistic,
   styleStatistics,
   type StyleTarget,
-  type VectorOps,
-} from "../neural/engines/engine.ts";
+} from "../neural/objective/spec.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import { stageWeights } from "./stage_weights.ts";
 import {
@@ -44,8 +42,10 @@ import {
   normalizations,
   normalizeTerms,
   type PhotoStatistics,
-} from "../neural/losses/normalize.ts";
-import { contentTarget, featureMean, gramMatrix } from "../neural/losses/targets.ts";
+} from "../neural/objective/normalize.ts";
+import { contentTarget } from "../neural/objective/content.ts";
+import { featureMean } from "../neural/objective/mean_covariance.ts";
+import { gramMatrix } from "../neural/objective/gram.ts";
 import { cropImage } from "../image/crop.ts";
 import { mirrorPad } from "../image/mirror_pad.ts";
 import {

@@ -5,50 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { transferEstimate } from "../../src/stages/neural_cost.ts";
-import { join } from "node:path";
-import { decodeImage } from "../../src/image/codecs.ts";
-import { createEngine } from "../../src/neural/engines/providers.ts";
 import { planRecipe } from "../../src/pipeline/plan.ts";
-import { runPlan } from "../../src/pipeline/run.ts";
 import { RecipeError } from "../../src/recipe/errors.ts";
-import { loadRecipe } from "../../src/recipe/load.ts";
-import { matrixExtension } from "../../src/recipe/matrix.ts";
-import { scalesExtension } from "../../src/recipe/scales.ts";
-import { builtinStages } from "../../src/stages/builtin.ts";
+import { loadExample, renderExample } from "./_render.ts";
 import { repoRoot, testImagesDir, testWeightsDirs } from "../stages/_context.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const engine = createEngine("onnx");
 const TINY = ["size=32", "iterations=5", "engine=onnx"];
-
-async function load(name: string, sets: readonly string[]) {
-  return await loadRecipe(join(repoRoot, "pipelines", `${name}.yaml`), {
-    registry: builtinStages(),
-    sets,
-    extensions: [matrixExtension([testImagesDir()]), scalesExtension()],
-    weightsDirs: testWeightsDirs(),
-  });
-}
-
-/** Renders a recipe into a temporary folder (no cache); returns the saved PNG. */
-async function render(name: string, sets: readonly string[]) {
-  const dir = await Deno.makeTempDir({ prefix: `stylepipe-e2e-${name}-` });
-  try {
-    const plan = await planRecipe(await load(name, sets), {
-      outDir: dir,
-      imageDirs: [testImagesDir()],
-    });
-    const result = await runPlan(plan, {
-      cache: null,
-      engineFactory: () => engine,
-      weightsDirs: testWeightsDirs(),
-    });
-    assert.equal(result.outputs.length, 1);
-    return await decodeImage(await Deno.readFile(result.outputs[0]));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 for (
   const name of [
@@ -61,20 +24,20 @@ for (
   ]
 ) {
   Deno.test(`recipe ${name} renders at 32 px`, opts, async () => {
-    const png = await render(name, TINY);
+    const png = await renderExample(name, TINY);
     assert.deepEqual([png.width, png.height], [32, 24]);
   });
 }
 
 Deno.test("recipe upscale-3-scales renders 16 → 24 → 32 px", opts, async () => {
   const sets = ["small=16", "medium=24", "large=32", "iterations=3", "margin=4", "engine=onnx"];
-  const png = await render("upscale-3-scales", sets);
+  const png = await renderExample("upscale-3-scales", sets);
   assert.deepEqual([png.width, png.height], [32, 24]);
 });
 
 Deno.test("recipe tubingen-starry fails validation here, naming the missing layer", async () => {
   await assert.rejects(
-    load("tubingen-starry", []),
+    loadExample("tubingen-starry", []),
     (e: unknown) =>
       e instanceof RecipeError &&
       /layer "relu4_2" is not in the vgg19 weights .* relu3_4 is the deepest usable layer/.test(
@@ -82,14 +45,14 @@ Deno.test("recipe tubingen-starry fails validation here, naming the missing laye
       ),
   );
   // With the shallow layers it validates (everything adapts with --set).
-  await load("tubingen-starry", [
+  await loadExample("tubingen-starry", [
     "content_layers=[relu3_2]",
     "style_layers=[relu1_1, relu2_1, relu3_1]",
   ]);
 });
 
 Deno.test("plan sizes every step from the image headers, so the first scale has an estimate too", async () => {
-  const plan = await planRecipe(await load("upscale-3-scales", []), {
+  const plan = await planRecipe(await loadExample("upscale-3-scales", []), {
     imageDirs: [testImagesDir()],
   });
   const step = (id: string) => plan.steps.find((s) => s.step.id === id)!;
@@ -103,7 +66,7 @@ Deno.test("plan sizes every step from the image headers, so the first scale has 
 });
 
 Deno.test("plan of upscale-3-scales: estimates per scale; warns when a scale exceeds memory", async () => {
-  const plan = await planRecipe(await load("upscale-3-scales", []), {
+  const plan = await planRecipe(await loadExample("upscale-3-scales", []), {
     imageDirs: [testImagesDir()],
   });
   const estimate = (id: string) => plan.steps.find((s) => s.step.id === id)!.estimate!;

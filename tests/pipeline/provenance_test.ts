@@ -11,9 +11,9 @@ import {
   ProvenanceError,
   readProvenance,
   type RecordFacts,
-  sidecarPath,
   writeSidecar,
 } from "../../src/pipeline/provenance.ts";
+import { sidecarPath } from "../../src/pipeline/paths.ts";
 import { z } from "zod";
 import type { Engine } from "../../src/neural/engines/engine.ts";
 import { CacheStore } from "../../src/pipeline/cache.ts";

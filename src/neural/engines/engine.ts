@@ -1,92 +1,13 @@
 /**
  * The contract between the optimizer/stages and the compute backends (tfjs cpu/wasm/webgpu/node,
- * ONNX Runtime). An engine turns an {@link ObjectiveSpec} into an {@link Objective}: f and ∇f at x.
- * It does so by translating the plan (plan/network.ts: the forward steps; plan/loss.ts: the table
- * of terms built from the spec) into its own ops.
- *
- * Loss definitions (every engine computes exactly these, one per term kind of plan/loss.ts; the
- * tests compare engines on them):
- * - x: the image, HWC float32, RGB, 0–255 pixel scale (the optimization variable). The network
- *   applies the caffe preprocessing itself (RGB → BGR, minus {@link CAFFE_MEAN_BGR}); its first
- *   conv pads the preprocessed image per {@link ObjectiveSpec.padding} (plan/network.ts).
- * - F_l: activations of layer l for x, shape [H_l, W_l, C_l] (after ReLU for `relu*`, before for `conv*`).
- * - `content` term:  w · mean((F_l − P_l)²)
- * - Gram: G_l = F_lᵀ F_l / (H_l · W_l · C_l), with F_l as an (H_l·W_l) × C_l matrix; for a
- *   `masked-gram` term, F_l is first multiplied row-wise by M_l (the mask resized to H_l × W_l).
- * - `gram` / `masked-gram` term:  w · mean((G_l − A_l)²)      (mean over the C_l² entries)
- * - Mean and covariance (`mean-covariance` term, unmasked only): μ_l = F_lᵀ 1 / (H_l·W_l), the
- *   mean feature (C_l values), and Σ_l = (F_l − 1μ_lᵀ)ᵀ (F_l − 1μ_lᵀ) / (H_l·W_l·C_l), the
- *   covariance normalized like the Gram, so that G_l = Σ_l + μ_l μ_lᵀ / C_l.
- * - `mean-covariance` term:  w · (mean((Σ_l − S_l)²) + λ · mean((μ_l − m_l)²))   (means over the
- *   C_l² and C_l entries), S_l and m_l the style's covariance and mean, λ = 2·mean(m_l²)/C_l² (the
- *   weight the Gram loss gives a small error of the mean: losses/targets.ts meanPartWeight).
- * - `tv` term:  w · Σ_{i,j,c} (x[i+1,j,c] − x[i,j,c])² + (x[i,j+1,c] − x[i,j,c])²
- * - w is the term's whole weight: content_weight · w_l, style_weight · w_l, tv_weight.
- * - loss = Σ terms; `terms` reports the sums per group "content", "style" (gram, masked-gram and
- *   mean-covariance) and "tv".
+ * ONNX Runtime, cuda). An engine turns an {@link ObjectiveSpec} into an {@link Objective}: f and ∇f
+ * at x. It does so by translating the plan (plan/network.ts: the forward steps; objective/terms.ts:
+ * the table of terms built from the spec, each kind's exact loss defined beside it) into its own ops.
  */
 import { StylepipeError } from "../../util/errors.ts";
 import type { VggWeights } from "../models/weights_types.ts";
+import type { Activation, ObjectiveSpec } from "../objective/spec.ts";
 import type { Padding, Pooling } from "../plan/network.ts";
-
-export { CAFFE_MEAN_BGR } from "../models/weights_types.ts";
-export type { Padding, Pooling } from "../plan/network.ts";
-
-/** A content target: the activations of one layer for the content image. */
-export interface ContentTarget {
-  /** Layer name, e.g. `relu4_2`. */
-  readonly layer: string;
-  /** Per-layer weight w_l. */
-  readonly weight: number;
-  /** Activations, shape [H_l, W_l, C_l], HWC float32. */
-  readonly activations: Float32Array;
-}
-
-/** The style statistic a target is matched on: the Gram matrix, or the mean and covariance. */
-export type StyleStatistic = "gram" | "mean-covariance";
-
-/** The style statistics, for parameter schemas. */
-export const styleStatistics = ["gram", "mean-covariance"] as const;
-
-/** A style target: a normalized Gram matrix (and optionally the mask it applies through). */
-export interface StyleTarget {
-  /** Layer name, e.g. `relu1_1`. */
-  readonly layer: string;
-  /** Per-layer weight w_l. */
-  readonly weight: number;
-  /** C_l × C_l Gram matrix, row-major, normalized as in the module doc. */
-  readonly gram: Float32Array;
-  /** Optional region mask at the *image* resolution (H × W, values 0–1); resized per layer. */
-  readonly mask?: Float32Array;
-  /** m_l, the style's mean feature (C_l values); `mean-covariance` needs it. */
-  readonly mean?: Float32Array;
-  /** What the term matches (default `gram`); `mean-covariance` derives S_l from `gram` and `mean`. */
-  readonly statistic?: StyleStatistic;
-}
-
-/** Everything an engine needs to build f(x) = loss and ∇f(x). */
-export interface ObjectiveSpec {
-  /** Network weights (possibly partial: only the convs present). */
-  readonly weights: VggWeights;
-  /** Pooling between blocks. */
-  readonly pooling: Pooling;
-  /** Image height (pixels). */
-  readonly height: number;
-  /** Image width (pixels). */
-  readonly width: number;
-  /** Content targets (may be empty). */
-  readonly content: readonly ContentTarget[];
-  /** Style targets (may be empty). Several entries may name the same layer (regional styles). */
-  readonly style: readonly StyleTarget[];
-  /** α */
-  readonly contentWeight: number;
-  /** β */
-  readonly styleWeight: number;
-  /** Total-variation weight. */
-  readonly tvWeight: number;
-  /** How the first conv pads the image (default zero, as VGG); targets must be extracted alike. */
-  readonly padding?: Padding;
-}
 
 /** Result of one evaluation. The caller owns `grad` and disposes it through {@link VectorOps}. */
 export interface Evaluation<V> {
@@ -164,14 +85,6 @@ export async function batchedDots<V>(
   const out: number[] = [];
   for (const [a, b] of pairs) out.push(await ops.dot(a, b));
   return out;
-}
-
-/** Activations of one layer, HWC. */
-export interface Activation {
-  readonly height: number;
-  readonly width: number;
-  readonly channels: number;
-  readonly data: Float32Array;
 }
 
 /** An objective that must be released when done. */

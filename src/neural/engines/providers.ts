@@ -5,10 +5,10 @@
 import { cudaFp32Provider, cudaProvider, cudaTf32Provider } from "./cuda/engine.ts";
 import { type Engine, type EngineProvider, EngineUnavailableError } from "./engine.ts";
 import { onnxProvider } from "./onnx/engine.ts";
-import { tfjsCpuProvider } from "./tfjs_cpu.ts";
-import { tfjsNodeGpuProvider, tfjsNodeProvider } from "./tfjs_node.ts";
-import { tfjsWasmProvider } from "./tfjs_wasm.ts";
-import { hardwareWebgpuAvailable, tfjsWebgpuProvider } from "./tfjs_webgpu.ts";
+import { tfjsCpuProvider } from "./tfjs/cpu.ts";
+import { tfjsNodeGpuProvider, tfjsNodeProvider } from "./tfjs/node.ts";
+import { tfjsWasmProvider } from "./tfjs/wasm.ts";
+import { hardwareWebgpuAvailable, tfjsWebgpuProvider } from "./tfjs/webgpu.ts";
 
 /** Every engine provider, in the order they are listed to users. */
 const providers: readonly EngineProvider[] = [
@@ -43,7 +43,10 @@ export const engineNames: readonly string[] = ["auto", ...providers.map((p) => p
 function providerNamed(name: string): EngineProvider {
   const provider = providers.find((p) => p.name === name);
   if (!provider) {
-    throw new RangeError(`unknown engine "${name}"; engines: ${engineNames.join(", ")}`);
+    throw new EngineUnavailableError(
+      name,
+      `unknown engine "${name}"; engines: ${engineNames.join(", ")}`,
+    );
   }
   return provider;
 }

@@ -2,7 +2,7 @@
  * A fixed yardstick for comparing renders, independent of the weights a render used:
  * - content distance = mean((F − P)²) over relu3_2 of the output (F) and of the content image (P);
  * - style distance = Σ over relu1_1, relu2_1, relu3_1 of mean((G − A)²), G and A the Gram matrices
- *   of the output and of the style image, normalized as in engine.ts: FᵀF / (H·W·C).
+ *   of the output and of the style image, normalized as in objective/gram.ts: FᵀF / (H·W·C).
  * Average pooling, the network at the output's size, the style image resized so its longer side is
  * the output's (style_scale 1). These are the layers the partial VGG19 weights provide, so every
  * render here can be scored; the issue's PyTorch reference uses the same definition.
@@ -12,7 +12,7 @@ import type { RgbImage } from "../../image/image.ts";
 import { resizeImage, resizeLongerSide } from "../../image/resample.ts";
 import type { Engine } from "../engines/engine.ts";
 import type { VggWeights } from "../models/weights_types.ts";
-import { gramMatrix } from "./targets.ts";
+import { gramMatrix } from "../objective/gram.ts";
 
 /** The content layer of the score. */
 export const SCORE_CONTENT_LAYER = "relu3_2";

@@ -13,6 +13,7 @@ import { type ConvLayer, convLayers, type VggArch } from "./layers.ts";
 import type { ConvWeights } from "./weights_types.ts";
 import { WeightsError } from "./weights_error.ts";
 import { writeWeightsDir } from "./write_weights_dir.ts";
+import { messageOf } from "../../util/errors.ts";
 
 /** VGG convolutions read from an `.h5` file. */
 export interface KerasVggWeights {
@@ -38,7 +39,7 @@ export async function readKerasVggH5(path: string, expected?: VggArch): Promise<
     if (!await hasHdf5Signature(path)) throw new Error("no HDF5 signature");
     file = new h5wasm.File(resolve(path), "r");
   } catch (e) {
-    throw new WeightsError(`cannot open ${path} as an HDF5 file: ${describe(e)}`, { cause: e });
+    throw new WeightsError(`cannot open ${path} as an HDF5 file: ${messageOf(e)}`, { cause: e });
   }
   try {
     const nested = file.get("model_weights");
@@ -188,8 +189,4 @@ export async function importKerasH5(
     shardBytes: options.shardBytes,
   });
   return { arch, convs: [...convs.keys()], files };
-}
-
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -15,6 +15,7 @@ import {
 } from "./tfjs_layers_model.ts";
 import type { VggWeights } from "./weights_types.ts";
 import { WeightsError } from "./weights_error.ts";
+import { messageOf } from "../../util/errors.ts";
 
 export { WeightsError };
 
@@ -193,7 +194,7 @@ async function readFile(path: string): Promise<Uint8Array> {
     return await Deno.readFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new WeightsError(`${path} is missing`);
-    throw new WeightsError(`cannot read ${path}: ${(e as Error).message}`, { cause: e });
+    throw new WeightsError(`cannot read ${path}: ${messageOf(e)}`, { cause: e });
   }
 }
 
@@ -201,7 +202,7 @@ function parseJson(bytes: Uint8Array, source: string): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch (e) {
-    throw new WeightsError(`${source} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    throw new WeightsError(`${source} is not valid JSON: ${messageOf(e)}`, { cause: e });
   }
 }
 

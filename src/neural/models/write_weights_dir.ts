@@ -11,6 +11,7 @@ import { encodeConvGroup, layersModelJson, type Shard } from "./tfjs_layers_mode
 import type { ConvWeights } from "./weights_types.ts";
 import { WeightsError } from "./weights_error.ts";
 import { pathExists } from "../../util/path_exists.ts";
+import { messageOf } from "../../util/errors.ts";
 
 /** Options for {@link writeWeightsDir}. */
 export interface WriteWeightsDirOptions {
@@ -80,7 +81,7 @@ export async function writeWeightsDir(
     await Deno.remove(staging, { recursive: true }).catch(() => {});
     throw e instanceof WeightsError
       ? e
-      : new WeightsError(`cannot write ${modelDir}: ${(e as Error).message}`, { cause: e });
+      : new WeightsError(`cannot write ${modelDir}: ${messageOf(e)}`, { cause: e });
   }
   return files.map((f) => f.path);
 }

@@ -1,18 +1,16 @@
 /**
  * Shared fixtures for the tfjs engine tests: seeded weights, images, specs whose targets come from
- * real activations, and direct host (float64) computations of the loss terms of engine.ts.
+ * real activations, and direct host (float64) computations of the loss terms of objective/.
  */
-import type {
-  Activation,
-  Engine,
-  ObjectiveSpec,
-  Pooling,
-} from "../../../src/neural/engines/engine.ts";
+import type { Activation, ObjectiveSpec } from "../../../src/neural/objective/spec.ts";
+import type { Engine } from "../../../src/neural/engines/engine.ts";
+import type { Pooling } from "../../../src/neural/plan/network.ts";
 import { syntheticVggWeights } from "../../../src/neural/models/synthetic.ts";
 import type { VggWeights } from "../../../src/neural/models/weights_types.ts";
 import { loadVggWeights } from "../../../src/neural/models/weights.ts";
 import { Prng } from "../../../src/util/prng.ts";
-import { featureMean, gramMatrix } from "../../../src/neural/losses/targets.ts";
+import { featureMean } from "../../../src/neural/objective/mean_covariance.ts";
+import { gramMatrix } from "../../../src/neural/objective/gram.ts";
 
 /** Seeded VGG19 weights of the real shapes up to conv2_1 (enough for relu1_1, pool1, relu2_1). */
 export const smallWeights: VggWeights = syntheticVggWeights("vgg19", 11, "conv2_1");
@@ -64,7 +62,7 @@ export function hostMeanSquaredDiff(a: ArrayLike<number>, b: ArrayLike<number>):
   return s / a.length;
 }
 
-/** The TV term of engine.ts for an HWC RGB image, in float64. */
+/** The TV term of objective/tv.ts for an HWC RGB image, in float64. */
 export function hostTv(x: Float32Array, height: number, width: number): number {
   let s = 0;
   for (let i = 0; i < height; i++) {

@@ -1,12 +1,14 @@
 /**
- * The `mean-covariance` style term (engine.ts) in the tfjs cpu and onnx engines: its value equals
+ * The `mean-covariance` style term (objective/mean_covariance.ts) in the tfjs cpu and onnx engines: its value equals
  * a float64 host computation, onnx equals tfjs per term, and both gradients match central finite
  * differences of the loss.
  */
 import assert from "node:assert/strict";
-import type { Activation, Engine, Pooling } from "../../../src/neural/engines/engine.ts";
+import type { Activation } from "../../../src/neural/objective/spec.ts";
+import type { Engine } from "../../../src/neural/engines/engine.ts";
+import type { Pooling } from "../../../src/neural/plan/network.ts";
 import { onnxProvider } from "../../../src/neural/engines/onnx/engine.ts";
-import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
+import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs/cpu.ts";
 import { Prng } from "../../../src/util/prng.ts";
 import {
   evaluateOnHost,
@@ -25,7 +27,7 @@ function meanCovSpec(engine: Engine, pooling: Pooling, style: Float32Array, laye
   return meanCovarianceSpec(engine, pooling, H, W, style, layers);
 }
 
-/** engine.ts's mean-covariance term of activations `a` against style activations `s`, float64. */
+/** objective/mean_covariance.ts's term of activations `a` against style activations `s`, float64. */
 function hostTerm(a: Activation, s: Activation): number {
   const stats = (x: Activation) => {
     const { height, width, channels: c, data } = x;

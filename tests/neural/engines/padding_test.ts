@@ -5,10 +5,12 @@
  * directions supported on the image's border, zero padding unchanged, and 1-pixel images.
  */
 import assert from "node:assert/strict";
-import type { Engine, ObjectiveSpec, Padding } from "../../../src/neural/engines/engine.ts";
+import type { Engine } from "../../../src/neural/engines/engine.ts";
+import type { ObjectiveSpec } from "../../../src/neural/objective/spec.ts";
+import type { Padding } from "../../../src/neural/plan/network.ts";
 import { CAFFE_MEAN_BGR } from "../../../src/neural/models/weights_types.ts";
 import { onnxProvider } from "../../../src/neural/engines/onnx/engine.ts";
-import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs_cpu.ts";
+import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs/cpu.ts";
 import { Prng } from "../../../src/util/prng.ts";
 import {
   evaluateOnHost,

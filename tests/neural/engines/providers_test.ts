@@ -8,11 +8,11 @@ import {
   engineNames,
 } from "../../../src/neural/engines/providers.ts";
 import { EngineUnavailableError } from "../../../src/neural/engines/engine.ts";
-import { tfjsNodeGpuProvider, tfjsNodeProvider } from "../../../src/neural/engines/tfjs_node.ts";
+import { tfjsNodeGpuProvider, tfjsNodeProvider } from "../../../src/neural/engines/tfjs/node.ts";
 import {
   hardwareWebgpuAvailable,
   isSoftwareAdapter,
-} from "../../../src/neural/engines/tfjs_webgpu.ts";
+} from "../../../src/neural/engines/tfjs/webgpu.ts";
 
 Deno.test("engineNames lists auto, cuda and the tfjs engines", () => {
   for (

@@ -10,20 +10,18 @@
  * atomics in the kernels, fixed-order reductions.
  */
 import type { VggWeights } from "../../models/weights_types.ts";
-import { lossPlan, type LossTerm } from "../../plan/loss.ts";
+import { lossPlan, type LossTerm } from "../../objective/terms.ts";
 import { networkPlan, planShape } from "../../plan/network.ts";
+import type { Activation, ObjectiveSpec } from "../../objective/spec.ts";
 import {
-  type Activation,
   type DisposableObjective,
   type Engine,
   type EngineProvider,
   EngineUnavailableError,
   type Evaluation,
-  type ObjectiveSpec,
-  type Padding,
-  type Pooling,
   type VectorOps,
 } from "../engine.ts";
+import type { Padding, Pooling } from "../../plan/network.ts";
 import { type CudaDevice, type DeviceArray, openDevice } from "./device.ts";
 import {
   type CudaLibraries,

@@ -3,18 +3,11 @@
  * CPU execution provider. Vectors live on the host as Float32Array.
  */
 import type { VggWeights } from "../../models/weights_types.ts";
-import { lossPlan, planStructure } from "../../plan/loss.ts";
+import { lossPlan, planStructure } from "../../objective/terms.ts";
 import { networkPlan, planShape } from "../../plan/network.ts";
-import type {
-  Activation,
-  DisposableObjective,
-  Engine,
-  EngineProvider,
-  Evaluation,
-  ObjectiveSpec,
-  Padding,
-  Pooling,
-} from "../engine.ts";
+import type { Activation, ObjectiveSpec } from "../../objective/spec.ts";
+import type { DisposableObjective, Engine, EngineProvider, Evaluation } from "../engine.ts";
+import type { Padding, Pooling } from "../../plan/network.ts";
 import { hostVectorOps } from "../host_vector_ops.ts";
 import { buildExtractGraph, buildLossGraph, GRAPH_IO, lossFeeds } from "./graph.ts";
 import { intraOpThreads, loadOrt, type OrtModule, SessionCache } from "./runtime.ts";

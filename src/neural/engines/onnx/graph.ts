@@ -1,6 +1,6 @@
 /**
- * The ONNX graphs of the onnx engine, translated from the plan (plan/network.ts, plan/loss.ts).
- * The loss graph takes the image x [H, W, 3] (RGB, 0–255, HWC) and returns the loss of engine.ts,
+ * The ONNX graphs of the onnx engine, translated from the plan (plan/network.ts, objective/terms.ts).
+ * The loss graph takes the image x [H, W, 3] (RGB, 0–255, HWC) and returns the loss of objective/terms.ts,
  * its three weighted groups and ∂loss/∂x in ONE run: caffe preprocessing, the plan's forward steps,
  * one node group per term of the loss table, then each step's gradient in reverse (backward.ts).
  * Weights are initializers; targets, masks and the per-term weights are inputs ({@link lossFeeds}),
@@ -8,7 +8,7 @@
  * Tensors inside the graph are NCHW with N = 1.
  */
 import type { VggWeights } from "../../models/weights_types.ts";
-import { groupTerms, type LossPlan, type LossTerm } from "../../plan/loss.ts";
+import { groupTerms, type LossPlan, type LossTerm } from "../../objective/terms.ts";
 import {
   type ConvStep,
   type LayerShape,
@@ -18,7 +18,7 @@ import {
   type PoolStep,
   type ReluStep,
 } from "../../plan/network.ts";
-import { CAFFE_MEAN_BGR } from "../engine.ts";
+import { CAFFE_MEAN_BGR } from "../../models/weights_types.ts";
 import {
   avgPoolGrad,
   contentLossAndGrad,

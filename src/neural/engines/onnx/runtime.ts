@@ -5,6 +5,7 @@
 import type * as Ort from "onnxruntime-node";
 import { EngineUnavailableError } from "../engine.ts";
 import { returnLargeBuffersOnFree, trimNativeHeap } from "./native_memory.ts";
+import { messageOf } from "../../../util/errors.ts";
 
 /** The onnxruntime-node module namespace. */
 export type OrtModule = typeof Ort;
@@ -27,7 +28,7 @@ export function loadOrt(): Promise<OrtModule> {
     ortPromise = undefined;
     throw new EngineUnavailableError(
       "onnx",
-      `onnxruntime-node could not be loaded (${e instanceof Error ? e.message : e}); install it ` +
+      `onnxruntime-node could not be loaded (${messageOf(e)}); install it ` +
         "with `ONNXRUNTIME_NODE_INSTALL=skip deno install` and run with --allow-ffi (or -A)",
     );
   });
@@ -45,7 +46,10 @@ export function intraOpThreads(): number {
   if (raw === undefined || raw === "") return DEFAULT_THREADS;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`${THREADS_ENV} must be a positive integer, got "${raw}"`);
+    throw new EngineUnavailableError(
+      "onnx",
+      `${THREADS_ENV} must be a positive integer, got "${raw}"`,
+    );
   }
   return n;
 }

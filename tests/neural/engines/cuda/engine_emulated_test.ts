@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { CudaDevice } from "../../../../src/neural/engines/cuda/device.ts";
 import { CudaEngine } from "../../../../src/neural/engines/cuda/engine.ts";
-import type { Engine, ObjectiveSpec } from "../../../../src/neural/engines/engine.ts";
+import type { Engine } from "../../../../src/neural/engines/engine.ts";
+import type { ObjectiveSpec } from "../../../../src/neural/objective/spec.ts";
 import { hostVectorOps } from "../../../../src/neural/engines/host_vector_ops.ts";
 import { onnxProvider } from "../../../../src/neural/engines/onnx/engine.ts";
 import { lbfgs } from "../../../../src/neural/optim/lbfgs.ts";

@@ -13,10 +13,8 @@ import {
 import { cString, cudartSymbols } from "../../../../src/neural/engines/cuda/ffi.ts";
 import { KERNEL_NAMES, KERNEL_SOURCE } from "../../../../src/neural/engines/cuda/kernels.ts";
 import { pickAlgorithm } from "../../../../src/neural/engines/cuda/network.ts";
-import {
-  EngineUnavailableError,
-  type ObjectiveSpec,
-} from "../../../../src/neural/engines/engine.ts";
+import { EngineUnavailableError } from "../../../../src/neural/engines/engine.ts";
+import type { ObjectiveSpec } from "../../../../src/neural/objective/spec.ts";
 import { smallWeights } from "../_fixtures.ts";
 
 /** A cudnnConvolution*AlgoPerf_t table (48 bytes per entry). */

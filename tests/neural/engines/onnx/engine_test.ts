@@ -5,16 +5,13 @@
  * independent directional finite-difference check of the onnx gradient.
  */
 import assert from "node:assert/strict";
-import type {
-  Engine,
-  ObjectiveSpec,
-  Pooling,
-  StyleTarget,
-} from "../../../../src/neural/engines/engine.ts";
+import type { Engine } from "../../../../src/neural/engines/engine.ts";
+import type { ObjectiveSpec, StyleTarget } from "../../../../src/neural/objective/spec.ts";
+import type { Pooling } from "../../../../src/neural/plan/network.ts";
 import { onnxProvider } from "../../../../src/neural/engines/onnx/engine.ts";
-import { tfjsCpuProvider } from "../../../../src/neural/engines/tfjs_cpu.ts";
-import { gramMatrix } from "../../../../src/neural/losses/targets.ts";
-import { resizeMaskArea } from "../../../../src/neural/models/layer_mask.ts";
+import { tfjsCpuProvider } from "../../../../src/neural/engines/tfjs/cpu.ts";
+import { gramMatrix } from "../../../../src/neural/objective/gram.ts";
+import { resizeMaskArea } from "../../../../src/neural/objective/layer_mask.ts";
 import { layerSize } from "../../../../src/neural/plan/network.ts";
 import { syntheticVggWeights } from "../../../../src/neural/models/synthetic.ts";
 import type { VggWeights } from "../../../../src/neural/models/weights_types.ts";

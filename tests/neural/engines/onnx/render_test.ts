@@ -1,8 +1,9 @@
 /** A short L-BFGS render from the same seed on onnx and on tfjs wasm ends at the same loss (1%). */
 import assert from "node:assert/strict";
-import type { Engine, ObjectiveSpec } from "../../../../src/neural/engines/engine.ts";
+import type { Engine } from "../../../../src/neural/engines/engine.ts";
+import type { ObjectiveSpec } from "../../../../src/neural/objective/spec.ts";
 import { onnxProvider } from "../../../../src/neural/engines/onnx/engine.ts";
-import { tfjsWasmProvider } from "../../../../src/neural/engines/tfjs_wasm.ts";
+import { tfjsWasmProvider } from "../../../../src/neural/engines/tfjs/wasm.ts";
 import { lbfgs } from "../../../../src/neural/optim/lbfgs.ts";
 import { relDiff, seededImage, smallWeights, specFromImages } from "../_fixtures.ts";
 

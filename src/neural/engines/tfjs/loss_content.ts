@@ -1,0 +1,10 @@
+/**
+ * Content loss (Gatys et al. 2015, eq. 1) as a tf op, normalized as in objective/content.ts: the mean, not half
+ * the sum, of the squared differences between the image's activations and the content target.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+
+/** mean((F − P)²) for activations F and target P of the same shape. */
+export function contentLoss(features: tf.Tensor, target: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.squaredDifference(features, target)));
+}
