@@ -7,7 +7,8 @@
 import { resolve } from "node:path";
 import { IssueList } from "../recipe/errors.ts";
 import type { Recipe, RecipeStep } from "../recipe/recipe.ts";
-import { type Estimate, StageError } from "../stages/stage.ts";
+import { checkMemory } from "../stages/pixel_limit.ts";
+import { type Estimate, type FileShape, StageError } from "../stages/stage.ts";
 import { deriveSeed } from "../util/prng.ts";
 import { sha256File } from "../util/hash.ts";
 import { defaultImageDirs, defaultWeightsDirs } from "./locations.ts";
@@ -36,8 +37,8 @@ export interface PlannedStep {
   readonly deps: readonly string[];
   /** Files it reads. */
   readonly inputFiles: readonly InputFile[];
-  /** Output image size, where the stages can tell. */
-  readonly shape?: { readonly width: number; readonly height: number };
+  /** Output image size (and, for a file, its decoding cost), where the stages can tell. */
+  readonly shape?: FileShape;
   /** Resource estimate, where the stage gives one. */
   readonly estimate?: Estimate;
 }
@@ -143,8 +144,54 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       estimate: step.stage.estimate?.(shapes, step.params, { engine, output: shape }),
     });
   }
+  const steps = [...planned.values()];
+  const peak = imagePeak(steps);
+  try {
+    if (peak) checkMemory(peak.bytes, `the run, which holds its images at step "${peak.step}",`);
+  } catch (e) {
+    if (!(e instanceof StageError)) throw e;
+    const at = steps.find((p) => p.step.id === peak!.step)!.step;
+    issues.add(recipe.at(at.path), e.message, at.id);
+  }
   issues.throwIfAny();
-  return { recipe, steps: [...planned.values()], paths, inputFiles: allInputs, engine };
+  return { recipe, steps, paths, inputFiles: allInputs, engine };
+}
+
+/** Bytes an image of this shape takes in memory (float RGB and alpha). */
+const IMAGE_BYTES_PER_PIXEL = 16;
+
+/**
+ * The most image memory the run holds at once, and the step where: each image lives from its
+ * step until the last step reading it ran (as runPlan releases them), plus the running step's own
+ * estimate; engine steps' estimates are left out (`render` checks those against the machine).
+ */
+export function imagePeak(
+  steps: readonly PlannedStep[],
+): { bytes: number; step: string } | undefined {
+  const lastReader = new Map<string, number>();
+  steps.forEach((p, i) => {
+    for (const d of p.deps) lastReader.set(d, i);
+  });
+  const live = new Map<string, number>();
+  let held = 0;
+  let peak: { bytes: number; step: string } | undefined;
+  steps.forEach((p, i) => {
+    const own = p.step.stage.usesEngine ? 0 : p.estimate?.bytes ?? 0;
+    const out = p.shape ? p.shape.width * p.shape.height * IMAGE_BYTES_PER_PIXEL : 0;
+    const now = held + Math.max(own, out);
+    if (!peak || now > peak.bytes) peak = { bytes: now, step: p.step.id };
+    if (out && lastReader.has(p.step.id)) {
+      live.set(p.step.id, out);
+      held += out;
+    }
+    for (const d of new Set(p.deps)) {
+      if (lastReader.get(d) === i && live.has(d)) {
+        held -= live.get(d)!;
+        live.delete(d);
+      }
+    }
+  });
+  return peak;
 }
 
 /** `auto` → the engine the providers pick here; other names unchanged (loaded only when needed). */

@@ -183,23 +183,21 @@ class Execution {
       engine: this.#getEngine,
     });
     for (const p of plan.steps) {
-      for (const d of this.#reads(p)) this.#readers.set(d, (this.#readers.get(d) ?? 0) + 1);
+      for (const d of new Set(p.deps)) this.#readers.set(d, (this.#readers.get(d) ?? 0) + 1);
     }
   }
 
-  /** The steps whose values `p` reads: its inputs, and a file-writer's ancestors (provenance). */
-  #reads(p: PlannedStep): Set<string> {
-    return new Set(p.step.stage.writesFiles ? [...p.deps, ...upstreamOf(this.plan, p)] : p.deps);
-  }
-
-  /** After `p` ran (or failed): release the pixels of values no later step reads. */
+  /**
+   * After `p` ran (or failed, or was served from the cache): release the pixels of its inputs that
+   * no later step reads, and of the ancestors a file-writer awaited only for their provenance.
+   */
   #doneReading(p: PlannedStep): void {
     if (this.options.keepIntermediates) return;
-    for (const d of this.#reads(p)) {
-      const left = (this.#readers.get(d) ?? 1) - 1;
-      this.#readers.set(d, left);
+    for (const d of new Set(p.deps)) this.#readers.set(d, (this.#readers.get(d) ?? 1) - 1);
+    const seen = p.step.stage.writesFiles ? [...p.deps, ...upstreamOf(this.plan, p)] : p.deps;
+    for (const d of new Set(seen)) {
       const value = this.values.get(d);
-      if (left > 0 || !value) continue;
+      if ((this.#readers.get(d) ?? 0) > 0 || !value) continue;
       const light = withoutPixels(value);
       this.values.set(d, light);
       this.#memo.set(d, Promise.resolve(light));

@@ -182,11 +182,19 @@ export interface EstimateEnv {
   /** The engine named in the recipe or on the CLI (`auto`, `onnx`, …). */
   readonly engine: string;
   /** The step's own output size, where known (e.g. `load`: from the file's header). */
-  readonly output?: { readonly width: number; readonly height: number };
+  readonly output?: FileShape;
 }
 
 /** Shapes of inputs known at plan time (images: width/height when known). */
 export type InputShapes = Record<string, { width: number; height: number } | undefined>;
+
+/** An image size read from a file's header, and what decoding the file costs. */
+export interface FileShape {
+  readonly width: number;
+  readonly height: number;
+  /** Peak bytes decoding the file takes (format, channels and depth counted). */
+  readonly decodeBytes?: number;
+}
 
 /** A pipeline stage. `P` is the parsed parameter type. */
 export interface Stage<P = unknown> {
@@ -222,7 +230,7 @@ export interface Stage<P = unknown> {
    */
   models?(params: P): readonly string[];
   /** Output size read from the stage's one input file at plan time (e.g. an image header). */
-  fileShape?(path: string): Promise<{ width: number; height: number } | undefined>;
+  fileShape?(path: string): Promise<FileShape | undefined>;
   /** Extra validation (e.g. weights have the layers asked for); returns error messages. */
   check?(params: P, ctx: CheckContext): Promise<string[]>;
   /** Output image size from input sizes, when computable (for `plan`). */
