@@ -272,6 +272,14 @@ function checkOutputs(
 ): void {
   const writers = new Map<string, string>();
   for (const step of steps) {
+    for (const side of step.stage.sideOutputs?.(step.params, step.id) ?? []) {
+      try {
+        confineOutput(side, paths, protectedFiles);
+      } catch (e) {
+        if (!(e instanceof StageError)) throw e;
+        issues.add(recipe.at([...step.path, "with"]), e.message, step.id);
+      }
+    }
     const path = (step.params as Record<string, unknown> | null)?.path;
     if (!step.stage.writesFiles || typeof path !== "string") continue;
     const at = recipe.at([...step.path, "with", "path"]);

@@ -27,6 +27,9 @@ import type { RawStep, Recipe } from "./recipe.ts";
 import { didYouMean, suggester } from "./suggest.ts";
 import { validateSteps } from "./validate.ts";
 
+/** The largest seed (seeds are 32-bit). */
+export const MAX_SEED = 2 ** 32 - 1;
+
 /** The top-level keys every recipe may use. */
 export const RECIPE_KEYS = [
   "version",
@@ -235,8 +238,14 @@ async function checkRecipe(text: string, file: string, options: LoadOptions): Pr
     );
   }
   const seed = resolved.seed ?? 0;
-  if (typeof seed !== "number" || !Number.isInteger(seed)) {
-    issues.add(at(["seed"]), `"seed:" must be an integer`);
+  if (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    // Seeds are used modulo 2³²: a larger one would silently repeat a smaller one's pixels.
+    issues.add(
+      at(["seed"]),
+      `"seed:" must be a whole number from 0 to ${MAX_SEED}, got ${
+        JSON.stringify(seed)?.slice(0, 40)
+      }`,
+    );
   }
   const allowOutside = resolved.allow_outside_output ?? false;
   if (typeof allowOutside !== "boolean") {

@@ -377,6 +377,22 @@ export function matrixExtension(
         ctx.steps = [];
         return;
       }
+      // Duplicate ids before expansion: instances get distinct names, so validation cannot tell.
+      const firstAt = new Map<string, number>();
+      ctx.steps = ctx.steps.filter((st) => {
+        if (typeof st.id !== "string") return true;
+        const first = firstAt.get(st.id);
+        if (first === undefined) {
+          firstAt.set(st.id, ctx.at([...st.path, "id"]).line);
+          return true;
+        }
+        ctx.issues.add(
+          ctx.at([...st.path, "id"]),
+          `duplicate step id (first used at line ${first})`,
+          st.id,
+        );
+        return false;
+      });
       const combos = combinations(axes);
       const suggest = suggester([
         ...Object.keys(ctx.vars),

@@ -213,6 +213,11 @@ export interface Stage<P = unknown> {
   /** Whether the output must be recomputed when it is a file that no longer exists (e.g. `save`). */
   readonly writesFiles?: boolean;
   /**
+   * Files the step may write besides its output (e.g. style-transfer's `save_every` images), as
+   * paths in the output folder; `plan` checks them as it checks `path` (validation, not mid-run).
+   */
+  sideOutputs?(params: P, stepId: string): readonly string[];
+  /**
    * Whether the output depends on the engine and on the step's seed (the neural stages). Only such
    * stages carry the resolved engine name and the seed in their cache key, so switching engines or
    * seeds reuses plain image steps.
