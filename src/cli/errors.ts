@@ -4,6 +4,7 @@ import { printable } from "../util/printable.ts";
 import { RecipeError } from "../recipe/errors.ts";
 import { StepFailedError } from "../pipeline/run.ts";
 
+/** The exit codes, where every command imports them from. */
 export { EXIT };
 
 /** Wrong command-line usage (exit code 2). */

@@ -36,11 +36,6 @@ const modeFunctions: Record<BlendMode, (a: number, b: number) => number> = {
   difference: (a, b) => Math.abs(a - b),
 };
 
-/** The mode's f(a, b) for one channel (inputs already in [0, 1]). */
-export function blendChannel(mode: BlendMode, a: number, b: number): number {
-  return modeFunctions[mode](a, b);
-}
-
 /** Blends `overlay` onto `base` (same size) with `mode` and `opacity` in [0, 1]. */
 export function blendImages(
   base: RgbImage,

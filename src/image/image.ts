@@ -30,13 +30,3 @@ export function createImage(width: number, height: number, fill = 0): RgbImage {
   if (fill !== 0) data.fill(fill);
   return { width, height, data };
 }
-
-/** Wraps existing samples as an image, checking the length. */
-export function imageFromData(width: number, height: number, data: Float32Array): RgbImage {
-  if (data.length !== width * height * 3) {
-    throw new RangeError(
-      `expected ${width * height * 3} samples for ${width}×${height}, got ${data.length}`,
-    );
-  }
-  return { width, height, data };
-}

@@ -20,11 +20,6 @@ export function mul3(a: Mat3, b: Mat3): number[] {
   return out;
 }
 
-/** The transpose of m. */
-export function transpose3(m: Mat3): number[] {
-  return [m[0], m[3], m[6], m[1], m[4], m[7], m[2], m[5], m[8]];
-}
-
 /** The product m·v of a matrix and a 3-vector. */
 export function apply3(m: Mat3, v: readonly number[]): [number, number, number] {
   return [

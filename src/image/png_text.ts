@@ -122,12 +122,7 @@ export function writePngText(png: Uint8Array, keyword: string, text: string): Ui
   const data = new Uint8Array(kw.length + 5 + body.length);
   data.set(kw, 0);
   data.set(body, kw.length + 5);
-  return rebuild(png, new Set([keyword]), encodeChunk("iTXt", data));
-}
-
-/** Returns a PNG without the text chunks (`tEXt`, `iTXt`, `zTXt`) whose keyword is in `keywords`. */
-export function removePngText(png: Uint8Array, keywords: Iterable<string>): Uint8Array {
-  return rebuild(png, new Set(keywords));
+  return rebuild(png, keyword, encodeChunk("iTXt", data));
 }
 
 /**
@@ -146,13 +141,13 @@ export function addPngChunks(
   return concatBytes(parts);
 }
 
-/** Copies the chunks, dropping text chunks named in `drop` and inserting `extra` before IEND. */
-function rebuild(png: Uint8Array, drop: ReadonlySet<string>, extra?: Uint8Array): Uint8Array {
+/** Copies the chunks, dropping the text chunks of `keyword` and inserting `extra` before IEND. */
+function rebuild(png: Uint8Array, keyword: string, extra: Uint8Array): Uint8Array {
   const parts: Uint8Array[] = [png.subarray(0, 8)];
   for (const c of chunks(png)) {
     const isText = c.type === "tEXt" || c.type === "iTXt" || c.type === "zTXt";
-    if (isText && drop.has(keywordOf(c.data))) continue;
-    if (c.type === "IEND" && extra) parts.push(extra);
+    if (isText && keywordOf(c.data) === keyword) continue;
+    if (c.type === "IEND") parts.push(extra);
     parts.push(png.subarray(c.start, c.end));
   }
   return concatBytes(parts);

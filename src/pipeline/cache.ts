@@ -10,12 +10,16 @@
 import { join } from "node:path";
 import type { CheckpointStore, Kind, Value } from "../stages/stage.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
+import { messageOf, StylepipeError } from "../util/errors.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { CorruptEntryError, decodeValue, encodeValue } from "./serialize.ts";
 import type { CacheRead, StepStore } from "./store.ts";
 
 /** The default cache folder, relative to the working directory. */
 export const DEFAULT_CACHE_DIR = ".stylepipe/cache";
+
+/** A cache folder that cannot be written (e.g. `--cache-dir` names a file). */
+export class CacheFolderError extends StylepipeError {}
 
 /** A cache folder (the {@link StepStore} on a local or shared file system). */
 export class CacheStore implements StepStore {
@@ -80,7 +84,13 @@ export class CacheStore implements StepStore {
    */
   async lock(keys: readonly string[]): Promise<() => Promise<void>> {
     const path = join(this.dir, "locks", `${Deno.pid}-${crypto.randomUUID()}.json`);
-    await atomicWrite(path, JSON.stringify({ pid: Deno.pid, keys }));
+    try {
+      await atomicWrite(path, JSON.stringify({ pid: Deno.pid, keys }));
+    } catch (e) {
+      throw new CacheFolderError(`cannot use the cache folder ${this.dir}: ${messageOf(e)}`, {
+        cause: e,
+      });
+    }
     const heartbeat = setInterval(() => {
       const now = new Date();
       Deno.utime(path, now, now).catch(() => {});

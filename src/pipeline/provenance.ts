@@ -13,7 +13,7 @@
  *   wall-clock time, per-step timings, which steps came from the cache or resumed from a checkpoint,
  *   and the local paths (recipe file, inputs) that `verify` tries first.
  */
-import { StylepipeError } from "../util/errors.ts";
+import { messageOf, StylepipeError } from "../util/errors.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import { isPng, readPngText, writePngText } from "../image/png_text.ts";
 import { basename, isAbsolute, resolve } from "node:path";
@@ -301,10 +301,17 @@ export async function writeSidecar(output: string, sidecar: ProvenanceSidecar): 
 
 /**
  * The record of an output file: from the PNG chunk when present, else from the sidecar (JPEG
- * outputs carry only the sidecar). Throws {@link ProvenanceError} when neither exists.
+ * outputs carry only the sidecar). Throws {@link ProvenanceError} when the file cannot be read or
+ * has neither.
  */
 export async function readProvenance(output: string): Promise<ProvenanceRecord> {
-  const bytes = await Deno.readFile(output);
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(output);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound ? "no such file" : messageOf(e);
+    throw new ProvenanceError(`cannot read ${output}: ${why}`, { cause: e });
+  }
   if (readPngTextSafe(bytes)?.has(PROVENANCE_KEYWORD)) return extractProvenance(bytes, output);
   try {
     const sidecar = JSON.parse(await Deno.readTextFile(sidecarPath(output)));

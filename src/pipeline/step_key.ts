@@ -3,8 +3,9 @@
  * output depends on — the stage's name and version, its parsed parameters, the keys of the steps it
  * reads, the contents of the files it reads and the identity of the model weights it reads; the
  * derived seed and the resolved engine only for stages that use the engine, and the output folder
- * only for stages that write files. Nothing else (step ids, parameter order, file paths) enters it,
- * so equal work is found again under any name. Changing this rule orphans every stored entry.
+ * only for stages that write files. Nothing else enters it (not the step id, except through an
+ * engine stage's seed; not the folder an input was found in; not parameter order), so equal work
+ * is found again under another name. Changing this rule orphans every stored entry.
  */
 import type { Stage } from "../stages/stage.ts";
 import { sha256Hex } from "../util/hash.ts";

@@ -23,12 +23,11 @@ import { toGrayscale } from "../image/luma.ts";
 import { resizeImage } from "../image/resample.ts";
 import type { ContentTarget, StyleTarget } from "../neural/objective/spec.ts";
 import type { Engine } from "../neural/engines/engine.ts";
-import type { Padding, Pooling } from "../neural/plan/network.ts";
+import { layerBlock, type Padding, PADDINGS, type Pooling } from "../neural/plan/network.ts";
 import { styleGramMemo, type StyleLayerStats } from "../neural/objective/style_gram_memo.ts";
 import { blendGrams, gramMatrix, maskGramScale } from "../neural/objective/gram.ts";
 import { contentTarget } from "../neural/objective/content.ts";
 import { featureMean } from "../neural/objective/mean_covariance.ts";
-import { layerBlock, PADDINGS } from "../neural/plan/network.ts";
 import { stageWeights, weightsProblem } from "./stage_weights.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import {

@@ -13,6 +13,7 @@ import { basename, dirname, extname, join } from "node:path";
 import { z } from "zod";
 import { encodeImage, fromBase64, type ImageFormat } from "../image/codecs.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
+import { messageOf } from "../util/errors.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { imageOf, type Stage, StageError } from "./stage.ts";
 
@@ -123,7 +124,12 @@ export const saveStage: Stage<SaveParams> = {
     const stamped = ctx.stampOutput ? await ctx.stampOutput(path, encoded) : encoded;
     const bytes = p.metadata === "strip" ? encoded : stamped;
     if (ctx.signal.aborted) throw new StageError("cancelled before writing");
-    await writeConfined(path, bytes, () => ctx.paths.output(p.path));
+    try {
+      await writeConfined(path, bytes, () => ctx.paths.output(p.path));
+    } catch (e) {
+      if (e instanceof StageError) throw e; // confinement: the reason as it is
+      throw new StageError(`cannot write ${path}: ${messageOf(e)}`, { cause: e });
+    }
     return {
       kind: "file",
       path,

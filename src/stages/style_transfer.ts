@@ -3,7 +3,7 @@
  * matrices the style targets (Gatys, Ecker & Bethge 2015), by L-BFGS with a strong Wolfe line
  * search, with each term's weight normalised (src/neural/objective/normalize.ts; `normalization:
  * paper` and 5/100/1e-3 give jcjohnson/neural-style's setting). The variable x is the image on
- * the 0–255 pixel scale, HWC RGB (engine.ts); the engine supplies f and ∇f, the optimizer
+ * the 0–255 pixel scale, HWC RGB (objective/terms.ts); the engine supplies f and ∇f, the optimizer
  * (src/neural/optim) only sees those and the engine's vector maths, so on a GPU engine the
  * iterates stay on the device.
  */

@@ -13,6 +13,7 @@ import { EngineUnavailableError } from "../../src/neural/engines/engine.ts";
 import { WeightsError } from "../../src/neural/models/weights_error.ts";
 import { StateFormatError } from "../../src/neural/optim/state_codec.ts";
 import { LayerUnavailableError } from "../../src/neural/plan/network.ts";
+import { CacheFolderError } from "../../src/pipeline/cache.ts";
 import { ProvenanceError } from "../../src/pipeline/provenance.ts";
 import { RunAbortedError, StepFailedError } from "../../src/pipeline/run.ts";
 import { ScheduleError } from "../../src/pipeline/schedule.ts";
@@ -47,6 +48,7 @@ const families: [StylepipeError, number][] = [
   [new WeightsError("no vgg19 weights found"), 1],
   [new QueueUnreachableError("cannot reach Redis"), 1],
   [new LossChartError("no positive loss values to plot"), 1],
+  [new CacheFolderError("cannot use the cache folder file"), 1],
 ];
 
 Deno.test("errors: each user error family → its exit code, one `error:` line, no --debug hint", () => {
@@ -107,5 +109,30 @@ Deno.test("cli: an engine that cannot run → exit 1, one line, no --debug hint"
   );
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /^error: unknown engine "bogus"; engines: auto, [^\n]+\n$/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("cli: an output that is not there → exit 1, one line, no --debug hint", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stylepipe-errors-" });
+  for (const command of ["plot", "verify", "recipe"]) {
+    const r = await runCli([command, "missing.png"], dir);
+    assert.equal(r.code, 1, `${command}: ${r.stderr}`);
+    assert.equal(r.stderr, "error: cannot read missing.png: no such file\n", command);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("cli: a cache folder that is a file → exit 1, one line, no --debug hint", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "stylepipe-errors-" });
+  await Deno.writeFile(join(dir, "a.png"), await encodePng(createImage(4, 4, 0.5)));
+  await Deno.writeTextFile(
+    join(dir, "r.yaml"),
+    "version: 1\nsteps:\n  - { id: a, use: load, with: { path: a.png } }\n" +
+      "  - { id: s, use: save, from: a, with: { path: b.png } }\n",
+  );
+  await Deno.writeTextFile(join(dir, "file"), "");
+  const r = await runCli(["render", "r.yaml", "--cache-dir", "file"], dir);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^error: cannot use the cache folder file: [^\n]+\n$/);
   await Deno.remove(dir, { recursive: true });
 });

@@ -29,7 +29,7 @@ export async function loadExample(name: string, sets: readonly string[]): Promis
   });
 }
 
-/** Renders an example recipe into a temporary folder (no cache); returns its one output, decoded. */
+/** Renders an example recipe in a temporary folder (no cache); returns its one output, decoded. */
 export async function renderExample(name: string, sets: readonly string[]): Promise<RgbImage> {
   const dir = await Deno.makeTempDir({ prefix: `stylepipe-e2e-${name}-` });
   try {

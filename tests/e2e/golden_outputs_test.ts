@@ -1,10 +1,11 @@
 /**
  * The example recipes render to the same pixels as before the objective package was split out of
- * engines/ and plan/ (issue 19): SHA-256 of each output's decoded pixels at 32 px, 3 iterations, on
- * the onnx engine, recorded from commit cf2f594 (quick-cpu is tubingen-starry-conv3 at other
- * settings, so --set makes it the same render: left out). A change that alters any term's arithmetic, a
- * target, a normalisation or the order of a sum changes a hash; a change that only moves code does
- * not. Record again (and say why in the commit) only when a change means to alter outputs.
+ * engines/ and plan/ (issue 19): SHA-256 of each output PNG's decoded pixels at 32 px, 3 iterations,
+ * on the onnx engine, recorded from commit cf2f594 (quick-cpu is tubingen-starry-conv3 at other
+ * settings, so --set makes it the same render: left out). Moving code changes no hash; a change to
+ * a term's arithmetic, a target, a normalisation or the order of a sum changes one unless it moves
+ * every pixel by less than half an 8-bit level. Record again (and say why in the commit) only when
+ * a change means to alter outputs.
  */
 import assert from "node:assert/strict";
 import { sha256Hex } from "../../src/util/hash.ts";

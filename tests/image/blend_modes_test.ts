@@ -1,10 +1,18 @@
 import assert from "node:assert/strict";
-import { blendChannel, blendImages, blendModes } from "../../src/image/blend_modes.ts";
+import { blendImages, type BlendMode, blendModes } from "../../src/image/blend_modes.ts";
 import { synthImage } from "./_images.ts";
 
 Deno.test("blend mode formulas at known points", () => {
-  const f = (mode: Parameters<typeof blendChannel>[0], a: number, b: number) =>
-    Math.round(blendChannel(mode, a, b) * 1e12) / 1e12;
+  // f(a, b) of the mode: a one-pixel base a under a one-pixel overlay b, at full opacity.
+  const f = (mode: BlendMode, a: number, b: number) => {
+    const out = blendImages(
+      synthImage(1, 1, () => [a, a, a]),
+      synthImage(1, 1, () => [b, b, b]),
+      mode,
+      1,
+    );
+    return Math.round(out.data[0] * 1e6) / 1e6; // float32 pixels: 7 digits
+  };
   assert.equal(f("normal", 0.2, 0.7), 0.7);
   assert.equal(f("multiply", 0.5, 0.4), 0.2);
   assert.equal(f("screen", 0.5, 0.5), 0.75);

@@ -7,14 +7,13 @@ import {
   toLumaChroma,
   toRgb,
 } from "../../src/image/color.ts";
-import { imageFromData } from "../../src/image/image.ts";
 import { coolImage, maxAbsDiff, warmImage } from "./_color_fixtures.ts";
 
-const PRIMARIES = imageFromData(
-  5,
-  1,
-  new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0.5, 0.5, 0.5]),
-);
+const PRIMARIES = {
+  width: 5,
+  height: 1,
+  data: new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1, 0.5, 0.5, 0.5]),
+};
 
 Deno.test("YIQ of the primaries and greys matches the FCC coefficients", () => {
   const yiq = toLumaChroma(PRIMARIES, "yiq").data;
@@ -88,7 +87,7 @@ Deno.test("greyFromLuminance replicates luma on three channels; clampUnit clamps
   assert.deepEqual([...grey.data], [0.25, 0.25, 0.25, 0.75, 0.75, 0.75]);
   assert.ok(maxAbsDiff(luminance(grey), [0.25, 0.75]) < 1e-7);
   assert.throws(() => greyFromLuminance(new Float32Array(3), 2, 1), /expected 2 luma values/);
-  const image = imageFromData(1, 1, new Float32Array([-0.5, 0.5, 1.5]));
+  const image = { width: 1, height: 1, data: new Float32Array([-0.5, 0.5, 1.5]) };
   assert.equal(clampUnit(image), image);
   assert.deepEqual([...image.data], [0, 0.5, 1]);
 });

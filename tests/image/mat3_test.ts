@@ -7,9 +7,13 @@ import {
   mul3,
   symmetricEigen3,
   symmetricFunction3,
-  transpose3,
 } from "../../src/image/mat3.ts";
 import { maxAbsDiff } from "./_color_fixtures.ts";
+
+/** The transpose of a row-major 3×3 matrix. */
+function transpose3(m: readonly number[]): number[] {
+  return [m[0], m[3], m[6], m[1], m[4], m[7], m[2], m[5], m[8]];
+}
 
 const SPD = [0.0091, 0.0046, 0.0018, 0.0046, 0.0062, 0.0028, 0.0018, 0.0028, 0.0038];
 

@@ -2,13 +2,7 @@ import assert from "node:assert/strict";
 import { crc32 } from "node:zlib";
 import { decodeImage, encodeImage } from "../../src/image/codecs.ts";
 import { synthImage } from "./_images.ts";
-import {
-  isPng,
-  PngFormatError,
-  readPngText,
-  removePngText,
-  writePngText,
-} from "../../src/image/png_text.ts";
+import { isPng, PngFormatError, readPngText, writePngText } from "../../src/image/png_text.ts";
 
 /** A 3×2 PNG carrying two Latin-1 `tEXt` entries, as other tools write them. */
 async function tinyPng(): Promise<Uint8Array> {
@@ -89,11 +83,4 @@ Deno.test("corrupted or foreign bytes are rejected with a PngFormatError", async
   assert.throws(() => readPngText(new TextEncoder().encode("GIF89a........")), PngFormatError);
   assert.throws(() => writePngText(out, "", "x"), RangeError);
   assert.throws(() => writePngText(out, "a".repeat(80), "x"), RangeError);
-});
-
-Deno.test("removePngText drops only the named entries", async () => {
-  const png = writePngText(await tinyPng(), "stylepipe", "{}");
-  const out = removePngText(png, ["Creation Time", "absent"]);
-  assert.deepEqual([...readPngText(out).keys()].sort(), ["Software", "stylepipe"]);
-  assert.deepEqual(await pixel(out, 0, 0), [40, 90, 7]);
 });

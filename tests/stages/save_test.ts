@@ -92,6 +92,22 @@ Deno.test("save refuses to overwrite an input file", async () => {
   }
 });
 
+Deno.test("save: a path it cannot write is a StageError naming the file, and nothing is written", async () => {
+  const ctx = await makeTestContext();
+  try {
+    await Deno.writeTextFile(join(ctx.dir, "sub"), "a file where a folder would go");
+    await assert.rejects(
+      runStage(saveStage, ctx, { image: imageValue(image) }, { path: "sub/x.png" }),
+      (e) =>
+        e instanceof StageError &&
+        e.message.startsWith(`cannot write ${join(ctx.dir, "sub", "x.png")}: `),
+    );
+    assert.equal(await Deno.readTextFile(join(ctx.dir, "sub")), "a file where a folder would go");
+  } finally {
+    await ctx.dispose();
+  }
+});
+
 Deno.test("save refuses paths outside the output directory unless allowed", async () => {
   const outside = await Deno.makeTempDir({ prefix: "stylepipe-outside-" });
   const ctx = await makeTestContext();

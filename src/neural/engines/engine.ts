@@ -2,7 +2,8 @@
  * The contract between the optimizer/stages and the compute backends (tfjs cpu/wasm/webgpu/node,
  * ONNX Runtime, cuda). An engine turns an {@link ObjectiveSpec} into an {@link Objective}: f and ∇f
  * at x. It does so by translating the plan (plan/network.ts: the forward steps; objective/terms.ts:
- * the table of terms built from the spec, each kind's exact loss defined beside it) into its own ops.
+ * the table of terms built from the spec, each kind's exact loss defined beside it) into its own
+ * ops.
  */
 import { StylepipeError } from "../../util/errors.ts";
 import type { VggWeights } from "../models/weights_types.ts";

@@ -76,10 +76,3 @@ export async function createEngine(name: string): Promise<Engine> {
   const provider = name === "auto" ? await autoProvider() : providerNamed(name);
   return await provider.create();
 }
-
-/** Whether each engine (not `auto`) can run here. */
-export async function engineAvailability(): Promise<Record<string, boolean>> {
-  const result: Record<string, boolean> = {};
-  for (const p of providers) result[p.name] = await p.available();
-  return result;
-}

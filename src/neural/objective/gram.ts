@@ -9,7 +9,8 @@
  * `masked-gram` term each row f_p is first multiplied by M_p, the region mask area-averaged to the
  * layer's resolution (layer_mask.ts), so S_l = Σ_p M_p² f_p f_pᵀ, still divided by N·C_l: a region
  * covering part of the image yields a proportionally smaller Gram, which {@link maskGramScale}
- * gives the target. Normalisation (`relative`, normalize.ts) divides w by the photo's own mean(G_l²).
+ * gives the target. Normalisation (`relative`, normalize.ts) divides w by the photo's own
+ * mean(G_l²).
  */
 import type { LayerShape } from "../plan/network.ts";
 import { maskAtLayer } from "./layer_mask.ts";
@@ -75,7 +76,7 @@ export function gramFromSum(sum: Float64Array, positions: number, channels: numb
   return Float32Array.from(sum, (v) => v / norm);
 }
 
-/** The normalized Gram matrix G (C × C, row-major) of HWC activations, masked as {@link gramSum}. */
+/** The normalized Gram matrix G (C × C, row-major) of HWC activations, masked as in gramSum. */
 export function gramMatrix(a: Activation, mask?: Float32Array): Float32Array {
   const { positions, channels } = activationCounts(a);
   return gramFromSum(gramSum(a, mask), positions, channels);
@@ -117,7 +118,7 @@ export function maskGramScale(
   return acc / m.length;
 }
 
-/** What `relative` divides a Gram term's weight by: mean(G²) of the photo's own Gram `photoGram`. */
+/** What `relative` divides a Gram term's weight by: mean(G²) of the photo's own Gram. */
 export function gramMagnitude(photoGram: Float32Array): number {
   return meanSquare(photoGram);
 }

@@ -42,7 +42,7 @@ export interface StyleTarget {
   readonly mask?: Float32Array;
   /** m_l, the style's mean feature (C_l values); `mean-covariance` needs it. */
   readonly mean?: Float32Array;
-  /** What the term matches (default `gram`); `mean-covariance` derives S_l from `gram` and `mean`. */
+  /** What the term matches (default `gram`); `mean-covariance` derives S_l from gram and mean. */
   readonly statistic?: StyleStatistic;
 }
 

@@ -2,8 +2,8 @@
  * The loss as an engine-neutral table: one {@link LossTerm} per weighted term, each saying what it
  * reads (a layer of the {@link NetworkPlan}, or the image), its full weight and its target, already
  * checked against the layer's shape. Every engine computes exactly these terms (the tests compare
- * engines on them), each kind defined once, with its targets and its normalisation, in its own file:
- * content.ts, gram.ts (`gram`, `masked-gram`), mean_covariance.ts, tv.ts. Common to all:
+ * engines on them), each kind defined once, with its targets and its normalisation, in its own
+ * file: content.ts, gram.ts (`gram`, `masked-gram`), mean_covariance.ts, tv.ts. Common to all:
  * - x: the image, HWC float32, RGB, 0–255 pixel scale (the optimization variable). The network
  *   applies the caffe preprocessing itself (RGB → BGR, minus CAFFE_MEAN_BGR); its first conv pads
  *   the preprocessed image per {@link ObjectiveSpec.padding} (plan/network.ts).
@@ -39,9 +39,11 @@ export type TermKind = LossTerm["kind"];
 /** The reported sums: `Evaluation.terms` has one entry per group, and the loss is their sum. */
 export type LossGroup = "content" | "style" | "tv";
 
-/** What the table says of a kind of term: the group it adds to and the sums over positions it is formed from. */
+/** What the table says of a kind of term. */
 export interface TermKindInfo {
+  /** The group it adds to. */
   readonly group: LossGroup;
+  /** The sums over positions its value is formed from (statistics.ts), each added over tiles. */
   readonly sums: readonly PositionSum[];
 }
 

@@ -10,8 +10,6 @@ import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import {
   commonState,
   commonTree,
-  decodeState,
-  encodeState,
   readStateTree,
   stateTreeBase,
   vectorSchema,
@@ -178,19 +176,6 @@ export function adamStateFromTree<V>(tree: unknown, ops: VectorOps<V>): AdamStat
     m: ops.fromArray(t.m),
     v: ops.fromArray(t.v),
   };
-}
-
-/** Bytes of an Adam state, on its own. */
-export async function serializeAdamState<V>(
-  state: AdamState<V>,
-  ops: VectorOps<V>,
-): Promise<Uint8Array> {
-  return encodeState(await adamStateTree(state, ops));
-}
-
-/** An Adam state from {@link serializeAdamState}'s bytes; throws StateFormatError if unreadable. */
-export function deserializeAdamState<V>(bytes: Uint8Array, ops: VectorOps<V>): AdamState<V> {
-  return adamStateFromTree(decodeState(bytes), ops);
 }
 
 /** Releases the state's vectors. */

@@ -22,8 +22,6 @@ import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import {
   commonState,
   commonTree,
-  decodeState,
-  encodeState,
   readStateTree,
   StateFormatError,
   stateTreeBase,
@@ -478,19 +476,6 @@ export function lbfgsStateFromTree<V>(tree: unknown, ops: VectorOps<V>): LbfgsSt
     rho: [...t.rho],
     gamma: t.gamma,
   };
-}
-
-/** Bytes of an L-BFGS state, on its own. */
-export async function serializeLbfgsState<V>(
-  state: LbfgsState<V>,
-  ops: VectorOps<V>,
-): Promise<Uint8Array> {
-  return encodeState(await lbfgsStateTree(state, ops));
-}
-
-/** An L-BFGS state from {@link serializeLbfgsState}'s bytes; throws StateFormatError if unreadable. */
-export function deserializeLbfgsState<V>(bytes: Uint8Array, ops: VectorOps<V>): LbfgsState<V> {
-  return lbfgsStateFromTree(decodeState(bytes), ops);
 }
 
 /** Releases the state's vectors. */

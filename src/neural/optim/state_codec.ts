@@ -6,12 +6,7 @@
  * {@link StateFormatError}. A style-transfer checkpoint embeds the tree as it is.
  */
 import { z } from "zod";
-import {
-  CheckpointFormatError,
-  type CheckpointValue,
-  decodeCheckpoint,
-  encodeCheckpoint,
-} from "../../util/checkpoint_codec.ts";
+import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import { StylepipeError } from "../../util/errors.ts";
 import type { VectorOps } from "../engines/engine.ts";
 
@@ -90,19 +85,4 @@ export function readStateTree<T extends { kind: string }>(
     throw new StateFormatError(`${kind} state is malformed: ${parsed.error.issues[0].message}`);
   }
   return parsed.data;
-}
-
-/** Bytes of a state tree (for storing a state on its own). */
-export function encodeState(tree: CheckpointValue): Uint8Array {
-  return encodeCheckpoint(tree);
-}
-
-/** The tree in bytes from {@link encodeState}; throws {@link StateFormatError} when damaged. */
-export function decodeState(bytes: Uint8Array): CheckpointValue {
-  try {
-    return decodeCheckpoint(bytes);
-  } catch (e) {
-    if (e instanceof CheckpointFormatError) throw new StateFormatError(e.message);
-    throw e;
-  }
 }

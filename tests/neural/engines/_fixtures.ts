@@ -3,7 +3,7 @@
  * real activations, and direct host (float64) computations of the loss terms of objective/.
  */
 import type { Activation, ObjectiveSpec } from "../../../src/neural/objective/spec.ts";
-import type { Engine } from "../../../src/neural/engines/engine.ts";
+import type { Engine, Objective } from "../../../src/neural/engines/engine.ts";
 import type { Pooling } from "../../../src/neural/plan/network.ts";
 import { syntheticVggWeights } from "../../../src/neural/models/synthetic.ts";
 import type { VggWeights } from "../../../src/neural/models/weights_types.ts";
@@ -62,21 +62,6 @@ export function hostMeanSquaredDiff(a: ArrayLike<number>, b: ArrayLike<number>):
   return s / a.length;
 }
 
-/** The TV term of objective/tv.ts for an HWC RGB image, in float64. */
-export function hostTv(x: Float32Array, height: number, width: number): number {
-  let s = 0;
-  for (let i = 0; i < height; i++) {
-    for (let j = 0; j < width; j++) {
-      for (let c = 0; c < 3; c++) {
-        const v = x[(i * width + j) * 3 + c];
-        if (i + 1 < height) s += (x[((i + 1) * width + j) * 3 + c] - v) ** 2;
-        if (j + 1 < width) s += (x[(i * width + j + 1) * 3 + c] - v) ** 2;
-      }
-    }
-  }
-  return s;
-}
-
 /**
  * A spec whose targets are real activations of seeded images (content: relu2_1 of `content`;
  * style: relu1_1 masked and pool1 and relu2_1 of `style`), computed with `engine.extract`.
@@ -117,20 +102,36 @@ export function relDiff(a: number, b: number): number {
   return Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-30);
 }
 
+/** An evaluation with its gradient copied to the host. */
+export interface HostEvaluation {
+  readonly loss: number;
+  readonly terms: Record<string, number>;
+  readonly grad: Float32Array;
+}
+
+/** Evaluates `objective` of `engine` at a host image x (the engine's vectors are released). */
+export async function evaluateAt<V>(
+  engine: Engine<V>,
+  objective: Objective<V>,
+  x: Float32Array,
+): Promise<HostEvaluation> {
+  const xv = engine.vec.fromArray(x);
+  const e = await objective.evaluate(xv);
+  const grad = await engine.vec.toArray(e.grad);
+  engine.vec.dispose(e.grad);
+  engine.vec.dispose(xv);
+  return { loss: e.loss, terms: e.terms, grad };
+}
+
 /** One evaluation of `spec` at x on `engine`: loss, terms and the gradient copied to the host. */
 export async function evaluateOnHost<V>(
   engine: Engine<V>,
   spec: ObjectiveSpec,
   x: Float32Array,
-): Promise<{ loss: number; terms: Record<string, number>; grad: Float32Array }> {
+): Promise<HostEvaluation> {
   const objective = await engine.objective(spec);
   try {
-    const xv = engine.vec.fromArray(x);
-    const e = await objective.evaluate(xv);
-    const grad = await engine.vec.toArray(e.grad);
-    engine.vec.dispose(e.grad);
-    engine.vec.dispose(xv);
-    return { loss: e.loss, terms: e.terms, grad };
+    return await evaluateAt(engine, objective, x);
   } finally {
     objective.dispose();
   }

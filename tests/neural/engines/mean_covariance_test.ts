@@ -11,6 +11,7 @@ import { onnxProvider } from "../../../src/neural/engines/onnx/engine.ts";
 import { tfjsCpuProvider } from "../../../src/neural/engines/tfjs/cpu.ts";
 import { Prng } from "../../../src/util/prng.ts";
 import {
+  evaluateAt,
   evaluateOnHost,
   meanCovarianceSpec,
   perturbed,
@@ -111,14 +112,7 @@ for (const name of ["onnx", "cpu"] as const) {
         // Targets near x keep the float32 loss small, so its rounding stays below eps·|∇f|.
         const spec = await meanCovSpec(engine, "avg", perturbed(x, 32, near), layers);
         const objective = await engine.objective(spec);
-        const at = async (v: Float32Array) => {
-          const xv = engine.vec.fromArray(v);
-          const r = await objective.evaluate(xv);
-          const g = await engine.vec.toArray(r.grad);
-          engine.vec.dispose(r.grad);
-          engine.vec.dispose(xv);
-          return { loss: r.loss, grad: g };
-        };
+        const at = (v: Float32Array) => evaluateAt(engine, objective, v);
         const { loss, grad } = await at(x);
         assert.ok(loss > 0, `loss ${loss}`);
         const prng = new Prng(33);

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { resizeMaskArea } from "../../../src/neural/objective/layer_mask.ts";
-import { layerSize } from "../../../src/neural/plan/network.ts";
+import { maskAtLayer, resizeMaskArea } from "../../../src/neural/objective/layer_mask.ts";
 import { Prng } from "../../../src/util/prng.ts";
 
 function assertClose(actual: Float32Array, expected: number[], tolerance = 1e-7): void {
@@ -13,14 +12,6 @@ function assertClose(actual: Float32Array, expected: number[], tolerance = 1e-7)
 function mean(values: Float32Array): number {
   return values.reduce((s, v) => s + v, 0) / values.length;
 }
-
-Deno.test("layerSize floors at each 2×2 stride-2 pool", () => {
-  assert.deepEqual(layerSize(1, 224, 224), [224, 224]);
-  assert.deepEqual(layerSize(5, 224, 224), [14, 14]);
-  assert.deepEqual(layerSize(3, 255, 101), [63, 25]); // 255 → 127 → 63, 101 → 50 → 25
-  assert.deepEqual(layerSize(5, 33, 17), [2, 1]); // 33 → 16 → 8 → 4 → 2, 17 → 8 → 4 → 2 → 1
-  assert.deepEqual(layerSize(4, 7, 7), [0, 0]); // 7 → 3 → 1 → 0
-});
 
 Deno.test("resizeMaskArea maps a half-white mask to exact halves at divisible sizes", () => {
   // 4×4, left half white.
@@ -59,4 +50,14 @@ Deno.test("resizeMaskArea preserves the mean of a mask", () => {
 
 Deno.test("resizeMaskArea rejects a mask of the wrong length", () => {
   assert.throws(() => resizeMaskArea(new Float32Array(5), 2, 3, 1, 1), /5 values, expected 2×3/);
+});
+
+Deno.test("maskAtLayer area-averages the image mask onto the block's resolution", () => {
+  // 4×4 mask, left half 1: block 2 is 2×2 with the left column 1; block 1 unchanged
+  const mask = Float32Array.from({ length: 16 }, (_, i) => (i % 4 < 2 ? 1 : 0));
+  assert.deepEqual([...maskAtLayer(mask, 4, 4, 2)], [1, 0, 1, 0]);
+  assert.deepEqual([...maskAtLayer(mask, 4, 4, 1)], [...mask]);
+  // 5×5 floors to 2×2 at block 2, each cell averaging 2.5×2.5 input pixels
+  const five = Float32Array.from({ length: 25 }, (_, i) => (i % 5 === 2 ? 1 : 0));
+  assert.deepEqual([...maskAtLayer(five, 5, 5, 2)].map((v) => +v.toFixed(6)), [0.2, 0.2, 0.2, 0.2]);
 });

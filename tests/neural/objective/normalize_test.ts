@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import type { ContentTarget, StyleTarget } from "../../../src/neural/objective/spec.ts";
 import { normalizeTerms } from "../../../src/neural/objective/normalize.ts";
-import { totalVariation } from "../../../src/neural/objective/tv.ts";
 
 const content: ContentTarget[] = [
   { layer: "relu3_2", weight: 1, activations: new Float32Array([3, 4, 0, 0]) },
@@ -16,11 +15,6 @@ const image = {
   width: 2,
   data: new Float32Array([0, 0, 0, 255, 0, 0, 0, 0, 0, 0, 0, 0]),
 };
-
-Deno.test("totalVariation: squared differences of vertical and horizontal neighbours", () => {
-  // red: row 0 = [0, 255], row 1 = [0, 0] → (255)² horizontally + (255)² vertically.
-  assert.equal(totalVariation(image), 2 * 255 * 255);
-});
 
 Deno.test("normalizeTerms paper: weights as given", () => {
   const n = normalizeTerms("paper", content, style, { image, layers: new Map() });

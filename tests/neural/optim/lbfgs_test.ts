@@ -2,14 +2,16 @@ import assert from "node:assert/strict";
 import { hostVectorOps as ops } from "../../../src/neural/engines/host_vector_ops.ts";
 import {
   cubicMinimum,
-  deserializeLbfgsState,
   disposeLbfgsState,
   lbfgs,
   lbfgsContinue,
   type LbfgsOptions,
   lbfgsStart,
-  serializeLbfgsState,
+  lbfgsStateFromTree,
+  lbfgsStateTree,
 } from "../../../src/neural/optim/lbfgs.ts";
+import { adamStateFromTree } from "../../../src/neural/optim/adam.ts";
+import { decodeCheckpoint, encodeCheckpoint } from "../../../src/util/checkpoint_codec.ts";
 import { StateFormatError } from "../../../src/neural/optim/state_codec.ts";
 import { illConditionedQuadratic, maxDiff, rosenbrock, trackedOps } from "./_problems.ts";
 
@@ -70,8 +72,9 @@ for (const lineSearch of lineSearches) {
 
     const first = await lbfgs(objective, ops, x0, { ...options, maxIterations: 10 });
     assert.equal(first.reason, "iterations");
-    const bytes = await serializeLbfgsState(first.state, ops);
-    const restored = deserializeLbfgsState(bytes, ops);
+    // Through the bytes a checkpoint stores the state tree in.
+    const bytes = encodeCheckpoint(await lbfgsStateTree(first.state, ops));
+    const restored = lbfgsStateFromTree(decodeCheckpoint(bytes), ops);
     assert.equal(restored.iteration, 10);
     const rest = await lbfgsContinue(objective, ops, restored, options);
     assert.equal(rest.state.iteration, 25);
@@ -138,11 +141,11 @@ Deno.test("lbfgs stops on a small loss change (tolerance)", async () => {
   assert.ok(state.iteration < 1000);
 });
 
-Deno.test("lbfgs state bytes reject another optimizer's state", async () => {
+Deno.test("an lbfgs state tree is refused as another optimizer's, and when damaged", async () => {
   const state = await lbfgsStart(rosenbrock(), ops, rosenbrockStart(2));
-  const bytes = await serializeLbfgsState(state, ops);
-  bytes[0] = 0;
-  assert.throws(() => deserializeLbfgsState(bytes, ops), StateFormatError);
+  const tree = await lbfgsStateTree(state, ops);
+  assert.throws(() => adamStateFromTree(tree, ops), StateFormatError);
+  assert.throws(() => lbfgsStateFromTree({ ...(tree as object), rho: [1] }, ops), StateFormatError);
 });
 
 Deno.test("cubicMinimum finds the minimizer of a cubic", () => {

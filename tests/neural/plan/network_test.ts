@@ -3,6 +3,7 @@ import { syntheticVggWeights } from "../../../src/neural/models/synthetic.ts";
 import {
   convFlops,
   inputPadding,
+  layerSize,
   LayerUnavailableError,
   networkPlan,
   planShape,
@@ -71,4 +72,12 @@ Deno.test("networkPlan padding: only the first conv pads otherwise; reflect on 1
   assert.deepEqual(convPaddings(vggPlan("vgg19", "avg", 1, 5, ["conv1_1"], "reflect")), [
     "replicate",
   ]);
+});
+
+Deno.test("layerSize floors at each 2×2 stride-2 pool", () => {
+  assert.deepEqual(layerSize(1, 224, 224), [224, 224]);
+  assert.deepEqual(layerSize(5, 224, 224), [14, 14]);
+  assert.deepEqual(layerSize(3, 255, 101), [63, 25]); // 255 → 127 → 63, 101 → 50 → 25
+  assert.deepEqual(layerSize(5, 33, 17), [2, 1]); // 33 → 16 → 8 → 4 → 2, 17 → 8 → 4 → 2 → 1
+  assert.deepEqual(layerSize(4, 7, 7), [0, 0]); // 7 → 3 → 1 → 0
 });

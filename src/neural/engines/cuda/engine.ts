@@ -11,7 +11,7 @@
  */
 import type { VggWeights } from "../../models/weights_types.ts";
 import { lossPlan, type LossTerm } from "../../objective/terms.ts";
-import { networkPlan, planShape } from "../../plan/network.ts";
+import { networkPlan, type Padding, planShape, type Pooling } from "../../plan/network.ts";
 import type { Activation, ObjectiveSpec } from "../../objective/spec.ts";
 import {
   type DisposableObjective,
@@ -21,8 +21,9 @@ import {
   type Evaluation,
   type VectorOps,
 } from "../engine.ts";
-import type { Padding, Pooling } from "../../plan/network.ts";
 import { type CudaDevice, type DeviceArray, openDevice } from "./device.ts";
+import { checkEngineImage } from "../engine_image.ts";
+import { chwToHwc, hwcToChw } from "../layout.ts";
 import {
   type CudaLibraries,
   type CudaSearch,
@@ -92,7 +93,7 @@ export class CudaEngine implements Engine<DeviceArray> {
     padding: Padding = "zero",
   ): Promise<Map<string, Activation>> {
     const { height, width, data } = image;
-    checkImage(data.length, height, width);
+    checkEngineImage(data.length, height, width);
     const unique = [...new Set(layers)];
     const plan = networkPlan(weights, pooling, height, width, unique, padding);
     const network = new CudaNetwork(
@@ -143,7 +144,7 @@ export class CudaEngine implements Engine<DeviceArray> {
       evaluate(x: DeviceArray): Promise<Evaluation<DeviceArray>> {
         if (disposed) throw new Error("cuda objective used after dispose");
         if (!vectors.owns(x)) throw new RangeError("cuda objective: x is not a live cuda vector");
-        checkImage(x.length, height, width);
+        checkEngineImage(x.length, height, width);
         network.forward(x);
         network.backward((layer, grad) => {
           terms.forEach((t, k) => {
@@ -438,28 +439,6 @@ export function refuseUnsupported(spec: ObjectiveSpec): void {
       `engine cuda does not support the loss option "${key}" yet; use engine onnx for it`,
     );
   }
-}
-
-function checkImage(length: number, height: number, width: number): void {
-  if (length !== height * width * 3) {
-    throw new RangeError(`image has ${length} values, expected ${height}×${width}×3`);
-  }
-}
-
-/** HWC → CHW for `c` channels. */
-export function hwcToChw(hwc: Float32Array, c: number): Float32Array {
-  const hw = hwc.length / c;
-  const out = new Float32Array(hwc.length);
-  for (let p = 0; p < hw; p++) for (let k = 0; k < c; k++) out[k * hw + p] = hwc[p * c + k];
-  return out;
-}
-
-/** CHW → HWC for `c` channels. */
-export function chwToHwc(chw: Float32Array, c: number): Float32Array {
-  const hw = chw.length / c;
-  const out = new Float32Array(chw.length);
-  for (let p = 0; p < hw; p++) for (let k = 0; k < c; k++) out[p * c + k] = chw[k * hw + p];
-  return out;
 }
 
 /** How the engine is configured: where to look for libraries, and the precision. */

@@ -11,6 +11,7 @@ import { CAFFE_MEAN_BGR } from "../../models/weights_types.ts";
 import type { VggWeights } from "../../models/weights_types.ts";
 import { type CudaDevice, DeviceArray } from "./device.ts";
 import { outPointer } from "./ffi.ts";
+import { oihwKernel } from "../layout.ts";
 
 /** `fp32`: IEEE float32 FMA everywhere; `tf32`: tensor cores with TF32 inputs (as PyTorch's default convs). */
 export type CudaPrecision = "fp32" | "tf32";
@@ -27,24 +28,12 @@ export interface DeviceConv {
 export function uploadWeights(device: CudaDevice, weights: VggWeights): Map<string, DeviceConv> {
   const out = new Map<string, DeviceConv>();
   for (const [name, conv] of weights.convs) {
-    const cout = conv.bias.length;
-    const cin = conv.kernel.length / (9 * cout);
-    const oihw = new Float32Array(conv.kernel.length);
-    for (let ky = 0; ky < 3; ky++) {
-      for (let kx = 0; kx < 3; kx++) {
-        for (let ci = 0; ci < cin; ci++) {
-          for (let co = 0; co < cout; co++) {
-            oihw[((co * cin + ci) * 3 + ky) * 3 + kx] =
-              conv.kernel[((ky * 3 + kx) * cin + ci) * cout + co];
-          }
-        }
-      }
-    }
+    const { kernel, inChannels, outChannels } = oihwKernel(conv);
     out.set(name, {
-      kernel: device.upload(oihw),
+      kernel: device.upload(kernel),
       bias: device.upload(conv.bias),
-      inChannels: cin,
-      outChannels: cout,
+      inChannels,
+      outChannels,
     });
   }
   return out;

@@ -4,11 +4,11 @@
  */
 import type { VggWeights } from "../../models/weights_types.ts";
 import { lossPlan, planStructure } from "../../objective/terms.ts";
-import { networkPlan, planShape } from "../../plan/network.ts";
+import { networkPlan, type Padding, planShape, type Pooling } from "../../plan/network.ts";
 import type { Activation, ObjectiveSpec } from "../../objective/spec.ts";
 import type { DisposableObjective, Engine, EngineProvider, Evaluation } from "../engine.ts";
-import type { Padding, Pooling } from "../../plan/network.ts";
 import { hostVectorOps } from "../host_vector_ops.ts";
+import { checkEngineImage } from "../engine_image.ts";
 import { buildExtractGraph, buildLossGraph, GRAPH_IO, lossFeeds } from "./graph.ts";
 import { intraOpThreads, loadOrt, type OrtModule, SessionCache } from "./runtime.ts";
 
@@ -41,7 +41,7 @@ export class OnnxEngine implements Engine<Float32Array> {
     padding: Padding = "zero",
   ): Promise<Map<string, Activation>> {
     const { height, width, data } = image;
-    checkImage(data, height, width);
+    checkEngineImage(data.length, height, width);
     const unique = [...new Set(layers)];
     const plan = networkPlan(weights, pooling, height, width, unique, padding);
     const key = `extract|${weights.id}|${pooling}|${padding}|${height}x${width}|${
@@ -79,7 +79,7 @@ export class OnnxEngine implements Engine<Float32Array> {
     const ort = this.ort;
     return {
       async evaluate(x: Float32Array): Promise<Evaluation<Float32Array>> {
-        checkImage(x, height, width);
+        checkEngineImage(x.length, height, width);
         const image = new ort.Tensor("float32", x, [height, width, 3]);
         const out = await lease.session.run({ ...feeds, [GRAPH_IO.image]: image });
         const scalar = (name: string) => (out[name].data as Float32Array)[0];
@@ -96,12 +96,6 @@ export class OnnxEngine implements Engine<Float32Array> {
   async dispose(): Promise<void> {
     await this.#extractSessions.clear();
     await this.#lossSessions.clear();
-  }
-}
-
-function checkImage(x: Float32Array, height: number, width: number): void {
-  if (x.length !== height * width * 3) {
-    throw new RangeError(`image has ${x.length} values, expected ${height}×${width}×3`);
   }
 }
 

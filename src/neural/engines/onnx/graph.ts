@@ -7,7 +7,7 @@
  * so one graph (and one session) serves every image and every target set of that structure.
  * Tensors inside the graph are NCHW with N = 1.
  */
-import type { VggWeights } from "../../models/weights_types.ts";
+import { CAFFE_MEAN_BGR, type VggWeights } from "../../models/weights_types.ts";
 import { groupTerms, type LossPlan, type LossTerm } from "../../objective/terms.ts";
 import {
   type ConvStep,
@@ -18,7 +18,6 @@ import {
   type PoolStep,
   type ReluStep,
 } from "../../plan/network.ts";
-import { CAFFE_MEAN_BGR } from "../../models/weights_types.ts";
 import {
   avgPoolGrad,
   contentLossAndGrad,
@@ -34,6 +33,7 @@ import {
   tvLossAndGrad,
 } from "./backward.ts";
 import { GraphBuilder, ints, str } from "./builder.ts";
+import { hwcToChw } from "../layout.ts";
 import { onnxKernels } from "./kernels.ts";
 
 /** Input and output names of the graphs; term inputs are numbered per kind of input. */
@@ -71,7 +71,7 @@ function termInputs(term: LossTerm, index: number): [string, Feed][] {
     case "content":
       return [
         [GRAPH_IO.contentTarget(index), {
-          data: hwcToChw(term.target, term.shape),
+          data: hwcToChw(term.target, term.shape.channels),
           dims: nchw(term.shape),
         }],
         [GRAPH_IO.contentScale(index), scalar(term.weight)],
@@ -350,14 +350,4 @@ export function buildExtractGraph(
     b.output(GRAPH_IO.activations(layer), b.op("Reshape", [hwc, b.int64s([h, w, c])]), [h, w, c]);
   }
   return b.encode("stylepipe_vgg_extract");
-}
-
-/** HWC activations → CHW. */
-function hwcToChw(a: Float32Array, shape: LayerShape): Float32Array {
-  const { height: h, width: w, channels: c } = shape;
-  const out = new Float32Array(a.length);
-  for (let p = 0; p < h * w; p++) {
-    for (let k = 0; k < c; k++) out[k * h * w + p] = a[p * c + k];
-  }
-  return out;
 }

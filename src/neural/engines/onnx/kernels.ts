@@ -5,6 +5,7 @@
  * the model carries each kernel once.
  */
 import type { ConvWeights, VggWeights } from "../../models/weights_types.ts";
+import { oihwKernel } from "../layout.ts";
 
 /** One convolution's tensors for the ONNX graphs. */
 export interface OnnxConvKernels {
@@ -28,19 +29,6 @@ export function onnxKernels(weights: VggWeights, name: string, rgbInput: boolean
 }
 
 function convert(conv: ConvWeights, rgbInput: boolean): OnnxConvKernels {
-  const outC = conv.bias.length;
-  const inC = conv.kernel.length / (9 * outC);
-  const forward = new Float32Array(conv.kernel.length);
-  for (let kh = 0; kh < 3; kh++) {
-    for (let kw = 0; kw < 3; kw++) {
-      for (let c = 0; c < inC; c++) {
-        const src = rgbInput ? inC - 1 - c : c;
-        const base = ((kh * 3 + kw) * inC + src) * outC;
-        for (let m = 0; m < outC; m++) {
-          forward[((m * inC + c) * 3 + kh) * 3 + kw] = conv.kernel[base + m];
-        }
-      }
-    }
-  }
-  return { forward, bias: conv.bias, inChannels: inC, outChannels: outC };
+  const { kernel, inChannels, outChannels } = oihwKernel(conv, rgbInput);
+  return { forward: kernel, bias: conv.bias, inChannels, outChannels };
 }

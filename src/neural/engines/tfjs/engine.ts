@@ -17,14 +17,14 @@ import type {
   Evaluation,
   VectorOps,
 } from "../engine.ts";
-import type { Padding, Pooling } from "../../plan/network.ts";
+import { type LayerShape, networkPlan, type Padding, type Pooling } from "../../plan/network.ts";
 import type { VggWeights } from "../../models/weights_types.ts";
 import { contentLoss } from "./loss_content.ts";
+import { checkEngineImage } from "../engine_image.ts";
 import { styleLoss } from "./loss_gram.ts";
 import { meanCovarianceLoss } from "./loss_mean_covariance.ts";
 import { totalVariation } from "./loss_tv.ts";
 import { groupTerms, layersRead, lossPlan, type LossTerm } from "../../objective/terms.ts";
-import { type LayerShape, networkPlan } from "../../plan/network.ts";
 import type { ConvInputGrad } from "./conv.ts";
 import { disposeVgg, uploadVgg, vggForward } from "./vgg.ts";
 import { tfjsVectorOps } from "./vector_ops.ts";
@@ -95,7 +95,7 @@ export class TfjsEngine implements Engine<tf.Tensor> {
     padding: Padding = "zero",
   ): Promise<Map<string, Activation>> {
     this.activate();
-    checkImage(image.data.length, image.height, image.width);
+    checkEngineImage(image.data.length, image.height, image.width);
     const plan = networkPlan(weights, pooling, image.height, image.width, layers, padding);
     const net = uploadVgg(weights, plan);
     try {
@@ -174,12 +174,6 @@ export class TfjsEngine implements Engine<tf.Tensor> {
   dispose(): Promise<void> {
     for (const objective of [...this.#live]) objective.dispose();
     return Promise.resolve();
-  }
-}
-
-function checkImage(length: number, height: number, width: number): void {
-  if (length !== height * width * 3) {
-    throw new RangeError(`image has ${length} values, expected ${height}×${width}×3`);
   }
 }
 

@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { EngineUnavailableError } from "../engine.ts";
 import { TfjsEngine, type TfjsEngineProvider } from "./engine.ts";
+import { messageOf } from "../../../util/errors.ts";
 
 /** The tfjs backend both packages register. */
 const BACKEND = "tensorflow";
@@ -32,7 +33,7 @@ async function loadPackage(pkg: string): Promise<{ ok: boolean; reason: string }
   } catch (e) {
     return {
       ok: false,
-      reason: `${pkg} is not installed (${(e as Error).message.split("\n")[0]})`,
+      reason: `${pkg} is not installed (${messageOf(e).split("\n")[0]})`,
     };
   }
   if (!tf.findBackendFactory(BACKEND)) {

@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { EngineUnavailableError } from "../engine.ts";
 import { TfjsEngine, type TfjsEngineProvider } from "./engine.ts";
+import { messageOf } from "../../../util/errors.ts";
 
 /** The folder (URL, trailing slash) holding the backend's .wasm binaries in node_modules. */
 export function wasmBinariesDir(): string {
@@ -34,7 +35,7 @@ export const tfjsWasmProvider: TfjsEngineProvider = {
     try {
       ok = await initWasm();
     } catch (e) {
-      reason = `: ${(e as Error).message}`;
+      reason = `: ${messageOf(e)}`;
     }
     if (!ok) {
       throw new EngineUnavailableError(

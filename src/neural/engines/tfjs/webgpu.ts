@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { EngineUnavailableError } from "../engine.ts";
 import { TfjsEngine, type TfjsEngineProvider } from "./engine.ts";
+import { messageOf } from "../../../util/errors.ts";
 
 /** The WebGPU adapter Deno offers, or null (no navigator.gpu, no adapter). Never throws. */
 async function requestAdapter(): Promise<GPUAdapter | null> {
@@ -54,7 +55,7 @@ export const tfjsWebgpuProvider: TfjsEngineProvider = {
     try {
       ok = await tf.setBackend("webgpu");
     } catch (e) {
-      reason = `: ${(e as Error).message}`;
+      reason = `: ${messageOf(e)}`;
     }
     if (!ok) {
       throw new EngineUnavailableError(

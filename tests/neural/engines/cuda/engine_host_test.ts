@@ -4,12 +4,7 @@
  * library's bindings (where libcudart is installed; without a driver it answers with an error).
  */
 import assert from "node:assert/strict";
-import {
-  chwToHwc,
-  createCudaEngine,
-  hwcToChw,
-  refuseUnsupported,
-} from "../../../../src/neural/engines/cuda/engine.ts";
+import { createCudaEngine, refuseUnsupported } from "../../../../src/neural/engines/cuda/engine.ts";
 import { cString, cudartSymbols } from "../../../../src/neural/engines/cuda/ffi.ts";
 import { KERNEL_NAMES, KERNEL_SOURCE } from "../../../../src/neural/engines/cuda/kernels.ts";
 import { pickAlgorithm } from "../../../../src/neural/engines/cuda/network.ts";
@@ -54,13 +49,6 @@ Deno.test("pickAlgorithm takes the first successful deterministic algorithm; fp3
     () => pickAlgorithm(table, 3, "fp32", "conv1_1 forward"),
     /no deterministic fp32 algorithm for conv1_1 forward \(algo 6 status 0 det 0/,
   );
-});
-
-Deno.test("hwcToChw and chwToHwc are inverse transposes", () => {
-  const hwc = Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i);
-  const chw = hwcToChw(hwc, 4);
-  assert.deepEqual([...chw.subarray(0, 6)], [0, 4, 8, 12, 16, 20]); // channel 0 of the 6 pixels
-  assert.deepEqual(chwToHwc(chw, 4), hwc);
 });
 
 Deno.test("loss options the cuda engine does not implement are refused, not ignored", () => {

@@ -7,12 +7,11 @@
 import assert from "node:assert/strict";
 import type { Engine } from "../../../../src/neural/engines/engine.ts";
 import type { ObjectiveSpec, StyleTarget } from "../../../../src/neural/objective/spec.ts";
-import type { Pooling } from "../../../../src/neural/plan/network.ts";
+import { layerSize, type Pooling } from "../../../../src/neural/plan/network.ts";
 import { onnxProvider } from "../../../../src/neural/engines/onnx/engine.ts";
 import { tfjsCpuProvider } from "../../../../src/neural/engines/tfjs/cpu.ts";
 import { gramMatrix } from "../../../../src/neural/objective/gram.ts";
 import { resizeMaskArea } from "../../../../src/neural/objective/layer_mask.ts";
-import { layerSize } from "../../../../src/neural/plan/network.ts";
 import { syntheticVggWeights } from "../../../../src/neural/models/synthetic.ts";
 import type { VggWeights } from "../../../../src/neural/models/weights_types.ts";
 import { Prng } from "../../../../src/util/prng.ts";

@@ -2,20 +2,20 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { tfjsCpuProvider } from "../../../../src/neural/engines/tfjs/cpu.ts";
-import { LayerUnavailableError } from "../../../../src/neural/plan/network.ts";
-import type { Pooling } from "../../../../src/neural/plan/network.ts";
+import { LayerUnavailableError, type Pooling } from "../../../../src/neural/plan/network.ts";
 import { Prng } from "../../../../src/util/prng.ts";
 import {
+  evaluateAt,
   halfMask,
   hostGram,
   hostMeanSquaredDiff,
-  hostTv,
   perturbed,
   relDiff,
   seededImage,
   smallWeights,
   specFromImages,
 } from "../_fixtures.ts";
+import { totalVariation } from "../../../../src/neural/objective/tv.ts";
 
 const H = 12, W = 10;
 const content = seededImage(1, H, W);
@@ -46,7 +46,7 @@ for (const pooling of ["avg", "max"] as Pooling[]) {
       1 * hostMeanSquaredDiff(hostGram(f.get("pool1")!), spec.style[1].gram) +
       2 * hostMeanSquaredDiff(hostGram(f.get("relu2_1")!), spec.style[2].gram)
     );
-    const tvTerm = 1e-3 * hostTv(x, H, W);
+    const tvTerm = 1e-3 * totalVariation({ height: H, width: W, data: x });
     assert.ok(contentTerm > 0 && styleTerm > 0 && tvTerm > 0);
     assert.ok(relDiff(terms.content, contentTerm) < 1e-4, `${terms.content} vs ${contentTerm}`);
     assert.ok(relDiff(terms.style, styleTerm) < 1e-4, `${terms.style} vs ${styleTerm}`);
@@ -61,14 +61,7 @@ for (const pooling of ["avg", "max"] as Pooling[]) {
     const spec = await specFromImages(engine, smallWeights, pooling, H, W, content, near);
     const objective = await engine.objective(spec);
     const x = perturbed(content, 4, 20);
-    const at = async (v: Float32Array) => {
-      const xv = engine.vec.fromArray(v);
-      const r = await objective.evaluate(xv);
-      const g = await engine.vec.toArray(r.grad);
-      engine.vec.dispose(r.grad);
-      engine.vec.dispose(xv);
-      return { loss: r.loss, grad: g };
-    };
+    const at = (v: Float32Array) => evaluateAt(engine, objective, v);
     const { grad } = await at(x);
     const eps = 1e-2; // on the 0–255 pixel scale
     const central = async (d: Float32Array) => {

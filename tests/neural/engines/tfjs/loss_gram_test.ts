@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { gramTensor, styleLoss } from "../../../../src/neural/engines/tfjs/loss_gram.ts";
-import { maskAtLayer } from "../../../../src/neural/objective/layer_mask.ts";
 
 // 2×1 pixels, 2 channels: rows (1, 2) and (3, 4); H·W·C = 4
 const features = () => tf.tensor3d([1, 2, 3, 4], [2, 1, 2]);
@@ -37,14 +36,4 @@ Deno.test("styleLoss is the mean squared Gram difference", async () => {
   const loss = styleLoss(f, target);
   assert.equal((await loss.data())[0], (5 - 4) ** 2 / 4);
   tf.dispose([f, target, loss]);
-});
-
-Deno.test("maskAtLayer area-averages the image mask onto the block's resolution", () => {
-  // 4×4 mask, left half 1: block 2 is 2×2 with the left column 1; block 1 unchanged
-  const mask = Float32Array.from({ length: 16 }, (_, i) => (i % 4 < 2 ? 1 : 0));
-  assert.deepEqual([...maskAtLayer(mask, 4, 4, 2)], [1, 0, 1, 0]);
-  assert.deepEqual([...maskAtLayer(mask, 4, 4, 1)], [...mask]);
-  // 5×5 floors to 2×2 at block 2, each cell averaging 2.5×2.5 input pixels
-  const five = Float32Array.from({ length: 25 }, (_, i) => (i % 5 === 2 ? 1 : 0));
-  assert.deepEqual([...maskAtLayer(five, 5, 5, 2)].map((v) => +v.toFixed(6)), [0.2, 0.2, 0.2, 0.2]);
 });

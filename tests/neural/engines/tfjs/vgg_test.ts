@@ -2,8 +2,7 @@
 import assert from "node:assert/strict";
 import { tfjsCpuProvider } from "../../../../src/neural/engines/tfjs/cpu.ts";
 import { layerShape } from "../../../../src/neural/plan/network.ts";
-import { CAFFE_MEAN_BGR } from "../../../../src/neural/models/weights_types.ts";
-import type { ConvWeights } from "../../../../src/neural/models/weights_types.ts";
+import { CAFFE_MEAN_BGR, type ConvWeights } from "../../../../src/neural/models/weights_types.ts";
 import { seededImage, smallWeights } from "../_fixtures.ts";
 
 /** 3×3 "same" conv + bias of an HWC array, float64. */

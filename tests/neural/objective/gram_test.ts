@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { blendGrams, gramMatrix, maskGramScale } from "../../../src/neural/objective/gram.ts";
-import { contentTarget } from "../../../src/neural/objective/content.ts";
 import {
-  covarianceFromGram,
-  featureMean,
-  meanPartWeight,
-} from "../../../src/neural/objective/mean_covariance.ts";
+  blendGrams,
+  gramFromSum,
+  gramMatrix,
+  gramSum,
+  maskGramScale,
+} from "../../../src/neural/objective/gram.ts";
+import { featureSum } from "../../../src/neural/objective/mean_covariance.ts";
+import { layerCounts } from "../../../src/neural/objective/statistics.ts";
 
 // 1 × 2 pixels, 2 channels: F = [[1, 2], [3, 4]].
 const act = { height: 1, width: 2, channels: 2, data: Float32Array.from([1, 2, 3, 4]) };
@@ -52,41 +54,26 @@ Deno.test("maskGramScale is the mean squared mask at the layer's resolution", ()
   assert.equal(maskGramScale(mask, 4, 4, 3), 0.25);
 });
 
-Deno.test("contentTarget copies the activations", () => {
-  const t = contentTarget("relu4_2", 1, act);
-  assert.deepEqual(t.activations, act.data);
-  assert.notEqual(t.activations, act.data);
-});
-
-Deno.test("featureMean, covarianceFromGram and meanPartWeight: exact values", () => {
-  // F = [[1, 2], [3, 4]]: m = [2, 3]; F − 1mᵀ = [[−1, −1], [1, 1]] → covariance 2/(2·2) = 0.5.
-  const mean = featureMean(act);
-  assert.deepEqual(mean, Float32Array.from([2, 3]));
-  assert.deepEqual(
-    covarianceFromGram(gramMatrix(act), mean),
-    Float32Array.from([0.5, 0.5, 0.5, 0.5]),
-  );
-  // λ = 2·mean(m²)/C² = 2·6.5/4.
-  assert.equal(meanPartWeight(mean), 3.25);
-  assert.throws(() => covarianceFromGram(new Float32Array(3), mean), RangeError);
-});
-
-Deno.test("covarianceFromGram of blended Grams and means is the covariance of the mixture", () => {
-  // A 50/50 blend of two 2-pixel styles is the 4-pixel image holding both.
-  const other = { height: 1, width: 2, channels: 2, data: Float32Array.from([5, 0, 1, 2]) };
-  const both = {
-    height: 2,
-    width: 2,
-    channels: 2,
-    data: Float32Array.from([1, 2, 3, 4, 5, 0, 1, 2]),
-  };
-  const blend = [0.5, 0.5];
-  const mixed = covarianceFromGram(
-    blendGrams([gramMatrix(act), gramMatrix(other)], blend),
-    blendGrams([featureMean(act), featureMean(other)], blend),
-  );
-  const direct = covarianceFromGram(gramMatrix(both), featureMean(both));
-  mixed.forEach((v, i) => assert.ok(Math.abs(v - direct[i]) < 1e-6, `${v} vs ${direct[i]}`));
-  // m = [2.5, 2]; centred rows [−1.5, 0], [0.5, 2], [2.5, −2], [−1.5, 0] → Σ = [[11, −4], [−4, 8]] / 8.
-  assert.deepEqual(direct, Float32Array.from([1.375, -0.5, -0.5, 1]));
+Deno.test("Gram and feature sums over disjoint positions add up to the whole image's", () => {
+  // 4 × 3 positions, 3 channels, integer values (exact in float64): rows 0–1 and 2–3 as two tiles.
+  const h = 4, w = 3, c = 3;
+  const data = Float32Array.from({ length: h * w * c }, (_, i) => (i * 7) % 11 - 3);
+  const whole = { height: h, width: w, channels: c, data };
+  const tile = (row: number, rows: number) => ({
+    height: rows,
+    width: w,
+    channels: c,
+    data: data.subarray(row * w * c, (row + rows) * w * c),
+  });
+  const mask = Float32Array.from({ length: h * w }, (_, p) => (p % 4) / 4);
+  const add = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]);
+  const { positions, channels } = layerCounts(whole);
+  assert.deepEqual([positions, channels], [12, 3]);
+  const top = tile(0, 2), bottom = tile(2, 2);
+  const sum = add(gramSum(top), gramSum(bottom));
+  assert.deepEqual(sum, gramSum(whole));
+  assert.deepEqual(gramFromSum(sum, positions, channels), gramMatrix(whole));
+  const masked = add(gramSum(top, mask.subarray(0, 6)), gramSum(bottom, mask.subarray(6)));
+  assert.deepEqual(gramFromSum(masked, positions, channels), gramMatrix(whole, mask));
+  assert.deepEqual(add(featureSum(top), featureSum(bottom)), featureSum(whole));
 });
