@@ -29,6 +29,10 @@ function isUnknown(e: unknown): boolean {
 export function messagesOf(e: unknown, debug: boolean): string[] {
   if (e instanceof RecipeError) return e.message.split("\n"); // every line positioned
   const lines = [`error: ${printable(messageOf(e))}`]; // no raw control characters to a terminal
+  if (e instanceof Deno.errors.NotCapable) {
+    lines.push("stylepipe needs Deno's permissions: run it through deno task, or deno run -A");
+    return lines;
+  }
   if (debug && e instanceof Error) {
     lines.push(e.stack ?? "");
     if (e.cause instanceof Error) lines.push(`caused by: ${e.cause.stack ?? e.cause.message}`);
