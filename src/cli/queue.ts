@@ -20,6 +20,7 @@ Options:
   --remove ID      remove a job that is not running (repeatable)
   --limit N        jobs listed per state (default 20)
   --json           one JSON object: counts, jobs, schedulers
+  --ca-file FILE   PEM certificate(s) of a private CA for a rediss:// server
   --debug          stack traces on errors
   -h, --help       this help`;
 
