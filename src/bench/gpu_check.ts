@@ -1,31 +1,40 @@
 /**
- * `deno task gpu-check`: the cuda engine against the onnx engine (wasm where onnxruntime's library
- * is absent) on the same images and weights,
- * on the GPU machine. Per case (precision fp32 | tf32 × pooling max | avg × padding zero and
- * replicate (max) or reflect (avg) × real partial VGG19 | synthetic full VGG19, odd sizes included): each loss term, the loss, and the gradient's norm
- * (relative difference) and direction (cosine) within 1e-4 (fp32) or 1e-2 (tf32); extracted
- * activations; the device vector ops against the host's; a short L-BFGS render repeated gives the
- * same bytes; then first figures (W at 512²: ms per evaluation and per L-BFGS iteration, peak device
- * memory). Prints one line per check and a summary; exits 1 if any check fails, 0 with a
- * "skipped" line where the cuda engine cannot start (no GPU or libraries).
+ * `deno task gpu-check`: the cuda engine against reference values the onnx engine computed on the
+ * CPU beforehand (`--prepare` here writes them to .device/gpu-check-reference.json, which travels
+ * to the GPU machine with the device kit: no minutes of wasm there). Per case (precision fp32 |
+ * tf32 × pooling max | avg × padding zero and replicate (max) or reflect (avg) × real partial
+ * VGG19 | synthetic full VGG19, odd sizes included; targets seeded, so no engine computes them):
+ * each loss term, and the gradient's norm (relative difference) and direction (cosine) within
+ * 1e-4 (fp32) or 1e-2 (tf32), for Gram and mean-covariance styles; extracted activations
+ * (vectors: the whole norm, and the direction of an evenly strided 509-value sample: the
+ * references must fit the device kit); one case per network also tile by tile (objective/tiled.ts); the device vector ops against the host's; a short L-BFGS
+ * render repeated gives the same bytes; then first figures (W at 512²: ms per evaluation and per
+ * L-BFGS iteration, peak device memory). Prints one line per check and a summary. Exits 1 if any
+ * check fails, or if the engine cannot start on a machine with an NVIDIA GPU (or the emulated
+ * device); 0 with a "skipped" line only where there is no GPU at all. `--quick`: fp32, two
+ * small cases, a 5-iteration repeat (the emulated device's end-to-end run).
  */
 import {
   createCudaEngine,
   type CudaEngine,
   type CudaPrecision,
+  emulationFromEnv,
+  nvidiaGpuPresent,
 } from "../neural/engines/cuda/engine.ts";
 import type { Engine, VectorOps } from "../neural/engines/engine.ts";
 import type { ObjectiveSpec } from "../neural/objective/spec.ts";
 import type { Padding, Pooling } from "../neural/plan/network.ts";
 import { hostVectorOps } from "../neural/engines/host_vector_ops.ts";
 import { onnxProvider } from "../neural/engines/onnx/engine.ts";
-import { tfjsWasmProvider } from "../neural/engines/tfjs/wasm.ts";
 import { featureMean } from "../neural/objective/mean_covariance.ts";
 import { gramMatrix } from "../neural/objective/gram.ts";
 import { syntheticVggWeights } from "../neural/models/synthetic.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import { lbfgs } from "../neural/optim/lbfgs.ts";
+import { tiledObjective } from "../neural/objective/tiled.ts";
+import { tilingFor } from "../neural/objective/tiling.ts";
+import { layersRead, lossPlan } from "../neural/objective/terms.ts";
 import { workloadImage, workloadSpec, workloadWeights } from "./workload.ts";
 import { Prng } from "../util/prng.ts";
 
@@ -46,7 +55,16 @@ interface Net {
   readonly content: string;
 }
 
-async function networks(): Promise<Net[]> {
+/** The networks compared: real partial VGG19 where its weights are here, synthetic full VGG19. */
+async function networks(quick: boolean): Promise<Net[]> {
+  if (quick) {
+    return [{
+      label: "synthetic VGG19 to conv3_1",
+      weights: syntheticVggWeights("vgg19", 2015, "conv3_1"),
+      style: ["relu1_1", "relu2_1", "relu3_1"],
+      content: "relu2_2",
+    }];
+  }
   const nets: Net[] = [{
     label: "synthetic VGG19 to relu5_1",
     weights: syntheticVggWeights("vgg19", 2015, "relu5_1"),
@@ -74,29 +92,49 @@ function image(seed: number, height: number, width: number): Float32Array {
   return new Prng(seed).fillUniform(new Float32Array(height * width * 3), 0, 255);
 }
 
+/** A layer's shape in `net` at `height × width` (pooling halves, odd edges dropped). */
+function layerShape(layer: string, height: number, width: number): [number, number, number] {
+  const block = Number(/^(?:relu|conv)(\d)_/.exec(layer)![1]);
+  const channels = [64, 128, 256, 512, 512][block - 1];
+  let [h, w] = [height, width];
+  for (let b = 1; b < block; b++) [h, w] = [Math.floor(h / 2), Math.floor(w / 2)];
+  return [h, w, channels];
+}
+
+/** Seeded features of a layer's shape, non-negative as after a ReLU. */
+function seededFeatures(seed: number, layer: string, height: number, width: number) {
+  const [h, w, channels] = layerShape(layer, height, width);
+  const data = new Prng(seed).fillUniform(new Float32Array(h * w * channels), 0, 4);
+  return { height: h, width: w, channels, data };
+}
+
 /**
- * Targets from the onnx engine: a content layer, Gram styles (with their means, for the
- * mean-covariance variant), one masked (regional) style.
+ * A content layer, Gram styles (with their means, for the mean-covariance variant), one masked
+ * (regional) style; the targets are seeded features, so that the same spec is built on any machine
+ * without an engine.
  */
-async function spec(
-  onnx: Engine,
+function spec(
   net: Net,
   pooling: Pooling,
   padding: Padding,
   height: number,
   width: number,
-): Promise<ObjectiveSpec> {
-  const img = (seed: number) => ({ height, width, data: image(seed, height, width) });
-  const content = await onnx.extract(net.weights, pooling, img(1), [net.content], padding);
-  const style = await onnx.extract(net.weights, pooling, img(2), net.style, padding);
+): ObjectiveSpec {
   const mask = new Float32Array(height * width).map((_, i) => (i % width < width / 2 ? 1 : 0.25));
   const first = net.style[0];
+  const style = new Map(
+    net.style.map((layer, k) => [layer, seededFeatures(20 + k, layer, height, width)]),
+  );
   return {
     weights: net.weights,
     pooling,
     height,
     width,
-    content: [{ layer: net.content, weight: 1, activations: content.get(net.content)!.data }],
+    content: [{
+      layer: net.content,
+      weight: 1,
+      activations: seededFeatures(1, net.content, height, width).data,
+    }],
     style: [
       ...net.style.map((layer) => ({
         layer,
@@ -139,77 +177,219 @@ async function evaluateOn<V>(engine: Engine<V>, s: ObjectiveSpec, x: Float32Arra
   }
 }
 
-async function compareCase(
-  cuda: CudaEngine,
-  onnx: Engine,
-  net: Net,
-  pooling: Pooling,
-  padding: Padding,
-  height: number,
-  width: number,
-): Promise<Check[]> {
-  const tol = TOLERANCE[cuda.precision];
-  const name = `${cuda.precision} ${pooling} ${padding} ${net.label} ${height}×${width}`;
-  const s = await spec(onnx, net, pooling, padding, height, width);
-  const x = image(3, height, width);
-  const [a, b] = [await evaluateOn(onnx, s, x), await evaluateOn(cuda as Engine, s, x)];
+/** One case: a network, pooling, padding and size. */
+interface Case {
+  readonly name: string;
+  readonly net: Net;
+  readonly pooling: Pooling;
+  readonly padding: Padding;
+  readonly height: number;
+  readonly width: number;
+}
+
+function cases(nets: readonly Net[], quick: boolean): Case[] {
+  const sizes: [number, number][] = quick ? [[13, 10]] : [[64, 64], [67, 45]];
+  const all = nets.flatMap((net) =>
+    (["max", "avg"] as const).flatMap((pooling) =>
+      sizes.flatMap(([height, width]) =>
+        (["zero", pooling === "max" ? "replicate" : "reflect"] as const).map((padding) => ({
+          name: `${pooling} ${padding} ${net.label} ${height}×${width}`,
+          net,
+          pooling,
+          padding,
+          height,
+          width,
+        }))
+      )
+    )
+  );
+  // Quick: one case per pooling, zero and mirrored padding between them.
+  return quick
+    ? all.filter((c) => c.name.startsWith("max zero") || c.name.startsWith("avg reflect"))
+    : all;
+}
+
+/**
+ * A vector as the references keep it (the device kit has little room): its whole norm and an
+ * evenly strided sample of {@link SAMPLE} values.
+ */
+interface Sampled {
+  readonly norm: number;
+  readonly sample: Float32Array;
+}
+
+/** What a case yields on an engine (the reference's, or the engine's under test). */
+interface CaseResult {
+  readonly terms: Record<string, number>;
+  readonly grad: Sampled;
+  readonly mcStyle: number;
+  readonly mcGrad: Sampled;
+  readonly extracts: Record<string, Sampled>;
+}
+
+const SAMPLE = 509;
+
+function sampled(a: Float32Array): Sampled {
+  const step = Math.max(1, Math.floor(a.length / SAMPLE));
+  const sample = Float32Array.from({ length: Math.ceil(a.length / step) }, (_, i) => a[i * step]);
+  return { norm: Math.sqrt(a.reduce((acc, v) => acc + v * v, 0)), sample };
+}
+
+async function caseResult<V>(engine: Engine<V>, c: Case): Promise<CaseResult> {
+  const s = spec(c.net, c.pooling, c.padding, c.height, c.width);
+  const x = image(3, c.height, c.width);
+  const gram = await evaluateOn(engine, s, x);
+  // The same unmasked style targets as mean-covariance terms.
+  const mc = await evaluateOn(engine, {
+    ...s,
+    style: s.style.filter((t) => !t.mask).map((t) => ({ ...t, statistic: "mean-covariance" })),
+  }, x);
+  const layers = [c.net.style[0], c.net.content, c.net.style.at(-1)!];
+  const img = { height: c.height, width: c.width, data: x };
+  const acts = await engine.extract(c.net.weights, c.pooling, img, layers, c.padding);
+  return {
+    terms: gram.terms,
+    grad: sampled(gram.grad),
+    mcStyle: mc.terms.style,
+    mcGrad: sampled(mc.grad),
+    extracts: Object.fromEntries(layers.map((l) => [l, sampled(acts.get(l)!.data)])),
+  };
+}
+
+function compareCase(precision: CudaPrecision, c: Case, a: CaseResult, b: CaseResult): Check[] {
+  const tol = TOLERANCE[precision];
+  const name = `${precision} ${c.name}`;
   const checks: Check[] = [];
-  for (const term of ["content", "style", "tv"]) {
-    const d = rel(a.terms[term], b.terms[term]);
+  const scalar = (what: string, x: number, y: number) => {
+    const d = rel(x, y);
     checks.push({
-      name: `${name}: ${term}`,
+      name: `${name}: ${what}`,
       ok: d <= tol,
-      detail: `onnx ${a.terms[term].toExponential(6)} cuda ${b.terms[term].toExponential(6)} rel ${
+      detail: `reference ${x.toExponential(6)} cuda ${y.toExponential(6)} rel ${
         d.toExponential(2)
       }`,
     });
-  }
-  const g = compareVectors(a.grad, b.grad);
-  checks.push({
-    name: `${name}: gradient`,
-    ok: g.norm <= tol && 1 - g.cosine <= tol,
-    detail: `norm rel ${g.norm.toExponential(2)}, 1 − cosine ${(1 - g.cosine).toExponential(2)}`,
-  });
-  // The same unmasked style targets as mean-covariance terms.
-  const mc: ObjectiveSpec = {
-    ...s,
-    style: s.style.filter((t) => !t.mask).map((t) => ({ ...t, statistic: "mean-covariance" })),
   };
-  const [c, d] = [await evaluateOn(onnx, mc, x), await evaluateOn(cuda as Engine, mc, x)];
-  const dm = rel(c.terms.style, d.terms.style);
-  const gm = compareVectors(c.grad, d.grad);
-  checks.push({
-    name: `${name}: mean-covariance style`,
-    ok: dm <= tol,
-    detail: `onnx ${c.terms.style.toExponential(6)} cuda ${d.terms.style.toExponential(6)} rel ${
-      dm.toExponential(2)
-    }`,
-  }, {
-    name: `${name}: mean-covariance gradient`,
-    ok: gm.norm <= tol && 1 - gm.cosine <= tol,
-    detail: `norm rel ${gm.norm.toExponential(2)}, 1 − cosine ${(1 - gm.cosine).toExponential(2)}`,
-  });
-  const img = { height, width, data: x };
-  const layers = [net.style[0], net.content, net.style.at(-1)!];
-  const [ea, eb] = [
-    await onnx.extract(net.weights, pooling, img, layers, padding),
-    await cuda.extract(net.weights, pooling, img, layers, padding),
-  ];
-  for (const layer of layers) {
-    const v = compareVectors(ea.get(layer)!.data, eb.get(layer)!.data);
+  const vector = (what: string, x: Sampled, y: Sampled) => {
+    const norm = rel(x.norm, y.norm);
+    const { cosine } = compareVectors(x.sample, y.sample);
     checks.push({
-      name: `${name}: extract ${layer}`,
-      ok: v.norm <= tol && 1 - v.cosine <= tol,
-      detail: `norm rel ${v.norm.toExponential(2)}, 1 − cosine ${(1 - v.cosine).toExponential(2)}`,
+      name: `${name}: ${what}`,
+      ok: x.sample.length === y.sample.length && norm <= tol && 1 - cosine <= tol,
+      detail: `norm rel ${norm.toExponential(2)}, 1 − cosine of a ${x.sample.length}-value ` +
+        `sample ${(1 - cosine).toExponential(2)}`,
     });
+  };
+  for (const term of ["content", "style", "tv"]) scalar(term, a.terms[term], b.terms[term]);
+  vector("gradient", a.grad, b.grad);
+  scalar("mean-covariance style", a.mcStyle, b.mcStyle);
+  vector("mean-covariance gradient", a.mcGrad, b.mcGrad);
+  for (const layer of Object.keys(a.extracts)) {
+    vector(`extract ${layer}`, a.extracts[layer], b.extracts[layer]);
   }
   return checks;
 }
 
+/**
+ * The case's objective evaluated tile by tile (objective/tiled.ts: the engine's statistics() and
+ * planObjective()) against the whole-image reference: each term and the gradient.
+ */
+async function tiledCase(
+  cuda: CudaEngine,
+  precision: CudaPrecision,
+  c: Case,
+  reference: CaseResult,
+  tile: number,
+): Promise<Check[]> {
+  const s = spec(c.net, c.pooling, c.padding, c.height, c.width);
+  const tiling = tilingFor(s.weights.arch, layersRead(lossPlan(s).terms), c.height, c.width, tile);
+  const objective = await tiledObjective(cuda, s, tiling);
+  const x = cuda.vec.fromArray(image(3, c.height, c.width));
+  try {
+    const e = await objective.evaluate(x);
+    const grad = await cuda.vec.toArray(e.grad);
+    cuda.vec.dispose(e.grad);
+    const got = { ...reference, terms: e.terms, grad: sampled(grad) };
+    const label = `tiled ${tiling.rows}×${tiling.cols} (tile ${tiling.tile}, halo ${tiling.halo})`;
+    return compareCase(precision, { ...c, name: `${c.name} ${label}` }, reference, got)
+      .filter((check) => !/mean-covariance|extract/.test(check.name));
+  } finally {
+    cuda.vec.dispose(x);
+    objective.dispose();
+  }
+}
+
+/** The reference file: per case name, the onnx engine's result on the CPU. */
+interface ReferenceFile {
+  readonly about: string;
+  readonly cases: Record<string, EncodedResult>;
+}
+
+type EncodedSampled = { norm: number; sample: string };
+type EncodedResult = Omit<CaseResult, "grad" | "mcGrad" | "extracts"> & {
+  grad: EncodedSampled;
+  mcGrad: EncodedSampled;
+  extracts: Record<string, EncodedSampled>;
+};
+
+const encode = (v: Sampled): EncodedSampled => ({
+  norm: v.norm,
+  sample: new Uint8Array(v.sample.buffer, v.sample.byteOffset, v.sample.byteLength).toBase64(),
+});
+const decode = (v: EncodedSampled): Sampled => ({
+  norm: v.norm,
+  sample: new Float32Array(Uint8Array.fromBase64(v.sample).buffer),
+});
+
+function encodeResult(r: CaseResult): EncodedResult {
+  return {
+    ...r,
+    grad: encode(r.grad),
+    mcGrad: encode(r.mcGrad),
+    extracts: Object.fromEntries(Object.entries(r.extracts).map(([k, v]) => [k, encode(v)])),
+  };
+}
+
+function decodeResult(r: EncodedResult): CaseResult {
+  return {
+    ...r,
+    grad: decode(r.grad),
+    mcGrad: decode(r.mcGrad),
+    extracts: Object.fromEntries(Object.entries(r.extracts).map(([k, v]) => [k, decode(v)])),
+  };
+}
+
+/** Where `--prepare` writes the references and the check reads them (the device kit's folder). */
+export const DEFAULT_REFERENCE = ".device/gpu-check-reference.json";
+
+/** Computes every case's reference (full and quick) with the onnx engine; writes them to `path`. */
+export async function prepareReferences(path = DEFAULT_REFERENCE): Promise<number> {
+  const onnx = await onnxProvider.create();
+  const out: Record<string, EncodedResult> = {};
+  try {
+    for (const quick of [false, true]) {
+      for (const c of cases(await networks(quick), quick)) {
+        const t0 = performance.now();
+        out[c.name] = encodeResult(await caseResult(onnx, c));
+        console.log(`reference ${c.name} (${(performance.now() - t0).toFixed(0)} ms)`);
+      }
+    }
+  } finally {
+    await onnx.dispose();
+  }
+  const file: ReferenceFile = {
+    about: `onnx engine (${onnx.describe()}) on the CPU, ${new Date().toISOString()}`,
+    cases: out,
+  };
+  await Deno.mkdir(path.slice(0, Math.max(0, path.lastIndexOf("/"))) || ".", { recursive: true });
+  await Deno.writeTextFile(path, JSON.stringify(file));
+  console.log(`wrote ${Object.keys(out).length} references to ${path}`);
+  return 0;
+}
+
 /** The device vector ops against hostVectorOps (element-wise: bit-equal; dots: 1e-12). */
-async function checkVectorOps(cuda: CudaEngine): Promise<Check[]> {
+async function checkVectorOps(cuda: CudaEngine, n: number): Promise<Check[]> {
   const rng = new Prng(7);
-  const n = 100_003;
   const hs = Array.from({ length: 5 }, () => rng.fillUniform(new Float32Array(n), -1, 1));
   const vec = cuda.vec as VectorOps<unknown>;
   const ds = hs.map((h) => vec.fromArray(h));
@@ -267,13 +447,18 @@ async function checkVectorOps(cuda: CudaEngine): Promise<Check[]> {
 }
 
 /** Two 20-iteration L-BFGS renders from the same start give the same bytes. */
-async function checkRepeatable(cuda: CudaEngine, onnx: Engine, net: Net): Promise<Check> {
-  const s = await spec(onnx, net, "avg", "zero", 64, 64);
+async function checkRepeatable(
+  cuda: CudaEngine,
+  net: Net,
+  size: number,
+  iterations: number,
+): Promise<Check> {
+  const s = spec(net, "avg", "zero", size, size);
   const hashes: string[] = [];
   for (let run = 0; run < 2; run++) {
     const objective = await cuda.objective(s);
-    const x0 = cuda.vec.fromArray(image(3, 64, 64));
-    const { state } = await lbfgs(objective, cuda.vec, x0, { maxIterations: 20 });
+    const x0 = cuda.vec.fromArray(image(3, size, size));
+    const { state } = await lbfgs(objective, cuda.vec, x0, { maxIterations: iterations });
     const bytes = await cuda.vec.toArray(state.x);
     const digest = new Uint8Array(
       await crypto.subtle.digest("SHA-256", new Uint8Array(bytes.buffer as ArrayBuffer)),
@@ -284,7 +469,7 @@ async function checkRepeatable(cuda: CudaEngine, onnx: Engine, net: Net): Promis
     objective.dispose();
   }
   return {
-    name: `${cuda.precision} repeated 20-iteration render`,
+    name: `${cuda.precision} repeated ${iterations}-iteration render`,
     ok: hashes[0] === hashes[1],
     detail: `sha256 ${hashes.join(" vs ")}`,
   };
@@ -316,83 +501,114 @@ async function quickFigures(cuda: CudaEngine): Promise<void> {
   );
 }
 
-/** What gpuCheck runs (the defaults are the real check; a dry run elsewhere narrows them). */
+/** What gpuCheck runs (the defaults are the real check; tests narrow them). */
 export interface GpuCheckOptions {
-  /** Creates the engine under test. */
-  readonly create?: (precision: CudaPrecision) => CudaEngine;
+  /** Creates the engine under test (default: createCudaEngine, emulated where asked). */
+  readonly create?: (precision: CudaPrecision) => Promise<CudaEngine>;
   readonly precisions?: readonly CudaPrecision[];
-  /** Image sizes of the comparisons, [height, width]. */
-  readonly sizes?: readonly (readonly [number, number])[];
-  /** Whether to print the W512 figures. */
+  /** fp32 only, two small cases (13×10, a synthetic network to conv3_1), no figures. */
+  readonly quick?: boolean;
+  /** Whether to print the W512 figures (default: unless quick). */
   readonly figures?: boolean;
+  /** The references `--prepare` wrote. */
+  readonly reference?: string;
+  /** Whether this machine has an NVIDIA GPU (default: /dev/nvidiactl exists). */
+  readonly gpuPresent?: boolean;
 }
 
 /** Runs every check; returns the process exit code. */
 export async function gpuCheck(options: GpuCheckOptions = {}): Promise<number> {
-  const create = options.create ?? ((precision) => createCudaEngine({ precision }));
+  const quick = options.quick ?? false;
+  // Without the self-check's refusal: here every difference is to be seen in detail.
+  const create = options.create ??
+    ((precision) => Promise.resolve(createCudaEngine({ precision })));
+  const expected = options.gpuPresent ?? (nvidiaGpuPresent() || emulationFromEnv() !== false);
   let probe: CudaEngine;
   try {
-    probe = create("fp32");
+    probe = await create("fp32");
   } catch (e) {
-    console.log(`gpu-check: skipped, the cuda engine cannot start here: ${(e as Error).message}`);
-    return 0;
+    if (!expected) {
+      console.log(`gpu-check: skipped, no NVIDIA GPU here: ${(e as Error).message}`);
+      return 0;
+    }
+    console.log(`FAIL  engine start: ${(e as Error).message}`);
+    console.log("gpu-check: the cuda engine cannot start on this machine, which has a GPU");
+    return 1;
   }
   await probe.dispose();
-  // The reference: onnx where its native library came along (the device kit may leave it out), else wasm.
-  const onnx = await onnxProvider.available()
-    ? await onnxProvider.create()
-    : await tfjsWasmProvider.create();
-  console.log(`reference engine: ${onnx.describe()}`);
-  const nets = await networks();
+  const path = options.reference ?? DEFAULT_REFERENCE;
+  let references: ReferenceFile;
+  try {
+    references = JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    console.log(
+      `FAIL  references: ${(e as Error).message}; run \`deno task gpu-check --prepare\` first`,
+    );
+    return 1;
+  }
+  console.log(`references: ${references.about}`);
+  const nets = await networks(quick);
   const checks: Check[] = [];
   const report = (c: Check) => {
     checks.push(c);
     console.log(`${c.ok ? "PASS" : "FAIL"}  ${c.name}  (${c.detail})`);
   };
-  try {
-    for (const precision of options.precisions ?? ["fp32", "tf32"]) {
-      let cuda: CudaEngine;
-      try {
-        cuda = create(precision);
-      } catch (e) {
-        report({ name: `${precision} engine`, ok: false, detail: (e as Error).message });
-        continue;
-      }
-      console.log(`engine: ${cuda.describe()}`);
-      try {
-        if (precision === "fp32") (await checkVectorOps(cuda)).forEach(report);
-        for (const net of nets) {
-          for (const pooling of ["max", "avg"] as const) {
-            for (
-              const [h, w, padding] of (options.sizes ?? [[64, 64], [67, 45]]).flatMap(
-                ([h, w]) =>
-                  [[h, w, "zero"], [h, w, pooling === "max" ? "replicate" : "reflect"]] as const,
-              )
-            ) {
-              try {
-                (await compareCase(cuda, onnx, net, pooling, padding, h, w)).forEach(report);
-              } catch (e) {
-                report({
-                  name: `${precision} ${pooling} ${padding} ${net.label} ${h}×${w}`,
-                  ok: false,
-                  detail: String(e),
-                });
-              }
-            }
-          }
-        }
-        report(await checkRepeatable(cuda, onnx, nets.at(-1)!));
-        if (options.figures ?? true) await quickFigures(cuda);
-      } finally {
-        await cuda.dispose();
-      }
+  for (const precision of options.precisions ?? (quick ? ["fp32"] : ["fp32", "tf32"])) {
+    let cuda: CudaEngine;
+    try {
+      cuda = await create(precision);
+    } catch (e) {
+      report({ name: `${precision} engine`, ok: false, detail: (e as Error).message });
+      continue;
     }
-  } finally {
-    await onnx.dispose();
+    console.log(`engine: ${cuda.describe()}`);
+    try {
+      if (precision === "fp32") {
+        (await checkVectorOps(cuda, quick ? 1003 : 100_003)).forEach(report);
+      }
+      for (const c of cases(nets, quick)) {
+        const ref = references.cases[c.name];
+        if (!ref) {
+          report({ name: `${precision} ${c.name}`, ok: false, detail: `no reference in ${path}` });
+          continue;
+        }
+        try {
+          compareCase(precision, c, decodeResult(ref), await caseResult(cuda as Engine, c))
+            .forEach(report);
+        } catch (e) {
+          report({ name: `${precision} ${c.name}`, ok: false, detail: String(e) });
+        }
+      }
+      // One case per network tile by tile as well (the prints issue: every engine runs tiled).
+      for (const c of cases(nets, quick).filter((c) => c.name.startsWith("avg reflect"))) {
+        const ref = references.cases[c.name];
+        if (!ref) continue;
+        try {
+          (await tiledCase(cuda, precision, c, decodeResult(ref), quick ? 8 : 32)).forEach(report);
+        } catch (e) {
+          report({ name: `${precision} ${c.name} tiled`, ok: false, detail: String(e) });
+        }
+      }
+      report(await checkRepeatable(cuda, nets.at(-1)!, quick ? 12 : 64, quick ? 5 : 20));
+      if (options.figures ?? !quick) await quickFigures(cuda);
+    } finally {
+      await cuda.dispose();
+    }
   }
   const failed = checks.filter((c) => !c.ok);
   console.log(`gpu-check: ${checks.length - failed.length} passed, ${failed.length} failed`);
   return failed.length === 0 ? 0 : 1;
 }
 
-if (import.meta.main) Deno.exit(await gpuCheck());
+if (import.meta.main) {
+  const args = Deno.args;
+  const at = (flag: string) => {
+    const k = args.indexOf(flag);
+    return k >= 0 ? args[k + 1] : undefined;
+  };
+  Deno.exit(
+    args.includes("--prepare")
+      ? await prepareReferences(at("--reference"))
+      : await gpuCheck({ quick: args.includes("--quick"), reference: at("--reference") }),
+  );
+}

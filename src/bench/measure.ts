@@ -105,13 +105,15 @@ async function timeRender<V>(
  * Peak resident set size: the kernel's high-water mark (VmHWM in /proc/self/status) where it
  * exists, else the largest `Deno.memoryUsage().rss` sampled.
  */
-class PeakRss {
+export class PeakRss {
   #sampled = 0;
 
+  /** Records the current resident size. */
   sample(): void {
     this.#sampled = Math.max(this.#sampled, Deno.memoryUsage().rss);
   }
 
+  /** The peak so far, bytes. */
   peakBytes(): number {
     this.sample();
     try {

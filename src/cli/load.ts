@@ -27,11 +27,11 @@ export interface CliRecipeOptions {
  */
 export async function planCliRecipe(
   file: string,
-  options: CliRecipeOptions & { readonly outDir?: string },
+  options: CliRecipeOptions & { readonly outDir?: string; readonly memory?: number },
 ): Promise<Plan> {
   const recipe = await loadCliRecipe(file, options);
   try {
-    return await planRecipe(recipe, { outDir: options.outDir });
+    return await planRecipe(recipe, { outDir: options.outDir, memory: options.memory });
   } catch (e) {
     if (!(e instanceof RecipeError) || !options.sets?.length) throw e;
     const text = await readRecipeText(file);

@@ -7,6 +7,7 @@ import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
 import { confineToRoots } from "../pipeline/paths.ts";
 import { StageError } from "../stages/stage.ts";
 import { parseCommandArgs } from "./args.ts";
+import { parseSize } from "./cache.ts";
 import { EXIT, reportError, UsageError } from "./errors.ts";
 import {
   farmKeyArg,
@@ -34,6 +35,8 @@ Options:
   --concurrency N       jobs at once (default 1)
   --engine NAME         what engine: auto means on this worker (default: the best available here)
   --cache-dir DIR       the shared cache (default ${DEFAULT_CACHE_DIR})
+  --memory SIZE         memory budget of this worker's renders, e.g. 4GiB (default: this machine's
+                        memory, or its GPU's for a GPU engine); large steps are evaluated tiled
   --lock-duration MS    job lock lifetime and stalled-job check interval (default 30000)
   --root DIR            jobs may read and write only below DIR (repeatable; the cache too)
   --map FROM=TO         a submitter's path FROM is TO on this machine (repeatable)
@@ -61,6 +64,7 @@ export async function workerCommand(args: string[]): Promise<number> {
       map: { type: "string", multiple: true },
       "allow-plugins": { type: "boolean" },
       "grace-period": { type: "string" },
+      memory: { type: "string" },
     });
     if (values.help) {
       console.log(HELP);
@@ -92,6 +96,9 @@ export async function workerCommand(args: string[]): Promise<number> {
       loadRecipe: jobRecipeLoader(values["allow-plugins"] ? "load" : "refuse"),
       concurrency: positiveInt("--concurrency", values.concurrency, 1),
       engine: values.engine,
+      memory: values.memory === undefined
+        ? undefined
+        : parseSize(values.memory, "worker: --memory"),
       lockDuration: positiveInt("--lock-duration", values["lock-duration"], 30_000),
       log,
       key,

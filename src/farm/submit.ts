@@ -43,7 +43,12 @@ export async function submitRecipe(
   key?: CryptoKey,
 ): Promise<SubmittedJob[]> {
   // `auto` stays unresolved in job ids, so every machine computes the same ids.
-  const plan = await planRecipe(recipe, { ...ref, resolveEngine: (e) => Promise.resolve(e) });
+  // Job ids are planned without a memory budget, as the worker checks them (worker.ts).
+  const plan = await planRecipe(recipe, {
+    ...ref,
+    resolveEngine: (e) => Promise.resolve(e),
+    memory: Infinity,
+  });
   const out: SubmittedJob[] = [];
   for (const job of jobsOf(plan, ref)) {
     const id = job.id;

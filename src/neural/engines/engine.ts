@@ -9,6 +9,7 @@ import { StylepipeError } from "../../util/errors.ts";
 import type { VggWeights } from "../models/weights_types.ts";
 import type { Activation, ObjectiveSpec } from "../objective/spec.ts";
 import type { Padding, Pooling } from "../plan/network.ts";
+import type { LossPlan } from "../objective/terms.ts";
 
 /** Result of one evaluation. The caller owns `grad` and disposes it through {@link VectorOps}. */
 export interface Evaluation<V> {
@@ -88,6 +89,22 @@ export async function batchedDots<V>(
   return out;
 }
 
+/** One layer's masked sums asked of {@link Engine.statistics}. */
+export interface StatisticsRequest {
+  /** Layer name, e.g. `relu1_1`. */
+  readonly layer: string;
+  /** M (H_l × W_l, the layer's resolution for the image given): each row of F_l multiplied by it. */
+  readonly mask: Float32Array;
+}
+
+/** Raw (unnormalized) sums of one layer (objective/statistics.ts): S = Σ_p M_p² f_p f_pᵀ, s = Σ_p M_p f_p. */
+export interface LayerStatistics {
+  /** S, C × C row-major. */
+  readonly gram: Float32Array;
+  /** s, C values. */
+  readonly sum: Float32Array;
+}
+
 /** An objective that must be released when done. */
 export type DisposableObjective<V> = Objective<V> & { dispose(): void };
 
@@ -110,6 +127,22 @@ export interface Engine<V = unknown> {
   ): Promise<Map<string, Activation>>;
   /** Builds f and ∇f for one image size. */
   objective(spec: ObjectiveSpec): Promise<DisposableObjective<V>>;
+  /**
+   * Builds f and ∇f of a loss table made by the caller (objective/tiled.ts: a crop's `linear` and
+   * masked `content` terms); `objective(spec)` is this of `lossPlan(spec)`.
+   */
+  planObjective(weights: VggWeights, plan: LossPlan): Promise<DisposableObjective<V>>;
+  /**
+   * Forward pass only, returning per request the masked raw sums of its layer
+   * ({@link LayerStatistics}) instead of the activations: the first pass of objective/tiled.ts.
+   */
+  statistics(
+    weights: VggWeights,
+    pooling: Pooling,
+    image: { height: number; width: number; data: Float32Array },
+    requests: readonly StatisticsRequest[],
+    padding?: Padding,
+  ): Promise<LayerStatistics[]>;
   /** Vector maths for the optimizer. */
   readonly vec: VectorOps<V>;
   /** Releases backend resources. */

@@ -2,7 +2,7 @@
  * The engine registry: engine names as written in recipes (`engine:`) and on the CLI (`--engine`),
  * and `auto`, which picks the fastest engine that can run here.
  */
-import { cudaFp32Provider, cudaProvider, cudaTf32Provider } from "./cuda/engine.ts";
+import { cudaFp32Provider, cudaProvider, cudaSkipReason, cudaTf32Provider } from "./cuda/engine.ts";
 import { type Engine, type EngineProvider, EngineUnavailableError } from "./engine.ts";
 import { onnxProvider } from "./onnx/engine.ts";
 import { tfjsCpuProvider } from "./tfjs/cpu.ts";
@@ -53,13 +53,17 @@ function providerNamed(name: string): EngineProvider {
 
 /**
  * The provider `auto` resolves to here: the first of {@link AUTO_ORDER} that `usable` accepts
- * (tests inject it; by default {@link usableForAuto}).
+ * (tests inject it; by default {@link usableForAuto}). Where cuda is installed but cannot start or
+ * fails its self-check, `warn` gets one line saying why it was passed over.
  */
 export async function autoProvider(
   usable: (name: string) => Promise<boolean> = usableForAuto,
+  warn: (line: string) => void = (line) => console.warn(line),
 ): Promise<EngineProvider> {
   for (const name of AUTO_ORDER) {
     if (await usable(name)) return providerNamed(name);
+    const skipped = name === "cuda" ? cudaSkipReason() : undefined;
+    if (skipped) warn(`warning: engine cuda skipped: ${skipped.split("\n")[0]}`);
   }
   throw new EngineUnavailableError(
     "auto",

@@ -3,7 +3,8 @@
  * reads (a layer of the {@link NetworkPlan}, or the image), its full weight and its target, already
  * checked against the layer's shape. Every engine computes exactly these terms (the tests compare
  * engines on them), each kind defined once, with its targets and its normalisation, in its own
- * file: content.ts, gram.ts (`gram`, `masked-gram`), mean_covariance.ts, tv.ts. Common to all:
+ * file: content.ts, gram.ts (`gram`, `masked-gram`), mean_covariance.ts, linear.ts (a tile's
+ * style gradient, tiled.ts), tv.ts. Common to all:
  * - x: the image, HWC float32, RGB, 0–255 pixel scale (the optimization variable). The network
  *   applies the caffe preprocessing itself (RGB → BGR, minus CAFFE_MEAN_BGR); its first conv pads
  *   the preprocessed image per {@link ObjectiveSpec.padding} (plan/network.ts).
@@ -24,6 +25,7 @@ import {
 } from "../plan/network.ts";
 import type { ContentTerm } from "./content.ts";
 import type { GramTerm, MaskedGramTerm } from "./gram.ts";
+import type { LinearTerm } from "./linear.ts";
 import { maskAtLayer } from "./layer_mask.ts";
 import { covarianceFromGram, type MeanCovarianceTerm, meanPartWeight } from "./mean_covariance.ts";
 import type { ObjectiveSpec, StyleTarget } from "./spec.ts";
@@ -31,7 +33,13 @@ import type { PositionSum } from "./statistics.ts";
 import type { TvTerm } from "./tv.ts";
 
 /** One weighted term of the loss. `weight` is the whole factor (e.g. content_weight · w_l). */
-export type LossTerm = ContentTerm | GramTerm | MaskedGramTerm | MeanCovarianceTerm | TvTerm;
+export type LossTerm =
+  | ContentTerm
+  | GramTerm
+  | MaskedGramTerm
+  | MeanCovarianceTerm
+  | LinearTerm
+  | TvTerm;
 
 /** The kind of a term. */
 export type TermKind = LossTerm["kind"];
@@ -53,6 +61,7 @@ export const TERM_KINDS: Readonly<Record<TermKind, TermKindInfo>> = {
   gram: { group: "style", sums: ["gram"] },
   "masked-gram": { group: "style", sums: ["masked-gram"] },
   "mean-covariance": { group: "style", sums: ["gram", "feature"] },
+  linear: { group: "style", sums: ["masked-gram", "feature"] },
   tv: { group: "tv", sums: ["tv-squared-difference"] },
 };
 
@@ -134,12 +143,16 @@ function meanCovarianceTerm(
 
 /**
  * What makes two plans compute differently for different values: weights, pooling, size, padding
- * and each term's kind and layer (targets, masks and weights are values). Engines key compiled
+ * and each term's kind and layer, and whether a content term is masked (targets, masks and weights
+ * are values). Engines key compiled
  * graphs on it.
  */
 export function planStructure(plan: LossPlan, weightsId: string): string {
   const { network } = plan;
-  const terms = plan.terms.map((t) => ("layer" in t ? `${t.kind}:${t.layer}` : t.kind));
+  const terms = plan.terms.map((t) => {
+    const kind = t.kind === "content" && t.mask ? "masked-content" : t.kind;
+    return "layer" in t ? `${kind}:${t.layer}` : kind;
+  });
   const size = `${network.input.height}x${network.input.width}`;
   const padding = network.steps.map((s) => (s.kind === "conv" ? s.padding : "")).join(",");
   return [weightsId, network.pooling, size, padding, ...terms].join("|");

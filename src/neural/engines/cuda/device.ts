@@ -6,18 +6,25 @@
  * waits for all of them.
  */
 import {
-  cString,
   cStringBytes,
   type CudaApi,
   CudaError,
   MEMCPY,
-  openCuda,
   outInt,
   outPointer,
+  type StatusChecks,
+  statusChecks,
 } from "./ffi.ts";
-import { KERNEL_NAMES, type KernelName, REDUCE_BLOCKS, THREADS } from "./kernels.ts";
-import { compileKernels, nvrtcCheck } from "./nvrtc.ts";
-import type { CudaLibraries } from "./libraries.ts";
+import {
+  KERNEL_NAMES,
+  KERNEL_SIGNATURES,
+  type KernelArgs,
+  type KernelName,
+  type ParamType,
+  REDUCE_BLOCKS,
+  THREADS,
+} from "./kernels.ts";
+import { compileKernels } from "./nvrtc.ts";
 
 export { CudaError };
 
@@ -31,13 +38,34 @@ export class DeviceArray {
   }
 }
 
-/** A kernel argument: a device pointer, int32, int64, float32 or float64. */
-export type KernelArg =
-  | { readonly p: Deno.PointerValue }
-  | { readonly i: number }
-  | { readonly l: number }
-  | { readonly f: number }
-  | { readonly d: number };
+/** cublasOperation_t values. */
+export const BLAS_OP = { n: 0, t: 1 } as const;
+
+/** One cublasSgemm (column-major): C ← alpha · op(A) · op(B) + beta · C, C m × n, k inner. */
+export interface Gemm {
+  readonly transA: boolean;
+  readonly transB: boolean;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly alpha: number;
+  readonly a: DeviceArray;
+  readonly lda: number;
+  readonly b: DeviceArray;
+  readonly ldb: number;
+  readonly beta: number;
+  readonly c: DeviceArray;
+  readonly ldc: number;
+}
+
+/** How a device is driven. */
+export interface DeviceOptions {
+  /**
+   * Synchronize and check after every launch and library call (STYLEPIPE_CUDA_SYNC=1), so that an
+   * asynchronous fault is reported by the call that caused it.
+   */
+  readonly sync?: boolean;
+}
 
 /** What describe() and provenance report about the GPU and its libraries. */
 export interface DeviceInfo {
@@ -50,13 +78,10 @@ export interface DeviceInfo {
   readonly nvrtcVersion: string;
 }
 
-/** Opens the libraries at `libs` and the GPU through them. */
-export function openDevice(libs: CudaLibraries): CudaDevice {
-  return new CudaDevice(openCuda(libs));
-}
-
 /** Most arguments a kernel of kernels.ts takes. */
-const MAX_KERNEL_ARGS = 16;
+const MAX_KERNEL_ARGS = Math.max(
+  ...Object.values(KERNEL_SIGNATURES).map((sig) => Object.keys(sig).length),
+);
 
 /** Freed arrays kept per length for reuse. */
 const POOL_PER_LENGTH = 8;
@@ -68,6 +93,10 @@ const ATTR = { ccMajor: 75, ccMinor: 76 } as const;
 export class CudaDevice {
   readonly api: CudaApi;
   readonly info: DeviceInfo;
+  /** Whether every launch and library call is followed by a synchronize and check. */
+  readonly sync: boolean;
+  /** Status checks naming each library's errors. */
+  readonly check: StatusChecks;
   /** cublasHandle_t */
   readonly cublas: Deno.PointerValue;
   /** cudnnHandle_t */
@@ -91,61 +120,70 @@ export class CudaDevice {
   #closed = false;
 
   /**
-   * Picks device 0 and compiles the kernels; throws CudaError on failure (and closes `api`).
-   * @param api the opened libraries ({@link openDevice} opens them from discovered paths)
+   * Picks device 0 and compiles the kernels; throws CudaError on failure, after releasing what it
+   * created (the libraries stay loaded for the process).
+   * @param api the opened libraries (ffi.ts openCuda, or the emulated device)
    */
-  constructor(api: CudaApi) {
+  constructor(api: CudaApi, options: DeviceOptions = {}) {
     this.api = api;
+    this.sync = options.sync ?? false;
+    const check = this.check = statusChecks(api);
+    const { rt, cu, nvrtc, cublas, cudnn } = this.api;
+    const created: (() => void)[] = [];
     try {
-      const { rt, cu, nvrtc, cublas, cudnn } = this.api;
-      const count = outInt((c) => rt.cudaGetDeviceCount(c), this.#rt("cudaGetDeviceCount"));
-      if (count < 1) throw new CudaError("cudaGetDeviceCount", 100, "no CUDA device");
-      this.#rt("cudaSetDevice")(rt.cudaSetDevice(0));
-      this.#rt("cudaFree")(rt.cudaFree(null)); // creates the primary context, current on this thread
-      this.#cu("cuInit")(cu.cuInit(0));
+      const count = outInt((c) => rt.cudaGetDeviceCount(c), check.rt("cudaGetDeviceCount"));
+      if (count < 1) throw new CudaError("cudaGetDeviceCount", 0, "no CUDA device visible");
+      check.rt("cudaSetDevice")(rt.cudaSetDevice(0));
+      check.rt("cudaFree")(rt.cudaFree(null)); // creates the primary context, current on this thread
+      check.cu("cuInit")(cu.cuInit(0));
       const attr = (a: number) =>
-        outInt((c) => rt.cudaDeviceGetAttribute(c, a, 0), this.#rt("cudaDeviceGetAttribute"));
+        outInt((c) => rt.cudaDeviceGetAttribute(c, a, 0), check.rt("cudaDeviceGetAttribute"));
       const [major, minor] = [attr(ATTR.ccMajor), attr(ATTR.ccMinor)];
       const nameBytes = new Uint8Array(256);
-      this.#cu("cuDeviceGetName")(cu.cuDeviceGetName(nameBytes, 256, 0));
+      check.cu("cuDeviceGetName")(cu.cuDeviceGetName(nameBytes, 256, 0));
       const version = (v: number) => `${Math.floor(v / 1000)}.${(v % 1000) / 10}`;
       const nvrtcMajor = new Int32Array(1), nvrtcMinor = new Int32Array(1);
-      nvrtcCheck(nvrtc, "nvrtcVersion")(nvrtc.nvrtcVersion(nvrtcMajor, nvrtcMinor));
-      this.cublas = outPointer((c) => cublas.cublasCreate_v2(c), this.#blas("cublasCreate_v2"));
+      check.nvrtc("nvrtcVersion")(nvrtc.nvrtcVersion(nvrtcMajor, nvrtcMinor));
+      this.cublas = outPointer((c) => cublas.cublasCreate_v2(c), check.blas("cublasCreate_v2"));
+      created.push(() => cublas.cublasDestroy_v2(this.cublas));
       const blasVersion = outInt(
         (c) => cublas.cublasGetVersion_v2(this.cublas, c),
-        this.#blas("cublasGetVersion_v2"),
+        check.blas("cublasGetVersion_v2"),
       );
-      this.cudnn = outPointer((c) => cudnn.cudnnCreate(c), this.#dnn("cudnnCreate"));
+      this.cudnn = outPointer((c) => cudnn.cudnnCreate(c), check.dnn("cudnnCreate"));
+      created.push(() => cudnn.cudnnDestroy(this.cudnn));
       const dnnVersion = Number(cudnn.cudnnGetVersion());
+      const dotted = (v: number) =>
+        `${Math.floor(v / 10000)}.${Math.floor(v / 100) % 100}.${v % 100}`;
       this.info = {
         name: new TextDecoder().decode(nameBytes.subarray(0, nameBytes.indexOf(0))),
         computeCapability: `${major}.${minor}`,
         driverVersion: version(
-          outInt((c) => rt.cudaDriverGetVersion(c), this.#rt("cudaDriverGetVersion")),
+          outInt((c) => rt.cudaDriverGetVersion(c), check.rt("cudaDriverGetVersion")),
         ),
         runtimeVersion: version(
-          outInt((c) => rt.cudaRuntimeGetVersion(c), this.#rt("cudaRuntimeGetVersion")),
+          outInt((c) => rt.cudaRuntimeGetVersion(c), check.rt("cudaRuntimeGetVersion")),
         ),
-        cublasVersion: `${Math.floor(blasVersion / 10000)}.${Math.floor(blasVersion / 100) % 100}.${
-          blasVersion % 100
-        }`,
-        cudnnVersion: `${Math.floor(dnnVersion / 10000)}.${Math.floor(dnnVersion / 100) % 100}.${
-          dnnVersion % 100
-        }`,
+        cublasVersion: dotted(blasVersion),
+        cudnnVersion: dotted(dnnVersion),
         nvrtcVersion: `${nvrtcMajor[0]}.${nvrtcMinor[0]}`,
       };
-      this.#module = this.#compile(`sm_${major}${minor}`);
+      const cubin = compileKernels(this.api.nvrtc, `sm_${major}${minor}`);
+      this.#module = outPointer(
+        (c) => cu.cuModuleLoadData(c, cubin),
+        check.cu("cuModuleLoadData"),
+      );
+      created.push(() => cu.cuModuleUnload(this.#module));
       for (const name of KERNEL_NAMES) {
         const f = outPointer(
           (c) => cu.cuModuleGetFunction(c, this.#module, cStringBytes(name)),
-          this.#cu("cuModuleGetFunction"),
+          check.cu(`cuModuleGetFunction(${name})`),
         );
         this.#kernels.set(name, f);
       }
       this.#partial = this.#rawAlloc(REDUCE_BLOCKS * 8);
     } catch (e) {
-      this.api.close();
+      created.reverse().forEach((release) => release());
       throw e;
     }
   }
@@ -173,7 +211,7 @@ export class CudaDevice {
 
   /** Frees `bytes` at `ptr` (from {@link allocBytes}). */
   freeBytes(ptr: Deno.PointerValue, bytes: number): void {
-    this.#rt("cudaFree")(this.api.rt.cudaFree(ptr));
+    this.check.rt("cudaFree")(this.api.rt.cudaFree(ptr));
     this.#liveBytes -= bytes;
   }
 
@@ -203,7 +241,7 @@ export class CudaDevice {
   write(a: DeviceArray, values: Float32Array): void {
     if (values.length !== a.length) throw new RangeError(`write: ${values.length} vs ${a.length}`);
     const src = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-    this.#rt("cudaMemcpy")(
+    this.check.rt("cudaMemcpy")(
       this.api.rt.cudaMemcpyHtoD(a.ptr, src, BigInt(a.bytes), MEMCPY.hostToDevice),
     );
   }
@@ -211,7 +249,7 @@ export class CudaDevice {
   /** Host copy of `a` (waits for the device). */
   read(a: DeviceArray): Float32Array {
     const out = new Float32Array(a.length);
-    this.#rt("cudaMemcpy")(
+    this.check.rt("cudaMemcpy")(
       this.api.rt.cudaMemcpyDtoH(
         new Uint8Array(out.buffer),
         a.ptr,
@@ -225,7 +263,7 @@ export class CudaDevice {
   /** `count` doubles from device address `ptr` (waits for the device). */
   readDoubles(ptr: Deno.PointerValue, count: number): Float64Array {
     const out = new Float64Array(count);
-    this.#rt("cudaMemcpy")(
+    this.check.rt("cudaMemcpy")(
       this.api.rt.cudaMemcpyDtoH(
         new Uint8Array(out.buffer),
         ptr,
@@ -238,29 +276,25 @@ export class CudaDevice {
 
   /** dst ← src (same length). */
   copy(dst: DeviceArray, src: DeviceArray): void {
-    this.#rt("cudaMemcpy")(
+    this.check.rt("cudaMemcpy")(
       this.api.rt.cudaMemcpyDtoD(dst.ptr, src.ptr, BigInt(src.bytes), MEMCPY.deviceToDevice),
     );
   }
 
   /** a ← 0 */
   zero(a: DeviceArray): void {
-    this.#rt("cudaMemset")(this.api.rt.cudaMemset(a.ptr, 0, BigInt(a.bytes)));
+    this.check.rt("cudaMemset")(this.api.rt.cudaMemset(a.ptr, 0, BigInt(a.bytes)));
   }
 
-  /** Launches a grid-stride kernel over `n` elements (or `blocks` blocks when given). */
-  launch(name: KernelName, n: number, args: readonly KernelArg[], blocks?: number): void {
+  /**
+   * Launches kernel `name` over `n` elements (grid-stride; or `blocks` blocks when given), its
+   * arguments encoded by their C types in KERNEL_SIGNATURES (a missing or mistyped one throws).
+   */
+  launch<K extends KernelName>(name: K, n: number, args: KernelArgs<K>, blocks?: number): void {
     const grid = blocks ?? Math.max(1, Math.min(Math.ceil(n / THREADS), 4096));
+    const params = Object.entries(KERNEL_SIGNATURES[name]) as [string, ParamType][];
     // cuLaunchKernel copies the arguments when it is called: one set of cells serves every launch.
-    const view = this.#argCells;
-    args.forEach((arg, k) => {
-      const at = k * 8;
-      if ("p" in arg) view.setBigUint64(at, BigInt(Deno.UnsafePointer.value(arg.p)), true);
-      else if ("i" in arg) view.setInt32(at, arg.i, true);
-      else if ("l" in arg) view.setBigInt64(at, BigInt(arg.l), true);
-      else if ("f" in arg) view.setFloat32(at, arg.f, true);
-      else view.setFloat64(at, arg.d, true);
-    });
+    encodeKernelArgs(name, params, args as Record<string, unknown>, this.#argCells);
     const code = this.api.cu.cuLaunchKernel(
       this.#kernels.get(name)!,
       grid,
@@ -271,10 +305,51 @@ export class CudaDevice {
       1,
       0,
       null,
-      this.#argPointers[args.length],
+      this.#argPointers[params.length],
       null,
     );
-    if (code !== 0) this.#cu(`cuLaunchKernel(${name})`)(code);
+    if (code !== 0) this.check.cu(`cuLaunchKernel(${name})`)(code);
+    this.afterCall(name);
+  }
+
+  /** cublasSgemm_v2 with the fields of `g`. */
+  gemm(g: Gemm): void {
+    const call = `cublasSgemm_v2(${g.transA ? "T" : "N"}${
+      g.transB ? "T" : "N"
+    } ${g.m}×${g.n}×${g.k})`;
+    this.check.blas(call)(
+      this.api.cublas.cublasSgemm_v2(
+        this.cublas,
+        g.transA ? BLAS_OP.t : BLAS_OP.n,
+        g.transB ? BLAS_OP.t : BLAS_OP.n,
+        g.m,
+        g.n,
+        g.k,
+        new Float32Array([g.alpha]),
+        g.a.ptr,
+        g.lda,
+        g.b.ptr,
+        g.ldb,
+        new Float32Array([g.beta]),
+        g.c.ptr,
+        g.ldc,
+      ),
+    );
+    this.afterCall(call);
+  }
+
+  /**
+   * Waits for the device and checks for a fault (cudaDeviceSynchronize, then cudaGetLastError),
+   * naming `after`: what ran last.
+   */
+  synchronize(after: string): void {
+    this.check.rt(`cudaDeviceSynchronize after ${after}`)(this.api.rt.cudaDeviceSynchronize());
+    this.check.rt(`cudaGetLastError after ${after}`)(this.api.rt.cudaGetLastError());
+  }
+
+  /** In sync mode, {@link synchronize} after the call `what`. */
+  afterCall(what: string): void {
+    if (this.sync) this.synchronize(what);
   }
 
   /**
@@ -290,23 +365,21 @@ export class CudaDevice {
     b?: DeviceArray,
     hw?: readonly [number, number],
   ): void {
-    const partial = { p: this.#partial };
+    const partial = this.#partial;
     if (kind === "tv") {
       const [h, w] = hw!;
-      this.launch("partial_tv", 0, [{ p: a.ptr }, { i: h }, { i: w }, partial], REDUCE_BLOCKS);
+      this.launch("partial_tv", 0, { x: a, h, w, partial }, REDUCE_BLOCKS);
     } else {
       const name = kind === "dot" ? "partial_dot" : "partial_sqdiff";
-      this.launch(name, 0, [{ p: a.ptr }, { p: b!.ptr }, { l: a.length }, partial], REDUCE_BLOCKS);
+      this.launch(name, 0, { a, b: b!, n: a.length, partial }, REDUCE_BLOCKS);
     }
-    this.launch(
-      "reduce_final",
-      0,
-      [partial, { i: REDUCE_BLOCKS }, { p: out }, { i: slot }, { d: scale }],
-      1,
-    );
+    this.launch("reduce_final", 0, { partial, count: REDUCE_BLOCKS, out, slot, scale }, 1);
   }
 
-  /** Releases the handles, the kernels and every library (the engine frees its arrays first). */
+  /**
+   * Releases the handles and the kernels (the engine frees its arrays first); the libraries stay
+   * loaded for the process (ffi.ts openLibrary).
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -315,60 +388,53 @@ export class CudaDevice {
     this.api.cudnn.cudnnDestroy(this.cudnn);
     this.api.cublas.cublasDestroy_v2(this.cublas);
     this.api.cu.cuModuleUnload(this.#module);
-    this.api.close();
   }
 
   #rawAlloc(bytes: number): Deno.PointerValue {
     const ptr = outPointer(
       (c) => this.api.rt.cudaMalloc(c, BigInt(bytes)),
-      this.#rt(`cudaMalloc(${bytes} bytes)`),
+      this.check.rt(`cudaMalloc(${bytes} bytes)`),
     );
     this.#liveBytes += bytes;
     this.#peakBytes = Math.max(this.#peakBytes, this.#liveBytes);
     return ptr;
   }
+}
 
-  /** NVRTC → CUBIN for `arch` → a loaded module. */
-  #compile(arch: string): Deno.PointerValue {
-    const cubin = compileKernels(this.api.nvrtc, arch);
-    return outPointer(
-      (c) => this.api.cu.cuModuleLoadData(c, cubin),
-      this.#cu("cuModuleLoadData"),
-    );
-  }
-
-  #rt(call: string): (code: number) => void {
-    return (code) => {
-      if (code !== 0) {
-        throw new CudaError(call, code, cString(this.api.rt.cudaGetErrorString(code)));
+/** Writes `args` into `cells` (8 bytes each) in the order and C types of `params`; throws on a mismatch. */
+function encodeKernelArgs(
+  name: string,
+  params: readonly [string, ParamType][],
+  args: Record<string, unknown>,
+  cells: DataView,
+): void {
+  const extra = Object.keys(args).filter((k) => !params.some(([p]) => p === k));
+  if (extra.length > 0) throw new TypeError(`${name}: no parameter ${extra.join(", ")}`);
+  params.forEach(([param, type], k) => {
+    const at = k * 8;
+    const value = args[param];
+    if (type.endsWith("*")) {
+      if (value !== null && typeof value !== "object") {
+        throw new TypeError(`${name}: ${param} (${type}) needs a device pointer, got ${value}`);
       }
-    };
-  }
-  #cu(call: string): (code: number) => void {
-    return (code) => {
-      if (code !== 0) throw new CudaError(call, code, "CUDA driver error");
-    };
-  }
-  #blas(call: string): (code: number) => void {
-    return (code) => {
-      if (code !== 0) throw new CudaError(call, code, "cuBLAS status");
-    };
-  }
-  #dnn(call: string): (code: number) => void {
-    return (code) => {
-      if (code !== 0) {
-        throw new CudaError(call, code, cString(this.api.cudnn.cudnnGetErrorString(code)));
-      }
-    };
-  }
-
-  /** A checker for cuBLAS calls (throws CudaError naming `call`). */
-  blasCheck(call: string): (code: number) => void {
-    return this.#blas(call);
-  }
-
-  /** A checker for cuDNN calls (throws CudaError naming `call`). */
-  dnnCheck(call: string): (code: number) => void {
-    return this.#dnn(call);
-  }
+      const ptr = value !== null && "ptr" in value
+        ? (value as { ptr: Deno.PointerValue }).ptr
+        : value as Deno.PointerValue;
+      cells.setBigUint64(at, BigInt(Deno.UnsafePointer.value(ptr)), true);
+      return;
+    }
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      throw new TypeError(`${name}: ${param} (${type}) needs a finite number, got ${value}`);
+    }
+    if ((type === "int" || type === "long") && !Number.isInteger(value)) {
+      throw new TypeError(`${name}: ${param} (${type}) needs an integer, got ${value}`);
+    }
+    if (type === "int" && (value < -(2 ** 31) || value >= 2 ** 31)) {
+      throw new RangeError(`${name}: ${param} = ${value} does not fit an int`);
+    }
+    if (type === "int") cells.setInt32(at, value, true);
+    else if (type === "long") cells.setBigInt64(at, BigInt(value), true);
+    else if (type === "float") cells.setFloat32(at, value, true);
+    else cells.setFloat64(at, value, true);
+  });
 }

@@ -10,7 +10,7 @@
  * atomics in the kernels, fixed-order reductions.
  */
 import type { VggWeights } from "../../models/weights_types.ts";
-import { lossPlan, type LossTerm } from "../../objective/terms.ts";
+import { layersRead, type LossPlan, lossPlan } from "../../objective/terms.ts";
 import { networkPlan, type Padding, planShape, type Pooling } from "../../plan/network.ts";
 import type { Activation, ObjectiveSpec } from "../../objective/spec.ts";
 import {
@@ -19,11 +19,15 @@ import {
   type EngineProvider,
   EngineUnavailableError,
   type Evaluation,
+  type LayerStatistics,
+  type StatisticsRequest,
   type VectorOps,
 } from "../engine.ts";
-import { type CudaDevice, type DeviceArray, openDevice } from "./device.ts";
 import { checkEngineImage } from "../engine_image.ts";
-import { chwToHwc, hwcToChw } from "../layout.ts";
+import { chwToHwc } from "../layout.ts";
+import { CudaDevice, type DeviceArray } from "./device.ts";
+import { EMULATED_FAULTS, emulatedCuda, type EmulatedFault } from "./emulated.ts";
+import { type CudaApi, LIBRARY_SYMBOLS, type LibraryRole, openCuda } from "./ffi.ts";
 import {
   type CudaLibraries,
   type CudaSearch,
@@ -31,12 +35,14 @@ import {
   missingLibrariesMessage,
 } from "./libraries.ts";
 import { CudaNetwork, type CudaPrecision, type DeviceConv, uploadWeights } from "./network.ts";
+import { CudaSelfCheckError, selfCheck } from "./self_check.ts";
+import { type DeviceTerm, deviceTerm } from "./terms.ts";
 import { cudaVectorOps, type CudaVectors } from "./vector_ops.ts";
 
 export type { CudaPrecision };
 
-/** cublasOperation_t / cublasMath_t values. */
-const BLAS = { n: 0, t: 1, defaultMath: 0, tf32Math: 3 } as const;
+/** cublasMath_t values. */
+const BLAS_MATH = { defaultMath: 0, tf32Math: 3 } as const;
 
 /** The ObjectiveSpec fields this engine implements; any other option is refused, not ignored. */
 const SUPPORTED_SPEC_FIELDS = new Set([
@@ -65,10 +71,10 @@ export class CudaEngine implements Engine<DeviceArray> {
     this.name = name;
     this.#vectors = cudaVectorOps(device);
     this.vec = this.#vectors.ops;
-    device.blasCheck("cublasSetMathMode")(
+    device.check.blas("cublasSetMathMode")(
       device.api.cublas.cublasSetMathMode(
         device.cublas,
-        precision === "tf32" ? BLAS.tf32Math : BLAS.defaultMath,
+        precision === "tf32" ? BLAS_MATH.tf32Math : BLAS_MATH.defaultMath,
       ),
     );
   }
@@ -119,25 +125,98 @@ export class CudaEngine implements Engine<DeviceArray> {
     }
   }
 
+  /** Masked Gram and feature sums of the requested layers (forward only; tiled.ts's first pass). */
+  statistics(
+    weights: VggWeights,
+    pooling: Pooling,
+    image: { height: number; width: number; data: Float32Array },
+    requests: readonly StatisticsRequest[],
+    padding: Padding = "zero",
+  ): Promise<LayerStatistics[]> {
+    const { height, width, data } = image;
+    checkEngineImage(data.length, height, width);
+    const layers = new Set(requests.map((r) => r.layer));
+    const plan = networkPlan(weights, pooling, height, width, [...layers], padding);
+    const d = this.device;
+    const network = new CudaNetwork(d, plan, this.#weightsOf(weights), this.precision, layers);
+    const x = d.upload(data);
+    const scratch: DeviceArray[] = [];
+    const keep = (a: DeviceArray) => (scratch.push(a), a);
+    try {
+      network.forward(x);
+      return Promise.resolve(requests.map((r) => {
+        const { height: h, width: w, channels: c } = planShape(plan, r.layer);
+        const hw = h * w;
+        const m = keep(d.upload(r.mask));
+        const rows = keep(d.alloc(c * hw));
+        d.launch("mask_rows", c * hw, {
+          f: network.activations.get(r.layer)!,
+          m,
+          out: rows,
+          c,
+          hw,
+        });
+        const gram = keep(d.alloc(c * c));
+        const sum = keep(d.alloc(c));
+        const ones = keep(d.upload(new Float32Array(hw).fill(1)));
+        // Rows as the column-major hw × c matrix R: S = RᵀR, s = Rᵀ1.
+        const gemm = (n: number, b: DeviceArray, out: DeviceArray) =>
+          d.gemm({
+            transA: true,
+            transB: false,
+            m: c,
+            n,
+            k: hw,
+            alpha: 1,
+            a: rows,
+            lda: hw,
+            b,
+            ldb: hw,
+            beta: 0,
+            c: out,
+            ldc: c,
+          });
+        gemm(c, rows, gram);
+        gemm(1, ones, sum);
+        return { gram: d.read(gram), sum: d.read(sum) };
+      }));
+    } finally {
+      for (const a of scratch) d.free(a);
+      d.free(x);
+      network.dispose();
+    }
+  }
+
   objective(spec: ObjectiveSpec): Promise<DisposableObjective<DeviceArray>> {
     refuseUnsupported(spec);
-    const plan = lossPlan(spec);
-    const terms = plan.terms.map((term) => this.#deviceTerm(term, spec.height, spec.width));
-    const read = new Set(plan.terms.flatMap((t) => ("layer" in t ? [t.layer] : [])));
-    const network = new CudaNetwork(
-      this.device,
-      plan.network,
-      this.#weightsOf(spec.weights),
-      this.precision,
-      read,
-    );
+    return this.planObjective(spec.weights, lossPlan(spec));
+  }
+
+  /** f and ∇f of a loss table (see {@link objective}). */
+  planObjective(weights: VggWeights, plan: LossPlan): Promise<DisposableObjective<DeviceArray>> {
+    const { height, width } = plan.network.input;
+    // Whatever is built before a failure (a term, the network) is freed again.
+    const terms: DeviceTerm[] = [];
+    let network: CudaNetwork;
+    try {
+      for (const term of plan.terms) terms.push(deviceTerm(this.device, term, height, width));
+      network = new CudaNetwork(
+        this.device,
+        plan.network,
+        this.#weightsOf(weights),
+        this.precision,
+        new Set(layersRead(plan.terms)),
+      );
+    } catch (e) {
+      for (const t of terms) t.dispose();
+      throw e;
+    }
     const device = this.device;
     const vectors = this.#vectors;
     // Each term writes its parts into its own run of double slots (a mean-covariance term: two).
     const firstSlot = terms.map((_, k) => terms.slice(0, k).reduce((a, t) => a + t.slots, 0));
     const slotCount = terms.reduce((a, t) => a + t.slots, 0);
     const slots = device.allocBytes(Math.max(1, slotCount) * 8);
-    const { height, width } = spec;
     const tvWeight = plan.terms.reduce((acc, t) => acc + (t.kind === "tv" ? t.weight : 0), 0);
     let disposed = false;
     return Promise.resolve({
@@ -157,14 +236,14 @@ export class CudaEngine implements Engine<DeviceArray> {
           if (t.layer === undefined) t.lossAndGrad(x, undefined, slots, firstSlot[k]);
         });
         const grad = device.alloc(x.length);
-        device.launch("image_grad", x.length, [
-          { p: plan.network.steps.length === 0 ? null : network.inputGrad.ptr },
-          { p: x.ptr },
-          { p: grad.ptr },
-          { i: height },
-          { i: width },
-          { f: tvWeight },
-        ]);
+        device.launch("image_grad", x.length, {
+          g: plan.network.steps.length === 0 ? null : network.inputGrad,
+          x,
+          out: grad,
+          h: height,
+          w: width,
+          tv_weight: tvWeight,
+        });
         const values = device.readDoubles(slots, slotCount); // the one read-back
         const groups = { content: 0, style: 0, tv: 0 };
         terms.forEach((t, k) => {
@@ -207,227 +286,6 @@ export class CudaEngine implements Engine<DeviceArray> {
     }
     return convs;
   }
-
-  /** One loss term on the device: its targets uploaded, its loss into a slot, its gradient added. */
-  #deviceTerm(term: LossTerm, height: number, width: number): DeviceTerm {
-    const d = this.device;
-    const owned: DeviceArray[] = [];
-    const upload = (a: Float32Array) => {
-      const out = d.upload(a);
-      owned.push(out);
-      return out;
-    };
-    const scratch = (n: number) => {
-      const out = d.alloc(n);
-      owned.push(out);
-      return out;
-    };
-    const dispose = () => owned.forEach((a) => d.free(a));
-    switch (term.kind) {
-      case "content": {
-        const { height: h, width: w, channels: c } = term.shape;
-        const n = h * w * c;
-        const target = upload(hwcToChw(term.target, c));
-        return {
-          layer: term.layer,
-          group: "content",
-          slots: 1,
-          dispose,
-          lossAndGrad(f, grad, slots, slot) {
-            d.reduce("sqdiff", slots, slot, term.weight / n, f, target);
-            d.launch("content_grad", n, [
-              { p: grad!.ptr },
-              { p: f.ptr },
-              { p: target.ptr },
-              { l: n },
-              { f: 2 * term.weight / n },
-            ]);
-          },
-        };
-      }
-      case "gram":
-      case "masked-gram": {
-        const { height: h, width: w, channels: c } = term.shape;
-        const hw = h * w;
-        const target = upload(term.gram);
-        const gram = scratch(c * c);
-        const factor = scratch(c * c);
-        const mask = term.kind === "masked-gram" ? upload(term.mask) : undefined;
-        const masked = mask ? scratch(c * hw) : undefined;
-        const product = mask ? scratch(c * hw) : undefined;
-        const norm = 1 / (hw * c);
-        return {
-          layer: term.layer,
-          group: "style",
-          slots: 1,
-          dispose,
-          lossAndGrad: (f, grad, slots, slot) => {
-            let features = f;
-            if (mask) {
-              d.launch("mask_rows", c * hw, [{ p: f.ptr }, { p: mask.ptr }, { p: masked!.ptr }, {
-                i: c,
-              }, { i: hw }]);
-              features = masked!;
-            }
-            // F as column-major hw × c (NCHW): G = norm · Fᵀ F, c × c.
-            this.#gemm(BLAS.t, BLAS.n, c, c, hw, norm, features, hw, features, hw, 0, gram, c);
-            d.reduce("sqdiff", slots, slot, term.weight / (c * c), gram, target);
-            d.launch("gram_diff", c * c, [
-              { p: gram.ptr },
-              { p: target.ptr },
-              { p: factor.ptr },
-              { i: c },
-              { f: 4 * term.weight * norm / (c * c) },
-            ]);
-            // dL/dF = F · D (D symmetric): straight into the layer's gradient, or through the mask.
-            if (!mask) {
-              this.#gemm(BLAS.n, BLAS.n, hw, c, c, 1, features, hw, factor, c, 1, grad!, hw);
-              return;
-            }
-            this.#gemm(BLAS.n, BLAS.n, hw, c, c, 1, features, hw, factor, c, 0, product!, hw);
-            d.launch("mask_rows_acc", c * hw, [
-              { p: grad!.ptr },
-              { p: product!.ptr },
-              { p: mask.ptr },
-              { i: c },
-              { i: hw },
-            ]);
-          },
-        };
-      }
-      case "mean-covariance": {
-        const { height: h, width: w, channels: c } = term.shape;
-        const hw = h * w;
-        const covTarget = upload(term.covariance);
-        const meanTarget = upload(term.mean);
-        const ones = upload(new Float32Array(hw).fill(1));
-        const mean = scratch(c);
-        const meanDiff = scratch(c);
-        const centred = scratch(c * hw);
-        const covariance = scratch(c * c);
-        const factor = scratch(c * c);
-        const meanWeight = term.weight * term.meanWeight;
-        return {
-          layer: term.layer,
-          group: "style",
-          slots: 2,
-          dispose,
-          lossAndGrad: (f, grad, slots, slot) => {
-            // F column-major hw × c (NCHW): μ = Fᵀ1/hw; R = F − 1μᵀ; Σ = RᵀR/(hw·c).
-            this.#gemm(BLAS.t, BLAS.n, c, 1, hw, 1 / hw, f, hw, ones, hw, 0, mean, c);
-            d.copy(centred, f);
-            this.#gemm(BLAS.n, BLAS.t, hw, c, 1, -1, ones, hw, mean, c, 1, centred, hw);
-            this.#gemm(
-              BLAS.t,
-              BLAS.n,
-              c,
-              c,
-              hw,
-              1 / (hw * c),
-              centred,
-              hw,
-              centred,
-              hw,
-              0,
-              covariance,
-              c,
-            );
-            d.reduce("sqdiff", slots, slot, term.weight / (c * c), covariance, covTarget);
-            d.reduce("sqdiff", slots, slot + 1, meanWeight / c, mean, meanTarget);
-            // dL/dF = R · 4w(Σ − S)/(hw·c³) + 1 · 2wλ(μ − m)ᵀ/(hw·c) (R's zero column sums drop
-            // the centring's own term, as in onnx/backward.ts).
-            d.launch("gram_diff", c * c, [
-              { p: covariance.ptr },
-              { p: covTarget.ptr },
-              { p: factor.ptr },
-              { i: c },
-              { f: 4 * term.weight / (hw * c * c * c) },
-            ]);
-            this.#gemm(BLAS.n, BLAS.n, hw, c, c, 1, centred, hw, factor, c, 1, grad!, hw);
-            d.launch("v_sub", c, [{ l: c }, { p: mean.ptr }, { p: meanTarget.ptr }, {
-              p: meanDiff.ptr,
-            }]);
-            const coef = 2 * meanWeight / (hw * c);
-            this.#gemm(BLAS.n, BLAS.t, hw, c, 1, coef, ones, hw, meanDiff, c, 1, grad!, hw);
-          },
-        };
-      }
-      case "tv": {
-        return {
-          layer: undefined,
-          group: "tv",
-          slots: 1,
-          dispose,
-          // The gradient is added where the image gradient is assembled (image_grad).
-          lossAndGrad(x, _grad, slots, slot) {
-            d.reduce("tv", slots, slot, term.weight, x, undefined, [height, width]);
-          },
-        };
-      }
-      default: {
-        const kind: never = term;
-        throw new EngineUnavailableError(
-          "cuda",
-          `engine cuda does not implement the loss term ${
-            (kind as { kind: string }).kind
-          } yet; use engine onnx`,
-        );
-      }
-    }
-  }
-
-  #gemm(
-    ta: number,
-    tb: number,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    a: DeviceArray,
-    lda: number,
-    b: DeviceArray,
-    ldb: number,
-    beta: number,
-    c: DeviceArray,
-    ldc: number,
-  ): void {
-    const d = this.device;
-    d.blasCheck("cublasSgemm_v2")(
-      d.api.cublas.cublasSgemm_v2(
-        d.cublas,
-        ta,
-        tb,
-        m,
-        n,
-        k,
-        new Float32Array([alpha]),
-        a.ptr,
-        lda,
-        b.ptr,
-        ldb,
-        new Float32Array([beta]),
-        c.ptr,
-        ldc,
-      ),
-    );
-  }
-}
-
-/** A loss term as the objective runs it. */
-interface DeviceTerm {
-  /** The layer it reads (undefined: the image). */
-  readonly layer: string | undefined;
-  readonly group: "content" | "style" | "tv";
-  /** How many double slots its parts take (their sum is the term). */
-  readonly slots: number;
-  /** Writes the weighted term's parts into the doubles `slots[slot…]`, adds its gradient into `grad`. */
-  lossAndGrad(
-    values: DeviceArray,
-    grad: DeviceArray | undefined,
-    slots: Deno.PointerValue,
-    slot: number,
-  ): void;
-  dispose(): void;
 }
 
 /** Refuses spec options this engine does not implement (rather than computing something else). */
@@ -441,12 +299,31 @@ export function refuseUnsupported(spec: ObjectiveSpec): void {
   }
 }
 
-/** How the engine is configured: where to look for libraries, and the precision. */
+/** How the engine is configured: where to look for libraries, the precision, the device. */
 export interface CudaOptions {
   /** Default: this process's environment. */
   readonly search?: CudaSearch;
   /** Default: tf32 on compute capability ≥ 8.0 (as PyTorch's convolutions), else fp32. */
   readonly precision?: CudaPrecision;
+  /**
+   * The emulated device (emulated.ts) instead of a GPU, `true` or with a fault injected; default
+   * from STYLEPIPE_CUDA_EMULATE (`1`, or a fault name).
+   */
+  readonly emulate?: boolean | EmulatedFault;
+  /** Synchronize and check after every call; default STYLEPIPE_CUDA_SYNC=1. */
+  readonly sync?: boolean;
+}
+
+/** STYLEPIPE_CUDA_EMULATE read: false, true, or a fault (an unknown value throws). */
+export function emulationFromEnv(
+  value = Deno.env.get("STYLEPIPE_CUDA_EMULATE"),
+): boolean | EmulatedFault {
+  if (value === undefined || value === "" || value === "0") return false;
+  if (value === "1") return true;
+  if ((EMULATED_FAULTS as readonly string[]).includes(value)) return value as EmulatedFault;
+  throw new RangeError(
+    `STYLEPIPE_CUDA_EMULATE=${value}: expected 1 or a fault (${EMULATED_FAULTS.join(", ")})`,
+  );
 }
 
 /** The libraries here, or an EngineUnavailableError naming what is missing, where it looked and the install command. */
@@ -461,20 +338,39 @@ export function cudaLibrariesOrThrow(search: CudaSearch): CudaLibraries {
   return found.libraries;
 }
 
-/** Opens the GPU and builds the engine (throws EngineUnavailableError when it cannot). */
+/** Opens the emulated device's libraries one role at a time (a fault may refuse one). */
+function openEmulated(fault: EmulatedFault | undefined): CudaApi {
+  const emulated = emulatedCuda(fault);
+  for (const role of Object.keys(LIBRARY_SYMBOLS) as LibraryRole[]) emulated.load(role);
+  return emulated.api;
+}
+
+/** Opens the GPU (or the emulated device) and builds the engine (throws EngineUnavailableError when it cannot). */
 export function createCudaEngine(options: CudaOptions = {}): CudaEngine {
-  const search = options.search ?? { env: Deno.env.toObject() };
+  const emulate = options.emulate ?? emulationFromEnv();
+  const sync = options.sync ?? Deno.env.get("STYLEPIPE_CUDA_SYNC") === "1";
   const precisionAsked = options.precision;
-  const libs = cudaLibrariesOrThrow(search);
   let device: CudaDevice;
-  try {
-    device = openDevice(libs);
-  } catch (e) {
-    throw new EngineUnavailableError(
-      "cuda",
-      `engine cuda found its libraries (${libs.cudart}, ${libs.cudnn}, …) but could not start ` +
-        `the GPU: ${(e as Error).message}`,
-    );
+  if (emulate) {
+    try {
+      device = new CudaDevice(openEmulated(emulate === true ? undefined : emulate), { sync });
+    } catch (e) {
+      throw new EngineUnavailableError(
+        "cuda",
+        `engine cuda could not start the emulated device: ${(e as Error).message}`,
+      );
+    }
+  } else {
+    const libs = cudaLibrariesOrThrow(options.search ?? { env: Deno.env.toObject() });
+    try {
+      device = new CudaDevice(openCuda(libs), { sync });
+    } catch (e) {
+      throw new EngineUnavailableError(
+        "cuda",
+        `engine cuda found its libraries (${libs.cudart}, ${libs.cudnn}, …) but could not start ` +
+          `the GPU: ${(e as Error).message}`,
+      );
+    }
   }
   const ampere = Number(device.info.computeCapability.split(".")[0]) >= 8;
   if (precisionAsked === "tf32" && !ampere) {
@@ -489,22 +385,72 @@ export function createCudaEngine(options: CudaOptions = {}): CudaEngine {
   return new CudaEngine(device, precisionAsked ?? (ampere ? "tf32" : "fp32"), name);
 }
 
+/** Self-checks run in this process, per device kind and precision. */
+const selfChecks = new Map<string, Promise<void>>();
+
+/**
+ * {@link createCudaEngine}, then the self-check (self_check.ts) on the first engine of each
+ * precision in this process: an engine that fails it is disposed and refused with
+ * CudaSelfCheckError.
+ */
+export async function startCudaEngine(options: CudaOptions = {}): Promise<CudaEngine> {
+  const engine = createCudaEngine(options);
+  const key = `${options.emulate ?? emulationFromEnv()}/${engine.precision}`;
+  let check = selfChecks.get(key);
+  if (!check) {
+    check = selfCheck(engine as Engine, engine.precision);
+    selfChecks.set(key, check);
+  }
+  try {
+    await check;
+  } catch (e) {
+    await engine.dispose();
+    throw e;
+  }
+  return engine;
+}
+
+/** Whether this machine has an NVIDIA GPU (its driver's control device exists). */
+export function nvidiaGpuPresent(): boolean {
+  try {
+    Deno.statSync("/dev/nvidiactl");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the engine could start here, cached for the process (opening a GPU is not free). */
 let availability: Promise<boolean> | undefined;
+/** Why the engine is not used although CUDA is installed here (set by the availability probe). */
+let skipReason: string | undefined;
 
 function cudaAvailable(): Promise<boolean> {
   availability ??= (async () => {
+    const emulate = emulationFromEnv();
+    if (!emulate && !discoverCudaLibraries({ env: Deno.env.toObject() }).found) return false;
     try {
-      if (!discoverCudaLibraries({ env: Deno.env.toObject() }).found) return false;
-      const engine = createCudaEngine();
+      const engine = await startCudaEngine();
       await engine.dispose();
       return true;
-    } catch {
+    } catch (e) {
+      // Libraries without a GPU (pip's torch on a laptop) are no news; a GPU that fails is.
+      if (e instanceof CudaSelfCheckError || nvidiaGpuPresent()) skipReason = (e as Error).message;
       return false;
     }
   })();
   return availability;
 }
+
+/**
+ * Why `auto` passes over cuda: it failed its self-check, or could not start on a machine with an
+ * NVIDIA GPU; known once {@link cudaProvider}'s `available()` has answered, else undefined.
+ */
+export function cudaSkipReason(): string | undefined {
+  return skipReason;
+}
+
+export { CudaSelfCheckError };
 
 /**
  * How the registry finds and creates the cuda engine: `cuda` runs at the GPU's default precision;
@@ -514,7 +460,7 @@ function cudaProviderFor(precision?: CudaPrecision): EngineProvider {
   return {
     name: precision ? `cuda-${precision}` : "cuda",
     available: cudaAvailable,
-    create: () => Promise.resolve(createCudaEngine({ precision }) as Engine),
+    create: async () => await startCudaEngine({ precision }) as Engine,
   };
 }
 

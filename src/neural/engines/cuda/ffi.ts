@@ -4,6 +4,7 @@
  * cuDNN 9. Signatures as in the CUDA 12/13 and cuDNN 9 headers; out-parameters are `buffer`s.
  * {@link openCuda} opens them from the paths libraries.ts found.
  */
+import { StylepipeError } from "../../../util/errors.ts";
 import type { CudaLibraries } from "./libraries.ts";
 
 const P = "pointer" as const;
@@ -26,10 +27,15 @@ export const cudartSymbols = {
   cudaRuntimeGetVersion: { parameters: [B], result: I },
   cudaDriverGetVersion: { parameters: [B], result: I },
   cudaGetErrorString: { parameters: [I], result: P },
+  cudaGetErrorName: { parameters: [I], result: P },
+  cudaGetLastError: { parameters: [], result: I },
 } as const;
 
-const driverSymbols = {
+/** The driver functions the engine calls (exported for the binding test). */
+export const driverSymbols = {
   cuInit: { parameters: ["u32"], result: I },
+  // (CUresult, const char** name)
+  cuGetErrorName: { parameters: [I, B], result: I },
   cuDeviceGetName: { parameters: [B, I, I], result: I },
   cuModuleLoadData: { parameters: [B, B], result: I },
   cuModuleGetFunction: { parameters: [B, P, B], result: I },
@@ -40,7 +46,8 @@ const driverSymbols = {
   },
 } as const;
 
-const nvrtcSymbols = {
+/** NVRTC's functions the engine calls. */
+export const nvrtcSymbols = {
   nvrtcVersion: { parameters: [B, B], result: I },
   nvrtcCreateProgram: { parameters: [B, B, B, I, P, P], result: I },
   nvrtcCompileProgram: { parameters: [P, I, B], result: I },
@@ -52,8 +59,10 @@ const nvrtcSymbols = {
   nvrtcGetErrorString: { parameters: [I], result: P },
 } as const;
 
-const cublasSymbols = {
+/** cuBLAS's functions the engine calls. */
+export const cublasSymbols = {
   cublasCreate_v2: { parameters: [B], result: I },
+  cublasGetStatusString: { parameters: [I], result: P },
   cublasDestroy_v2: { parameters: [P], result: I },
   cublasGetVersion_v2: { parameters: [P, B], result: I },
   cublasSetMathMode: { parameters: [P, I], result: I },
@@ -61,7 +70,8 @@ const cublasSymbols = {
   cublasSgemm_v2: { parameters: [P, I, I, I, I, I, B, P, I, P, I, B, P, I], result: I },
 } as const;
 
-const cudnnSymbols = {
+/** cuDNN's functions the engine calls. */
+export const cudnnSymbols = {
   cudnnGetVersion: { parameters: [], result: U },
   cudnnGetErrorString: { parameters: [I], result: P },
   cudnnCreate: { parameters: [B], result: I },
@@ -79,6 +89,16 @@ const cudnnSymbols = {
   // (desc, pad_h, pad_w, u, v, dilation_h, dilation_w, mode, computeType)
   cudnnSetConvolution2dDescriptor: { parameters: [P, I, I, I, I, I, I, I, I], result: I },
   cudnnSetConvolutionMathType: { parameters: [P, I], result: I },
+  // (handle, *count)
+  cudnnGetConvolutionForwardAlgorithmMaxCount: { parameters: [P, B], result: I },
+  cudnnGetConvolutionBackwardDataAlgorithmMaxCount: { parameters: [P, B], result: I },
+  // (handle, xDesc, wDesc, convDesc, yDesc, algo, *bytes)
+  cudnnGetConvolutionForwardWorkspaceSize: { parameters: [P, P, P, P, P, I, B], result: I },
+  // (handle, wDesc, dyDesc, convDesc, dxDesc, algo, *bytes)
+  cudnnGetConvolutionBackwardDataWorkspaceSize: {
+    parameters: [P, P, P, P, P, I, B],
+    result: I,
+  },
   // (handle, xDesc, wDesc, convDesc, yDesc, requested, *returned, *perf)
   cudnnGetConvolutionForwardAlgorithm_v7: { parameters: [P, P, P, P, P, I, B, B], result: I },
   // (handle, wDesc, dyDesc, convDesc, dxDesc, requested, *returned, *perf)
@@ -95,54 +115,80 @@ const cudnnSymbols = {
   },
 } as const;
 
-/** The opened libraries' symbols. */
+/** The opened libraries' symbols (opened once per process: see {@link openCuda}). */
 export interface CudaApi {
   readonly rt: Deno.DynamicLibrary<typeof cudartSymbols>["symbols"];
   readonly cu: Deno.DynamicLibrary<typeof driverSymbols>["symbols"];
   readonly nvrtc: Deno.DynamicLibrary<typeof nvrtcSymbols>["symbols"];
   readonly cublas: Deno.DynamicLibrary<typeof cublasSymbols>["symbols"];
   readonly cudnn: Deno.DynamicLibrary<typeof cudnnSymbols>["symbols"];
-  /** Closes every library (after everything allocated through them is freed). */
-  close(): void;
 }
 
-/** Opens the libraries (preloads first, so their dependencies resolve by soname). */
-export function openCuda(libs: CudaLibraries): CudaApi {
-  const opened: { close(): void }[] = [];
-  const open = <S extends Deno.ForeignLibraryInterface>(path: string, symbols: S) => {
-    const lib = Deno.dlopen(path, symbols);
-    opened.push(lib);
-    return lib.symbols;
-  };
-  try {
-    // The runtime and the driver first: without a driver this fails before the large libraries load.
-    const rt = open(libs.cudart, cudartSymbols);
-    const cu = open(libs.driver, driverSymbols);
-    const count = new Int32Array(1);
-    if (rt.cudaGetDeviceCount(count) !== 0 || count[0] < 1) {
-      throw new CudaError("cudaGetDeviceCount", 100, "no CUDA device visible");
-    }
-    // Best effort: a sub-library that cannot load here (e.g. one needing another CUDA major's
-    // NVRTC) is left to its parent library, which loads it on demand or does without it.
-    for (const path of libs.preload) {
-      try {
-        open(path, {});
-      } catch {
-        // not needed to start; the parent library reports it if it is
-      }
-    }
-    return {
-      rt,
-      cu,
-      nvrtc: open(libs.nvrtc, nvrtcSymbols),
-      cublas: open(libs.cublas, cublasSymbols),
-      cudnn: open(libs.cudnn, cudnnSymbols),
-      close: () => opened.reverse().forEach((l) => l.close()),
-    };
-  } catch (e) {
-    opened.reverse().forEach((l) => l.close());
-    throw e;
+/** The libraries the engine opens, by role (gpu-smoke loads and names them one at a time). */
+export const LIBRARY_SYMBOLS = {
+  cudart: cudartSymbols,
+  driver: driverSymbols,
+  nvrtc: nvrtcSymbols,
+  cublas: cublasSymbols,
+  cudnn: cudnnSymbols,
+} as const;
+
+/** One of {@link LIBRARY_SYMBOLS}' roles. */
+export type LibraryRole = keyof typeof LIBRARY_SYMBOLS;
+
+/**
+ * Libraries opened in this process, by path. They are never closed: unloading and reloading
+ * cuDNN/cuBLAS/the runtime in one process is a known cause of crashes, and a device re-opened
+ * after an engine's dispose needs them again.
+ */
+const loaded = new Map<string, { symbols: unknown }>();
+
+/** Opens `path` with `symbols` once per process (the same symbols on every later call). */
+export function openLibrary<S extends Deno.ForeignLibraryInterface>(
+  path: string,
+  symbols: S,
+): Deno.DynamicLibrary<S>["symbols"] {
+  const key = `${path}\0${Object.keys(symbols).join(",")}`;
+  let lib = loaded.get(key);
+  if (!lib) {
+    lib = Deno.dlopen(path, symbols);
+    loaded.set(key, lib);
   }
+  return lib.symbols as Deno.DynamicLibrary<S>["symbols"];
+}
+
+/**
+ * Opens the libraries (once per process; preloads first, so their dependencies resolve by soname)
+ * and checks that the runtime sees a device: a failing cudaGetDeviceCount reports its own status.
+ */
+export function openCuda(libs: CudaLibraries): CudaApi {
+  // The runtime first: without a driver or GPU it says so (with its status) before the rest loads.
+  const rt = openLibrary(libs.cudart, cudartSymbols);
+  const count = new Int32Array(1);
+  const status = rt.cudaGetDeviceCount(count);
+  if (status !== 0) {
+    throw new CudaError("cudaGetDeviceCount", status, cString(rt.cudaGetErrorName(status)), {
+      detail: cString(rt.cudaGetErrorString(status)),
+    });
+  }
+  if (count[0] < 1) throw new CudaError("cudaGetDeviceCount", 0, "no CUDA device visible");
+  const cu = openLibrary(libs.driver, driverSymbols);
+  // Best effort: a sub-library that cannot load here (e.g. one needing another CUDA major's
+  // NVRTC) is left to its parent library, which loads it on demand or does without it.
+  for (const path of libs.preload) {
+    try {
+      openLibrary(path, {});
+    } catch {
+      // not needed to start; the parent library reports it if it is
+    }
+  }
+  return {
+    rt,
+    cu,
+    nvrtc: openLibrary(libs.nvrtc, nvrtcSymbols),
+    cublas: openLibrary(libs.cublas, cublasSymbols),
+    cudnn: openLibrary(libs.cudnn, cudnnSymbols),
+  };
 }
 
 /** cudaMemcpyKind values. */
@@ -181,13 +227,58 @@ export function outInt(
   return cell[0];
 }
 
-/** A CUDA, NVRTC, cuBLAS or cuDNN call that failed: which function and the library's message. */
-export class CudaError extends Error {
-  /** @param call the C function @param code its status @param detail the library's text for it */
-  constructor(readonly call: string, readonly code: number, detail: string) {
-    super(`${call} failed with status ${code}${detail ? ` (${detail})` : ""}`);
-    this.name = "CudaError";
+/**
+ * A CUDA, NVRTC, cuBLAS or cuDNN call that failed: which function, its status and the library's
+ * name for it (`cudaErrorIllegalAddress`, `CUBLAS_STATUS_EXECUTION_FAILED`, …).
+ */
+export class CudaError extends StylepipeError {
+  /**
+   * @param call the C function (and what it was for) @param code its status
+   * @param errorName the library's name for the status @param more the library's longer text
+   */
+  constructor(
+    readonly call: string,
+    readonly code: number,
+    readonly errorName: string,
+    more: { detail?: string } = {},
+  ) {
+    super(
+      `${call} failed: ${errorName || "status"} (${code})${more.detail ? `: ${more.detail}` : ""}`,
+    );
   }
+}
+
+/** Throws CudaError for a non-zero status, naming it through each library's own function. */
+export interface StatusChecks {
+  rt(call: string): (code: number) => void;
+  cu(call: string): (code: number) => void;
+  nvrtc(call: string): (code: number) => void;
+  blas(call: string): (code: number) => void;
+  dnn(call: string): (code: number) => void;
+}
+
+/** The status checks of `api`. */
+export function statusChecks(api: CudaApi): StatusChecks {
+  const checker =
+    (name: (code: number) => string, detail?: (code: number) => string) =>
+    (call: string) =>
+    (code: number) => {
+      if (code !== 0) throw new CudaError(call, code, name(code), { detail: detail?.(code) });
+    };
+  return {
+    rt: checker(
+      (c) => cString(api.rt.cudaGetErrorName(c)),
+      (c) => cString(api.rt.cudaGetErrorString(c)),
+    ),
+    cu: checker((c) => {
+      const cell = new BigUint64Array(1);
+      if (api.cu.cuGetErrorName(c, cell) !== 0 || cell[0] === 0n) return "CUDA_ERROR_UNKNOWN";
+      return cString(Deno.UnsafePointer.create(cell[0]));
+    }),
+    nvrtc: checker((c) => cString(api.nvrtc.nvrtcGetErrorString(c))),
+    blas: checker((c) => cString(api.cublas.cublasGetStatusString(c))),
+    dnn: checker((c) => cString(api.cudnn.cudnnGetErrorString(c))),
+  };
 }
 
 /** Uses `value` so that it stays reachable until this point (memory a C call read through a raw address). */

@@ -15,37 +15,112 @@ export const REDUCE_BLOCKS = 512;
 /** Threads per block of every kernel. */
 export const THREADS = 256;
 
-/** Kernel names, as exported by {@link KERNEL_SOURCE}. */
-export const KERNEL_NAMES = [
-  "preprocess",
-  "image_grad",
-  "pad_forward",
-  "pad_backward",
-  "add_bias",
-  "relu",
-  "relu_grad",
-  "pool_forward",
-  "pool_backward",
-  "partial_dot",
-  "partial_sqdiff",
-  "partial_tv",
-  "reduce_final",
-  "content_grad",
-  "gram_diff",
-  "mask_rows",
-  "mask_rows_acc",
-  "v_axpy",
-  "v_scale",
-  "v_sub",
-  "v_mul",
-  "v_sqrt",
-  "v_div",
-  "v_clamp",
-  "lbfgs_step",
-] as const;
+/**
+ * Every kernel's C parameters, in order, by name and C type: the launcher encodes its arguments
+ * by this table (device.ts), the emulator decodes them by it, and a test checks it against the
+ * signatures in {@link KERNEL_SOURCE}.
+ */
+export const KERNEL_SIGNATURES = {
+  preprocess: {
+    x: "const float*",
+    out: "float*",
+    hw: "int",
+    mean_b: "float",
+    mean_g: "float",
+    mean_r: "float",
+  },
+  image_grad: {
+    g: "const float*",
+    x: "const float*",
+    out: "float*",
+    h: "int",
+    w: "int",
+    tv_weight: "float",
+  },
+  pad_forward: { in: "const float*", out: "float*", c: "int", H: "int", W: "int", reflect: "int" },
+  pad_backward: {
+    gout: "const float*",
+    gin: "float*",
+    c: "int",
+    H: "int",
+    W: "int",
+    reflect: "int",
+  },
+  add_bias: { y: "float*", bias: "const float*", c: "int", hw: "int" },
+  relu: { in: "const float*", out: "float*", n: "long" },
+  relu_grad: { g: "float*", y: "const float*", n: "long" },
+  pool_forward: { in: "const float*", out: "float*", c: "int", H: "int", W: "int", is_max: "int" },
+  pool_backward: {
+    gout: "const float*",
+    in: "const float*",
+    gin: "float*",
+    c: "int",
+    H: "int",
+    W: "int",
+    is_max: "int",
+  },
+  partial_dot: { a: "const float*", b: "const float*", n: "long", partial: "double*" },
+  partial_sqdiff: { a: "const float*", b: "const float*", n: "long", partial: "double*" },
+  partial_tv: { x: "const float*", h: "int", w: "int", partial: "double*" },
+  reduce_final: {
+    partial: "const double*",
+    count: "int",
+    out: "double*",
+    slot: "int",
+    scale: "double",
+  },
+  content_grad: { g: "float*", f: "const float*", p: "const float*", n: "long", coef: "float" },
+  gram_diff: {
+    gram: "const float*",
+    target: "const float*",
+    d: "float*",
+    c: "int",
+    coef: "float",
+  },
+  mask_rows: { f: "const float*", m: "const float*", out: "float*", c: "int", hw: "int" },
+  mask_rows_acc: { g: "float*", t: "const float*", m: "const float*", c: "int", hw: "int" },
+  v_axpy: { n: "long", a: "double", x: "const float*", y: "const float*", out: "float*" },
+  v_scale: { n: "long", a: "double", x: "const float*", out: "float*" },
+  v_sub: { n: "long", x: "const float*", y: "const float*", out: "float*" },
+  v_mul: { n: "long", x: "const float*", y: "const float*", out: "float*" },
+  v_sqrt: { n: "long", x: "const float*", out: "float*" },
+  v_div: { n: "long", x: "const float*", y: "const float*", eps: "double", out: "float*" },
+  v_clamp: { n: "long", x: "const float*", lo: "double", hi: "double", out: "float*" },
+  lbfgs_step: {
+    n: "long",
+    pin: "const double*",
+    count: "int",
+    rho: "double",
+    slots: "double*",
+    slot: "int",
+    sa: "double",
+    ib: "int",
+    sb: "double",
+    x: "const float*",
+    q: "float*",
+    next: "const float*",
+    pout: "double*",
+  },
+} as const;
 
-/** One of {@link KERNEL_NAMES}. */
-export type KernelName = typeof KERNEL_NAMES[number];
+/** A kernel of {@link KERNEL_SOURCE}. */
+export type KernelName = keyof typeof KERNEL_SIGNATURES;
+
+/** Kernel names, in {@link KERNEL_SIGNATURES}' order. */
+export const KERNEL_NAMES = Object.keys(KERNEL_SIGNATURES) as KernelName[];
+
+/** A C parameter type of the kernels. */
+export type ParamType = "int" | "long" | "float" | "double" | `${string}*`;
+
+/** A device address argument: an array, a raw pointer, or null (0). */
+export type DevicePointer = { readonly ptr: Deno.PointerValue } | Deno.PointerValue;
+
+/** The arguments of kernel `K` by parameter name: pointers for `T*`, numbers otherwise. */
+export type KernelArgs<K extends KernelName> = {
+  readonly [P in keyof typeof KERNEL_SIGNATURES[K]]: typeof KERNEL_SIGNATURES[K][P] extends
+    `${string}*` ? DevicePointer
+    : number;
+};
 
 /** The CUDA C source of every kernel. */
 export const KERNEL_SOURCE = `

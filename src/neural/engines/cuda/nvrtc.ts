@@ -52,7 +52,14 @@ function compile(nvrtc: CudaApi["nvrtc"], arch: string): Uint8Array<ArrayBuffer>
       const log = new Uint8Array(Number(size[0]));
       nvrtc.nvrtcGetProgramLog(prog, log);
       const text = new TextDecoder().decode(log.subarray(0, Math.max(0, log.indexOf(0))));
-      throw new CudaError("nvrtcCompileProgram", status, text);
+      throw new CudaError(
+        "nvrtcCompileProgram",
+        status,
+        cString(nvrtc.nvrtcGetErrorString(status)),
+        {
+          detail: text,
+        },
+      );
     }
     const size = new BigUint64Array(1);
     nvrtcCheck(nvrtc, "nvrtcGetCUBINSize")(nvrtc.nvrtcGetCUBINSize(prog, size));

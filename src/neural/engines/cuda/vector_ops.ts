@@ -52,7 +52,6 @@ export function cudaVectorOps(device: CudaDevice): CudaVectors {
       }
     }
   };
-  const n = (x: DeviceArray) => ({ l: x.length });
   const ops: VectorOps<DeviceArray> = {
     async dot(a, b) {
       return (await ops.dots!([[a, b]]))[0];
@@ -71,17 +70,12 @@ export function cudaVectorOps(device: CudaDevice): CudaVectors {
       const k = s.length;
       const alphas = scalarSlots(k); // αᵢ, written by the steps of the first loop
       const q = make(g.length);
-      device.launch("v_scale", g.length, [n(g), { d: -1 }, { p: g.ptr }, { p: q.ptr }]);
+      device.launch("v_scale", g.length, { n: g.length, a: -1, x: g, out: q });
       if (k === 0) return q;
       partials ??= [device.allocBytes(REDUCE_BLOCKS * 8), device.allocBytes(REDUCE_BLOCKS * 8)];
       let [pin, pout] = partials;
       const firstDot = (a: DeviceArray) =>
-        device.launch(
-          "partial_dot",
-          0,
-          [{ p: a.ptr }, { p: q.ptr }, n(q), { p: pin }],
-          REDUCE_BLOCKS,
-        );
+        device.launch("partial_dot", 0, { a, b: q, n: q.length, partial: pin }, REDUCE_BLOCKS);
       /** One fused step: v = ρ·(the pending dot); q += (sa·v + sb·α_ib)·x; partials of next·q. */
       const step = (
         r: number,
@@ -91,26 +85,26 @@ export function cudaVectorOps(device: CudaDevice): CudaVectors {
         x: DeviceArray,
         next: DeviceArray | undefined,
       ) => {
-        device.launch("lbfgs_step", 0, [
-          n(q),
-          { p: pin },
-          { i: REDUCE_BLOCKS },
-          { d: r },
-          { p: alphas },
-          { i: slot },
-          { d: sa },
-          { i: ib },
-          { d: 1 },
-          { p: x.ptr },
-          { p: q.ptr },
-          { p: next ? next.ptr : null },
-          { p: pout },
-        ], REDUCE_BLOCKS);
+        device.launch("lbfgs_step", 0, {
+          n: q.length,
+          pin,
+          count: REDUCE_BLOCKS,
+          rho: r,
+          slots: alphas,
+          slot,
+          sa,
+          ib,
+          sb: 1,
+          x,
+          q,
+          next: next ?? null,
+          pout,
+        }, REDUCE_BLOCKS);
         [pin, pout] = [pout, pin];
       };
       firstDot(s[k - 1]);
       for (let i = k - 1; i >= 0; i--) step(rho[i], i, -1, -1, y[i], s[i - 1]); // αᵢ; q −= αᵢyᵢ
-      device.launch("v_scale", q.length, [n(q), { d: gamma }, { p: q.ptr }, { p: q.ptr }]);
+      device.launch("v_scale", q.length, { n: q.length, a: gamma, x: q, out: q });
       firstDot(y[0]);
       for (let i = 0; i < k; i++) step(rho[i], -1, -1, i, s[i], y[i + 1]); // r += (αᵢ − βᵢ)sᵢ
       return q;
@@ -118,49 +112,43 @@ export function cudaVectorOps(device: CudaDevice): CudaVectors {
     axpy(a, x, y) {
       check(x, y);
       const out = make(x.length);
-      device.launch("v_axpy", x.length, [n(x), { d: a }, { p: x.ptr }, { p: y.ptr }, {
-        p: out.ptr,
-      }]);
+      device.launch("v_axpy", x.length, { n: x.length, a, x, y, out });
       return out;
     },
     scale(a, x) {
       check(x);
       const out = make(x.length);
-      device.launch("v_scale", x.length, [n(x), { d: a }, { p: x.ptr }, { p: out.ptr }]);
+      device.launch("v_scale", x.length, { n: x.length, a, x, out });
       return out;
     },
     sub(x, y) {
       check(x, y);
       const out = make(x.length);
-      device.launch("v_sub", x.length, [n(x), { p: x.ptr }, { p: y.ptr }, { p: out.ptr }]);
+      device.launch("v_sub", x.length, { n: x.length, x, y, out });
       return out;
     },
     mul(x, y) {
       check(x, y);
       const out = make(x.length);
-      device.launch("v_mul", x.length, [n(x), { p: x.ptr }, { p: y.ptr }, { p: out.ptr }]);
+      device.launch("v_mul", x.length, { n: x.length, x, y, out });
       return out;
     },
     sqrt(x) {
       check(x);
       const out = make(x.length);
-      device.launch("v_sqrt", x.length, [n(x), { p: x.ptr }, { p: out.ptr }]);
+      device.launch("v_sqrt", x.length, { n: x.length, x, out });
       return out;
     },
     div(x, y, eps) {
       check(x, y);
       const out = make(x.length);
-      device.launch("v_div", x.length, [n(x), { p: x.ptr }, { p: y.ptr }, { d: eps }, {
-        p: out.ptr,
-      }]);
+      device.launch("v_div", x.length, { n: x.length, x, y, eps, out });
       return out;
     },
     clamp(x, lo, hi) {
       check(x);
       const out = make(x.length);
-      device.launch("v_clamp", x.length, [n(x), { p: x.ptr }, { d: lo }, { d: hi }, {
-        p: out.ptr,
-      }]);
+      device.launch("v_clamp", x.length, { n: x.length, x, lo, hi, out });
       return out;
     },
     clone(x) {

@@ -151,19 +151,57 @@ export function avgPoolGrad(
   return b.op("Pad", [up, b.int64s([0, 0, 0, 0, 0, 0, inH - 2 * h, inW - 2 * w])]);
 }
 
-/** Content term of one target: `scale · mean((F − P)²)` and its gradient `2·scale·(F − P)/N`. */
+/**
+ * Content term of one target: `scale · mean((F − P)²)` and its gradient `2·scale·(F − P)/N`; with
+ * `mask` M [1, 1, H, W], `scale · Σ (M ⊙ (F − P))² / N` and `2·scale·M² ⊙ (F − P)/N`.
+ */
 export function contentLossAndGrad(
   b: GraphBuilder,
   features: string,
   target: string,
   scale: string,
   count: number,
+  mask?: string,
 ): { loss: string; grad: string } {
   const diff = b.op("Sub", [features, target]);
-  const sq = b.op("ReduceSumSquare", [diff], { keepdims: int(0) });
+  const masked = mask ? b.op("Mul", [diff, mask]) : diff;
+  const sq = b.op("ReduceSumSquare", [masked], { keepdims: int(0) });
   const loss = b.op("Mul", [b.op("Mul", [sq, scale]), b.scalar(1 / count)]);
-  const grad = b.op("Mul", [diff, b.op("Mul", [scale, b.scalar(2 / count)])]);
+  const weighted = mask ? b.op("Mul", [masked, mask]) : diff;
+  const grad = b.op("Mul", [weighted, b.op("Mul", [scale, b.scalar(2 / count)])]);
   return { loss, grad };
+}
+
+/** Rows R = M ⊙ F as C × HW of features F [1, C, H, W] and a mask M [1, 1, H, W]. */
+export function maskedRows(b: GraphBuilder, features: string, shape: LayerShape, mask: string) {
+  const { channels: c, height: h, width: w } = shape;
+  return b.op("Reshape", [b.op("Mul", [features, mask]), b.int64s([c, h * w])]);
+}
+
+/**
+ * The `linear` term (engine.ts) on features F [1, C, H, W] with rows R_M = M ⊙ F (C × HW):
+ * loss = scale · (⟨Q, R_M R_Mᵀ⟩ + ⟨q, R_M 1⟩) for Q `gram` [C, C] and q `sum` [C, 1], computed as
+ * scale · Σ R_M ⊙ (½(Q + Qᵀ) R_M + q1ᵀ), and ∂loss/∂F = scale · M ⊙ ((Q + Qᵀ) R_M + q1ᵀ).
+ */
+export function linearLossAndGrad(
+  b: GraphBuilder,
+  features: string,
+  shape: LayerShape,
+  gram: string,
+  sum: string,
+  scale: string,
+  mask: string,
+): { loss: string; grad: string } {
+  const { channels: c, height: h, width: w } = shape;
+  const rows = maskedRows(b, features, shape, mask);
+  const sym = b.op("Add", [gram, b.op("Transpose", [gram], { perm: ints([1, 0]) })]);
+  const product = b.op("Gemm", [sym, rows]);
+  const dRows = b.op("Add", [product, sum]);
+  const half = b.op("Add", [b.op("Mul", [product, b.scalar(0.5)]), sum]);
+  const value = b.op("ReduceSum", [b.op("Mul", [rows, half])], { keepdims: int(0) });
+  const loss = b.op("Mul", [value, scale]);
+  const dF = b.op("Reshape", [dRows, b.int64s([1, c, h, w])]);
+  return { loss, grad: b.op("Mul", [b.op("Mul", [dF, mask]), scale]) };
 }
 
 /**

@@ -3,13 +3,26 @@
  * CPU execution provider. Vectors live on the host as Float32Array.
  */
 import type { VggWeights } from "../../models/weights_types.ts";
-import { lossPlan, planStructure } from "../../objective/terms.ts";
+import { type LossPlan, lossPlan, planStructure } from "../../objective/terms.ts";
 import { networkPlan, type Padding, planShape, type Pooling } from "../../plan/network.ts";
 import type { Activation, ObjectiveSpec } from "../../objective/spec.ts";
-import type { DisposableObjective, Engine, EngineProvider, Evaluation } from "../engine.ts";
+import type {
+  DisposableObjective,
+  Engine,
+  EngineProvider,
+  Evaluation,
+  LayerStatistics,
+  StatisticsRequest,
+} from "../engine.ts";
 import { hostVectorOps } from "../host_vector_ops.ts";
 import { checkEngineImage } from "../engine_image.ts";
-import { buildExtractGraph, buildLossGraph, GRAPH_IO, lossFeeds } from "./graph.ts";
+import {
+  buildExtractGraph,
+  buildLossGraph,
+  buildStatisticsGraph,
+  GRAPH_IO,
+  lossFeeds,
+} from "./graph.ts";
 import { intraOpThreads, loadOrt, type OrtModule, SessionCache } from "./runtime.ts";
 
 type Feeds = Record<string, InstanceType<OrtModule["Tensor"]>>;
@@ -23,6 +36,8 @@ export class OnnxEngine implements Engine<Float32Array> {
    * network, and at 512² the loss session needs that memory).
    */
   readonly #extractSessions = new SessionCache(0, false);
+  /** Statistics sessions (tiled evaluation's first pass): run every step, one idle one kept. */
+  readonly #statisticsSessions = new SessionCache(1, true);
   /** Loss sessions: run every optimizer step; one idle one kept (hundreds of MB at 512²). */
   readonly #lossSessions = new SessionCache(1, true);
 
@@ -66,9 +81,50 @@ export class OnnxEngine implements Engine<Float32Array> {
     }
   }
 
-  async objective(spec: ObjectiveSpec): Promise<DisposableObjective<Float32Array>> {
-    const { weights, height, width } = spec;
-    const plan = lossPlan(spec);
+  async statistics(
+    weights: VggWeights,
+    pooling: Pooling,
+    image: { height: number; width: number; data: Float32Array },
+    requests: readonly StatisticsRequest[],
+    padding: Padding = "zero",
+  ): Promise<LayerStatistics[]> {
+    const { height, width, data } = image;
+    checkEngineImage(data.length, height, width);
+    const layers = requests.map((r) => r.layer);
+    const plan = networkPlan(weights, pooling, height, width, [...new Set(layers)], padding);
+    const key = `statistics|${weights.id}|${pooling}|${padding}|${height}x${width}|${
+      layers.join(",")
+    }`;
+    const lease = await this.#statisticsSessions.acquire(
+      key,
+      () => buildStatisticsGraph(weights, plan, layers),
+    );
+    try {
+      const T = this.ort.Tensor;
+      const feeds: Feeds = { [GRAPH_IO.image]: new T("float32", data, [height, width, 3]) };
+      requests.forEach((r, i) => {
+        const { height: h, width: w } = planShape(plan, r.layer);
+        feeds[GRAPH_IO.statisticsMask(i)] = new T("float32", r.mask, [1, 1, h, w]);
+      });
+      const out = await lease.session.run(feeds);
+      return requests.map((_, i) => ({
+        gram: (out[GRAPH_IO.statisticsGram(i)].data as Float32Array).slice(),
+        sum: (out[GRAPH_IO.statisticsSum(i)].data as Float32Array).slice(),
+      }));
+    } finally {
+      lease.release();
+    }
+  }
+
+  objective(spec: ObjectiveSpec): Promise<DisposableObjective<Float32Array>> {
+    return this.planObjective(spec.weights, lossPlan(spec));
+  }
+
+  async planObjective(
+    weights: VggWeights,
+    plan: LossPlan,
+  ): Promise<DisposableObjective<Float32Array>> {
+    const { height, width } = plan.network.input;
     const T = this.ort.Tensor;
     const feeds: Feeds = {};
     for (const [name, feed] of lossFeeds(plan)) {
@@ -95,6 +151,7 @@ export class OnnxEngine implements Engine<Float32Array> {
 
   async dispose(): Promise<void> {
     await this.#extractSessions.clear();
+    await this.#statisticsSessions.clear();
     await this.#lossSessions.clear();
   }
 }

@@ -23,6 +23,8 @@ import {
   contentLossAndGrad,
   convInputGrad,
   flippedKernel,
+  linearLossAndGrad,
+  maskedRows,
   maxPoolReluGrad,
   meanCovarianceLossAndGrad,
   padGrad,
@@ -32,7 +34,7 @@ import {
   styleLossAndGrad,
   tvLossAndGrad,
 } from "./backward.ts";
-import { GraphBuilder, ints, str } from "./builder.ts";
+import { GraphBuilder, int, ints, str } from "./builder.ts";
 import { hwcToChw } from "../layout.ts";
 import { onnxKernels } from "./kernels.ts";
 
@@ -48,6 +50,12 @@ export const GRAPH_IO = {
   styleCovariance: (i: number) => `style_covariance_${i}`,
   styleMean: (i: number) => `style_mean_${i}`,
   styleMeanScale: (i: number) => `style_mean_scale_${i}`,
+  contentMask: (i: number) => `content_mask_${i}`,
+  linearSum: (i: number) => `linear_sum_${i}`,
+  /** The statistics graph's mask input and outputs of request i. */
+  statisticsMask: (i: number) => `statistics_mask_${i}`,
+  statisticsGram: (i: number) => `statistics_gram_${i}`,
+  statisticsSum: (i: number) => `statistics_sum_${i}`,
   outputs: ["loss", "content", "style", "tv", "grad"] as const,
   /** The extract graph's output of `layer` (HWC); the NCHW tensor inside is named `layer`. */
   activations: (layer: string) => `${layer}_hwc`,
@@ -68,14 +76,26 @@ function nchw(s: LayerShape): number[] {
 function termInputs(term: LossTerm, index: number): [string, Feed][] {
   const scalar = (v: number): Feed => ({ data: new Float32Array([v]), dims: [] });
   switch (term.kind) {
-    case "content":
-      return [
+    case "content": {
+      const inputs: [string, Feed][] = [
         [GRAPH_IO.contentTarget(index), {
           data: hwcToChw(term.target, term.shape.channels),
           dims: nchw(term.shape),
         }],
         [GRAPH_IO.contentScale(index), scalar(term.weight)],
       ];
+      if (term.mask) inputs.push([GRAPH_IO.contentMask(index), maskFeed(term.mask, term.shape)]);
+      return inputs;
+    }
+    case "linear": {
+      const c = term.shape.channels;
+      return [
+        [GRAPH_IO.styleGram(index), { data: term.gram, dims: [c, c] }],
+        [GRAPH_IO.linearSum(index), { data: term.sum, dims: [c, 1] }],
+        [GRAPH_IO.styleScale(index), scalar(term.weight)],
+        [GRAPH_IO.styleMask(index), maskFeed(term.mask, term.shape)],
+      ];
+    }
     case "gram":
     case "masked-gram": {
       const c = term.shape.channels;
@@ -84,8 +104,7 @@ function termInputs(term: LossTerm, index: number): [string, Feed][] {
         [GRAPH_IO.styleScale(index), scalar(term.weight)],
       ];
       if (term.kind === "masked-gram") {
-        const { height, width } = term.shape;
-        inputs.push([GRAPH_IO.styleMask(index), { data: term.mask, dims: [1, 1, height, width] }]);
+        inputs.push([GRAPH_IO.styleMask(index), maskFeed(term.mask, term.shape)]);
       }
       return inputs;
     }
@@ -103,11 +122,17 @@ function termInputs(term: LossTerm, index: number): [string, Feed][] {
   }
 }
 
+/** A mask of H × W values as the [1, 1, H, W] input that broadcasts over a layer's channels. */
+function maskFeed(mask: Float32Array, shape: LayerShape): Feed {
+  return { data: mask, dims: [1, 1, shape.height, shape.width] };
+}
+
 /** Each term with its index among the terms that share its input names (content or style). */
 function numberedTerms(plan: LossPlan): { term: LossTerm; index: number }[] {
   const counts = new Map<string, number>();
   return plan.terms.map((term) => {
-    const family = term.kind === "masked-gram" || term.kind === "mean-covariance"
+    const family = term.kind === "masked-gram" || term.kind === "mean-covariance" ||
+        term.kind === "linear"
       ? "gram"
       : term.kind;
     const index = counts.get(family) ?? 0;
@@ -315,10 +340,15 @@ function termLossAndGrad(
 ): { loss: string; grad: string } {
   switch (term.kind) {
     case "content": {
-      const [target, scale] = inputs;
+      const [target, scale, mask] = inputs;
       const { height, width, channels } = term.shape;
       const count = height * width * channels;
-      return contentLossAndGrad(b, tensors.get(term.layer)!, target, scale, count);
+      return contentLossAndGrad(b, tensors.get(term.layer)!, target, scale, count, mask);
+    }
+    case "linear": {
+      const [gram, sum, scale, mask] = inputs;
+      const f = tensors.get(term.layer)!;
+      return linearLossAndGrad(b, f, term.shape, gram, sum, scale, mask);
     }
     case "gram":
     case "masked-gram": {
@@ -350,4 +380,29 @@ export function buildExtractGraph(
     b.output(GRAPH_IO.activations(layer), b.op("Reshape", [hwc, b.int64s([h, w, c])]), [h, w, c]);
   }
   return b.encode("stylepipe_vgg_extract");
+}
+
+/**
+ * Builds a forward-only graph that returns, per request i (a layer, with a mask input
+ * {@link GRAPH_IO.statisticsMask} [1, 1, H_l, W_l]), the raw sums S = R Rᵀ [C, C] and R1 [C] of
+ * the masked rows R = M ⊙ F (C × H_l·W_l).
+ */
+export function buildStatisticsGraph(
+  weights: VggWeights,
+  plan: NetworkPlan,
+  layers: readonly string[],
+): Uint8Array {
+  const b = new GraphBuilder();
+  const { height, width } = plan.input;
+  const tensors = forward(b, weights, plan, b.input(GRAPH_IO.image, [height, width, 3]));
+  layers.forEach((layer, i) => {
+    const shape = planShape(plan, layer);
+    const c = shape.channels;
+    const mask = b.input(GRAPH_IO.statisticsMask(i), [1, 1, shape.height, shape.width]);
+    const rows = maskedRows(b, tensors.get(layer)!, shape, mask);
+    b.output(GRAPH_IO.statisticsGram(i), b.op("Gemm", [rows, rows], { transB: int(1) }), [c, c]);
+    const sum = b.op("ReduceSum", [rows, b.int64s([1])], { keepdims: int(0) });
+    b.output(GRAPH_IO.statisticsSum(i), sum, [c]);
+  });
+  return b.encode("stylepipe_vgg_statistics");
 }

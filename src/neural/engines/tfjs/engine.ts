@@ -15,6 +15,8 @@ import type {
   Engine,
   EngineProvider,
   Evaluation,
+  LayerStatistics,
+  StatisticsRequest,
   VectorOps,
 } from "../engine.ts";
 import { type LayerShape, networkPlan, type Padding, type Pooling } from "../../plan/network.ts";
@@ -24,7 +26,13 @@ import { checkEngineImage } from "../engine_image.ts";
 import { styleLoss } from "./loss_gram.ts";
 import { meanCovarianceLoss } from "./loss_mean_covariance.ts";
 import { totalVariation } from "./loss_tv.ts";
-import { groupTerms, layersRead, lossPlan, type LossTerm } from "../../objective/terms.ts";
+import {
+  groupTerms,
+  layersRead,
+  type LossPlan,
+  lossPlan,
+  type LossTerm,
+} from "../../objective/terms.ts";
 import type { ConvInputGrad } from "./conv.ts";
 import { disposeVgg, uploadVgg, vggForward } from "./vgg.ts";
 import { tfjsVectorOps } from "./vector_ops.ts";
@@ -121,13 +129,56 @@ export class TfjsEngine implements Engine<tf.Tensor> {
     }
   }
 
+  /** Masked Gram and feature sums of the requested layers (forward only). */
+  async statistics(
+    weights: VggWeights,
+    pooling: Pooling,
+    image: { height: number; width: number; data: Float32Array },
+    requests: readonly StatisticsRequest[],
+    padding: Padding = "zero",
+  ): Promise<LayerStatistics[]> {
+    this.activate();
+    checkEngineImage(image.data.length, image.height, image.width);
+    const layers = [...new Set(requests.map((r) => r.layer))];
+    const plan = networkPlan(weights, pooling, image.height, image.width, layers, padding);
+    const net = uploadVgg(weights, plan);
+    try {
+      const sums = tf.tidy(() => {
+        const x = tf.tensor3d(image.data, [image.height, image.width, 3]);
+        const features = vggForward(net, x, layers);
+        return requests.map((r) => {
+          const f = features.get(r.layer)!;
+          const [height, width] = f.shape;
+          const rows = maskedRows(f, maskTensor(r.mask, { height, width, channels: 1 }));
+          return { gram: tf.matMul(rows, rows, true, false), sum: tf.sum(rows, 0) };
+        });
+      });
+      const out: LayerStatistics[] = [];
+      for (const { gram, sum } of sums) {
+        out.push({
+          gram: Float32Array.from(await gram.data() as Float32Array),
+          sum: Float32Array.from(await sum.data() as Float32Array),
+        });
+        gram.dispose();
+        sum.dispose();
+      }
+      return out;
+    } finally {
+      disposeVgg(net);
+    }
+  }
+
   /** Builds f and ∇f; the network and targets are uploaded once and freed by `dispose()`. */
   objective(spec: ObjectiveSpec): Promise<DisposableObjective<tf.Tensor>> {
+    return this.planObjective(spec.weights, lossPlan(spec));
+  }
+
+  /** f and ∇f of a loss table (see {@link objective}). */
+  planObjective(weights: VggWeights, plan: LossPlan): Promise<DisposableObjective<tf.Tensor>> {
     this.activate();
-    const { height, width } = spec;
-    const plan = lossPlan(spec);
+    const { height, width } = plan.network.input;
     const layers = layersRead(plan.terms);
-    const net = uploadVgg(spec.weights, plan.network, this.#options.convInputGrad);
+    const net = uploadVgg(weights, plan.network, this.#options.convInputGrad);
     const tfTerms = new Map(plan.terms.map((t) => [t, tfTerm(t)]));
     const terms = (x: tf.Tensor): tf.Tensor1D => {
       const image = tf.reshape(x, [height, width, 3]) as tf.Tensor3D;
@@ -177,15 +228,49 @@ export class TfjsEngine implements Engine<tf.Tensor> {
   }
 }
 
+/** M F as an (H·W) × C matrix: each pixel's features times its mask value (mask [H, W, 1]). */
+function maskedRows(features: tf.Tensor3D, mask: tf.Tensor3D): tf.Tensor2D {
+  const [h, w, c] = features.shape;
+  return tf.reshape(tf.mul(features, mask), [h * w, c]) as tf.Tensor2D;
+}
+
+/** A mask of H × W values as an [H, W, 1] tensor (broadcast over channels). */
+function maskTensor(mask: Float32Array, shape: LayerShape): tf.Tensor3D {
+  return tf.tensor3d(mask, [shape.height, shape.width, 1]);
+}
+
 /** The tf implementation of one term of the loss table (definitions in objective/). */
 function tfTerm(term: LossTerm): TfTerm {
   const hwc = (s: LayerShape): [number, number, number] => [s.height, s.width, s.channels];
   switch (term.kind) {
     case "content": {
       const target = tf.tensor3d(term.target, hwc(term.shape));
+      const mask = term.mask && maskTensor(term.mask, term.shape);
       return {
-        value: (features) => contentLoss(features.get(term.layer)!, target),
-        dispose: () => target.dispose(),
+        value: (features) => contentLoss(features.get(term.layer)!, target, mask),
+        dispose: () => {
+          target.dispose();
+          mask?.dispose();
+        },
+      };
+    }
+    case "linear": {
+      const c = term.shape.channels;
+      const gram = tf.tensor2d(term.gram, [c, c]);
+      const sum = tf.tensor1d(term.sum);
+      const mask = maskTensor(term.mask, term.shape);
+      return {
+        value: (features) =>
+          tf.tidy(() => {
+            const rows = maskedRows(features.get(term.layer)!, mask);
+            const s = tf.matMul(rows, rows, true, false);
+            return tf.add(tf.sum(tf.mul(s, gram)), tf.sum(tf.mul(tf.sum(rows, 0), sum)));
+          }),
+        dispose: () => {
+          gram.dispose();
+          sum.dispose();
+          mask.dispose();
+        },
       };
     }
     case "gram":

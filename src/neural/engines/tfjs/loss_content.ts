@@ -4,7 +4,13 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 
-/** mean((F − P)²) for activations F and target P of the same shape. */
-export function contentLoss(features: tf.Tensor, target: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.squaredDifference(features, target)));
+/**
+ * mean((F − P)²) for activations F and target P of the same shape; with `mask` (broadcast against
+ * F, e.g. [H, W, 1]) mean((M ⊙ (F − P))²), still over all entries of F.
+ */
+export function contentLoss(features: tf.Tensor, target: tf.Tensor, mask?: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const diff = tf.sub(features, target);
+    return tf.mean(tf.square(mask ? tf.mul(diff, mask) : diff));
+  });
 }

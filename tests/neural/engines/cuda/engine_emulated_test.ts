@@ -20,7 +20,7 @@ import {
   smallWeights,
   specFromImages,
 } from "../_fixtures.ts";
-import { emulatedCuda } from "./_emulated_api.ts";
+import { emulatedCuda } from "../../../../src/neural/engines/cuda/emulated.ts";
 
 function emulatedEngine() {
   const emulated = emulatedCuda();

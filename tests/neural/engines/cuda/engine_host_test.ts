@@ -5,9 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { createCudaEngine, refuseUnsupported } from "../../../../src/neural/engines/cuda/engine.ts";
-import { cString, cudartSymbols } from "../../../../src/neural/engines/cuda/ffi.ts";
+import { cString, cudartSymbols, openLibrary } from "../../../../src/neural/engines/cuda/ffi.ts";
 import { KERNEL_NAMES, KERNEL_SOURCE } from "../../../../src/neural/engines/cuda/kernels.ts";
-import { pickAlgorithm } from "../../../../src/neural/engines/cuda/network.ts";
+import {
+  chooseAlgorithm,
+  readPerfTable,
+} from "../../../../src/neural/engines/cuda/conv_algorithms.ts";
 import { EngineUnavailableError } from "../../../../src/neural/engines/engine.ts";
 import type { ObjectiveSpec } from "../../../../src/neural/objective/spec.ts";
 import { smallWeights } from "../_fixtures.ts";
@@ -28,25 +31,24 @@ function perfTable(
   return perf;
 }
 
-Deno.test("pickAlgorithm takes the first successful deterministic algorithm; fp32 also needs FMA math", () => {
+Deno.test("chooseAlgorithm takes the first successful deterministic algorithm; fp32 also needs FMA math", () => {
   const table = perfTable([
     { algo: 6, status: 0, memory: 0, det: 0, math: 1 }, // not deterministic
     { algo: 5, status: 3, memory: 0, det: 1, math: 1 }, // failed
     { algo: 1, status: 0, memory: 4096, det: 1, math: 1 }, // tensor cores (TF32)
     { algo: 0, status: 0, memory: 0, det: 1, math: 3 }, // FMA
   ]);
-  assert.deepEqual(pickAlgorithm(table, 4, "tf32", "conv1_1 forward"), {
+  const rows = readPerfTable(table, 4);
+  assert.deepEqual(chooseAlgorithm(rows, "tf32", "conv1_1 forward"), {
     algo: 1,
-    math: 1,
+    status: 0,
     memory: 4096,
+    deterministic: true,
+    math: 1,
   });
-  assert.deepEqual(pickAlgorithm(table, 4, "fp32", "conv1_1 forward"), {
-    algo: 0,
-    math: 3,
-    memory: 0,
-  });
+  assert.equal(chooseAlgorithm(rows, "fp32", "conv1_1 forward").algo, 0);
   assert.throws(
-    () => pickAlgorithm(table, 3, "fp32", "conv1_1 forward"),
+    () => chooseAlgorithm(rows.slice(0, 3), "fp32", "conv1_1 forward"),
     /no deterministic fp32 algorithm for conv1_1 forward \(algo 6 status 0 det 0/,
   );
 });
@@ -123,19 +125,21 @@ const cudart = (() => {
 })();
 if (!cudart) console.log("cudart binding test skipped: no libcudart in /usr/local/cuda/lib64");
 Deno.test({
-  name: "every CUDA runtime symbol binds; without a GPU the runtime reports an error, not a crash",
+  name:
+    "every CUDA runtime symbol binds, once per process; without a GPU the runtime names its error",
   ignore: !cudart,
   fn() {
-    const lib = Deno.dlopen(cudart!, cudartSymbols);
-    try {
-      const version = new Int32Array(1);
-      assert.equal(lib.symbols.cudaRuntimeGetVersion(version), 0);
-      assert.ok(version[0] >= 12000, `runtime version ${version[0]}`);
-      const count = new Int32Array(1);
-      const status = lib.symbols.cudaGetDeviceCount(count);
-      if (status !== 0) assert.ok(cString(lib.symbols.cudaGetErrorString(status)).length > 0);
-    } finally {
-      lib.close();
+    const rt = openLibrary(cudart!, cudartSymbols);
+    assert.equal(openLibrary(cudart!, cudartSymbols), rt, "the same library, not a second dlopen");
+    const version = new Int32Array(1);
+    assert.equal(rt.cudaRuntimeGetVersion(version), 0);
+    assert.ok(version[0] >= 12000, `runtime version ${version[0]}`);
+    const count = new Int32Array(1);
+    const status = rt.cudaGetDeviceCount(count);
+    if (status !== 0) {
+      assert.match(cString(rt.cudaGetErrorName(status)), /^cudaError\w+$/);
+      assert.ok(cString(rt.cudaGetErrorString(status)).length > 0);
+      assert.equal(rt.cudaGetLastError(), status, "the failure is also the last error");
     }
   },
 });
@@ -149,7 +153,8 @@ const noDriver = (() => {
   }
 })();
 Deno.test({
-  name: "libraries found but no driver or GPU: a clear EngineUnavailableError, nothing else loaded",
+  name:
+    "libraries found but no driver or GPU: cudaGetDeviceCount's own status and name, nothing else loaded",
   ignore: !cudart || !noDriver,
   fn() {
     const dir = Deno.makeTempDirSync();
@@ -166,7 +171,9 @@ Deno.test({
       (e: unknown) =>
         e instanceof EngineUnavailableError &&
         e.message.startsWith(`engine cuda found its libraries (${dir}/libcudart.so.13`) &&
-        /could not start the GPU: .*libcuda\.so\.1/.test(e.message),
+        /could not start the GPU: cudaGetDeviceCount failed: cudaError\w+ \((35|100)\): /.test(
+          e.message,
+        ),
     );
     Deno.removeSync(dir, { recursive: true });
   },
