@@ -38,6 +38,19 @@ export const TOOLS: Readonly<Record<string, Tool>> = {
     script: "src/bench/serve_bench.ts",
     summary: "the web page's latency while a render runs (needs Chromium)",
   },
+  fuzz: {
+    script: "src/bench/fuzz.ts",
+    summary:
+      "mutated recipes, --set values, job payloads and page requests: no crash, hang or blow-up",
+  },
+  "decode-memory": {
+    script: "src/bench/decode_memory.ts",
+    summary: "peak memory per decoded pixel, per format and depth (sets decodeBytesPerPixel)",
+  },
+  "release-memory": {
+    script: "src/bench/release_memory.ts",
+    summary: "peak memory of a chain of image steps, intermediates released or kept",
+  },
   "gpu-smoke": {
     script: "src/bench/gpu_smoke.ts",
     summary: "the cuda engine's first GPU run, staged: every call named (see docs/gpu.md)",

@@ -3,7 +3,7 @@ import { scheduleExtension } from "../pipeline/schedule.ts";
 import { RecipeError } from "../recipe/errors.ts";
 import { attributeSets } from "../recipe/set_attribution.ts";
 import { type Plan, planRecipe } from "../pipeline/plan.ts";
-import { loadRecipe, parseRecipe } from "../recipe/load.ts";
+import { loadRecipe, parseRecipe, readRecipeText } from "../recipe/load.ts";
 import { matrixExtension } from "../recipe/matrix.ts";
 import type { PluginPolicy } from "../recipe/plugins.ts";
 import type { Recipe } from "../recipe/recipe.ts";
@@ -43,7 +43,7 @@ export async function planCliRecipe(
     });
   } catch (e) {
     if (!(e instanceof RecipeError) || !options.sets?.length) throw e;
-    const text = await Deno.readTextFile(file);
+    const text = await readRecipeText(file);
     throw new RecipeError(attributeSets(e.issues, text, options.sets));
   }
 }

@@ -8,23 +8,32 @@
  * cancelled (style-transfer keeps its last checkpoint in the shared store) and put back in the
  * waiting list, so another worker resumes them. A worker killed outright loses its lock after
  * `lockDuration`; another worker's stalled-job check puts the job back and resumes it the same way.
+ *
+ * Trust: with a farm key, a job runs only if its signature verifies (checked before anything it
+ * names is read); its paths are mapped (`maps`) and then confined to `roots` on real paths, at
+ * plan time and again at each write. A refused job fails permanently with the reason.
  */
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { RunEvent } from "../pipeline/events.ts";
 import { type Plan, planRecipe } from "../pipeline/plan.ts";
+import { confineOutput, confineToRoots } from "../pipeline/paths.ts";
 import { RunAbortedError, runPlan, StepFailedError } from "../pipeline/run.ts";
 import { nothingToRender, timestampName } from "../pipeline/schedule.ts";
 import type { StepStore } from "../pipeline/store.ts";
 import { RecipeError } from "../recipe/errors.ts";
 import type { Recipe } from "../recipe/recipe.ts";
 import { StageError } from "../stages/stage.ts";
-import { openRedis, QUEUE_NAME } from "./connection.ts";
+import { openRedis, QUEUE_NAME, type RedisOptions } from "./connection.ts";
+import { mapRef, type PathMapping } from "./path_map.ts";
+import { JobSignatureError, verifyJob } from "./signing.ts";
 import {
+  checkJobData,
   type FarmJobData,
   type FarmProgress,
   type FarmResult,
   jobIdOf,
+  JobShapeError,
   type RecipeRef,
   subPlan,
 } from "./jobs.ts";
@@ -52,6 +61,14 @@ export interface FarmWorkerOptions {
   readonly name?: string;
   /** Receives one object per job event (started, progress every 5 s a step, completed, failed, requeued). */
   readonly log?: (entry: Record<string, unknown>) => void;
+  /** The farm key jobs must be signed with; undefined runs unsigned jobs (`--insecure-no-key`). */
+  readonly key: CryptoKey | undefined;
+  /** Folders the recipe, inputs and outputs of every job must lie in (absent: anywhere). */
+  readonly roots?: readonly string[];
+  /** Rewrites of the submitters' paths to this machine's (`--map`). */
+  readonly maps?: readonly PathMapping[];
+  /** TLS options of the Redis connection (private CA). */
+  readonly redis?: RedisOptions;
 }
 
 /** A running worker. */
@@ -71,7 +88,7 @@ export function startWorker(options: FarmWorkerOptions): FarmWorker {
   const name = options.name ?? `${Deno.hostname()}:${Deno.pid}`;
   const running = new Set<AbortController>();
   let stopping = false;
-  const connection = openRedis(options.url, true);
+  const connection = openRedis(options.url, true, options.redis);
   const lockDuration = options.lockDuration ?? 30_000;
 
   const processor = async (job: Job<FarmJobData, FarmResult>, token?: string) => {
@@ -89,6 +106,7 @@ export function startWorker(options: FarmWorkerOptions): FarmWorker {
         throw new WaitingError();
       }
       const permanent = e instanceof RecipeError || e instanceof UnrecoverableError ||
+        e instanceof JobSignatureError || e instanceof JobShapeError || e instanceof StageError ||
         (e instanceof StepFailedError && e.cause instanceof StageError);
       log({ type: "job-failed", job: job.id, worker: name, permanent, message: messageOf(e) });
       throw permanent && !(e instanceof UnrecoverableError)
@@ -127,8 +145,15 @@ async function renderJob(
   signal: AbortSignal,
   log: (entry: Record<string, unknown>) => void,
 ): Promise<FarmResult> {
-  const data = job.data;
+  const signed = checkJobData(job.data);
+  if (options.key) await verifyJob(signed, options.key);
+  const maps = options.maps ?? [];
+  const data = mapRef(signed, maps);
+  const roots = options.roots;
+  confineToRoots(data.recipe, roots, "recipe");
+  confineToRoots(data.outDir, roots, "output folder");
   const recipe = await options.loadRecipe(data);
+  for (const file of recipe.files) confineToRoots(file, roots, "recipe file");
   const resolveEngine = async (engine: string) =>
     engine !== "auto" ? engine : options.engine ?? await providersChoice();
   let plan: Plan;
@@ -137,6 +162,8 @@ async function renderJob(
     // the keys): the same on every machine.
     const asSubmitted = await planRecipe(recipe, {
       ...data,
+      roots,
+      keyOutDir: signed.outDir,
       resolveEngine: (e) => Promise.resolve(e),
       memory: Infinity,
     });
@@ -145,12 +172,33 @@ async function renderJob(
         `${data.recipe} or its input files changed since the job was submitted; submit it again`,
       );
     }
-    plan = await planRecipe(recipe, { ...data, resolveEngine, memory: options.memory });
+    plan = await planRecipe(recipe, {
+      ...data,
+      roots,
+      keyOutDir: signed.outDir,
+      resolveEngine,
+      memory: options.memory,
+    });
     if (data.output !== undefined) plan = subPlan(plan, data.output);
   } else {
     const due = new Date(job.opts.prevMillis ?? job.timestamp);
-    const outDir = join(data.outDir, recipe.name, timestampName(due));
-    plan = await planRecipe(recipe, { ...data, outDir, resolveEngine, memory: options.memory });
+    // As the local `schedule`: NAME/TIMESTAMP checked on real paths (no symlinked out/NAME).
+    const outDir = confineOutput(join(recipe.name, timestampName(due)), {
+      recipeDir: recipe.dir,
+      imageDirs: [],
+      outDir: data.outDir,
+      allowOutsideOutput: false,
+      roots,
+    }, recipe.files);
+    const keyOutDir = join(signed.outDir, relative(data.outDir, outDir));
+    plan = await planRecipe(recipe, {
+      ...data,
+      outDir,
+      keyOutDir,
+      roots,
+      resolveEngine,
+      memory: options.memory,
+    });
     if (await nothingToRender(plan, options.store)) {
       return { steps: [], outputs: [], seconds: 0, skipped: "inputs unchanged (all steps cached)" };
     }

@@ -47,15 +47,21 @@ export interface ImageHeader {
   readonly hasProfile: boolean;
 }
 
-/** Reads the header of encoded bytes; throws {@link CodecError} for unknown or damaged data. */
-export async function readImageHeader(bytes: Uint8Array): Promise<ImageHeader> {
-  return (await probe(bytes)).header;
+/** Encoded image data: the bytes, or a file's path (then only what decoding needs is read). */
+export type ImageSource = Uint8Array | string;
+
+/**
+ * Reads the header of encoded bytes or of a file (only its first blocks are read); throws
+ * {@link CodecError} for unknown or damaged data.
+ */
+export async function readImageHeader(source: ImageSource): Promise<ImageHeader> {
+  return (await probe(source)).header;
 }
 
-async function probe(bytes: Uint8Array): Promise<{ header: ImageHeader; meta: Metadata }> {
+async function probe(source: ImageSource): Promise<{ header: ImageHeader; meta: Metadata }> {
   let meta: Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    meta = await sharp(source, { limitInputPixels: false }).metadata();
   } catch (e) {
     throw new CodecError(`not a readable image (${messageOf(e)})`);
   }
@@ -77,12 +83,38 @@ async function probe(bytes: Uint8Array): Promise<{ header: ImageHeader; meta: Me
   return { header, meta };
 }
 
+/**
+ * Bytes of memory decoding one pixel of an image with this header costs at its peak: libvips'
+ * output buffer (channels × bytes per sample), our float planes (12 bytes RGB + 4 alpha), and
+ * the format's decoder working set. Measured with src/bench/decode_memory.ts (docs/security.md).
+ */
+export function decodeBytesPerPixel(header: ImageHeader): number {
+  const channels = 3 + (header.hasAlpha ? 1 : 0);
+  const sample = header.bits === 16 ? 2 : 1;
+  const floats = 12 + (header.hasAlpha ? 4 : 0);
+  return floats + channels * sample * (1 + (DECODER_COPIES[header.format] ?? 2));
+}
+
+/**
+ * Extra full-size copies of the raw samples each format's decoder holds at its peak (beyond the
+ * output buffer), from the measured figures (src/bench/decode_memory.ts).
+ */
+const DECODER_COPIES: Record<string, number> = {
+  jpeg: 1,
+  png: 1,
+  webp: 1,
+  heif: 2,
+  tiff: 1,
+};
+
 /** Options for {@link decodeImage}. */
 export interface DecodeOptions {
   /** `srgb` (default): convert an embedded profile to sRGB; `keep`: samples as stored, profile kept. */
   readonly colour?: "srgb" | "keep";
   /** Carry the file's EXIF on the image (for `save`'s `metadata: keep`). */
   readonly keepExif?: boolean;
+  /** Most pixels libvips may decode (its own `limitInputPixels` check); default: no limit. */
+  readonly maxPixels?: number;
 }
 
 /**
@@ -98,16 +130,21 @@ export interface DecodeOptions {
  * ```
  */
 export async function decodeImage(
-  bytes: Uint8Array,
+  source: ImageSource,
   options: DecodeOptions = {},
 ): Promise<RgbImage> {
-  const { header, meta } = await probe(bytes);
+  const { header, meta } = await probe(source);
   try {
     const wide = header.bits === 16;
     const profile = meta.icc && header.space !== "cmyk" ? new Uint8Array(meta.icc) : undefined;
     const srgbTagged = profile !== undefined && isSrgbProfile(profile);
     const keep = profile !== undefined && !srgbTagged && options.colour === "keep";
-    let pipeline = sharp(bytes, { failOn: "error" }).autoOrient();
+    // sequentialRead: libvips streams the rows it can instead of keeping a random-access copy.
+    let pipeline = sharp(source, {
+      failOn: "error",
+      sequentialRead: true,
+      limitInputPixels: options.maxPixels ?? false,
+    }).autoOrient();
     // CMYK stays CMYK until the final conversion, which then uses the embedded profile with the
     // relative colorimetric intent (as ImageMagick and lcms do); the default path's perceptual
     // import crushed the shadows (peak error 23/255).

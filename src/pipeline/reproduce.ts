@@ -22,6 +22,7 @@ import {
   type RecordedInput,
   type RecordedStep,
 } from "./provenance.ts";
+import type { PluginPolicy } from "../recipe/plugins.ts";
 import { sidecarPath } from "./paths.ts";
 import { type EngineFactory, runPlan } from "./run.ts";
 
@@ -37,6 +38,8 @@ export interface ReproduceOptions {
   readonly engineFactory?: EngineFactory;
   /** Cancels the re-render. */
   readonly signal?: AbortSignal;
+  /** Whether the original recipe's plugins are imported (default: refused, reported as not loaded). */
+  readonly plugins?: PluginPolicy;
 }
 
 /** The outcome of a re-render. */
@@ -72,6 +75,7 @@ export async function reproduce(output: string, options: ReproduceOptions): Prom
   const recipe = await parseRecipe(text, recipeFile, {
     registry: options.registry,
     weightsDirs: options.weightsDirs,
+    plugins: options.plugins ?? "refuse",
   });
   for (const s of record.recipe.steps) {
     const now = recipe.registry.get(s.use)?.version;

@@ -11,7 +11,7 @@
 import { flattenAlpha } from "../image/alpha.ts";
 import { hexColorParam, parseHexColor } from "./hex_color.ts";
 import { realpath } from "node:fs/promises";
-import { extname } from "node:path";
+import { basename, dirname, extname, join } from "node:path";
 import { z } from "zod";
 import { encodeImage, fromBase64, type ImageFormat } from "../image/codecs.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
@@ -129,8 +129,9 @@ export const saveStage: Stage<SaveParams> = {
     const bytes = p.metadata === "strip" ? encoded : stamped;
     if (ctx.signal.aborted) throw new StageError("cancelled before writing");
     try {
-      await atomicWrite(path, bytes);
+      await writeConfined(path, bytes, () => ctx.paths.output(p.path));
     } catch (e) {
+      if (e instanceof StageError) throw e; // confinement: the reason as it is
       throw new StageError(`cannot write ${path}: ${messageOf(e)}`, { cause: e });
     }
     return {
@@ -152,6 +153,33 @@ export const saveStage: Stage<SaveParams> = {
 
 function isFormat(format: string): format is ImageFormat {
   return Object.values(extensionFormats).includes(format as ImageFormat);
+}
+
+/**
+ * Writes `bytes` at `path` without leaving the confinement `check` (the output resolver) enforces,
+ * even if a folder on the way is swapped for a symbolic link while the image was encoding: the
+ * check runs again once the folders exist, the file is written into the resolved folder, and
+ * after the rename the file's real path is checked once more (a file that escaped is removed).
+ */
+async function writeConfined(path: string, bytes: Uint8Array, check: () => string): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  check();
+  const target = join(await realpath(dirname(path)), basename(path));
+  await atomicWrite(target, bytes);
+  const landed = await realpath(target).catch(() => target);
+  let escaped: unknown;
+  try {
+    check();
+    if (landed !== join(await realpath(dirname(path)), basename(path))) {
+      escaped = new StageError(`the folder of "${path}" was replaced while writing; not written`);
+    }
+  } catch (e) {
+    escaped = e;
+  }
+  if (escaped) {
+    await Deno.remove(landed).catch(() => {});
+    throw escaped;
+  }
 }
 
 /** Whether `path` is (or, through links, resolves to) one of the input files. */

@@ -171,6 +171,7 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
   },
   output: "image",
   usesEngine: true,
+  sideOutputs: (p, stepId) => p.save_every > 0 ? [saveName(p, stepId, 0)] : [],
 
   check(p, ctx) {
     return Promise.resolve(styleLossProblems(p, ctx));
@@ -569,11 +570,16 @@ function saveEvery<V>(
 ): IterationHook<V> {
   return async ({ iteration, x, state }) => {
     if (iteration % p.save_every !== 0 || iteration >= p.iterations) return;
-    const name = p.save_name.replaceAll("{step}", ctx.stepId)
-      .replaceAll("{iteration}", String(iteration).padStart(4, "0"));
+    const name = saveName(p, ctx.stepId, iteration);
     const image = await imageFrom(ops, state.average?.x ?? x, features);
     await atomicWrite(ctx.paths.output(name), await encodePng(image));
   };
+}
+
+/** The file name of the intermediate image of `iteration` (`save_name` filled in). */
+function saveName(p: StyleTransferParams, stepId: string, iteration: number): string {
+  return p.save_name.replaceAll("{step}", stepId)
+    .replaceAll("{iteration}", String(iteration).padStart(4, "0"));
 }
 
 /** Hook (`checkpoint_every`): checkpoints every N iterations (not the last). */
