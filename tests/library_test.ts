@@ -1,10 +1,12 @@
-/** The README's library example, run from a fresh project that links this checkout. */
+/** The README's library example, run from a project of its own; the package publishes. */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { repoRoot } from "./stages/_context.ts";
 
 Deno.test({
-  name: "README library example runs in another project (links, no config of ours)",
+  name:
+    "README library example runs from a project without stylepipe's deno.json (--no-config, by path)",
   sanitizeResources: false,
   async fn() {
     const readme = await Deno.readTextFile(join(repoRoot, "README.md"));
@@ -13,23 +15,15 @@ Deno.test({
     assert.match(example, /from "\.\.\/stylepipe\/mod\.ts"/);
     const dir = await Deno.makeTempDir({ prefix: "stylepipe-library-" });
     try {
-      // A project that links this checkout, so the checkout keeps its own import map.
-      const project = {
-        links: [repoRoot],
-        imports: { "@stylepipe/stylepipe": "jsr:@stylepipe/stylepipe@^0.1.0" },
-        nodeModulesDir: "auto",
-      };
-      await Deno.writeTextFile(join(dir, "deno.json"), JSON.stringify(project));
-      await Deno.writeTextFile(
-        join(dir, "main.ts"),
-        example.replace('"../stylepipe/mod.ts"', '"@stylepipe/stylepipe"'),
-      );
+      const mod = pathToFileURL(join(repoRoot, "mod.ts")).href;
+      await Deno.writeTextFile(join(dir, "main.ts"), example.replace("../stylepipe/mod.ts", mod));
       await Deno.copyFile(
         join(repoRoot, "pipelines/photo-basics.yaml"),
         join(dir, "photo-basics.yaml"),
       );
+      // --check: the type check of mod.ts and everything it imports, without our import map.
       const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "main.ts"],
+        args: ["run", "--check", "-A", "--no-config", "main.ts"],
         cwd: dir,
         stdout: "piped",
         stderr: "piped",

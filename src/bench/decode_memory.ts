@@ -5,7 +5,7 @@
  * pixel. codecs.ts's `decodeBytesPerPixel` is set from these figures.
  * Usage: deno task dev decode-memory [MEGAPIXELS]   (default 8)
  */
-import sharp from "sharp";
+import sharp from "npm:sharp@0.35.5";
 import { join } from "node:path";
 import { decodeImage } from "../image/codecs.ts";
 

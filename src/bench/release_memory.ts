@@ -8,7 +8,7 @@ import { planRecipe } from "../pipeline/plan.ts";
 import { runPlan } from "../pipeline/run.ts";
 import { parseRecipe } from "../recipe/load.ts";
 import { builtinStages } from "../stages/builtin.ts";
-import sharp from "sharp";
+import sharp from "npm:sharp@0.35.5";
 
 function hwm(): number {
   const status = Deno.readTextFileSync("/proc/self/status");

@@ -1,6 +1,6 @@
 /** Argument parsing shared by the commands (node:util parseArgs; usage errors exit with code 2). */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml } from "npm:yaml@2.9.1";
 import { didYouMean } from "../recipe/suggest.ts";
 import { UsageError } from "./errors.ts";
 import { messageOf } from "../util/errors.ts";

@@ -2,8 +2,8 @@
  * The render farm's Redis connection and queue. BullMQ gets an `ioredis` instance, not connection
  * options (under Deno, BullMQ cannot load its optional ioredis peer by itself).
  */
-import { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import { Queue } from "npm:bullmq@6.7.0";
+import { Redis } from "npm:ioredis@5.9.3";
 import { EXIT, StylepipeError } from "../util/errors.ts";
 
 /** The BullMQ queue every submitter, worker and scheduler uses. */

@@ -3,7 +3,7 @@
  * tick, whatever the number of workers, so each tick renders once. Upserting is idempotent (same id
  * → updated in place).
  */
-import type { Queue } from "bullmq";
+import type { Queue } from "npm:bullmq@6.7.0";
 import { sha256Hex } from "../util/hash.ts";
 import type { FarmJobData, FarmResult, ScheduledJobData } from "./jobs.ts";
 import { signJob } from "./signing.ts";

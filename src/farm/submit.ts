@@ -4,7 +4,7 @@
  * render that is already waiting, delayed or running adds nothing; a failed one is retried; a
  * finished one is queued again (it completes at once while its outputs are in the shared cache).
  */
-import type { Queue } from "bullmq";
+import type { Queue } from "npm:bullmq@6.7.0";
 import { planRecipe } from "../pipeline/plan.ts";
 import type { Recipe } from "../recipe/recipe.ts";
 import { type FarmJobData, type FarmResult, jobsOf, type RecipeRef } from "./jobs.ts";

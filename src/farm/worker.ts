@@ -14,7 +14,7 @@
  * plan time and again at each write. A refused job fails permanently with the reason.
  */
 import { join, relative } from "node:path";
-import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
+import { type Job, UnrecoverableError, WaitingError, Worker } from "npm:bullmq@6.7.0";
 import type { RunEvent } from "../pipeline/events.ts";
 import { type Plan, planRecipe } from "../pipeline/plan.ts";
 import { confineOutput, confineToRoots } from "../pipeline/paths.ts";

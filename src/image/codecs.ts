@@ -13,7 +13,7 @@
  *   with the profile kept. (sharp's `withIccProfile` converts from sRGB, or from Display P3 for
  *   16-bit images, which would alter samples that are already in the target space.)
  */
-import sharp, { type Metadata } from "sharp";
+import sharp, { type Metadata } from "npm:sharp@0.35.5";
 import { deflateSync } from "node:zlib";
 import { Buffer } from "node:buffer";
 import { messageOf, StylepipeError } from "../util/errors.ts";

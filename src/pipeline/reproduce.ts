@@ -6,7 +6,7 @@
  * recipe is anchored so inputs resolve as they did. It runs with the cache bypassed into a
  * temporary output folder, and the new file is compared byte for byte, then pixel by pixel.
  */
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml } from "npm:yaml@2.9.1";
 import { dirname, join, resolve } from "node:path";
 import { decodeImage } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";

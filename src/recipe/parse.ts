@@ -13,7 +13,7 @@ import {
   type Pair,
   parseDocument,
   type YAMLMap,
-} from "yaml";
+} from "npm:yaml@2.9.1";
 import { IssueList, type Position, type RecipeIssue } from "./errors.ts";
 import { MAX_DEPTH, MAX_EXPANDED_VALUES, MAX_RECIPE_BYTES } from "./limits.ts";
 

@@ -25,7 +25,7 @@
  * too: raising only the final size re-renders only the final scale.
  * Feed extract-features the loaded (unresized) content: the expansion sizes it.
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import type { ExtensionContext, RecipeExtension } from "./extensions.ts";
 import type { DataPath } from "./parse.ts";
 import type { RawStep } from "./recipe.ts";

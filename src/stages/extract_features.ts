@@ -17,7 +17,7 @@
  *   Each target's weight is the layer weight × the style's blend weight.
  */
 import { toEngineImage } from "../neural/engines/engine_image.ts";
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import type { RgbImage } from "../image/image.ts";
 import { toGrayscale } from "../image/luma.ts";
 import { resizeImage } from "../image/resample.ts";

@@ -4,7 +4,7 @@
  * an embedded colour profile is converted to sRGB, or kept (`colour: keep`); alpha is carried as
  * the image's alpha plane; the file's EXIF rides along for `save`'s `metadata: keep`.
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import {
   CodecError,
   decodeBytesPerPixel,

@@ -12,7 +12,7 @@ import { flattenAlpha } from "../image/alpha.ts";
 import { hexColorParam, parseHexColor } from "./hex_color.ts";
 import { realpath } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { encodeImage, fromBase64, type ImageFormat } from "../image/codecs.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { messageOf } from "../util/errors.ts";

@@ -3,7 +3,7 @@
  * output. Stages never print and never read the CLI; they talk to the world through {@link StageContext}.
  */
 import { StylepipeError } from "../util/errors.ts";
-import type { z } from "zod";
+import type { z } from "npm:zod@4.6.7";
 import type { RgbImage } from "../image/image.ts";
 import type { ContentTarget, StyleTarget } from "../neural/objective/spec.ts";
 import type { Engine } from "../neural/engines/engine.ts";

@@ -8,7 +8,7 @@
  * iterates stay on the device.
  */
 import { toEngineImage } from "../neural/engines/engine_image.ts";
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { encodePng } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
 import { resizeImage } from "../image/resample.ts";

@@ -17,7 +17,7 @@
  * ({@link LbfgsState}) and serializable, so a run can be stopped and resumed bit-identically.
  */
 import { batchedDots, type Evaluation, type Objective, type VectorOps } from "../engines/engine.ts";
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import {
   commonState,

@@ -2,7 +2,7 @@
  * The `webgpu` engine: @tensorflow/tfjs-backend-webgpu on Deno's navigator.gpu. Without a GPU, a
  * software Vulkan adapter (Debian's mesa-vulkan-drivers, llvmpipe) makes it run, slowly but for real.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { EngineUnavailableError } from "../engine.ts";
 import { TfjsEngine, type TfjsEngineProvider } from "./engine.ts";
 import { messageOf } from "../../../util/errors.ts";
@@ -87,7 +87,7 @@ export const tfjsWebgpuProvider: TfjsEngineProvider = {
           "a GPU, `apt-get install mesa-vulkan-drivers` provides a software one",
       );
     }
-    await import("@tensorflow/tfjs-backend-webgpu");
+    await import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0");
     let ok = false;
     let reason = "";
     try {
