@@ -4,8 +4,9 @@
  * still handles SIGTERM and can kill the child when the grace period ends. The worker checks the
  * job's signature and confines its recipe and output folder before spawning; the child loads and
  * re-plans the recipe under the same roots and plugin policy, runs it, and writes each event and
- * the outcome as one line on stdout prefixed with {@link MESSAGE_PREFIX}. SIGTERM (or SIGINT)
- * cancels the run (style-transfer keeps its checkpoint; no partial output is left). Messages are
+ * the outcome as one line on stdout prefixed with {@link MESSAGE_PREFIX}. SIGTERM (or SIGINT), or
+ * the end of stdin (the worker died), cancels the run (style-transfer keeps its checkpoint; no
+ * partial output is left). Messages are
  * written synchronously: the optimizer keeps this process's event loop busy between iterations.
  */
 import { UnrecoverableError } from "bullmq";
@@ -49,7 +50,10 @@ export const MESSAGE_PREFIX = "\u001estylepipe-job ";
 export async function runJobChild(
   loaderFor: (plugins: PluginPolicy) => RecipeLoader,
 ): Promise<number> {
-  const request: JobChildRequest = JSON.parse(await new Response(Deno.stdin.readable).text());
+  const input = lines(Deno.stdin.readable);
+  const first = await input.next();
+  if (first.done) return 1; // the worker ended before sending the job
+  const request: JobChildRequest = JSON.parse(first.value);
   const encoder = new TextEncoder();
   const send = (message: JobChildMessage) => {
     const line = encoder.encode(MESSAGE_PREFIX + JSON.stringify(message) + "\n");
@@ -59,6 +63,11 @@ export async function runJobChild(
   const cancel = () => controller.abort(new Error("worker stopping"));
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, cancel);
+  // The worker keeps stdin open while it waits for this job: its end means the worker is gone.
+  (async () => {
+    for await (const _ of input);
+    controller.abort(new Error("the worker ended"));
+  })();
   try {
     const result = await renderVerified(
       request.job,
@@ -120,9 +129,10 @@ export function spawnJobChild(
     }
   };
   const result = (async (): Promise<FarmResult> => {
+    // One line, and stdin left open until the child ends: the child cancels when it closes.
     const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(JSON.stringify(request)));
-    await writer.close();
+    const payload = new TextEncoder().encode(JSON.stringify(request) + "\n");
+    await writer.write(payload).catch(() => {}); // ended at once: its status tells why
     let outcome: Exclude<JobChildMessage, { type: "event" }> | undefined;
     for await (const line of lines(child.stdout)) {
       if (!line.startsWith(MESSAGE_PREFIX)) {
@@ -134,6 +144,7 @@ export function spawnJobChild(
       else outcome = message;
     }
     const status = await child.status;
+    await writer.close().catch(() => {}); // the child may have ended first
     if (outcome?.type === "done") return outcome.result;
     if (outcome?.cancelled || (!outcome && stopped)) throw new RunAbortedError();
     if (outcome) {

@@ -147,9 +147,10 @@ Deno.test({
       await add("hang", data({ ...local, recipe: join(mnt, "p.yaml"), outDir: join(mnt, "o4") }));
       const stuck = new WorkerProcess(redis.url, cache, [
         ...["--insecure-no-key", "--allow-plugins", "--grace-period", "1"],
-      ], { STYLEPIPE_FARM_KEY: "" });
+      ], { STYLEPIPE_FARM_KEY: "", STYLEPIPE_TEST_PLUGIN_MARK: join(dir, "hang-imported") });
       workers.push(stuck);
-      await waitUntil(() => stuck.of("job-started").length > 0, 30_000, "the hanging job");
+      // Its job's process has imported the plugin (it answers SIGTERM from then on); then it hangs.
+      await waitUntil(() => exists(join(dir, "hang-imported")), 30_000, "the hanging job");
       await new Promise((r) => setTimeout(r, 500));
       const t0 = performance.now();
       const status = await stuck.stop();
@@ -158,6 +159,7 @@ Deno.test({
       assert.ok(seconds < 4, `stopped after ${seconds.toFixed(1)} s`);
       assert.equal(stuck.of("worker-stop-timeout").length, 1);
       assert.equal(stuck.of("worker-started")[0].signed, false);
+      assert.equal(stuck.of("job-requeued").length, 1); // its process killed, the job waits again
     } finally {
       for (const w of workers) await w.stop();
       await q.close();
