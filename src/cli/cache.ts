@@ -126,12 +126,15 @@ export function parseDuration(text: string): number {
   return Number(m[1]) * DURATION_UNITS[m[2].toLowerCase()];
 }
 
-/** `500MB`, `2GB`, `100k`, `1GiB`, plain bytes → bytes; a {@link UsageError} otherwise. */
-export function parseSize(text: string): number {
+/**
+ * `500MB`, `2GB`, `100k`, `1GiB`, plain bytes → bytes; a {@link UsageError} naming `option`
+ * otherwise.
+ */
+export function parseSize(text: string, option = "cache: --max-size"): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
   const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
   if (!m || unit === undefined) {
-    throw new UsageError(`cache: --max-size "${text}": expected e.g. 500MB, 2GB, 1GiB`);
+    throw new UsageError(`${option} "${text}": expected e.g. 500MB, 2GB, 1GiB`);
   }
   return Math.floor(Number(m[1]) * unit);
 }

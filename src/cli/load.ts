@@ -3,7 +3,7 @@ import { scheduleExtension } from "../pipeline/schedule.ts";
 import { RecipeError } from "../recipe/errors.ts";
 import { attributeSets } from "../recipe/set_attribution.ts";
 import { type Plan, planRecipe } from "../pipeline/plan.ts";
-import { loadRecipe } from "../recipe/load.ts";
+import { loadRecipe, parseRecipe } from "../recipe/load.ts";
 import { matrixExtension } from "../recipe/matrix.ts";
 import type { PluginPolicy } from "../recipe/plugins.ts";
 import type { Recipe } from "../recipe/recipe.ts";
@@ -17,6 +17,8 @@ export interface CliRecipeOptions {
   readonly engine?: string;
   /** Whether plugin modules are imported (default: yes; validate/plan only with --allow-plugins). */
   readonly plugins?: PluginPolicy;
+  /** The recipe's text, when it is not (yet) the file's (the page's editor); `file` names it. */
+  readonly text?: string;
 }
 
 /**
@@ -25,11 +27,11 @@ export interface CliRecipeOptions {
  */
 export async function planCliRecipe(
   file: string,
-  options: CliRecipeOptions & { readonly outDir?: string },
+  options: CliRecipeOptions & { readonly outDir?: string; readonly memory?: number },
 ): Promise<Plan> {
   const recipe = await loadCliRecipe(file, options);
   try {
-    return await planRecipe(recipe, { outDir: options.outDir });
+    return await planRecipe(recipe, { outDir: options.outDir, memory: options.memory });
   } catch (e) {
     if (!(e instanceof RecipeError) || !options.sets?.length) throw e;
     const text = await Deno.readTextFile(file);
@@ -39,13 +41,16 @@ export async function planCliRecipe(
 
 /** Loads and validates a recipe with everything the CLI knows (throws RecipeError). */
 export async function loadCliRecipe(file: string, options: CliRecipeOptions = {}): Promise<Recipe> {
-  const recipe = await loadRecipe(file, {
+  const loadOptions = {
     registry: builtinStages(),
     sets: options.sets,
     engine: options.engine,
     extensions: [matrixExtension(), scalesExtension(), scheduleExtension()],
     plugins: options.plugins,
-  });
+  };
+  const recipe = options.text === undefined
+    ? await loadRecipe(file, loadOptions)
+    : await parseRecipe(options.text, file, loadOptions);
   // The engine modules load tfjs; import them only when a recipe names an engine.
   if (recipe.engine !== "auto") {
     const { engineNames } = await import("../neural/engines/providers.ts");

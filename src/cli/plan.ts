@@ -5,6 +5,8 @@ import { parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
 import { EXIT, reportError } from "./errors.ts";
 import { planCliRecipe } from "./load.ts";
 import { table } from "./progress.ts";
+import { parseSize } from "./cache.ts";
+import type { Estimate } from "../stages/stage.ts";
 
 const HELP = `Usage: deno task plan <recipe.yaml> [options]
 
@@ -14,6 +16,8 @@ estimates where the stages can give them. Runs nothing.
 Options:
   --set name=value   override a variable; repeatable
   --engine NAME      engine (part of the cache key)
+  --memory SIZE      memory budget, e.g. 4GiB: neural steps that would exceed it are evaluated
+                     tile by tile (default: this machine's memory, or the GPU's for a GPU engine)
   --out-dir DIR      output directory (default out/)
   --cache-dir DIR    cache directory (default ${DEFAULT_CACHE_DIR})
   --allow-plugins    load the recipe's plugins (code that runs with your permissions)
@@ -28,6 +32,7 @@ export async function planCommand(args: string[]): Promise<number> {
     const { values, positionals } = parseCommandArgs("plan", args, {
       ...RUN_OPTIONS,
       "allow-plugins": { type: "boolean" },
+      memory: { type: "string" },
     });
     if (values.help) {
       console.log(HELP);
@@ -39,28 +44,34 @@ export async function planCommand(args: string[]): Promise<number> {
       engine: values.engine,
       plugins: values["allow-plugins"] ? "load" : "refuse",
       outDir: values["out-dir"],
+      memory: values.memory === undefined ? undefined : parseSize(values.memory, "plan: --memory"),
     });
     const cache = new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR);
     const rows = await Promise.all(plan.steps.map((p) => describe(p, cache)));
-    const memory = Deno.systemMemoryInfo().total;
-    const warnings = rows.filter((r) => !r.cached && r.bytes !== undefined && r.bytes > memory)
+    const warnings = rows.filter((r) => !r.cached && r.bytes !== undefined && r.bytes > plan.memory)
       .map((r) =>
-        `step "${r.step}" needs about ${formatBytes(r.bytes!)} of memory, more than this ` +
-        `machine's ${formatBytes(memory)}: lower its size (or the last of scales:)`
+        `step "${r.step}" needs about ${formatBytes(r.bytes!)} of memory, more than the ` +
+        `budget of ${formatBytes(plan.memory)} even at the smallest tile: lower its size (or ` +
+        `the last of scales:), or raise --memory`
       );
     if (json) {
       console.log(
         JSON.stringify({
           recipe: plan.recipe.name,
           engine: plan.recipe.engine,
+          memory: plan.memory,
           steps: rows,
           warnings,
         }),
       );
     } else {
-      console.log(`${plan.recipe.name} (engine ${plan.recipe.engine})`);
+      console.log(
+        `${plan.recipe.name} (engine ${plan.recipe.engine}, memory budget ${
+          formatBytes(plan.memory)
+        })`,
+      );
       console.log(table(
-        ["#", "step", "stage", "from", "cached", "size", "memory", "time"],
+        ["#", "step", "stage", "from", "cached", "size", "evaluation", "memory", "time"],
         rows.map((r, i) => [
           String(i + 1),
           r.step,
@@ -68,6 +79,7 @@ export async function planCommand(args: string[]): Promise<number> {
           r.from.join(", ") || "-",
           r.cached ? "yes" : "no",
           r.size ?? "?",
+          r.evaluation ?? "-",
           r.bytes === undefined ? "?" : formatBytes(r.bytes),
           r.seconds === undefined ? "?" : `${r.upper_bound ? "≤ " : ""}${r.seconds.toFixed(1)} s`,
         ]),
@@ -91,10 +103,23 @@ async function describe(p: PlannedStep, cache: CacheStore) {
     key: p.key,
     cached,
     size: p.shape ? `${p.shape.width}×${p.shape.height}` : undefined,
+    evaluation: p.step.stage.usesEngine && p.estimate ? evaluationText(p.estimate) : undefined,
+    tiling: p.estimate?.tiling,
+    lbfgs_pairs: p.fit?.history,
     bytes: p.estimate?.bytes,
     seconds: p.estimate?.seconds,
     upper_bound: p.estimate?.upperBound ?? false,
   };
+}
+
+/**
+ * How a neural step evaluates: "whole", or "tiled 4×3, 1024 px + 80 px halo", with the L-BFGS
+ * pairs where the budget lowered them.
+ */
+function evaluationText(e: Estimate): string {
+  const pairs = e.fit?.history === undefined ? "" : `, L-BFGS ${e.fit.history} pairs`;
+  const t = e.tiling;
+  return (t ? `tiled ${t.cols}×${t.rows}, ${t.tile} px + ${t.halo} px halo` : "whole") + pairs;
 }
 
 function formatBytes(n: number): string {

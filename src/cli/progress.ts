@@ -192,7 +192,7 @@ function fractionOf(p: StageProgress | undefined): number | undefined {
   return undefined;
 }
 
-/** The in-place line of a running step: bar, percentage, iteration, loss, one ETA. */
+/** The in-place line of a running step: bar, percentage, iteration, tile, loss, one ETA. */
 export function liveLine(live: {
   step: string;
   stage: string;
@@ -207,6 +207,7 @@ export function liveLine(live: {
     parts.push(`[${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}] ${Math.floor(f * 100)}%`);
   }
   if (p?.iteration !== undefined) parts.push(`it ${p.iteration}${p.total ? `/${p.total}` : ""}`);
+  if (p?.tile !== undefined) parts.push(`tile ${p.tile}${p.tiles ? `/${p.tiles}` : ""}`);
   if (p?.loss !== undefined) parts.push(`loss ${p.loss.toPrecision(4)}`);
   const eta = p?.eta ?? (f && f > 0 ? live.elapsed / f * (1 - f) : undefined);
   if (eta !== undefined && f !== undefined && f < 1) parts.push(`ETA ${formatSeconds(eta)}`);

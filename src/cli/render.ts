@@ -11,6 +11,7 @@ import { runPlan } from "../pipeline/run.ts";
 import { OUTPUT_OPTIONS, parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
 import { EXIT, reportError, UsageError } from "./errors.ts";
 import { planCliRecipe } from "./load.ts";
+import { parseSize } from "./cache.ts";
 import { ProgressPrinter } from "./progress.ts";
 
 const HELP = `Usage: deno task render <recipe.yaml> [options]
@@ -24,7 +25,9 @@ Options:
   --out-dir DIR      output directory (default out/)
   --cache-dir DIR    cache directory (default ${DEFAULT_CACHE_DIR})
   --no-cache         neither read nor write the cache
-  --force            start steps whose memory estimate exceeds this machine's memory
+  --memory SIZE      memory budget, e.g. 4GiB: neural steps that would exceed it are evaluated
+                     tile by tile (default: this machine's memory, or the GPU's for a GPU engine)
+  --force            start steps whose memory estimate exceeds the budget even when tiled
   --json             one JSON event per line instead of progress output
   --preview          keep <out-dir>/preview.png, the optimizing step's current image
   --preview-every N  refresh it every N iterations (default 10)
@@ -88,6 +91,7 @@ export async function renderCommand(args: string[]): Promise<number> {
       preview: { type: "boolean" },
       "preview-every": { type: "string" },
       force: { type: "boolean" },
+      memory: { type: "string" },
     });
     if (values.quiet && values.verbose) {
       throw new UsageError("render: --quiet and --verbose exclude each other");
@@ -101,6 +105,9 @@ export async function renderCommand(args: string[]): Promise<number> {
       sets: values.set,
       engine: values.engine,
       outDir: values["out-dir"],
+      memory: values.memory === undefined
+        ? undefined
+        : parseSize(values.memory, "render: --memory"),
     });
     const cache = values["no-cache"]
       ? null
@@ -135,10 +142,11 @@ export async function renderCommand(args: string[]): Promise<number> {
 
 /**
  * Throws a {@link RecipeError} (exit 2) naming every step that would run and whose memory estimate
- * exceeds this machine's memory: starting it would only end in swapping or an out-of-memory kill.
+ * exceeds the budget at its smallest tiling: starting it would only end in swapping or an
+ * out-of-memory kill.
  */
 async function refuseOversized(plan: Plan, cache: CacheStore | null): Promise<void> {
-  const memory = Deno.systemMemoryInfo().total;
+  const memory = plan.memory;
   const issues = [];
   for (const p of plan.steps) {
     const bytes = p.estimate?.bytes;
@@ -148,8 +156,9 @@ async function refuseOversized(plan: Plan, cache: CacheStore | null): Promise<vo
       file: plan.recipe.file,
       pos: p.step.pos,
       step: p.step.id,
-      message: `needs about ${gib(bytes)} GiB of memory, more than this machine's ${gib(memory)} ` +
-        `GiB; lower its size (or the last of scales:), or pass --force to start it anyway`,
+      message: `needs about ${gib(bytes)} GiB of memory even tiled, more than the budget of ` +
+        `${gib(memory)} GiB; lower its size (or the last of scales:), raise --memory, or pass ` +
+        `--force to start it anyway`,
     });
   }
   if (issues.length) throw new RecipeError(issues);

@@ -41,12 +41,14 @@ export function recipeSchemaText(registry: StageRegistry = builtinStages()): str
               size: { anyOf: [{ type: "integer", minimum: 8 }, VAR_REF] },
               iterations: { anyOf: [{ type: "integer", minimum: 0 }, VAR_REF] },
               tolerance: { anyOf: [{ type: "number", minimum: 0, exclusiveMaximum: 1 }, VAR_REF] },
+              line_search: { anyOf: [{ enum: ["none", "strong_wolfe"] }, VAR_REF] },
             },
           },
         ],
       },
       description:
-        "coarse-to-fine sizes (longer side), each optionally with its iteration cap and tolerance",
+        "coarse-to-fine sizes (longer side), each optionally with its iteration cap, tolerance " +
+        "and line search",
     },
     schedule: { type: "string", description: "cron expression for `deno task schedule`" },
   }, engineNames);

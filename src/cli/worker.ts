@@ -3,6 +3,7 @@ import { redactedUrl } from "../farm/connection.ts";
 import { startWorker } from "../farm/worker.ts";
 import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
 import { parseCommandArgs } from "./args.ts";
+import { parseSize } from "./cache.ts";
 import { EXIT, reportError, UsageError } from "./errors.ts";
 import { loadJobRecipe, QUEUE_OPTION, queueUrlArg } from "./farm_args.ts";
 
@@ -21,6 +22,8 @@ Options:
   --concurrency N       jobs at once (default 1)
   --engine NAME         what engine: auto means on this worker (default: the best available here)
   --cache-dir DIR       the shared cache (default ${DEFAULT_CACHE_DIR})
+  --memory SIZE         memory budget of this worker's renders, e.g. 4GiB (default: this machine's
+                        memory, or its GPU's for a GPU engine); large steps are evaluated tiled
   --lock-duration MS    job lock lifetime and stalled-job check interval (default 30000)
   --debug               stack traces on errors
   -h, --help            this help`;
@@ -39,6 +42,7 @@ export async function workerCommand(args: string[]): Promise<number> {
       engine: { type: "string" },
       "cache-dir": { type: "string" },
       "lock-duration": { type: "string" },
+      memory: { type: "string" },
     });
     if (values.help) {
       console.log(HELP);
@@ -53,6 +57,9 @@ export async function workerCommand(args: string[]): Promise<number> {
       loadRecipe: loadJobRecipe,
       concurrency: positiveInt("--concurrency", values.concurrency, 1),
       engine: values.engine,
+      memory: values.memory === undefined
+        ? undefined
+        : parseSize(values.memory, "worker: --memory"),
       lockDuration: positiveInt("--lock-duration", values["lock-duration"], 30_000),
       log,
     });

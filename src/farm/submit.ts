@@ -38,7 +38,12 @@ export async function submitRecipe(
   ref: RecipeRef,
 ): Promise<SubmittedJob[]> {
   // `auto` stays unresolved in job ids, so every machine computes the same ids.
-  const plan = await planRecipe(recipe, { ...ref, resolveEngine: (e) => Promise.resolve(e) });
+  // Job ids are planned without a memory budget, as the worker checks them (worker.ts).
+  const plan = await planRecipe(recipe, {
+    ...ref,
+    resolveEngine: (e) => Promise.resolve(e),
+    memory: Infinity,
+  });
   const out: SubmittedJob[] = [];
   for (const { id, data } of jobsOf(plan, ref)) {
     const before = await queue.getJobState(id);

@@ -44,6 +44,8 @@ export interface FarmWorkerOptions {
   readonly concurrency?: number;
   /** What `engine: auto` means on this worker (default: the engine providers' choice here). */
   readonly engine?: string;
+  /** Memory budget in bytes its renders are fitted into (default: this machine's, or its GPU's). */
+  readonly memory?: number;
   /** Milliseconds a job's lock lasts without renewal; also the stalled-check interval (default 30 000). */
   readonly lockDuration?: number;
   /** Name stored on each job it processes (default `host:pid`). */
@@ -131,24 +133,24 @@ async function renderJob(
     engine !== "auto" ? engine : options.engine ?? await providersChoice();
   let plan: Plan;
   if (data.kind === "render") {
-    // The job id is the output's key with `auto` unresolved (the same on every machine).
+    // The job id is the output's key with `auto` unresolved and no memory budget (no tiling in
+    // the keys): the same on every machine.
     const asSubmitted = await planRecipe(recipe, {
       ...data,
       resolveEngine: (e) => Promise.resolve(e),
+      memory: Infinity,
     });
     if (jobIdOf(asSubmitted, data) !== job.id) {
       throw new UnrecoverableError(
         `${data.recipe} or its input files changed since the job was submitted; submit it again`,
       );
     }
-    plan = recipe.engine === "auto"
-      ? await planRecipe(recipe, { ...data, resolveEngine })
-      : asSubmitted;
+    plan = await planRecipe(recipe, { ...data, resolveEngine, memory: options.memory });
     if (data.output !== undefined) plan = subPlan(plan, data.output);
   } else {
     const due = new Date(job.opts.prevMillis ?? job.timestamp);
     const outDir = join(data.outDir, recipe.name, timestampName(due));
-    plan = await planRecipe(recipe, { ...data, outDir, resolveEngine });
+    plan = await planRecipe(recipe, { ...data, outDir, resolveEngine, memory: options.memory });
     if (await nothingToRender(plan, options.store)) {
       return { steps: [], outputs: [], seconds: 0, skipped: "inputs unchanged (all steps cached)" };
     }

@@ -7,7 +7,8 @@
 import { resolve } from "node:path";
 import { IssueList } from "../recipe/errors.ts";
 import type { Recipe, RecipeStep } from "../recipe/recipe.ts";
-import { type Estimate, StageError } from "../stages/stage.ts";
+import { type Estimate, type MemoryFit, StageError } from "../stages/stage.ts";
+import { defaultMemoryBudget } from "./memory_budget.ts";
 import { deriveSeed } from "../util/prng.ts";
 import { sha256File } from "../util/hash.ts";
 import { defaultImageDirs, defaultWeightsDirs } from "./locations.ts";
@@ -40,6 +41,8 @@ export interface PlannedStep {
   readonly shape?: { readonly width: number; readonly height: number };
   /** Resource estimate, where the stage gives one. */
   readonly estimate?: Estimate;
+  /** How the step fits the memory budget (tiling, fewer L-BFGS pairs); in the cache key. */
+  readonly fit?: MemoryFit;
 }
 
 /** An executable plan. */
@@ -53,6 +56,8 @@ export interface Plan {
   readonly inputFiles: ReadonlySet<string>;
   /** The engine to run with: the recipe's, with `auto` resolved when a step uses an engine. */
   readonly engine: string;
+  /** The memory budget the steps were fitted into, bytes. */
+  readonly memory: number;
 }
 
 /** Options for {@link planRecipe}. */
@@ -65,6 +70,13 @@ export interface PlanOptions {
   readonly resolveEngine?: (name: string) => Promise<string>;
   /** Folders searched for model weights (default `$STYLEPIPE_WEIGHTS`, `./weights`). */
   readonly weightsDirs?: readonly string[];
+  /**
+   * Memory budget in bytes the neural steps are fitted into (tiling, L-BFGS pairs); default this
+   * machine's memory, or the GPU's for a GPU engine (memory_budget.ts).
+   */
+  readonly memory?: number;
+  /** Fits recorded by an earlier render (verify), by step id: used instead of the budget's. */
+  readonly fits?: ReadonlyMap<string, MemoryFit>;
 }
 
 /**
@@ -96,22 +108,13 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
   const engine = usesEngine
     ? await (options.resolveEngine ?? resolveWithProviders)(recipe.engine)
     : recipe.engine;
+  const memory = options.memory ?? await defaultMemoryBudget(engine);
   const planned = new Map<string, PlannedStep>();
   for (const [i, step] of order.entries()) {
     const inputKeys = Object.fromEntries(
       Object.entries(step.inputs).map(([name, ids]) => [name, ids.map((d) => planned.get(d)!.key)]),
     );
     const seed = deriveSeed(recipe.seed, step.id);
-    const key = stepKey({
-      stage: step.stage,
-      params: step.params,
-      inputKeys,
-      fileHashes: files[i].map((f) => f.sha256),
-      models: models[i],
-      seed,
-      engine,
-      outDir: paths.outDir,
-    });
     const shapes = Object.fromEntries(
       Object.entries(step.inputs).map(([name, ids]) => [name, planned.get(ids[0])?.shape]),
     );
@@ -124,6 +127,20 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       const at = recipe.at([...step.path, "with", ...paramPathOf(step, files[i][0]?.written)]);
       issues.add(at, e.message, step.id);
     }
+    const estimate = step.stage.estimate?.(shapes, step.params, { engine, output: shape, memory });
+    const fit = options.fits?.get(step.id) ?? estimate?.fit;
+    const key = stepKey({
+      stage: step.stage,
+      params: step.params,
+      inputKeys,
+      fileHashes: files[i].map((f) => f.sha256),
+      models: models[i],
+      seed,
+      engine,
+      outDir: paths.outDir,
+      // Tiling changes the float summation order, fewer pairs the iterates: both change bytes.
+      fit,
+    });
     planned.set(step.id, {
       step,
       key,
@@ -131,11 +148,12 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       deps: [...new Set(Object.values(step.inputs).flat())],
       inputFiles: files[i],
       shape,
-      estimate: step.stage.estimate?.(shapes, step.params, { engine, output: shape }),
+      estimate,
+      fit,
     });
   }
   issues.throwIfAny();
-  return { recipe, steps: [...planned.values()], paths, inputFiles: allInputs, engine };
+  return { recipe, steps: [...planned.values()], paths, inputFiles: allInputs, engine, memory };
 }
 
 /** `auto` → the engine the providers pick here; other names unchanged (loaded only when needed). */

@@ -14,6 +14,7 @@ import { parseRecipe } from "../recipe/load.ts";
 import type { StageRegistry } from "../stages/registry.ts";
 import { sha256File } from "../util/hash.ts";
 import { planRecipe } from "./plan.ts";
+import type { MemoryFit } from "../stages/stage.ts";
 import {
   ProvenanceError,
   type ProvenanceRecord,
@@ -81,7 +82,11 @@ export async function reproduce(output: string, options: ReproduceOptions): Prom
 
   const tmp = await Deno.makeTempDir({ prefix: "stylepipe-verify-" });
   try {
-    const plan = await planRecipe(recipe, { outDir: tmp, imageDirs: located.imageDirs });
+    const plan = await planRecipe(recipe, {
+      outDir: tmp,
+      imageDirs: located.imageDirs,
+      fits: recordedFits(record),
+    });
     const result = await runPlan(plan, {
       cache: null,
       signal: options.signal,
@@ -104,6 +109,19 @@ export async function reproduce(output: string, options: ReproduceOptions): Prom
   } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * The memory fits (tile, L-BFGS pairs) the render's steps ran with, from their results: the
+ * re-render evaluates alike whatever this machine's budget, since tiling changes the bytes.
+ */
+function recordedFits(record: ProvenanceRecord): Map<string, MemoryFit> {
+  const fits = new Map<string, MemoryFit>();
+  for (const [id, result] of Object.entries(record.results)) {
+    const fit = (result as { memory_fit?: MemoryFit } | null)?.memory_fit;
+    if (fit) fits.set(id, fit);
+  }
+  return fits;
 }
 
 /**

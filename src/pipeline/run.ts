@@ -358,6 +358,7 @@ class Execution {
       weightsDirs: this.#weightsDirs,
       engine: this.#getEngine,
       checkpoints: cache ? cache.checkpoints(p.key) : memoryCheckpoints(),
+      fit: p.fit,
       stampOutput: (path, bytes) => this.#provenance.stamp(id, path, bytes),
     };
   }

@@ -2,12 +2,13 @@
  * The cache-key rule, in one place: a step's key is the SHA-256 of the canonical JSON of what its
  * output depends on — the stage's name and version, its parsed parameters, the keys of the steps it
  * reads, the contents of the files it reads and the identity of the model weights it reads; the
- * derived seed and the resolved engine only for stages that use the engine, and the output folder
- * only for stages that write files. Nothing else enters it (not the step id, except through an
+ * derived seed and the resolved engine only for stages that use the engine, the memory fit (tile,
+ * L-BFGS pairs) only where the plan set one, and the output folder only for stages that write
+ * files. Nothing else enters it (not the step id, except through an
  * engine stage's seed; not the folder an input was found in; not parameter order), so equal work
  * is found again under another name. Changing this rule orphans every stored entry.
  */
-import type { Stage } from "../stages/stage.ts";
+import type { MemoryFit, Stage } from "../stages/stage.ts";
 import { sha256Hex } from "../util/hash.ts";
 import { canonicalJson } from "./canonical_json.ts";
 
@@ -29,6 +30,8 @@ export interface StepKeyFacts {
   readonly engine: string;
   /** The absolute output folder. */
   readonly outDir: string;
+  /** How the plan fitted the step into the memory budget (tiling changes the summation order). */
+  readonly fit?: MemoryFit;
 }
 
 /** The cache key of a step (64 hex digits). */
@@ -40,6 +43,7 @@ export function stepKey(facts: StepKeyFacts): string {
     params: facts.params,
     seed: stage.usesEngine ? facts.seed : undefined,
     engine: stage.usesEngine ? facts.engine : undefined,
+    fit: facts.fit,
     inputs: facts.inputKeys,
     files: facts.fileHashes,
     models: Object.keys(facts.models).length ? facts.models : undefined,

@@ -10,6 +10,7 @@
  *   - { size: 256, iterations: 300 }        # cap
  *   - { size: 512, tolerance: 0.01 }        # stop criterion
  *   - { size: 1024, iterations: 80, tolerance: 0.05 }
+ *   - { size: 4096, iterations: 3, line_search: none }   # this scale only
  * ```
  *
  * For every `style-transfer` step T (features from extract-features step F, whose content comes
@@ -32,9 +33,15 @@ import type { RawStep } from "./recipe.ts";
 const size = z.number().int().min(8);
 const iterations = z.number().int().min(0);
 const tolerance = z.number().min(0).lt(1);
+const lineSearch = z.enum(["none", "strong_wolfe"]);
 const scaleEntry = z.union([
   size,
-  z.object({ size, iterations: iterations.optional(), tolerance: tolerance.optional() }).strict(),
+  z.object({
+    size,
+    iterations: iterations.optional(),
+    tolerance: tolerance.optional(),
+    line_search: lineSearch.optional(),
+  }).strict(),
 ]);
 
 /**
@@ -43,11 +50,16 @@ const scaleEntry = z.union([
  */
 export const SCALES_TOLERANCE = 0.01;
 
-/** One scale: the result's longer side and (optionally) the iteration cap and tolerance there. */
+/**
+ * One scale: the result's longer side and (optionally) the iteration cap, tolerance and L-BFGS
+ * line search there (this scale only: `none` where one evaluation of a print costs minutes and the
+ * strong Wolfe search's first steps would cost tens of them).
+ */
 export interface Scale {
   readonly size: number;
   readonly iterations?: number;
   readonly tolerance?: number;
+  readonly line_search?: "none" | "strong_wolfe";
 }
 
 /** Reads `scales:` into a list of at least two increasing sizes; problems go to `report`. */
@@ -65,7 +77,8 @@ export function readScales(
     if (!parsed.success) {
       report(
         ["scales", i],
-        `a scale is a size in pixels (an integer ≥ 8) or { size, iterations, tolerance }`,
+        `a scale is a size in pixels (an integer ≥ 8) or { size, iterations, tolerance, ` +
+          `line_search }`,
       );
       return;
     }
@@ -191,6 +204,7 @@ export function expandScales(
           size: scale.size,
           ...(iters === undefined ? {} : { iterations: iters }),
           tolerance: tol,
+          ...(scale.line_search ? { line_search: scale.line_search } : {}),
         },
         path: ["scales", i + 1],
       });
@@ -212,7 +226,13 @@ export function expandScales(
       }
       if (s === transfer) {
         const iterations = firstIterations === undefined ? {} : { iterations: firstIterations };
-        const own = { ...(s.with as object ?? {}), ...iterations, tolerance: firstTolerance };
+        const search = first.line_search ? { line_search: first.line_search } : {};
+        const own = {
+          ...(s.with as object ?? {}),
+          ...iterations,
+          tolerance: firstTolerance,
+          ...search,
+        };
         return [{ ...s, with: own }, ...upscales];
       }
       return [{ ...s, from: renamed(s.from, tId, last) }];

@@ -1,157 +1,358 @@
 /**
- * The local web server of `deno task serve`: the page, the recipes that can be started, the jobs
- * (start, list, cancel, live events as server-sent events, latest preview, loss chart), and the
- * recent outputs found in the output folder (their sidecars). Files are served only from the
- * output folder and recipes started only from the recipes folder, by name.
+ * The local web server of `deno task serve`: the page and its script, the recipes (listed with
+ * their description and variables, validated as typed, saved by name), the images of the lookup
+ * folders (and uploads), the renders (start, cancel, live events as server-sent events), the
+ * outputs (gallery, records, verify, the recipe inside a dropped PNG) and, with `--queue`, the
+ * render farm. Every request passes guard.ts; every path passes folders.ts.
  */
-import { basename, join, resolve, sep } from "node:path";
-import { type Json, PROVENANCE_FORMAT } from "../pipeline/provenance.ts";
-import { lossChartSvg } from "../report/loss_chart.ts";
+import { Buffer } from "node:buffer";
+import { parse as parseYaml, stringify as toYaml } from "yaml";
+import { readImageHeader } from "../image/codecs.ts";
+import {
+  extractProvenance,
+  type Json,
+  PROVENANCE_FORMAT,
+  type ProvenanceSidecar,
+} from "../pipeline/provenance.ts";
+import { sidecarPath } from "../pipeline/paths.ts";
+import { recordedRecipe } from "../pipeline/reproduce.ts";
+import type { RecipeIssue } from "../recipe/errors.ts";
+import { checkPixels, maxPixels } from "../stages/pixel_limit.ts";
+import { pageScripts } from "./bundle.ts";
+import {
+  checkSets,
+  FolderError,
+  type Folders,
+  IMAGE_EXTENSIONS,
+  imageFile,
+  listImages,
+  outputFile,
+  recipeFile,
+  recipeNames,
+  recipeTarget,
+  safeName,
+  shortPath,
+} from "./folders.ts";
+import { type GuardOptions, refusal } from "./guard.ts";
 import { renderPage } from "./page.ts";
-import type { RenderJobs } from "./render_jobs.ts";
+import type { JobUpdate, RenderJobs } from "./render_jobs.ts";
 import { messageOf } from "../util/errors.ts";
+
+/** The render farm as the CLI hands it over (serve never imports the farm). */
+export interface FarmAccess {
+  /** The queue as `deno task queue --json` shows it. */
+  snapshot(): Promise<unknown>;
+  /** Submits a recipe file with `--set` values; returns the jobs' ids. */
+  submit(file: string, sets: readonly string[]): Promise<readonly string[]>;
+}
 
 /** What the server serves. */
 export interface ServerOptions {
   readonly jobs: RenderJobs;
-  /** Folder whose `*.yaml` recipes the page can start. */
-  readonly recipesDir: string;
-  /** Output folder (recent renders are read from it). */
-  readonly outDir: string;
-  /** The render farm's queue as `deno task queue --json` shows it, when serving with `--queue`. */
-  readonly queueSnapshot?: () => Promise<unknown>;
+  readonly folders: Folders;
+  /** The bound address and token, read per request (the port is known once listening). */
+  readonly guard: () => GuardOptions;
+  /** Validates recipe text as `validate` does (`file` names it and anchors its paths). */
+  readonly validate: (text: string, file: string) => Promise<readonly RecipeIssue[]>;
+  /** The render farm, when serving with `--queue`. */
+  readonly farm?: FarmAccess;
 }
 
-/** A recent output, from its provenance sidecar. */
-export interface RecentOutput {
+/** A gallery entry, from an output's provenance sidecar. */
+export interface GalleryEntry {
+  /** Path relative to the output folder. */
   readonly file: string;
   readonly recipe: string;
   readonly modified: string;
+  readonly seed: number;
+  readonly engine: string;
   readonly finalLoss?: number;
 }
+
+/** Largest JSON body accepted (an upload's base64 included). */
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 const json = (body: unknown, status = 200) =>
   new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8" },
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
   });
 const notFound = () => json({ error: "not found" }, 404);
 
 /** The request handler. */
 export function serveHandler(options: ServerOptions): (request: Request) => Promise<Response> {
-  const { jobs } = options;
   return async (request) => {
     const url = new URL(request.url);
-    const parts = url.pathname.split("/").filter(Boolean);
-    const method = request.method;
-    if (method === "GET" && url.pathname === "/") {
-      return new Response(renderPage(), {
-        headers: { "content-type": "text/html; charset=utf-8" },
-      });
+    const refused = refusal(request, url, options.guard());
+    if (refused) return refused;
+    try {
+      return await route(options, request, url);
+    } catch (e) {
+      if (e instanceof FolderError || e instanceof BadRequest) {
+        return json({ error: e.message }, 400);
+      }
+      throw e;
     }
-    if (parts[0] !== "api") return notFound();
-    const [, resource, id, sub] = parts;
-    if (resource === "recipes" && method === "GET") return json(await listRecipes(options));
-    if (resource === "queue" && method === "GET") return await queueView(options);
-    if (resource === "outputs" && method === "GET" && !id) {
-      return json(await recentOutputs(options));
-    }
-    if (resource === "outputs" && method === "GET") return await outputFile(options, id);
-    if (resource !== "renders") return notFound();
-    if (!id) {
-      if (method === "GET") return json(jobs.list());
-      if (method === "POST") return await startRender(options, request);
-      return notFound();
-    }
-    const job = jobs.get(id);
-    if (!job) return notFound();
-    if (!sub && method === "GET") return json(job);
-    if (sub === "cancel" && method === "POST") return json({ cancelled: jobs.cancel(id) });
-    if (sub === "preview.png" && method === "GET") {
-      const png = jobs.preview(id);
-      return png
-        ? new Response(png.slice(), {
-          headers: { "content-type": "image/png", "cache-control": "no-store" },
-        })
-        : notFound();
-    }
-    if (sub === "loss.svg" && method === "GET") {
-      const trace = jobs.trace(id) ?? [];
-      if (!trace.length) return notFound();
-      return new Response(lossChartSvg(trace, { width: 560, height: 300 }), {
-        headers: { "content-type": "image/svg+xml", "cache-control": "no-store" },
-      });
-    }
-    if (sub === "events" && method === "GET") return eventStream(jobs, id, request.signal);
-    return notFound();
   };
 }
 
-/** GET /api/queue: the farm's queue, 404 without `--queue`, 503 when Redis does not answer. */
-async function queueView(options: ServerOptions): Promise<Response> {
-  if (!options.queueSnapshot) {
-    return json({ error: "no render farm queue (serve --queue URL)" }, 404);
+class BadRequest extends Error {}
+
+async function route(options: ServerOptions, request: Request, url: URL): Promise<Response> {
+  const { jobs, folders } = options;
+  const method = request.method;
+  if (method === "GET" && url.pathname === "/") {
+    return new Response(renderPage(), {
+      headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+    });
   }
-  try {
-    return json(await options.queueSnapshot());
-  } catch (e) {
-    return json({ error: `the queue does not answer: ${messageOf(e)}` }, 503);
+  if (method === "GET" && url.pathname.startsWith("/assets/")) {
+    const script = (await pageScripts()).get(url.pathname.slice("/assets/".length));
+    return script === undefined ? notFound() : new Response(script, {
+      headers: { "content-type": "text/javascript; charset=utf-8" },
+    });
   }
+  const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  if (parts[0] !== "api") return notFound();
+  const [, resource, id, sub] = parts;
+  const get = method === "GET", post = method === "POST";
+  switch (resource) {
+    case "info":
+      return get ? json(info(options)) : notFound();
+    case "recipes":
+      if (get) return json(await recipeList(folders));
+      if (post) return await saveRecipe(options, await body(request));
+      return notFound();
+    case "validate":
+      return post ? await validateText(options, await body(request)) : notFound();
+    case "images":
+      if (get && !id) return json(await listImages(folders));
+      if (get) return await fileResponse(await imageFile(folders, id));
+      if (post) return await upload(folders, await body(request));
+      return notFound();
+    case "outputs":
+      if (get && !id) return json(await gallery(folders));
+      if (get) return await outputResponse(folders, parts.slice(2).join("/"));
+      return notFound();
+    case "records":
+      return get && id ? await record(folders, parts.slice(2).join("/")) : notFound();
+    case "provenance":
+      return post ? await provenance(folders, await body(request)) : notFound();
+    case "verify":
+      return post ? await verify(options, await body(request)) : notFound();
+    case "queue":
+      if (!options.farm) return json({ error: "no render farm queue (serve --queue URL)" }, 404);
+      if (get) return await queueView(options.farm);
+      if (post) return await submit(options, options.farm, await body(request));
+      return notFound();
+    case "renders":
+      break;
+    default:
+      return notFound();
+  }
+  if (!id) {
+    if (get) return json(jobs.list());
+    if (post) return await startRender(options, await body(request));
+    return notFound();
+  }
+  const job = jobs.get(id);
+  if (!job) return notFound();
+  if (!sub && get) return json(job);
+  if (sub === "cancel" && post) return json({ cancelled: jobs.cancel(id) });
+  if (sub === "preview.png" && get) {
+    const png = jobs.preview(id);
+    return png
+      ? new Response(png.slice(), {
+        headers: { "content-type": "image/png", "cache-control": "no-store" },
+      })
+      : notFound();
+  }
+  if (sub === "events" && get) return eventStream(jobs, id);
+  return notFound();
 }
 
-/** The `*.yaml` files of the recipes folder, by name. */
-async function listRecipes(options: ServerOptions): Promise<string[]> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(options.recipesDir)) {
-    if (e.isFile && e.name.endsWith(".yaml")) names.push(e.name);
+/** The request's JSON body (an object), bounded in size. */
+async function body(request: Request): Promise<Record<string, unknown>> {
+  const length = Number(request.headers.get("content-length") ?? 0);
+  if (length > MAX_BODY_BYTES) throw new BadRequest(`the body is over ${MAX_BODY_BYTES} bytes`);
+  const text = await request.text();
+  if (text.length > MAX_BODY_BYTES) {
+    throw new BadRequest(`the body is over ${MAX_BODY_BYTES} bytes`);
   }
-  return names.sort();
+  try {
+    const value = JSON.parse(text);
+    if (value && typeof value === "object" && !Array.isArray(value)) return value;
+  } catch {
+    // answered below
+  }
+  throw new BadRequest("the body must be a JSON object");
+}
+
+/** What the page shows before anything else. */
+function info(options: ServerOptions) {
+  return {
+    recipesDir: shortPath(options.folders.recipesDir),
+    outDir: shortPath(options.folders.outDir),
+    imageDirs: options.folders.imageDirs.map(shortPath),
+    maxMegapixels: maxPixels() / 1e6,
+    farm: options.farm !== undefined,
+  };
+}
+
+/** A recipe variable as the page's form shows it. */
+interface VarField {
+  readonly name: string;
+  readonly type: "number" | "integer" | "boolean" | "string" | "image" | "list" | "map";
+  /** The default as YAML text (the form's initial value). */
+  readonly default: string;
+}
+
+/** The recipes with their description (leading comment), variables and text. */
+async function recipeList(folders: Folders) {
+  const images = new Set((await listImages(folders)).map((i) => i.name));
+  const list = [];
+  for (const name of await recipeNames(folders)) {
+    const text = await Deno.readTextFile(await recipeFile(folders, name));
+    list.push({ name, description: leadingComment(text), vars: varFields(text, images), text });
+  }
+  return list;
+}
+
+/**
+ * The recipe's first comment lines (without the editor's schema line) as prose: wrapped lines are
+ * joined, indented ones (commands) kept on their own line.
+ */
+function leadingComment(text: string): string {
+  let prose = "";
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("#")) break;
+    if (line.includes("yaml-language-server")) continue;
+    const body = line.replace(/^#\s?/, "");
+    prose += /^\s/.test(body)
+      ? `\n${body.trim()}\n`
+      : prose && !prose.endsWith("\n")
+      ? ` ${body}`
+      : body;
+  }
+  return prose.trim();
+}
+
+/** The `vars:` of a recipe as form fields (none when the text does not parse). */
+function varFields(text: string, images: ReadonlySet<string>): VarField[] {
+  let vars: unknown;
+  try {
+    vars = parseYaml(text, { maxAliasCount: 100 })?.vars;
+  } catch {
+    return [];
+  }
+  if (!vars || typeof vars !== "object" || Array.isArray(vars)) return [];
+  return Object.entries(vars).map(([name, value]) => ({
+    name,
+    type: typeof value === "number"
+      ? (Number.isInteger(value) ? "integer" : "number")
+      : typeof value === "boolean"
+      ? "boolean"
+      : typeof value === "string"
+      ? (images.has(value) ? "image" : "string")
+      : Array.isArray(value)
+      ? "list"
+      : "map",
+    default: typeof value === "string" ? value : toYaml(value, { flow: true } as never).trim(),
+  }));
+}
+
+/** POST /api/validate {text, name}: the recipe's issues as `validate` finds them. */
+async function validateText(options: ServerOptions, b: Record<string, unknown>) {
+  if (typeof b.text !== "string") throw new BadRequest("validate needs {text, name}");
+  const name = b.name === undefined ? "untitled.yaml" : safeName(b.name, /\.ya?ml$/, "a recipe");
+  const file = `${await Deno.realPath(options.folders.recipesDir)}/${name}`;
+  const issues = await options.validate(b.text, file);
+  return json({
+    issues: issues.map((i) => ({
+      line: i.pos.line,
+      col: i.pos.col,
+      step: i.step,
+      message: i.message,
+    })),
+  });
+}
+
+/** POST /api/recipes {name, text, overwrite}: "Save as" into the recipes folder only. */
+async function saveRecipe(options: ServerOptions, b: Record<string, unknown>) {
+  if (typeof b.text !== "string") throw new BadRequest("save needs {name, text}");
+  const target = await recipeTarget(options.folders, b.name);
+  const exists = await Deno.stat(target).then(() => true, () => false);
+  if (exists && b.overwrite !== true) {
+    return json({ error: `${b.name} exists; choose another name or overwrite it` }, 409);
+  }
+  await Deno.writeTextFile(target, b.text);
+  return json({ name: b.name, issues: await options.validate(b.text, target) }, 201);
+}
+
+/** POST /api/images {name, data}: an uploaded image (base64) into the uploads folder. */
+async function upload(folders: Folders, b: Record<string, unknown>) {
+  const name = safeName(b.name, IMAGE_EXTENSIONS, "an uploaded image");
+  if (typeof b.data !== "string") throw new BadRequest("upload needs {name, data (base64)}");
+  const bytes = new Uint8Array(Buffer.from(b.data, "base64"));
+  let header;
+  try {
+    header = await readImageHeader(bytes);
+  } catch {
+    throw new BadRequest(`${name} is not an image stylepipe can read`);
+  }
+  try {
+    checkPixels(header.width, header.height, name);
+  } catch (e) {
+    throw new BadRequest(messageOf(e));
+  }
+  await Deno.mkdir(folders.uploadsDir, { recursive: true });
+  const target = `${await Deno.realPath(folders.uploadsDir)}/${name}`;
+  if ((await Deno.lstat(target).catch(() => undefined))?.isSymlink) {
+    throw new BadRequest(`"${name}" is a link in the uploads folder; choose another name`);
+  }
+  await Deno.writeFile(target, bytes);
+  return json({ name, width: header.width, height: header.height }, 201);
 }
 
 /** POST /api/renders {recipe, sets}: 201 with the job, or 400 with the recipe's errors. */
-async function startRender(options: ServerOptions, request: Request): Promise<Response> {
-  let body: { recipe?: unknown; sets?: unknown };
+async function startRender(options: ServerOptions, b: Record<string, unknown>) {
+  const file = await recipeFile(options.folders, b.recipe);
+  const sets = checkSets(b.sets);
   try {
-    body = await request.json();
-  } catch {
-    return json({ error: "the body must be JSON: {recipe, sets}" }, 400);
-  }
-  const name = body.recipe;
-  const sets = Array.isArray(body.sets) ? body.sets.filter((s) => typeof s === "string") : [];
-  if (typeof name !== "string" || !(await listRecipes(options)).includes(name)) {
-    return json({ error: `no recipe "${String(name)}" in ${options.recipesDir}` }, 400);
-  }
-  try {
-    const job = await options.jobs.start(join(options.recipesDir, name), name, sets);
-    return json(job, 201);
+    return json(await options.jobs.start(file, String(b.recipe), sets), 201);
   } catch (e) {
     return json({ error: messageOf(e) }, 400);
   }
 }
 
-/** Outputs with a provenance sidecar in the output folder, newest first (at most 50). */
-async function recentOutputs(options: ServerOptions): Promise<RecentOutput[]> {
-  const found: RecentOutput[] = [];
+/** POST /api/verify {file}: re-renders an output from its record and compares (a job). */
+async function verify(options: ServerOptions, b: Record<string, unknown>) {
+  const file = await outputFile(options.folders, String(b.file ?? ""));
+  if (!file) throw new FolderError(`no output "${b.file}" in the output folder`);
+  return json(options.jobs.verify(file, `verify ${b.file}`), 201);
+}
+
+/** The outputs with a provenance sidecar in the output folder, newest first (at most 100). */
+async function gallery(folders: Folders): Promise<GalleryEntry[]> {
+  const found: GalleryEntry[] = [];
+  const root = await Deno.realPath(folders.outDir).catch(() => undefined);
+  if (!root) return found;
   const walk = async (dir: string, depth: number): Promise<void> => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = await Array.fromAsync(Deno.readDir(dir));
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const path = join(dir, e.name);
+    for await (const e of Deno.readDir(dir)) {
+      const path = `${dir}/${e.name}`;
       if (e.isDirectory && depth < 3) await walk(path, depth + 1);
       if (!e.isFile || !e.name.endsWith(".json")) continue;
       const output = path.slice(0, -".json".length);
       try {
-        const sidecar = JSON.parse(await Deno.readTextFile(path));
+        const sidecar: ProvenanceSidecar = JSON.parse(await Deno.readTextFile(path));
         if (sidecar?.format !== PROVENANCE_FORMAT) continue;
         const stat = await Deno.stat(output);
         found.push({
-          file: output.slice(resolve(options.outDir).length + 1).split(sep).join("/"),
+          file: output.slice(root.length + 1),
           recipe: sidecar.recipe?.name ?? "",
           modified: (stat.mtime ?? new Date(0)).toISOString(),
+          seed: sidecar.recipe?.seed ?? 0,
+          engine: sidecar.engine?.name ?? "",
           finalLoss: lastLoss(sidecar.results),
         });
       } catch {
@@ -159,8 +360,8 @@ async function recentOutputs(options: ServerOptions): Promise<RecentOutput[]> {
       }
     }
   };
-  await walk(resolve(options.outDir), 0);
-  return found.sort((a, b) => b.modified.localeCompare(a.modified)).slice(0, 50);
+  await walk(root, 0);
+  return found.sort((a, b) => b.modified.localeCompare(a.modified)).slice(0, 100);
 }
 
 function lastLoss(results: Record<string, Json> | undefined): number | undefined {
@@ -172,43 +373,112 @@ function lastLoss(results: Record<string, Json> | undefined): number | undefined
   return undefined;
 }
 
-/** GET /api/outputs/<encoded relative path>: a file inside the output folder, never outside. */
-async function outputFile(options: ServerOptions, encoded: string): Promise<Response> {
-  const root = await Deno.realPath(resolve(options.outDir)).catch(() => undefined);
-  if (!root) return notFound();
-  let path: string;
+/** GET /api/records/<output>: the record panel's facts, from the output's sidecar. */
+async function record(folders: Folders, relativePath: string) {
+  const file = await outputFile(folders, relativePath);
+  if (!file) return notFound();
+  let sidecar: ProvenanceSidecar;
   try {
-    path = await Deno.realPath(resolve(root, decodeURIComponent(encoded)));
+    sidecar = JSON.parse(await Deno.readTextFile(sidecarPath(file)));
   } catch {
-    return notFound();
+    return json({ error: `${relativePath} has no record beside it` }, 404);
   }
-  if (!path.startsWith(root + sep)) return notFound();
-  const type = basename(path).endsWith(".png")
+  const results = Object.values(sidecar.results ?? {}) as Record<string, Json>[];
+  const trace = results.find((r) => Array.isArray(r?.loss_trace))?.loss_trace ?? [];
+  return json({
+    file: relativePath,
+    recipe: sidecar.recipe.name,
+    recipeFile: sidecar.recipe.file,
+    seed: sidecar.recipe.seed,
+    engine: sidecar.engine,
+    inputs: sidecar.inputs,
+    startedAt: sidecar.run?.startedAt,
+    finishedAt: sidecar.run?.finishedAt,
+    finalLoss: lastLoss(sidecar.results),
+    trace,
+    yaml: recipeYaml(sidecar),
+  });
+}
+
+/** The recipe a record describes, as YAML text for the editor. */
+function recipeYaml(record: Parameters<typeof recordedRecipe>[0]): string {
+  return `# Recreated from the record of an output of "${record.recipe.name}" (variables applied).\n` +
+    toYaml(recordedRecipe(record));
+}
+
+/** POST /api/provenance {data}: the recipe inside a dropped PNG, or 422 saying there is none. */
+function provenance(_folders: Folders, b: Record<string, unknown>) {
+  if (typeof b.data !== "string") throw new BadRequest("provenance needs {name, data (base64)}");
+  const name = typeof b.name === "string" ? b.name.slice(0, 128) : "the file";
+  const bytes = new Uint8Array(Buffer.from(b.data, "base64"));
+  try {
+    const record = extractProvenance(bytes, name);
+    return json({ name: record.recipe.name, yaml: recipeYaml(record) });
+  } catch {
+    return json({
+      error: `${name} carries no stylepipe record: only PNGs written by stylepipe (render, ` +
+        `serve, worker) hold the recipe that made them`,
+    }, 422);
+  }
+}
+
+/** GET /api/queue: the farm's queue, 503 when Redis does not answer. */
+async function queueView(farm: FarmAccess): Promise<Response> {
+  try {
+    return json(await farm.snapshot());
+  } catch (e) {
+    return json({ error: `the queue does not answer: ${messageOf(e)}` }, 503);
+  }
+}
+
+/** POST /api/queue {recipe, sets}: submits a saved recipe to the farm. */
+async function submit(options: ServerOptions, farm: FarmAccess, b: Record<string, unknown>) {
+  const file = await recipeFile(options.folders, b.recipe);
+  const sets = checkSets(b.sets);
+  try {
+    return json({ jobs: await farm.submit(file, sets) }, 201);
+  } catch (e) {
+    return json({ error: messageOf(e) }, 400);
+  }
+}
+
+/** An image or output file, typed by its extension. */
+async function fileResponse(path: string): Promise<Response> {
+  const type = /\.png$/i.test(path)
     ? "image/png"
-    : /\.jpe?g$/.test(path)
+    : /\.jpe?g$/i.test(path)
     ? "image/jpeg"
+    : /\.webp$/i.test(path)
+    ? "image/webp"
     : "application/octet-stream";
   return new Response(await Deno.readFile(path), { headers: { "content-type": type } });
 }
 
+/** GET /api/outputs/<relative path>: a file inside the output folder, never outside. */
+async function outputResponse(folders: Folders, relativePath: string): Promise<Response> {
+  const file = await outputFile(folders, relativePath);
+  return file ? await fileResponse(file) : notFound();
+}
+
 const finished = (status: string) => ["done", "failed", "cancelled"].includes(status);
 
-/** GET /api/renders/<id>/events: the job's updates as server-sent events until it ends. */
-function eventStream(jobs: RenderJobs, id: string, signal: AbortSignal): Response {
+/** GET /api/renders/<id>/events: the job's state, then each update as it happens, until it ends. */
+function eventStream(jobs: RenderJobs, id: string): Response {
   const encoder = new TextEncoder();
   let unsubscribe: (() => void) | undefined;
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
-      const send = (data: unknown) => {
+      const send = (update: JobUpdate) => {
         try {
-          controller.enqueue(encoder.encode(`data: ${JSON.stringify(data)}\n\n`));
+          controller.enqueue(encoder.encode(`data: ${JSON.stringify(update)}\n\n`));
         } catch {
           unsubscribe?.();
         }
       };
-      const initial = jobs.get(id)!;
-      send({ type: "job", job: initial });
-      if (finished(initial.status)) return controller.close();
+      const first = jobs.snapshot(id);
+      first.forEach(send);
+      const job = first[0];
+      if (job?.type === "job" && finished(job.job.status)) return controller.close();
       unsubscribe = jobs.subscribe(id, (update) => {
         send(update);
         if (update.type === "job" && finished(update.job.status)) {
@@ -216,7 +486,6 @@ function eventStream(jobs: RenderJobs, id: string, signal: AbortSignal): Respons
           controller.close();
         }
       });
-      signal.addEventListener("abort", () => unsubscribe?.(), { once: true });
     },
     cancel() {
       unsubscribe?.();

@@ -25,15 +25,18 @@ import type { ContentTarget, StyleTarget } from "../neural/objective/spec.ts";
 import type { Engine } from "../neural/engines/engine.ts";
 import { layerBlock, type Padding, PADDINGS, type Pooling } from "../neural/plan/network.ts";
 import { styleGramMemo, type StyleLayerStats } from "../neural/objective/style_gram_memo.ts";
-import { blendGrams, gramMatrix, maskGramScale } from "../neural/objective/gram.ts";
+import { blendGrams, maskGramScale } from "../neural/objective/gram.ts";
 import { contentTarget } from "../neural/objective/content.ts";
-import { featureMean } from "../neural/objective/mean_covariance.ts";
 import { stageWeights, weightsProblem } from "./stage_weights.ts";
+import { fitExtraction } from "./memory_fit.ts";
+import { activationsAt, statisticsAt } from "./tiled_evaluation.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import {
   type CheckContext,
   type FeatureTargets,
   imageOf,
+  type InputShapes,
+  type PlannedFeatures,
   type Stage,
   StageError,
   type Value,
@@ -76,6 +79,8 @@ export interface FeatureSettings {
   readonly pooling: Pooling;
   /** The first conv's padding (default zero). */
   readonly padding?: Padding;
+  /** Tile side in px for images the memory budget cannot take whole (ctx.fit; absent: whole). */
+  readonly tile?: number;
 }
 
 /**
@@ -94,7 +99,15 @@ export async function computeFeatureTargets(
   const { contentLayers, styleLayers, styleLayerWeights, styleBlend, pooling } = settings;
   const padding = settings.padding ?? "zero";
   const image = toEngineImage(content);
-  const contentActs = await engine.extract(weights, pooling, image, contentLayers, padding);
+  const contentActs = await activationsAt(
+    engine,
+    weights,
+    pooling,
+    image,
+    contentLayers,
+    padding,
+    settings.tile,
+  );
   const contentTargets = contentLayers.map((layer) =>
     contentTarget(layer, 1, contentActs.get(layer)!)
   );
@@ -112,15 +125,14 @@ export async function computeFeatureTargets(
       width: style.width,
       height: style.height,
       pixels: pixels.data,
+      // Tiled statistics differ from whole ones in float summation order.
+      tile: settings.tile,
     };
     stats.push(
-      await styleGramMemo.get(key, async () => {
-        const acts = await engine.extract(weights, pooling, pixels, styleLayers, padding);
-        return styleLayers.map((layer) => {
-          const a = acts.get(layer)!;
-          return { gram: gramMatrix(a), mean: featureMean(a) };
-        });
-      }),
+      await styleGramMemo.get(
+        key,
+        () => statisticsAt(engine, weights, pooling, pixels, styleLayers, padding, settings.tile),
+      ),
     );
   }
 
@@ -183,6 +195,17 @@ function listOf(value: Value | Value[] | undefined): Value[] {
   return Array.isArray(value) ? value : [value];
 }
 
+/** What the features of a step will hold, for the plan's estimates. */
+function plannedFeatures(p: ExtractFeaturesParams, inputs: InputShapes): PlannedFeatures {
+  return {
+    model: p.model,
+    contentLayers: p.content_layers,
+    styleLayers: p.style_layers,
+    styleScale: p.style_scale,
+    masked: "masks" in inputs,
+  };
+}
+
 /** The `extract-features` stage. */
 export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
   name: "extract-features",
@@ -212,17 +235,15 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
     return problem ? [...problems, problem] : problems;
   },
 
-  shape(inputs) {
-    return inputs.content;
+  shape(inputs, p) {
+    const c = inputs.content;
+    return c && { width: c.width, height: c.height, features: plannedFeatures(p, inputs) };
   },
 
-  estimate(inputs) {
+  estimate(inputs, p, env) {
     const c = inputs.content;
-    if (!c) return undefined;
-    // Activations of the first block dominate: 64 channels × 2 convs at full size, float32, ×2
-    // for the style image at a similar size, plus the Gram matrices (≤ 512² floats per layer).
-    const pixels = c.width * c.height;
-    return { bytes: pixels * 64 * 4 * 4 + 6 * 512 * 512 * 4 };
+    const engine = env?.engine ?? "auto";
+    return c && fitExtraction(engine, plannedFeatures(p, inputs), c.width, c.height, env?.memory);
   },
 
   async run(ctx, inputs, p) {
@@ -265,6 +286,7 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
       styleBlend,
       pooling: p.pooling,
       padding: p.padding,
+      tile: ctx.fit?.tile,
     };
     const engine = await ctx.engine();
     const targets = await computeFeatureTargets(engine, weights, content, styles, masks, settings);
@@ -294,7 +316,12 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
     return {
       kind: "features",
       features,
-      info: { engine: engine.name, styles: styles.length, masked: masks !== undefined },
+      info: {
+        engine: engine.name,
+        styles: styles.length,
+        masked: masks !== undefined,
+        ...(ctx.fit ? { memory_fit: { ...ctx.fit } } : {}),
+      },
     };
   },
 };

@@ -59,26 +59,93 @@ function perPixel(deepest: string): { flops: number; activations: number } {
   return { flops: 2 * convFlops(plan) / pixels, activations: activations / pixels };
 }
 
+/** A tiling as the cost model needs it: tile side, halo, rows × columns. */
+export interface CostTiling {
+  readonly tile: number;
+  readonly halo: number;
+  readonly rows: number;
+  readonly cols: number;
+}
+
 /** What a run at `width` × `height` does. */
 export interface TransferWork {
   readonly width: number;
   readonly height: number;
   /** Loss-and-gradient evaluations. */
   readonly evaluations: number;
-  /** Image-sized float vectors the optimizer keeps (L-BFGS: 2·history + 4, Adam: 4). */
+  /** Image-sized float vectors the optimizer keeps (L-BFGS: 2·pairs + 4, Adam: 4). */
   readonly optimizerVectors: number;
   /** Deepest layer used (default relu5_1, the paper's setting). */
   readonly deepest?: string;
+  /** Floats held besides the optimizer's vectors (targets, masks, host copies of images). */
+  readonly heldFloats?: number;
+  /** Evaluated tile by tile (absent: the whole image at once). */
+  readonly tiling?: CostTiling;
 }
 
-/** Estimated peak memory and time of a transfer on `engine`. */
+/**
+ * A tiled evaluation runs the forward pass twice (Gram pass, then the backward pass per tile): the
+ * forward is about a third of forward + input gradient, so 4/3 of the work on the tiles' areas.
+ */
+const TILED_WORK = 4 / 3;
+
+/**
+ * Tile activations resident at once, in tiles: the engine keeps an idle session per kind
+ * (statistics, loss) of the previous crop's shape beside the one running. Measured: 2048×1536 in
+ * 3×3 tiles of 688 px peaked at 2.17 GiB where one tile's activations predicted 1.93 GiB, i.e.
+ * 1.3 tiles; 1.5 keeps the bound.
+ */
+const TILED_SESSIONS = 1.5;
+
+/**
+ * Estimated peak memory and time of a transfer on `engine`: the engine's base, the activations of
+ * one evaluation (the whole image, or the largest tile with its halo), the optimizer's image-sized
+ * vectors (3 floats a pixel) and the floats held besides.
+ */
 export function transferEstimate(engine: string, work: TransferWork): Estimate {
   const f = figuresFor(engine);
   const pixels = work.width * work.height;
   const { flops, activations } = perPixel(work.deepest ?? "relu5_1");
-  const bytes = f.baseBytes +
-    pixels * (activations * f.bytesPerActivation + work.optimizerVectors * 3 * 4);
-  return { bytes, seconds: work.evaluations * flops * pixels / (f.gflops * 1e9) };
+  const region = work.tiling
+    ? TILED_SESSIONS * largestTileArea(work.width, work.height, work.tiling)
+    : pixels;
+  const bytes = f.baseBytes + region * activations * f.bytesPerActivation +
+    pixels * work.optimizerVectors * 3 * 4 + (work.heldFloats ?? 0) * 4;
+  const evaluated = work.tiling
+    ? TILED_WORK * tiledArea(work.width, work.height, work.tiling)
+    : pixels;
+  return { bytes, seconds: work.evaluations * flops * evaluated / (f.gflops * 1e9) };
+}
+
+/** Activation floats per input pixel of a forward pass to `deepest` (for extraction estimates). */
+export function activationsPerPixel(deepest: string): number {
+  return perPixel(deepest).activations;
+}
+
+/** Resident bytes per activation float and the base of `engine` (extraction estimates). */
+export function engineMemory(engine: string): { bytesPerActivation: number; baseBytes: number } {
+  const { bytesPerActivation, baseBytes } = figuresFor(engine);
+  return { bytesPerActivation, baseBytes };
+}
+
+/** The extent of tile `i` of `n` with its halo, clipped to the image side `side`. */
+function tileExtent(side: number, t: CostTiling, i: number): number {
+  return Math.min(side, (i + 1) * t.tile + t.halo) - Math.max(0, i * t.tile - t.halo);
+}
+
+/** The largest area one tile with its halo covers (an inner tile, clipped to the image). */
+export function largestTileArea(width: number, height: number, t: CostTiling): number {
+  const rows = Array.from({ length: t.rows }, (_, i) => tileExtent(height, t, i));
+  const cols = Array.from({ length: t.cols }, (_, i) => tileExtent(width, t, i));
+  return Math.max(...rows) * Math.max(...cols);
+}
+
+/** The area all tiles with their halos cover together (halos counted once per tile). */
+function tiledArea(width: number, height: number, t: CostTiling): number {
+  let rows = 0, cols = 0;
+  for (let i = 0; i < t.rows; i++) rows += tileExtent(height, t, i);
+  for (let i = 0; i < t.cols; i++) cols += tileExtent(width, t, i);
+  return rows * cols;
 }
 
 /**

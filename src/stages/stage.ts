@@ -86,6 +86,9 @@ export interface StageProgress {
   readonly terms?: Readonly<Record<string, number>>;
   /** Seconds left, when the stage can estimate them better than elapsed / fraction. */
   readonly eta?: number;
+  /** The tile being evaluated (1-based) and the tiles per evaluation, in a tiled run. */
+  readonly tile?: number;
+  readonly tiles?: number;
   /** Free text. */
   readonly message?: string;
 }
@@ -144,6 +147,8 @@ export interface StageContext {
   engine(): Promise<Engine>;
   /** Checkpoints for this step (resume after a crash). */
   readonly checkpoints: CheckpointStore;
+  /** How the plan fitted this step into the memory budget (absent: whole image, as asked). */
+  readonly fit?: MemoryFit;
   /**
    * Adds provenance to an encoded output file about to be written at `path` (PNG: embeds the
    * record); returns the bytes to write. Absent where no record is kept.
@@ -167,10 +172,25 @@ export interface InputProducer {
   readonly connected: readonly string[];
 }
 
+/**
+ * How a neural step fits the memory budget (stages/memory_fit.ts): part of the step's cache key,
+ * since tiling changes the float summation order and a shorter history the iterates.
+ */
+export interface MemoryFit {
+  /** Tile side in pixels of the tiled evaluation (objective and targets); absent: whole image. */
+  readonly tile?: number;
+  /** L-BFGS pairs kept, where the budget lowered the step's `lbfgs_history`. */
+  readonly history?: number;
+}
+
 /** Resource estimate for `plan`. */
 export interface Estimate {
   /** Peak memory in bytes. */
   readonly bytes: number;
+  /** How the step fits the budget, where it had to change how it evaluates. */
+  readonly fit?: MemoryFit;
+  /** The tiling grid for `plan` to show (tile side, halo, rows × columns at the planned size). */
+  readonly tiling?: PlannedTiling;
   /** Expected run time in seconds, where known. */
   readonly seconds?: number;
   /** `seconds` is an upper bound (e.g. a run that stops once converged, iterations being its cap). */
@@ -183,10 +203,39 @@ export interface EstimateEnv {
   readonly engine: string;
   /** The step's own output size, where known (e.g. `load`: from the file's header). */
   readonly output?: { readonly width: number; readonly height: number };
+  /** Memory budget in bytes the step must fit (absent: no bound, whole-image evaluation). */
+  readonly memory?: number;
+}
+
+/** A tiling as `plan` shows it. */
+export interface PlannedTiling {
+  readonly tile: number;
+  readonly halo: number;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** What a features value holds, known at plan time (the estimates of the steps reading it use it). */
+export interface PlannedFeatures {
+  /** Model folder name (`vgg19`, `vgg16`). */
+  readonly model: string;
+  readonly contentLayers: readonly string[];
+  readonly styleLayers: readonly string[];
+  /** Style image's longer side over the content's. */
+  readonly styleScale: number;
+  /** Whether the style targets carry masks (one mask per style at the content's size). */
+  readonly masked: boolean;
+}
+
+/** What `plan` knows of a value: its size, and for features what they hold. */
+export interface PlannedShape {
+  readonly width: number;
+  readonly height: number;
+  readonly features?: PlannedFeatures;
 }
 
 /** Shapes of inputs known at plan time (images: width/height when known). */
-export type InputShapes = Record<string, { width: number; height: number } | undefined>;
+export type InputShapes = Record<string, PlannedShape | undefined>;
 
 /** A pipeline stage. `P` is the parsed parameter type. */
 export interface Stage<P = unknown> {
@@ -226,7 +275,7 @@ export interface Stage<P = unknown> {
   /** Extra validation (e.g. weights have the layers asked for); returns error messages. */
   check?(params: P, ctx: CheckContext): Promise<string[]>;
   /** Output image size from input sizes, when computable (for `plan`). */
-  shape?(inputs: InputShapes, params: P): { width: number; height: number } | undefined;
+  shape?(inputs: InputShapes, params: P): PlannedShape | undefined;
   /** Resource estimate, when the stage can give one (`env`: what the run will use, e.g. the engine). */
   estimate?(inputs: InputShapes, params: P, env?: EstimateEnv): Estimate | undefined;
   /** Runs the stage. */

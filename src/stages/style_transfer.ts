@@ -30,7 +30,16 @@ import {
 } from "../neural/optim/optimizer.ts";
 import type { IterationInfo, StopReason } from "../neural/optim/types.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
-import { transferEstimate, transferEvaluations } from "./neural_cost.ts";
+import { transferEvaluations } from "./neural_cost.ts";
+import {
+  archOf,
+  deepestOf,
+  fitTransfer,
+  heldFloats,
+  TILE_ALIGN,
+  TRANSFER_IMAGES,
+} from "./memory_fit.ts";
+import { tilingFor } from "../neural/objective/tiling.ts";
 import {
   loadTransferCheckpoint,
   saveTransferCheckpoint,
@@ -44,22 +53,27 @@ import {
   type PhotoStatistics,
 } from "../neural/objective/normalize.ts";
 import { contentTarget } from "../neural/objective/content.ts";
-import { featureMean } from "../neural/objective/mean_covariance.ts";
-import { gramMatrix } from "../neural/objective/gram.ts";
 import { cropImage } from "../image/crop.ts";
 import { mirrorPad } from "../image/mirror_pad.ts";
 import {
   type CheckContext,
+  type Estimate,
+  type EstimateEnv,
   featuresOf,
   type FeatureTargets,
   imageOf,
+  type MemoryFit,
+  type PlannedShape,
   type PreviewSink,
   type Stage,
   type StageContext,
   StageError,
+  type StageProgress,
   type Value,
 } from "./stage.ts";
 import { reattachAlpha } from "../image/alpha.ts";
+import { activationsAt, objectiveAt, statisticsAt, tilingAt } from "./tiled_evaluation.ts";
+import type { Tiling } from "../neural/objective/tiling.ts";
 
 /**
  * Default weights per normalization. `relative` departs from the paper (whose α/β depend on image
@@ -130,6 +144,11 @@ export const styleTransferParams = z.object({
   keep_best: z.boolean().default(false).describe("return the lowest-loss iterate, not the last"),
   checkpoint_every: z.number().int().min(0).default(25)
     .describe("checkpoint the optimizer every N iterations for resume after a crash (0 = never)"),
+  tile: z.number().int().min(TILE_ALIGN).optional()
+    .describe(
+      "evaluate tile by tile with tiles of this side in px, exactly (default: the plan picks a " +
+        "tile from the memory budget, and the whole image whenever it fits)",
+    ),
   margin: z.number().int().min(0).max(256).default(0)
     .describe(
       "optimize a canvas this many pixels larger on every side (the photo mirrored outwards), " +
@@ -158,23 +177,12 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
   },
 
   shape(inputs) {
-    return inputs.features;
+    const f = inputs.features;
+    return f && { width: f.width, height: f.height };
   },
 
   estimate(inputs, p, env) {
-    const size = inputs.features;
-    if (!size) return undefined;
-    const lbfgs = p.optimizer === "lbfgs";
-    const estimate = transferEstimate(env?.engine ?? "auto", {
-      ...size,
-      width: size.width + 2 * p.margin,
-      height: size.height + 2 * p.margin,
-      evaluations: transferEvaluations(p.iterations, lbfgs ? p.line_search : "adam") +
-        (p.ema > 0 ? 1 : 0),
-      optimizerVectors: (lbfgs ? 2 * p.lbfgs_history + 4 : 4) + (p.ema > 0 ? 1 : 0),
-    });
-    // With the convergence stop, iterations is a cap: the time is an upper bound.
-    return p.tolerance > 0 ? { ...estimate, upperBound: true } : estimate;
+    return inputs.features && transferPlan(inputs.features, p, env);
   },
 
   async run(ctx, inputs, p) {
@@ -182,13 +190,14 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
     const original = featuresOf(inputs.features);
     const engine = await ctx.engine();
     const weights = await loadWeights(ctx, original);
-    const features = await withMargin(engine, weights, original, p.margin);
+    const tile = ctx.fit?.tile ?? p.tile;
+    const features = await withMargin(engine, weights, original, p.margin, tile);
     const defaults = DEFAULT_WEIGHTS[p.normalization];
     const terms = normalizeTerms(
       p.normalization,
       features.content,
       styleTargetsFor(features, p.style_loss),
-      await photoStatistics(engine, weights, features, p.normalization),
+      await photoStatistics(engine, weights, features, p.normalization, tile),
     );
     const spec: ObjectiveSpec = {
       weights,
@@ -203,15 +212,60 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
       padding: features.padding,
     };
     const start = initialImage(ctx, original, inputs.init, p);
-    const objective = await engine.objective(spec);
+    const progress = new ProgressReport(ctx);
+    const objective = await objectiveAt(engine, spec, tile, {
+      signal: ctx.signal,
+      onTile: (tile, tiles) => progress.tile(tile, tiles),
+    });
     try {
-      const value = await optimize(ctx, engine, objective, start, features, p);
-      return p.margin > 0 ? withoutMargin(value, original, p.margin) : value;
+      const value = await optimize(ctx, engine, objective, start, features, p, progress);
+      const tiling = tilingAt(weights, layersOf(spec), spec.height, spec.width, tile);
+      const fitted = withFit(value, tiling, ctx.fit);
+      return p.margin > 0 ? withoutMargin(fitted, original, p.margin) : fitted;
     } finally {
       objective.dispose();
     }
   },
 };
+
+/**
+ * The run's estimate, fitted into the budget (memory_fit.ts): whole image, or tiled at the tile
+ * chosen (or `tile:`), with fewer L-BFGS pairs only where even the smallest tile does not fit.
+ */
+export function transferPlan(
+  shape: PlannedShape,
+  p: StyleTransferParams,
+  env: EstimateEnv | undefined,
+): Estimate {
+  const lbfgs = p.optimizer === "lbfgs";
+  const width = shape.width + 2 * p.margin;
+  const height = shape.height + 2 * p.margin;
+  const features = shape.features;
+  const layers = features ? [...features.contentLayers, ...features.styleLayers] : ["relu5_1"];
+  const arch = archOf(features?.model);
+  const estimate = fitTransfer({
+    engine: env?.engine ?? "auto",
+    work: {
+      width,
+      height,
+      evaluations: transferEvaluations(p.iterations, lbfgs ? p.line_search : "adam") +
+        (p.ema > 0 ? 1 : 0),
+      // L-BFGS: x, g, d and the line search's trial point (its pairs are counted by the fit).
+      optimizerVectors: 4 + (p.ema > 0 ? 1 : 0),
+      deepest: deepestOf(arch, layers),
+      heldFloats: heldFloats(features, width, height, {
+        margin: p.margin > 0,
+        images: TRANSFER_IMAGES,
+      }),
+    },
+    pairs: lbfgs ? Math.min(p.lbfgs_history, p.iterations) : 0,
+    budget: env?.memory,
+    tile: p.tile,
+    tilingOf: (tile) => tilingFor(arch, layers, height, width, tile),
+  });
+  // With the convergence stop, iterations is a cap: the time is an upper bound.
+  return p.tolerance > 0 ? { ...estimate, upperBound: true } : estimate;
+}
 
 /**
  * The features on a canvas `margin` px larger on every side: the photo mirrored outwards and the
@@ -223,6 +277,7 @@ async function withMargin(
   weights: VggWeights,
   features: FeatureTargets,
   margin: number,
+  tile: number | undefined,
 ): Promise<FeatureTargets> {
   if (margin === 0) return features;
   if (features.style.some((t) => t.mask)) {
@@ -235,12 +290,14 @@ async function withMargin(
   }
   const contentImage = mirrorPad(features.contentImage, margin);
   const layers = features.content.map((t) => t.layer);
-  const acts = await engine.extract(
+  const acts = await activationsAt(
+    engine,
     weights,
     features.pooling,
     toEngineImage(contentImage),
     layers,
-    features.padding,
+    features.padding ?? "zero",
+    tile,
   );
   return {
     ...features,
@@ -264,18 +321,55 @@ async function photoStatistics(
   weights: VggWeights,
   features: FeatureTargets,
   normalization: Normalization,
+  tile: number | undefined,
 ): Promise<PhotoStatistics> {
   const image = toEngineImage(features.contentImage);
   const layers = [...new Set(features.style.map((t) => t.layer))];
   if (normalization === "paper" || layers.length === 0) return { image, layers: new Map() };
-  const acts = await engine.extract(weights, features.pooling, image, layers, features.padding);
+  const padding = features.padding ?? "zero";
+  const stats = await statisticsAt(engine, weights, features.pooling, image, layers, padding, tile);
+  return { image, layers: new Map(layers.map((l, i) => [l, stats[i]])) };
+}
+
+/** The layers `spec`'s terms read. */
+function layersOf(spec: ObjectiveSpec): string[] {
+  return [...spec.content, ...spec.style].map((t) => t.layer);
+}
+
+/**
+ * The result with the tiling it was evaluated with and the plan's fit (provenance; `verify`
+ * re-renders with the same fit).
+ */
+function withFit(value: Value, tiling: Tiling | undefined, fit: MemoryFit | undefined): Value {
+  if (!tiling && !fit) return value;
   return {
-    image,
-    layers: new Map(layers.map((l) => {
-      const a = acts.get(l)!;
-      return [l, { gram: gramMatrix(a), mean: featureMean(a) }];
-    })),
-  };
+    ...value,
+    info: {
+      ...value.info,
+      ...(tiling ? { tiling: { ...tiling } } : {}),
+      ...(fit ? { memory_fit: { ...fit } } : {}),
+    },
+  } as Value;
+}
+
+/**
+ * The stage's progress: each iteration's report, and between them the tile being evaluated
+ * (the iteration's figures kept, so the line shows both).
+ */
+class ProgressReport {
+  #last: StageProgress = {};
+  constructor(readonly ctx: StageContext) {}
+
+  /** Reports an iteration. */
+  iteration(p: StageProgress): void {
+    this.#last = p;
+    this.ctx.progress(p);
+  }
+
+  /** Reports the tile about to be evaluated. */
+  tile(tile: number, tiles: number): void {
+    this.ctx.progress({ ...this.#last, tile, tiles });
+  }
 }
 
 /** Masked features with `style_loss: mean-covariance`, found at validation (upscale shares it). */
@@ -358,6 +452,7 @@ async function optimize<V>(
   start: Float32Array,
   features: FeatureTargets,
   p: StyleTransferParams,
+  progress: ProgressReport,
 ): Promise<Value> {
   const ops = engine.vec;
   if (p.keep_best && p.ema > 0) {
@@ -369,7 +464,8 @@ async function optimize<V>(
     name: p.optimizer,
     iterations: p.iterations,
     learningRate: p.learning_rate ?? (p.optimizer === "lbfgs" ? 1 : 10),
-    historySize: p.lbfgs_history,
+    // The plan lowers the pairs where the memory budget holds fewer (memory_fit.ts).
+    historySize: ctx.fit?.history ?? p.lbfgs_history,
     lineSearch: p.line_search,
     average: p.ema,
     convergence: { tolerance: p.tolerance, window: CONVERGENCE_WINDOW },
@@ -387,7 +483,7 @@ async function optimize<V>(
     ...(p.save_every > 0 ? [saveEvery(ctx, ops, features, p)] : []),
     ...(ctx.preview ? [sendPreview(ctx.preview, ops, features)] : []),
     ...(p.checkpoint_every > 0 ? [checkpointEvery(ctx, p, checkpoint)] : []),
-    reportProgress(ctx, p),
+    reportProgress(progress, p),
   ];
   try {
     const { reason } = await optimizer.continue(run.state, {
@@ -499,13 +595,13 @@ function checkpointEvery<V>(
  * Hook: reports the iteration, loss, terms and the ETA from the mean time per iteration so far
  * (with `tolerance`, to the cap: the run may end sooner, which the message says).
  */
-function reportProgress<V>(ctx: StageContext, p: StyleTransferParams): IterationHook<V> {
+function reportProgress<V>(progress: ProgressReport, p: StyleTransferParams): IterationHook<V> {
   const began = performance.now();
   const total = p.iterations;
   return ({ iteration, loss, terms }) => {
     const elapsed = (performance.now() - began) / 1000;
     const eta = elapsed / iteration * (total - iteration);
-    ctx.progress({
+    progress.iteration({
       iteration,
       total,
       fraction: iteration / total,

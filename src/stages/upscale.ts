@@ -29,7 +29,12 @@ import {
   StageError,
   type Value,
 } from "./stage.ts";
-import { styleLossProblems, styleTransferParams, styleTransferStage } from "./style_transfer.ts";
+import {
+  styleLossProblems,
+  styleTransferParams,
+  styleTransferStage,
+  transferPlan,
+} from "./style_transfer.ts";
 import { transformWithAlpha } from "../image/alpha.ts";
 
 const params = styleTransferParams.omit({ init: true, iterations: true }).extend({
@@ -99,8 +104,8 @@ export const upscaleStage: Stage<UpscaleParams> = {
     const image = inputs.image ?? (p.size ? { width: p.size, height: p.size } : undefined);
     if (!image) return undefined;
     const { factor: _f, size: _s, filter: _filter, ...transfer } = p;
-    return styleTransferStage.estimate!(
-      { features: upscaledSize(image.width, image.height, p) },
+    return transferPlan(
+      { ...upscaledSize(image.width, image.height, p), features: inputs.features?.features },
       styleTransferParams.parse({ ...transfer, init: "image" }),
       env,
     );
@@ -136,6 +141,7 @@ export const upscaleStage: Stage<UpscaleParams> = {
       styleBlend: r.style_blend as number[],
       pooling: features.pooling,
       padding: features.padding,
+      tile: ctx.fit?.tile ?? p.tile,
     };
     const targets = await computeFeatureTargets(engine, weights, content, styles, masks, settings);
     ctx.signal.throwIfAborted();

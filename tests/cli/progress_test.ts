@@ -178,3 +178,13 @@ Deno.test("liveLine computes one ETA when the stage gives none; formatSeconds", 
   assert.equal(formatSeconds(12.34), "12.3 s");
   assert.equal(formatSeconds(245), "4 min 05 s");
 });
+
+Deno.test("liveLine shows the tile being evaluated beside the iteration", () => {
+  const line = liveLine({
+    step: "t",
+    stage: "style-transfer",
+    elapsed: 10,
+    progress: { iteration: 3, total: 10, tile: 7, tiles: 12, loss: 2.5 },
+  });
+  assert.match(line, /it 3\/10 \| tile 7\/12 \| loss 2\.500/);
+});

@@ -145,7 +145,22 @@ Deno.test("expandScales: tolerance from the step, overridden per scale and carri
   ]);
   const { problems: bad, report: reportBad } = collect();
   assert.deepEqual(readScales([64, { size: 128, tolerance: 1 }], reportBad), []);
-  assert.match(bad[0].message, /\{ size, iterations, tolerance \}/);
+  assert.match(bad[0].message, /\{ size, iterations, tolerance, line_search \}/);
+});
+
+Deno.test("expandScales: line_search applies to its own scale only", () => {
+  const { problems, report } = collect();
+  const scales = readScales([64, { size: 128, line_search: "none" }, 256], report);
+  const out = expandScales(STEPS, scales, report);
+  assert.equal(problems.length, 0);
+  const searches = out.filter((s) => String(s.id).startsWith("transfer"))
+    .map((s) => [s.id, (s.with as { line_search?: string }).line_search]);
+  assert.deepEqual(searches, [
+    ["transfer", undefined],
+    ["transfer-128", "none"],
+    ["transfer-256", undefined],
+  ]);
+  assert.deepEqual(readScales([64, { size: 128, line_search: "armijo" }], report), []);
 });
 
 Deno.test("expandScales: no style-transfer step, and id clashes, are reported", () => {

@@ -1,80 +1,85 @@
-/** serve --queue: the page shows the render farm's queue (real redis-server, real Chromium). */
+/**
+ * serve --queue: the page shows the render farm's queue and submits the edited recipe to it (real
+ * redis-server, real Chromium); without a queue /api/queue is 404.
+ */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { snapshot } from "../../src/farm/inspect.ts";
-import { submitRecipe } from "../../src/farm/submit.ts";
-import { loadRecipe } from "../../src/recipe/load.ts";
-import { RenderJobs } from "../../src/serve/render_jobs.ts";
-import { serveHandler } from "../../src/serve/server.ts";
+import { studioFarm } from "../../src/cli/serve.ts";
+import { findChromium, openPage } from "../../src/bench/chromium.ts";
 import { testQueue } from "../farm/_farm.ts";
 import { hasRedis, NO_REDIS, TestRedis } from "../farm/_redis.ts";
-import { repoRoot, testImagesDir } from "../stages/_context.ts";
-import { findChromium, openPage } from "./_chromium.ts";
+import { startStudio } from "./_studio.ts";
 
 const chromium = findChromium();
 if (!hasRedis) console.warn(`serve --queue test: ${NO_REDIS}`);
 if (!chromium) console.warn("serve --queue test skipped: no Chromium (apt-get install chromium)");
 
+Deno.test("serve without --queue: /api/queue is 404", async () => {
+  const server = await startStudio();
+  try {
+    const r = await fetch(server.url + "api/queue");
+    assert.equal(r.status, 404);
+    assert.match((await r.json()).error, /serve --queue URL/);
+  } finally {
+    await server.stop();
+  }
+});
+
 Deno.test({
-  name: "serve --queue: a submitted job appears on the page; without a queue /api/queue is 404",
+  name: "serve --queue: the edited recipe submitted from the page appears in the queue",
   ignore: !hasRedis || !chromium,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
     const redis = await TestRedis.start();
     const farm = testQueue(redis.url);
-    const dir = await Deno.makeTempDir({ prefix: "stylepipe-serve-queue-" });
-    const controller = new AbortController();
+    let server;
     try {
-      const file = join(repoRoot, "pipelines/photo-basics.yaml");
-      const recipe = await loadRecipe(file, { sets: ["size=16"] });
-      const [job] = await submitRecipe(farm.queue, recipe, {
-        recipe: file,
-        sets: ["size=16"],
-        imageDirs: [testImagesDir()],
-        outDir: join(dir, "out"),
-      });
-      const jobs = new RenderJobs({
-        outDir: join(dir, "out"),
-        cache: null,
-        previewEvery: 5,
-        load: (f, sets) => loadRecipe(f, { sets }),
-      });
-      const options = { jobs, recipesDir: join(repoRoot, "pipelines"), outDir: join(dir, "out") };
-      const without = await serveHandler(options)(new Request("http://x/api/queue"));
-      assert.equal(without.status, 404);
-      await without.body?.cancel();
-
-      const server = Deno.serve(
-        { hostname: "127.0.0.1", port: 0, signal: controller.signal, onListen: () => {} },
-        serveHandler({ ...options, queueSnapshot: () => snapshot(farm.queue) }),
-      );
-      const page = await openPage(chromium!, `http://127.0.0.1:${server.addr.port}/`);
+      const dir = await Deno.makeTempDir({ prefix: "stylepipe-serve-queue-" });
+      server = await startStudio({ farm: studioFarm(farm, dir) });
+      const page = await openPage(chromium!, server.url);
       try {
         const end = Date.now() + 30_000;
+        while (!(await page.evaluate(`document.body?.dataset.queue === "shown"`))) {
+          if (Date.now() > end) throw new Error("the farm section was not shown");
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.equal(await page.evaluate(`document.getElementById("farm-empty").hidden`), false);
+        await page.evaluate(`(async () => {
+          const select = document.getElementById("recipe");
+          select.value = "conv3.yaml";
+          select.dispatchEvent(new Event("change"));
+          document.getElementById("edit").click();
+          const view = await studio.editorReady(), doc = view.state.doc.toString();
+          const at = doc.indexOf("size: 128") + "size: ".length;
+          view.dispatch({ changes: { from: at, to: at + 3, insert: "16" } });
+          document.getElementById("save-name").value = "farm-conv3.yaml";
+          document.getElementById("submit-farm").click();
+        })()`);
         let rows: string[] = [];
         while (Date.now() < end) {
           rows = await page.evaluate<string[]>(
-            `[...document.querySelectorAll("#farm-jobs tr")].map((r) => r.textContent)`,
+            `[...document.querySelectorAll("#farm-jobs tbody tr")].map((r) => r.textContent)`,
           );
           if (rows.length) break;
           await new Promise((r) => setTimeout(r, 100));
         }
         assert.equal(rows.length, 1, "one job listed");
-        assert.match(rows[0], new RegExp(`^${job.id.slice(0, 12)}waitingphoto-basics\\.yaml`));
+        assert.match(rows[0], /^[0-9a-f]{12}waitingfarm-conv3\.yaml/);
         assert.match(
           await page.evaluate<string>(`document.getElementById("farm-counts").textContent`),
-          /waiting 1/,
+          /waiting 1.* · 0 worker\(s\) connected$/,
         );
+        const [job] = await farm.queue.getJobs(["waiting"]);
+        assert.ok(job.data.recipe.endsWith("/farm-conv3.yaml"), job.data.recipe);
+        assert.match(await Deno.readTextFile(job.data.recipe), /size: 16\n/);
       } finally {
         await page.close();
-        controller.abort();
-        await server.finished;
+        await Deno.remove(dir, { recursive: true });
       }
     } finally {
+      await server?.stop();
       await farm.close();
       await redis.dispose();
-      await Deno.remove(dir, { recursive: true });
     }
   },
 });

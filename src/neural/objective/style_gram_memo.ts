@@ -1,7 +1,7 @@
 /**
  * Style Gram matrices (and mean features) remembered within a process, keyed by everything they
- * depend on: engine, weights, pooling, padding, layers and the style image's pixels (at the scale
- * used). A matrix of contents ×
+ * depend on: engine, weights, pooling, padding, layers, the tile and the style image's pixels (at
+ * the scale used). A matrix of contents ×
  * styles, or several steps sharing a painting, then computes each style's targets once; a result
  * is what a recomputation would give, so reproducibility is unaffected.
  */
@@ -18,6 +18,8 @@ export interface StyleGramKey {
   readonly height: number;
   /** The style image's pixels, HWC. */
   readonly pixels: Float32Array;
+  /** Tile side when computed tile by tile (its sums differ from the whole image's in the last bits). */
+  readonly tile?: number;
 }
 
 /** One layer's statistics of a style image: its normalized Gram matrix and mean feature. */
@@ -41,7 +43,7 @@ export class StyleGramMemo {
       key.pooling,
       key.padding,
       key.layers.join(","),
-      `${key.width}x${key.height}`,
+      `${key.width}x${key.height}${key.tile === undefined ? "" : `@${key.tile}`}`,
       key.pixels,
     ]);
     const hit = this.#entries.get(id);

@@ -193,3 +193,14 @@ export async function selfCheck<V>(engine: Engine<V>, precision: CudaPrecision):
     );
   }
 }
+
+/** All the fixed case's terms in one objective (gpu-smoke's and the tests' tiled evaluation). */
+export function selfCheckCombinedSpec(): ObjectiveSpec {
+  const parts = SELF_CHECK_TERMS.map(selfCheckSpec);
+  return {
+    ...parts[0],
+    content: parts.flatMap((p) => p.content),
+    style: parts.flatMap((p) => p.style),
+    tvWeight: 1,
+  };
+}

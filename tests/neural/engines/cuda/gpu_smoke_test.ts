@@ -26,7 +26,7 @@ Deno.test("gpu-smoke on the emulated device: every stage OK; faults named where 
   );
 
   assert.equal(clean.code, 0, clean.lines.join("\n"));
-  for (const stage of [2, 3, 4, 5, 6, 7, 8, 10]) {
+  for (const stage of [2, 3, 4, 5, 6, 7, 8, 9, 10]) {
     assert.ok(
       clean.lines.some((l) => l.startsWith(`STAGE ${stage} `) && / OK - /.test(l)),
       `${stage}`,

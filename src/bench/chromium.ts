@@ -1,6 +1,7 @@
 /**
  * Drives a real headless Chromium over the DevTools protocol (a WebSocket, no library): launch it,
- * open a page, evaluate expressions in it. Tests skip (with a message) where no Chromium exists.
+ * open a page, evaluate expressions in it, take screenshots. Used by tests/serve and serve-bench;
+ * tests skip (with a message) where no Chromium exists.
  */
 
 /** The Chromium binary here, if any (`$CHROMIUM`, then the Debian package's names). */
@@ -21,6 +22,8 @@ export function findChromium(): string | undefined {
 export interface BrowserPage {
   /** The value of `expression` evaluated in the page (awaited when it is a promise). */
   evaluate<T>(expression: string): Promise<T>;
+  /** Saves a PNG of the viewport, or of the element `selector` names (scrolled or not). */
+  screenshot(file: string, selector?: string): Promise<void>;
   /** Closes the browser and removes its profile. */
   close(): Promise<void>;
 }
@@ -33,7 +36,12 @@ export async function openPage(binary: string, url: string): Promise<BrowserPage
       "--headless=new",
       "--no-sandbox",
       "--disable-gpu",
+      "--disable-quic",
       "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--hide-scrollbars",
       "--remote-debugging-port=0",
       `--user-data-dir=${profile}`,
       "about:blank",
@@ -70,10 +78,16 @@ export async function openPage(binary: string, url: string): Promise<BrowserPage
         pending.set(id, (m) => m.error ? fail(new Error(JSON.stringify(m.error))) : ok(m));
         socket.send(JSON.stringify({ id, method, params, sessionId }));
       });
-    const created = await send("Target.createTarget", { url });
+    const created = await send("Target.createTarget", { url: "about:blank" });
     const targetId = (created.result as { targetId: string }).targetId;
     const attached = await send("Target.attachToTarget", { targetId, flatten: true });
     const sessionId = (attached.result as { sessionId: string }).sessionId;
+    await send(
+      "Emulation.setDeviceMetricsOverride",
+      { width: 1280, height: 900, deviceScaleFactor: 1, mobile: false },
+      sessionId,
+    );
+    await send("Page.navigate", { url }, sessionId);
     return {
       async evaluate<T>(expression: string): Promise<T> {
         const r = await send(
@@ -86,6 +100,25 @@ export async function openPage(binary: string, url: string): Promise<BrowserPage
           throw new Error(`page error: ${JSON.stringify(result.exceptionDetails)}`);
         }
         return result.result.value;
+      },
+      async screenshot(file: string, selector?: string) {
+        let clip;
+        if (selector) {
+          const r = await send("Runtime.evaluate", {
+            expression: `(() => { const b = document.querySelector(${JSON.stringify(selector)})
+              .getBoundingClientRect(); return { x: b.left + scrollX, y: b.top + scrollY,
+              width: b.width, height: b.height, scale: 1 }; })()`,
+            returnByValue: true,
+          }, sessionId);
+          clip = (r.result as { result: { value: unknown } }).result.value;
+        }
+        const r = await send(
+          "Page.captureScreenshot",
+          { format: "png", clip, captureBeyondViewport: clip !== undefined },
+          sessionId,
+        );
+        const data = (r.result as { data: string }).data;
+        await Deno.writeFile(file, Uint8Array.from(atob(data), (c) => c.charCodeAt(0)));
       },
       async close() {
         socket.close();
