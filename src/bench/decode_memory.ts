@@ -9,8 +9,11 @@ import sharp from "sharp";
 import { join } from "node:path";
 import { decodeImage } from "../image/codecs.ts";
 
+/** A sharp pipeline. */
+type Pipeline = ReturnType<typeof sharp>;
+
 /** Formats measured: name → how sharp writes the test image. */
-const CASES: Record<string, (s: sharp.Sharp) => sharp.Sharp> = {
+const CASES: Record<string, (s: Pipeline) => Pipeline> = {
   "jpeg-rgb8": (s) => s.jpeg({ quality: 90 }),
   "png-rgb8": (s) => s.png({ compressionLevel: 1 }),
   "png-rgba8": (s) => s.ensureAlpha().png({ compressionLevel: 1 }),

@@ -18,6 +18,7 @@
 import { join } from "node:path";
 import { parseCommandArgs } from "../cli/args.ts";
 import { type BrowserPage, findChromium, openPage } from "./chromium.ts";
+import { textStream } from "../util/text_stream.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 
@@ -254,7 +255,7 @@ async function otherScreenshots(page: BrowserPage, shots: string) {
 
 /** Reads `serving http://…/` from the server's output. */
 async function serverUrl(stdout: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = textStream(stdout).getReader();
   let text = "";
   while (true) {
     const { value, done } = await reader.read();
