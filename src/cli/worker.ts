@@ -4,7 +4,7 @@ import { redactedUrl } from "../farm/connection.ts";
 import { parsePathMaps, PathMapError } from "../farm/path_map.ts";
 import { runJobChild } from "../farm/job_child.ts";
 import { startWorker } from "../farm/worker.ts";
-import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
+import { DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
 import { confineToRoots } from "../pipeline/paths.ts";
 import { StageError } from "../stages/stage.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -103,8 +103,6 @@ export async function workerCommand(args: string[]): Promise<number> {
     const plugins = values["allow-plugins"] ? "load" : "refuse";
     const worker = startWorker({
       url,
-      store: new CacheStore(cacheDir),
-      loadRecipe: jobRecipeLoader(plugins),
       jobChild: { command: selfCommand("worker", "--job-child"), cacheDir, plugins },
       concurrency: positiveInt("--concurrency", values.concurrency, 1),
       engine: values.engine,

@@ -4,7 +4,7 @@
  * progress (step, iteration, loss, ETA) and the final summary through BullMQ. Failed jobs are
  * retried with the backoff set at submission, except recipe and stage errors (retrying cannot help).
  *
- * With `jobChild`, each job renders in its own child process (job_child.ts) and this process only
+ * With `jobChild` (the CLI's worker), each job renders in its own child process (job_child.ts) and this process only
  * checks, relays and supervises, so it answers signals whatever the job's code does.
  *
  * Stopping ({@link FarmWorker.stop}, on SIGTERM): no new jobs are taken, running renders are
@@ -30,12 +30,31 @@ import type { PathMapping } from "./path_map.ts";
 import { admitJob, isPermanent, type RecipeLoader, renderVerified } from "./render_job.ts";
 
 /** Options for {@link startWorker}. */
-export interface FarmWorkerOptions {
+export type FarmWorkerOptions = FarmWorkerSettings & JobRunner;
+
+/** Where a worker's jobs render: in its own process, or each in a child process. */
+export type JobRunner =
+  | {
+    /** The shared step store (cache entries and checkpoints). */
+    readonly store: StepStore;
+    readonly loadRecipe: RecipeLoader;
+  }
+  | {
+    /**
+     * Each job's render in a child process (`worker --job-child`) that loads its recipe with
+     * `plugins` and caches in `cacheDir` (the shared step store's folder).
+     */
+    readonly jobChild: {
+      readonly command: readonly string[];
+      readonly cacheDir: string;
+      readonly plugins: PluginPolicy;
+    };
+  };
+
+/** What every worker is told, wherever its jobs render. */
+export interface FarmWorkerSettings {
   /** `redis://HOST:PORT[/DB]`. */
   readonly url: string;
-  /** The shared step store (cache entries and checkpoints). */
-  readonly store: StepStore;
-  readonly loadRecipe: RecipeLoader;
   /** Jobs run at once by this worker (default 1). */
   readonly concurrency?: number;
   /** What `engine: auto` means on this worker (default: the engine providers' choice here). */
@@ -56,15 +75,6 @@ export interface FarmWorkerOptions {
   readonly maps?: readonly PathMapping[];
   /** TLS options of the Redis connection (private CA). */
   readonly redis?: RedisOptions;
-  /**
-   * Runs each job's render in a child process (`worker --job-child`), loading its recipe with
-   * `plugins` and caching in `cacheDir` (the folder of `store`); absent, jobs render in process.
-   */
-  readonly jobChild?: {
-    readonly command: readonly string[];
-    readonly cacheDir: string;
-    readonly plugins: PluginPolicy;
-  };
 }
 
 /** A running worker. */
@@ -108,7 +118,7 @@ export function startWorker(options: FarmWorkerOptions): FarmWorker {
       const admitted = await admitJob(job, options.key, options.maps ?? [], options.roots);
       const onEvent = progressRelay(job, log);
       let result: FarmResult;
-      if (options.jobChild) {
+      if ("jobChild" in options) {
         if (controller.signal.aborted) throw new RunAbortedError();
         const { command, ...policy } = options.jobChild;
         const { roots, engine, memory } = options;
