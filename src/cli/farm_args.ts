@@ -12,7 +12,7 @@ import {
 } from "../farm/connection.ts";
 import type { RecipeRef } from "../farm/jobs.ts";
 import { FARM_KEY_ENV, readFarmKey } from "../farm/signing.ts";
-import type { RecipeLoader } from "../farm/worker.ts";
+import type { RecipeLoader } from "../farm/render_job.ts";
 import { defaultImageDirs } from "../pipeline/locations.ts";
 import type { PluginPolicy } from "../recipe/plugins.ts";
 import { UsageError } from "./errors.ts";

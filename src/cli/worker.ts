@@ -2,8 +2,9 @@
 import { resolve } from "node:path";
 import { redactedUrl } from "../farm/connection.ts";
 import { parsePathMaps, PathMapError } from "../farm/path_map.ts";
+import { runJobChild } from "../farm/job_child.ts";
 import { startWorker } from "../farm/worker.ts";
-import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
+import { DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
 import { confineToRoots } from "../pipeline/paths.ts";
 import { StageError } from "../stages/stage.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -17,6 +18,7 @@ import {
   redisOptionsArg,
   TRUST_HELP,
 } from "./farm_args.ts";
+import { selfCommand } from "./self_command.ts";
 
 const HELP = `Usage: deno task worker --queue redis://HOST:PORT[/DB] [options]
 
@@ -25,10 +27,12 @@ with the normal runner: same cache, checkpoints and provenance as render. Worker
 machines share the cache folder and the output folders through a mount (--map when it is mounted
 at another path than on the submitters). Logs one JSON object per line. Only jobs signed with the
 farm key run; a job whose recipe, inputs or outputs lie outside the --root folders is refused. Failed jobs are retried with backoff (recipe and stage errors are not).
+Each job renders in its own child process (the worker checks its signature and paths first).
 SIGTERM or Ctrl-C: stops taking jobs, cancels the running ones (style-transfer keeps its last
 checkpoint) and puts them back in the queue for another worker, then exits 0; if that takes longer
-than --grace-period, it exits 1 at once. A worker killed outright loses its jobs' locks after
---lock-duration; another worker then resumes them.
+than --grace-period (a job stuck in its own code), it kills the jobs' processes, puts the jobs back
+and exits 1. A worker killed outright loses its jobs' locks after --lock-duration; another worker
+then resumes them.
 
 Options:
   --queue URL           Redis holding the queue (required)
@@ -41,10 +45,14 @@ Options:
   --root DIR            jobs may read and write only below DIR (repeatable; the cache too)
   --map FROM=TO         a submitter's path FROM is TO on this machine (repeatable)
   --allow-plugins       load the plugins recipes name (code that runs with this worker's rights)
-  --grace-period S      seconds a stop may take before the worker exits anyway (default 20)
+  --grace-period S      seconds a stop may take before the jobs' processes are killed (default 20)
 ${TRUST_HELP}
+  --job-child           (internal) be the process one job renders in
   --debug               stack traces on errors
   -h, --help            this help`;
+
+/** Milliseconds a worker waits, after killing its jobs' processes, for their jobs to be requeued. */
+const KILL_WAIT_MS = 2000;
 
 /** Runs the `worker` command; returns the exit code when stopped. */
 export async function workerCommand(args: string[]): Promise<number> {
@@ -65,11 +73,13 @@ export async function workerCommand(args: string[]): Promise<number> {
       "allow-plugins": { type: "boolean" },
       "grace-period": { type: "string" },
       memory: { type: "string" },
+      "job-child": { type: "boolean" },
     });
     if (values.help) {
       console.log(HELP);
       return EXIT.ok;
     }
+    if (values["job-child"]) return await runJobChild(jobRecipeLoader);
     const url = queueUrlArg("worker", values.queue);
     const key = await farmKeyArg("worker", values);
     const cacheDir = values["cache-dir"] ?? DEFAULT_CACHE_DIR;
@@ -90,10 +100,10 @@ export async function workerCommand(args: string[]): Promise<number> {
     const graceMs = positiveInt("--grace-period", values["grace-period"], 20) * 1000;
     const log = (entry: Record<string, unknown>) =>
       console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+    const plugins = values["allow-plugins"] ? "load" : "refuse";
     const worker = startWorker({
       url,
-      store: new CacheStore(cacheDir),
-      loadRecipe: jobRecipeLoader(values["allow-plugins"] ? "load" : "refuse"),
+      jobChild: { command: selfCommand("worker", "--job-child"), cacheDir, plugins },
       concurrency: positiveInt("--concurrency", values.concurrency, 1),
       engine: values.engine,
       memory: values.memory === undefined
@@ -114,8 +124,11 @@ export async function workerCommand(args: string[]): Promise<number> {
     const how = await Promise.race([worker.stop().then(() => "stopped" as const), late]);
     clearTimeout(timer);
     if (how === "late") {
-      // The jobs still running lose their locks and are resumed by another worker.
+      // The killed jobs go back to waiting; were Redis unreachable, their locks lapse instead.
       log({ type: "worker-stop-timeout", graceSeconds: graceMs / 1000 });
+      const killed = new Promise((r) => timer = setTimeout(r, KILL_WAIT_MS));
+      await Promise.race([worker.kill(), killed]);
+      clearTimeout(timer);
       return EXIT.failure;
     }
     log({ type: "worker-stopped" });

@@ -49,6 +49,11 @@ export class WorkerProcess {
     })();
   }
 
+  /** The worker's process id. */
+  get pid(): number {
+    return this.#proc.pid;
+  }
+
   /** The process's exit status, once it exits. */
   get status(): Promise<Deno.CommandStatus> {
     return this.#proc.status;

@@ -3,12 +3,13 @@
  * subprocesses: unsigned, tampered, malformed, out-of-root and plugin jobs are refused and reported
  * failed with the reason, and write nothing; a signed job whose paths are mapped (`--map`) runs;
  * a worker without a key refuses to start; SIGTERM ends a worker within its grace period even
- * while a job ignores the abort; `schedule --queue` refuses a symlinked out/NAME.
+ * while a job ignores the abort, and even while a plugin stage spins in a synchronous loop (the job
+ * goes back to waiting, nothing is written); `schedule --queue` refuses a symlinked out/NAME.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { scheduleCommand } from "../../src/cli/schedule.ts";
-import { loadJobRecipe, recipeRefOf } from "../../src/cli/farm_args.ts";
+import { jobRecipeLoader, loadJobRecipe, recipeRefOf } from "../../src/cli/farm_args.ts";
 import type { FarmJobData } from "../../src/farm/jobs.ts";
 import { readFarmKey, signJob } from "../../src/farm/signing.ts";
 import { submitRecipe } from "../../src/farm/submit.ts";
@@ -19,6 +20,7 @@ import { hasRedis, NO_REDIS, TestRedis } from "./_redis.ts";
 if (!hasRedis) console.warn(NO_REDIS);
 
 const HANG_PLUGIN = join(repoRoot, "tests/farm/_plugins/hang.ts");
+const SPIN_PLUGIN = join(repoRoot, "tests/farm/_plugins/spin.ts");
 
 const RECIPE = `version: 1
 vars: { photo: tubingen.jpg }
@@ -145,9 +147,10 @@ Deno.test({
       await add("hang", data({ ...local, recipe: join(mnt, "p.yaml"), outDir: join(mnt, "o4") }));
       const stuck = new WorkerProcess(redis.url, cache, [
         ...["--insecure-no-key", "--allow-plugins", "--grace-period", "1"],
-      ], { STYLEPIPE_FARM_KEY: "" });
+      ], { STYLEPIPE_FARM_KEY: "", STYLEPIPE_TEST_PLUGIN_MARK: join(dir, "hang-imported") });
       workers.push(stuck);
-      await waitUntil(() => stuck.of("job-started").length > 0, 30_000, "the hanging job");
+      // Its job's process has imported the plugin (it answers SIGTERM from then on); then it hangs.
+      await waitUntil(() => exists(join(dir, "hang-imported")), 30_000, "the hanging job");
       await new Promise((r) => setTimeout(r, 500));
       const t0 = performance.now();
       const status = await stuck.stop();
@@ -156,8 +159,81 @@ Deno.test({
       assert.ok(seconds < 4, `stopped after ${seconds.toFixed(1)} s`);
       assert.equal(stuck.of("worker-stop-timeout").length, 1);
       assert.equal(stuck.of("worker-started")[0].signed, false);
+      assert.equal(stuck.of("job-requeued").length, 1); // its process killed, the job waits again
     } finally {
       for (const w of workers) await w.stop();
+      await q.close();
+      await redis.dispose();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+/** Whether process `pid` exists (SIGCONT changes nothing for a running process). */
+function alive(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name:
+    "farm stop: SIGTERM ends a worker whose job spins in `while (true) {}`; the job waits again",
+  ignore: !hasRedis,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const GRACE = 1;
+    const redis = await TestRedis.start();
+    const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "stylepipe-spin-" }));
+    const q = testQueue(redis.url);
+    let worker: WorkerProcess | undefined;
+    try {
+      for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
+      await Deno.copyFile(join(testImagesDir(), "tubingen.jpg"), join(dir, "tubingen.jpg"));
+      await Deno.writeTextFile(
+        join(dir, "spin.yaml"),
+        `version: 1
+plugins: [${SPIN_PLUGIN}]
+steps:
+  - { id: photo, use: load, with: { path: tubingen.jpg } }
+  - { id: stuck, use: spin, from: photo }
+  - { id: final, use: save, from: stuck, with: { path: spun.png } }
+`,
+      );
+      const ref = { ...recipeRefOf(join(dir, "spin.yaml"), { outDir: join(dir, "out") }) };
+      const local = { ...ref, imageDirs: [] };
+      const loadWithPlugins = jobRecipeLoader("load");
+      const [job] = await submitRecipe(
+        q.queue,
+        await loadWithPlugins(local),
+        local,
+        await readFarmKey(),
+      );
+      const mark = join(dir, "spinning");
+      worker = new WorkerProcess(redis.url, join(dir, "cache"), [
+        ...["--allow-plugins", "--grace-period", String(GRACE)],
+      ], { STYLEPIPE_TEST_SPIN_MARK: mark });
+      const spinning = () => Deno.readTextFile(mark).catch(() => "");
+      await waitUntil(async () => await spinning() !== "", 60_000, "the job's stage to spin");
+      const spinner = Number(await spinning());
+      assert.notEqual(spinner, worker.pid, "the stage ran in the worker's own process");
+      assert.ok(alive(spinner), "the spinning process is running");
+      const t0 = performance.now();
+      const status = await worker.stop();
+      const seconds = (performance.now() - t0) / 1000;
+      assert.equal(status.code, 1); // a stop past its grace period (docs/security.md)
+      assert.ok(seconds < GRACE + 3, `stopped after ${seconds.toFixed(1)} s`);
+      assert.equal(worker.of("worker-stop-timeout").length, 1);
+      assert.deepEqual(worker.of("job-requeued").map((e) => e.job), [job.id]);
+      assert.equal(await q.queue.getJobState(job.id), "waiting");
+      assert.ok(!alive(spinner), "the spinning process outlived the worker");
+      assert.ok(!await exists(join(dir, "out")), "an output folder was created");
+    } finally {
+      await worker?.stop();
       await q.close();
       await redis.dispose();
       await Deno.remove(dir, { recursive: true }).catch(() => {});

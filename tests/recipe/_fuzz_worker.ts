@@ -89,11 +89,11 @@ async function loadAndPlan(
 export type FuzzKind = "recipe" | "set" | "job" | "body";
 
 /** One case of `kind`: what to run, and how it was made. */
-async function caseOf(
+function caseOf(
   kind: FuzzKind,
   seed: number,
   index: number,
-): Promise<{ text: string; how: string; go: () => Promise<void> }> {
+): { text: string; how: string; go: () => Promise<void> } {
   if (kind === "recipe") {
     const { text, how } = fuzzCase(seed, index);
     const file = join(dir, "recipe.yaml");
@@ -161,7 +161,7 @@ async function caseOf(
 }
 
 async function run(kind: FuzzKind, seed: number, index: number): Promise<FuzzAnswer> {
-  const { text, how, go } = await caseOf(kind, seed, index);
+  const { text, how, go } = caseOf(kind, seed, index);
   const lines = text.split("\n").length;
   let outcome: FuzzAnswer["outcome"];
   let message: string | undefined;

@@ -41,6 +41,7 @@ Deno.test("a duplicate step id is refused in a matrix: recipe too", async () => 
 
 Deno.test("control characters and ANSI escapes in echoed paths are shown escaped", async () => {
   const [m] = await messages(`version: 1\nsteps:\n  - { id: g, use: "gen\\e[2J\\u0007" }\n`);
+  // deno-lint-ignore no-control-regex
   assert.ok(!/[\x00-\x09\x0b-\x1f\x7f-\x9f]/.test(m), JSON.stringify(m));
   assert.match(m, /gen\\x1b\[2J\\x07/);
   assert.equal(
