@@ -1,14 +1,18 @@
 /**
  * stylepipe: declarative YAML image pipelines with neural style transfer.
  *
+ * @example Render a recipe
  * ```ts
- * import { builtinStages, loadRecipe, planRecipe, runPlan, CacheStore } from "./mod.ts";
- * const recipe = await loadRecipe("pipelines/photo-basics.yaml", { registry: builtinStages() });
- * const plan = await planRecipe(recipe, { outDir: "out" });
- * await runPlan(plan, { cache: new CacheStore(".stylepipe/cache") });
+ * import { loadRecipe, planRecipe, runPlan } from "./mod.ts";
+ * const recipe = await loadRecipe("pipelines/photo-basics.yaml", { sets: { size: 64 } });
+ * const plan = await planRecipe(recipe, { outDir: await Deno.makeTempDir() });
+ * const { outputs } = await runPlan(plan, { cache: null }); // or new CacheStore(".stylepipe/cache")
+ * console.log(outputs);
  * ```
  *
- * Run directly (`deno run -A mod.ts <command>`), it is the command line.
+ * Run directly (`deno run -A mod.ts <command>`, or by URL), it is the command line.
+ *
+ * @module
  */
 export { type LoadOptions, loadRecipe, parseRecipe } from "./src/recipe/load.ts";
 export { type ErrorPosition, StylepipeError } from "./src/util/errors.ts";

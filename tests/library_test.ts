@@ -1,28 +1,29 @@
-/** The README's library example, run from a fresh project that links this checkout. */
+/** The README's library example, run from a project of its own; the package publishes. */
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { repoRoot } from "./stages/_context.ts";
 
 Deno.test({
-  name: "README library example runs in another project (links, no config of ours)",
+  name:
+    "README library example runs from a project without stylepipe's deno.json (--no-config, by path)",
   sanitizeResources: false,
   async fn() {
     const readme = await Deno.readTextFile(join(repoRoot, "README.md"));
     const section = readme.slice(readme.indexOf("## Using stylepipe as a library"));
-    const config = section.match(/```json\n([\s\S]*?)```/)![1];
     const example = section.match(/```ts\n([\s\S]*?)```/)![1];
+    assert.match(example, /from "\.\.\/stylepipe\/mod\.ts"/);
     const dir = await Deno.makeTempDir({ prefix: "stylepipe-library-" });
     try {
-      const project = JSON.parse(config);
-      project.links = [repoRoot];
-      await Deno.writeTextFile(join(dir, "deno.json"), JSON.stringify(project));
-      await Deno.writeTextFile(join(dir, "main.ts"), example);
+      const mod = pathToFileURL(join(repoRoot, "mod.ts")).href;
+      await Deno.writeTextFile(join(dir, "main.ts"), example.replace("../stylepipe/mod.ts", mod));
       await Deno.copyFile(
         join(repoRoot, "pipelines/photo-basics.yaml"),
         join(dir, "photo-basics.yaml"),
       );
+      // --check: the type check of mod.ts and everything it imports, without our import map.
       const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "main.ts"],
+        args: ["run", "--check", "-A", "--no-config", "main.ts"],
         cwd: dir,
         stdout: "piped",
         stderr: "piped",

@@ -1,5 +1,5 @@
 /**
- * `deno task border [--content F] [--style F] [--size N] [--iterations N] [--paddings LIST]
+ * `deno task dev border [--content F] [--style F] [--size N] [--iterations N] [--paddings LIST]
  * [--band N] [--out DIR]`: renders one pair (default tubingen × starry_night, the conv3 layers, the current
  * defaults, onnx) once per padding of the first conv (plan/network.ts Padding) and prints a
  * markdown table of the border darkening ({@link borderContrast} of the render minus that of the
@@ -69,7 +69,7 @@ export function borderContrast(image: RgbImage, band = 4): BorderContrast {
   };
 }
 
-const USAGE = "Usage: deno task border [--content F] [--style F] [--size N] [--iterations N] " +
+const USAGE = "Usage: deno task dev border [--content F] [--style F] [--size N] [--iterations N] " +
   "[--paddings zero,reflect,replicate] [--band N] [--out DIR]";
 
 async function main() {

@@ -3,6 +3,7 @@
  * open a page, evaluate expressions in it, take screenshots. Used by tests/serve and serve-bench;
  * tests skip (with a message) where no Chromium exists.
  */
+import { textStream } from "../util/text_stream.ts";
 
 /** The Chromium binary here, if any (`$CHROMIUM`, then the Debian package's names). */
 export function findChromium(): string | undefined {
@@ -133,7 +134,7 @@ export async function openPage(binary: string, url: string): Promise<BrowserPage
 
 /** Reads Chromium's stderr until it prints its DevTools WebSocket address (10 s at most). */
 async function devToolsUrl(stderr: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = textStream(stderr).getReader();
   let text = "";
   const timeout = setTimeout(() => reader.cancel(), 10_000);
   try {

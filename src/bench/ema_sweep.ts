@@ -1,9 +1,9 @@
 /**
- * `deno task ema-sweep [--size 128] [--iterations 200] [--decays 0,0.9,0.99] [--paintings a,b]`:
+ * `deno task dev ema-sweep [--size 128] [--iterations 200] [--decays 0,0.9,0.99] [--paintings a,b]`:
  * renders tubingen in the style of each painting with L-BFGS and with Adam (style-transfer's
  * defaults otherwise) and each `ema` decay, scores every result with src/neural/losses/score.ts
  * and prints a markdown table — the measurement behind style-transfer's per-optimizer `ema`
- * defaults (README "Style transfer"). --sheet writes the renders as a contact sheet (a row per
+ * defaults (docs/quality.md "EMA"). --sheet writes the renders as a contact sheet (a row per
  * optimizer and painting, a column per decay; .jpg → JPEG quality 88, else PNG). Engine onnx.
  */
 import { resolve } from "node:path";
@@ -16,7 +16,7 @@ import { defaultWeightsDirs } from "../pipeline/locations.ts";
 import { parseScriptArgs } from "../cli/args.ts";
 import { paste, readExample, renderAndScore } from "./quality_sweep.ts";
 
-const USAGE = "Usage: deno task ema-sweep [--size 128] [--iterations 200] " +
+const USAGE = "Usage: deno task dev ema-sweep [--size 128] [--iterations 200] " +
   "[--decays 0,0.9,0.99] [--paintings starry_night.jpg,the_scream.jpg,...] [--sheet FILE]";
 
 const fmt = (v: number) => v >= 100 ? Math.round(v).toLocaleString("en") : v.toPrecision(4);

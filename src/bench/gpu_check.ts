@@ -1,5 +1,5 @@
 /**
- * `deno task gpu-check`: the cuda engine against reference values the onnx engine computed on the
+ * `deno task dev gpu-check`: the cuda engine against reference values the onnx engine computed on the
  * CPU beforehand (`--prepare` here writes them to .device/gpu-check-reference.json, which travels
  * to the GPU machine with the device kit: no minutes of wasm there). Per case (precision fp32 |
  * tf32 × pooling max | avg × padding zero and replicate (max) or reflect (avg) × real partial
@@ -7,7 +7,7 @@
  * each loss term, and the gradient's norm (relative difference) and direction (cosine) within
  * 1e-4 (fp32) or 1e-2 (tf32), for Gram and mean-covariance styles; extracted activations
  * (vectors: the whole norm, and the direction of an evenly strided 509-value sample: the
- * references must fit the device kit); the device vector ops against the host's; a short L-BFGS
+ * references must fit the device kit); one case per network also tile by tile (objective/tiled.ts); the device vector ops against the host's; a short L-BFGS
  * render repeated gives the same bytes; then first figures (W at 512²: ms per evaluation and per
  * L-BFGS iteration, peak device memory). Prints one line per check and a summary. Exits 1 if any
  * check fails, or if the engine cannot start on a machine with an NVIDIA GPU (or the emulated
@@ -19,6 +19,7 @@ import {
   type CudaEngine,
   type CudaPrecision,
   emulationFromEnv,
+  nvidiaGpuPresent,
 } from "../neural/engines/cuda/engine.ts";
 import type { Engine, VectorOps } from "../neural/engines/engine.ts";
 import type { ObjectiveSpec } from "../neural/objective/spec.ts";
@@ -31,6 +32,9 @@ import { syntheticVggWeights } from "../neural/models/synthetic.ts";
 import { loadVggWeights } from "../neural/models/weights.ts";
 import type { VggWeights } from "../neural/models/weights_types.ts";
 import { lbfgs } from "../neural/optim/lbfgs.ts";
+import { tiledObjective } from "../neural/objective/tiled.ts";
+import { tilingFor } from "../neural/objective/tiling.ts";
+import { layersRead, lossPlan } from "../neural/objective/terms.ts";
 import { workloadImage, workloadSpec, workloadWeights } from "./workload.ts";
 import { Prng } from "../util/prng.ts";
 
@@ -286,6 +290,35 @@ function compareCase(precision: CudaPrecision, c: Case, a: CaseResult, b: CaseRe
   return checks;
 }
 
+/**
+ * The case's objective evaluated tile by tile (objective/tiled.ts: the engine's statistics() and
+ * planObjective()) against the whole-image reference: each term and the gradient.
+ */
+async function tiledCase(
+  cuda: CudaEngine,
+  precision: CudaPrecision,
+  c: Case,
+  reference: CaseResult,
+  tile: number,
+): Promise<Check[]> {
+  const s = spec(c.net, c.pooling, c.padding, c.height, c.width);
+  const tiling = tilingFor(s.weights.arch, layersRead(lossPlan(s).terms), c.height, c.width, tile);
+  const objective = await tiledObjective(cuda, s, tiling);
+  const x = cuda.vec.fromArray(image(3, c.height, c.width));
+  try {
+    const e = await objective.evaluate(x);
+    const grad = await cuda.vec.toArray(e.grad);
+    cuda.vec.dispose(e.grad);
+    const got = { ...reference, terms: e.terms, grad: sampled(grad) };
+    const label = `tiled ${tiling.rows}×${tiling.cols} (tile ${tiling.tile}, halo ${tiling.halo})`;
+    return compareCase(precision, { ...c, name: `${c.name} ${label}` }, reference, got)
+      .filter((check) => !/mean-covariance|extract/.test(check.name));
+  } finally {
+    cuda.vec.dispose(x);
+    objective.dispose();
+  }
+}
+
 /** The reference file: per case name, the onnx engine's result on the CPU. */
 interface ReferenceFile {
   readonly about: string;
@@ -483,15 +516,6 @@ export interface GpuCheckOptions {
   readonly gpuPresent?: boolean;
 }
 
-function nvidiaGpuPresent(): boolean {
-  try {
-    Deno.statSync("/dev/nvidiactl");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Runs every check; returns the process exit code. */
 export async function gpuCheck(options: GpuCheckOptions = {}): Promise<number> {
   const quick = options.quick ?? false;
@@ -518,7 +542,7 @@ export async function gpuCheck(options: GpuCheckOptions = {}): Promise<number> {
     references = JSON.parse(await Deno.readTextFile(path));
   } catch (e) {
     console.log(
-      `FAIL  references: ${(e as Error).message}; run \`deno task gpu-check --prepare\` first`,
+      `FAIL  references: ${(e as Error).message}; run \`deno task dev gpu-check --prepare\` first`,
     );
     return 1;
   }
@@ -553,6 +577,16 @@ export async function gpuCheck(options: GpuCheckOptions = {}): Promise<number> {
             .forEach(report);
         } catch (e) {
           report({ name: `${precision} ${c.name}`, ok: false, detail: String(e) });
+        }
+      }
+      // One case per network tile by tile as well (the prints issue: every engine runs tiled).
+      for (const c of cases(nets, quick).filter((c) => c.name.startsWith("avg reflect"))) {
+        const ref = references.cases[c.name];
+        if (!ref) continue;
+        try {
+          (await tiledCase(cuda, precision, c, decodeResult(ref), quick ? 8 : 32)).forEach(report);
+        } catch (e) {
+          report({ name: `${precision} ${c.name} tiled`, ok: false, detail: String(e) });
         }
       }
       report(await checkRepeatable(cuda, nets.at(-1)!, quick ? 12 : 64, quick ? 5 : 20));

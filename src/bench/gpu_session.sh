@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The cuda engine's GPU-machine session: one command, under 540 s, most diagnostic part first.
-#   here, once:  bash ../shared/device/pack.sh && deno task gpu-check --prepare   (fills .device/)
+#   here, once:  bash ../shared/device/pack.sh && deno task dev gpu-check --prepare   (fills .device/)
 #   GPU machine: bash .device/run.sh bash src/bench/gpu_session.sh      (run tool: carry [".device"])
 #   here, emulated end to end: bash src/bench/gpu_session.sh --emulate[=kernel-oob|library-load|wrong-result]
-# Parts: smoke (deno task gpu-smoke: every call staged and named), check (gpu-check against the
+# Parts: smoke (deno task dev gpu-smoke: every call staged and named), check (gpu-check against the
 # references precomputed here), figures (workload W on cuda fp32 and tf32 with 500-iteration
 # renders, webgpu at 512², PyTorch's anchor in the same run). Each part gets its own timeout,
 # capped by what is left of the budget, so a part that fails or hangs never eats the next
@@ -49,12 +49,12 @@ part() { # name seconds command...
 if [[ -n $emulate ]]; then
   # The emulated device (the engine's JavaScript restatement) stands in for the GPU: small sizes.
   export STYLEPIPE_CUDA_EMULATE=$emulate
-  part smoke 120 deno task gpu-smoke
-  part check 240 deno task gpu-check --quick
+  part smoke 120 deno task dev gpu-smoke
+  part check 240 deno task dev gpu-check --quick
   part bench-cuda-fp32 90 deno task bench --engine cuda-fp32 --sizes 16 --iterations 2 --steps 1 --warmup 0
 else
-  part smoke 75 deno task gpu-smoke
-  part check 170 deno task gpu-check
+  part smoke 75 deno task dev gpu-smoke
+  part check 170 deno task dev gpu-check
   for precision in fp32 tf32; do
     part "bench-cuda-$precision" 85 \
       deno task bench --engine "cuda-$precision" --sizes 256,512,1024 --iterations 500 --steps 10

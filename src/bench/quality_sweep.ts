@@ -1,9 +1,9 @@
 /**
- * `deno task sweep [--sizes 128,256] [--big-pairs N] [--iterations N] [--sheet FILE] [--only S]
+ * `deno task dev sweep [--sizes 128,256] [--big-pairs N] [--iterations N] [--sheet FILE] [--only S]
  * [--photos N] [--style-loss L]`:
  * renders every painting of the example images over two photos (tubingen.jpg and its centre
  * detail) with the old defaults and the current ones, scores each with the fixed yardstick of
- * src/neural/losses/score.ts and prints a markdown table (the README's). --sizes lists the sizes;
+ * src/neural/losses/score.ts and prints a markdown table (docs/quality.md's). --sizes lists the sizes;
  * sizes after the first run only on the first --big-pairs pairs. --sheet writes a contact sheet
  * (photo | old | new | painting at the first size; .jpg → JPEG quality 88, else PNG). Engine onnx;
  * settings in {@link CONFIGS}. --only keeps the paintings whose file name contains S; --photos N
@@ -214,7 +214,7 @@ export function paste(sheet: RgbImage, tile: RgbImage, x: number, y: number): vo
 
 const fmt = (v: number) => v >= 100 ? Math.round(v).toLocaleString("en") : v.toPrecision(3);
 
-const USAGE = "Usage: deno task sweep [--sizes 128,256] [--big-pairs N] [--iterations N] " +
+const USAGE = "Usage: deno task dev sweep [--sizes 128,256] [--big-pairs N] [--iterations N] " +
   `[--sheet FILE] [--only S] [--photos N] [--style-loss ${styleStatistics.join("|")}] ` +
   "[--style-weight W]";
 

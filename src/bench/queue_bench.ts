@@ -8,13 +8,13 @@
  *   deno run -A src/bench/queue_bench.ts --queue redis://127.0.0.1:6399 [--jobs 10000] [--workers 8]
  *     [--concurrency 1] [--seconds 120]
  */
-import { Queue, Worker } from "bullmq";
+import { Queue, Worker } from "npm:bullmq@6.7.0";
 import { parseCommandArgs } from "../cli/args.ts";
 import { openRedis } from "../farm/connection.ts";
 import { messageOf } from "../util/errors.ts";
 
 const USAGE =
-  "Usage: deno task farm-bench --queue redis://HOST:PORT [--jobs 10000] [--workers 8] " +
+  "Usage: deno task dev farm-bench --queue redis://HOST:PORT [--jobs 10000] [--workers 8] " +
   "[--concurrency 1] [--seconds 120]";
 
 /** A queue of its own, so the bench never touches real render jobs. */

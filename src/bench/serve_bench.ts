@@ -13,11 +13,12 @@
  * render is cancelled after `--seconds`. With `--screenshots DIR` it also saves the studio's
  * screenshots (idle, live render, record panel, editor with an error) into DIR.
  *
- *   deno task serve-bench [--size 256] [--iterations 40] [--seconds 300] [--screenshots docs]
+ *   deno task dev serve-bench [--size 256] [--iterations 40] [--seconds 300] [--screenshots docs]
  */
 import { join } from "node:path";
 import { parseCommandArgs } from "../cli/args.ts";
 import { type BrowserPage, findChromium, openPage } from "./chromium.ts";
+import { textStream } from "../util/text_stream.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 
@@ -58,7 +59,7 @@ async function main(): Promise<number> {
   });
   if (values.help) {
     console.log(
-      "Usage: deno task serve-bench [--size 256] [--iterations 40] [--seconds 300] [--screenshots DIR]",
+      "Usage: deno task dev serve-bench [--size 256] [--iterations 40] [--seconds 300] [--screenshots DIR]",
     );
     return 0;
   }
@@ -254,7 +255,7 @@ async function otherScreenshots(page: BrowserPage, shots: string) {
 
 /** Reads `serving http://…/` from the server's output. */
 async function serverUrl(stdout: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = textStream(stdout).getReader();
   let text = "";
   while (true) {
     const { value, done } = await reader.read();

@@ -1,5 +1,6 @@
 /** Argument parsing shared by the commands (node:util parseArgs; usage errors exit with code 2). */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parse as parseYaml } from "npm:yaml@2.9.1";
 import { didYouMean } from "../recipe/suggest.ts";
 import { UsageError } from "./errors.ts";
 import { messageOf } from "../util/errors.ts";
@@ -81,9 +82,12 @@ function checkOptions(command: string, args: string[], options: Options): void {
     if (arg.startsWith("--")) {
       name = arg.slice(2, eq < 0 ? undefined : eq);
       if (!(name in options)) {
+        const hint = didYouMean(`--${name}`, longNames) ||
+          ("set" in options ? setHint(name, args) : "");
         throw new UsageError(
-          `${command}: unknown option "${arg.slice(0, eq < 0 ? undefined : eq)}"` +
-            `${didYouMean(`--${name}`, longNames)} (see --help)`,
+          `${command}: unknown option "${
+            arg.slice(0, eq < 0 ? undefined : eq)
+          }"${hint} (see --help)`,
         );
       }
     } else {
@@ -103,6 +107,30 @@ function checkOptions(command: string, args: string[], options: Options): void {
       throw new UsageError(`${command}: --${name} takes no value (see --help)`);
     }
   }
+}
+
+/**
+ * For a command that takes `--set`: an unknown `--name` close to one of the recipe's variables
+ * suggests `--set variable=…`; otherwise it says how variables are set.
+ */
+function setHint(name: string, args: readonly string[]): string {
+  const file = args.find((a) => /\.ya?ml$/i.test(a));
+  let vars: string[] = [];
+  try {
+    if (!file || Deno.statSync(file).size > 1 << 20) throw new RangeError("no small recipe");
+    const doc = parseYaml(Deno.readTextFileSync(file)) as Record<string, unknown> | null;
+    vars = Object.keys({ ...asRecord(doc?.vars), ...asRecord(doc?.matrix) });
+  } catch {
+    // No readable recipe: fall back to the general hint.
+  }
+  const match = didYouMean(name, vars).match(/"(.*)"/)?.[1];
+  return match
+    ? ` (did you mean "--set ${match}=…"?)`
+    : ` (a recipe variable is set with --set ${name}=VALUE)`;
+}
+
+function asRecord(v: unknown): Record<string, unknown> {
+  return v && typeof v === "object" && !Array.isArray(v) ? v as Record<string, unknown> : {};
 }
 
 /** The single recipe argument of a command, or a {@link UsageError}. */

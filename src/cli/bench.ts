@@ -3,6 +3,7 @@
  * (src/bench/workload.ts) per engine and size, each in a fresh subprocess so that peak memory is
  * per measurement.
  */
+import { didYouMean } from "../recipe/suggest.ts";
 import type { BenchResult } from "../bench/measure.ts";
 import { measureInSubprocess } from "../bench/run.ts";
 import {
@@ -65,7 +66,11 @@ export async function benchCommand(args: string[]): Promise<number> {
     const engines = values.engine.split(",").map((e) => e.trim());
     for (const e of engines) {
       if (!engineNames.includes(e)) {
-        throw new UsageError(`bench: unknown engine "${e}"; engines: ${engineNames.join(", ")}`);
+        throw new UsageError(
+          `bench: unknown engine "${e}"${didYouMean(e, engineNames)}; engines: ${
+            engineNames.join(", ")
+          }`,
+        );
       }
     }
     if (values.tiled || values["tiled-only"]) {

@@ -2,6 +2,7 @@
  * `deno task cache [list | size | prune]`: what the step cache holds and how much space it takes,
  * and pruning by age and total size (never an entry a running render has locked).
  */
+import { didYouMean } from "../recipe/suggest.ts";
 import { DEFAULT_CACHE_DIR, listCache, pruneCache } from "../pipeline/cache.ts";
 import { parseCommandArgs } from "./args.ts";
 import { EXIT, reportError, UsageError } from "./errors.ts";
@@ -15,6 +16,8 @@ const HELP = `Usage: deno task cache [list | size | prune] [--cache-dir D] [--js
                   least recently used until the total is at most --max-size (e.g. 500MB, 2GB).
                   Entries locked by a running render, or used in the last minute, are kept.
 --cache-dir defaults to ${DEFAULT_CACHE_DIR}.`;
+
+const ACTIONS = ["list", "size", "prune"];
 
 const OPTIONS = {
   "cache-dir": { type: "string" },
@@ -36,8 +39,11 @@ export async function cacheCommand(args: string[]): Promise<number> {
       return EXIT.ok;
     }
     const [action = "size", ...extra] = positionals;
-    if (extra.length || !["list", "size", "prune"].includes(action)) {
-      throw new UsageError(`cache: expected list, size or prune, got "${positionals.join(" ")}"`);
+    if (extra.length || !ACTIONS.includes(action)) {
+      const hint = extra.length ? "" : didYouMean(action, ACTIONS);
+      throw new UsageError(
+        `cache: expected list, size or prune, got "${positionals.join(" ")}"${hint}`,
+      );
     }
     const dir = values["cache-dir"] ?? DEFAULT_CACHE_DIR;
     if (action !== "prune" && (values["older-than"] || values["max-size"] || values["dry-run"])) {

@@ -1,5 +1,6 @@
 /** How the CLI turns errors into one readable message and an exit code (no stack trace unless --debug). */
 import { EXIT, messageOf, StylepipeError } from "../util/errors.ts";
+import { printable } from "../util/printable.ts";
 import { RecipeError } from "../recipe/errors.ts";
 import { StepFailedError } from "../pipeline/run.ts";
 
@@ -27,7 +28,11 @@ function isUnknown(e: unknown): boolean {
 /** The message lines for an error (stack traces only with `debug`; `--debug` suggested only for unknown errors). */
 export function messagesOf(e: unknown, debug: boolean): string[] {
   if (e instanceof RecipeError) return e.message.split("\n"); // every line positioned
-  const lines = [`error: ${messageOf(e)}`];
+  const lines = [`error: ${printable(messageOf(e))}`]; // no raw control characters to a terminal
+  if (e instanceof Deno.errors.NotCapable) {
+    lines.push("stylepipe needs Deno's permissions: run it through deno task, or deno run -A");
+    return lines;
+  }
   if (debug && e instanceof Error) {
     lines.push(e.stack ?? "");
     if (e.cause instanceof Error) lines.push(`caused by: ${e.cause.stack ?? e.cause.message}`);

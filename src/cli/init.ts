@@ -1,10 +1,11 @@
 /** `init [NAME]`: writes a starter recipe (a commented style transfer) that validates as it is. */
 import { basename, dirname, extname, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath as fromFileUrl } from "node:url";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { pathExists } from "../util/path_exists.ts";
 import { parseCommandArgs } from "./args.ts";
 import { EXIT, reportError, UsageError } from "./errors.ts";
+import { MOD_URL, stylepipeCommand } from "../util/invocation.ts";
 import { SCHEMA_PATH } from "./schema.ts";
 
 const HELP = `Usage: deno task init [NAME | FILE.yaml] [--force]
@@ -14,13 +15,16 @@ and a painting, extract VGG19 features, style transfer, save. Edit its vars: and
   deno task render NAME.yaml
 --force replaces an existing file.`;
 
-/** The starter recipe's text; `schemaPath` is the schema as seen from the recipe's folder. */
-export function starterRecipe(name: string, schemaPath: string): string {
+/**
+ * The starter recipe's text; `schemaPath` is the schema as seen from the recipe's folder, `run`
+ * the command prefix that starts stylepipe there (e.g. `deno task`).
+ */
+export function starterRecipe(name: string, schemaPath: string, run = "deno task"): string {
   return `# yaml-language-server: $schema=${schemaPath}
 # A starter recipe: the photo in the manner of the painting. Change vars: or override them with
-# --set, e.g.  deno task render ${name}.yaml --set size=384 --set style=the_scream.jpg
+# --set, e.g.  ${run} render ${name}.yaml --set size=384 --set style=the_scream.jpg
 # Layers up to relu3_x work with the partial VGG19 weights; the paper's relu4_2 / relu5_1 need the
-# full set (deno task weights vgg19). "deno task stages style-transfer" lists every parameter.
+# full set (${run} weights vgg19). "${run} stages style-transfer" lists every parameter.
 version: 1
 name: ${name}
 vars:
@@ -66,10 +70,13 @@ export async function initCommand(args: string[]): Promise<number> {
     if (!values.force && await pathExists(file)) {
       throw new UsageError(`init: ${file} exists; pass --force to replace it`);
     }
-    const schema = resolve(fileURLToPath(new URL("../../", import.meta.url)), SCHEMA_PATH);
-    const schemaPath = relative(dirname(resolve(file)), schema).replaceAll("\\", "/");
-    await atomicWrite(file, starterRecipe(name, schemaPath));
-    console.log(`wrote ${file}; render it with: deno task render ${file}`);
+    const schema = new URL(`./${SCHEMA_PATH}`, MOD_URL);
+    const schemaPath = schema.protocol === "file:"
+      ? relative(dirname(resolve(file)), fromFileUrl(schema)).replaceAll("\\", "/")
+      : schema.href;
+    const run = stylepipeCommand();
+    await atomicWrite(file, starterRecipe(name, schemaPath, run));
+    console.log(`wrote ${file}; render it with: ${run} render ${file}`);
     return EXIT.ok;
   } catch (e) {
     return reportError(e, { debug: args.includes("--debug"), json: false });

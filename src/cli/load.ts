@@ -3,7 +3,7 @@ import { scheduleExtension } from "../pipeline/schedule.ts";
 import { RecipeError } from "../recipe/errors.ts";
 import { attributeSets } from "../recipe/set_attribution.ts";
 import { type Plan, planRecipe } from "../pipeline/plan.ts";
-import { loadRecipe, parseRecipe } from "../recipe/load.ts";
+import { loadRecipe, parseRecipe, readRecipeText } from "../recipe/load.ts";
 import { matrixExtension } from "../recipe/matrix.ts";
 import type { PluginPolicy } from "../recipe/plugins.ts";
 import type { Recipe } from "../recipe/recipe.ts";
@@ -27,14 +27,23 @@ export interface CliRecipeOptions {
  */
 export async function planCliRecipe(
   file: string,
-  options: CliRecipeOptions & { readonly outDir?: string; readonly memory?: number },
+  options: CliRecipeOptions & {
+    readonly outDir?: string;
+    readonly memory?: number;
+    /** Whether `engine: auto` is resolved (probing the engines); validate needs no engine. */
+    readonly resolveEngine?: boolean;
+  },
 ): Promise<Plan> {
   const recipe = await loadCliRecipe(file, options);
   try {
-    return await planRecipe(recipe, { outDir: options.outDir, memory: options.memory });
+    return await planRecipe(recipe, {
+      outDir: options.outDir,
+      memory: options.memory,
+      resolveEngine: options.resolveEngine === false ? (name) => Promise.resolve(name) : undefined,
+    });
   } catch (e) {
     if (!(e instanceof RecipeError) || !options.sets?.length) throw e;
-    const text = await Deno.readTextFile(file);
+    const text = await readRecipeText(file);
     throw new RecipeError(attributeSets(e.issues, text, options.sets));
   }
 }

@@ -86,7 +86,8 @@ export async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return name === undefined ? EXIT.invalid : EXIT.ok;
   }
-  if (name === "--version" || name === "-V" || name === "version") {
+  const beforeDashes = args.indexOf("--") < 0 ? args : args.slice(0, args.indexOf("--"));
+  if (name === "version" || beforeDashes.includes("--version") || beforeDashes.includes("-V")) {
     console.log(`stylepipe ${STYLEPIPE_VERSION} (deno ${Deno.version.deno})`);
     return EXIT.ok;
   }

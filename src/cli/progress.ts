@@ -57,6 +57,8 @@ export class ProgressPrinter {
   readonly #running = new Map<string, LiveStep>();
   #liveDrawn = false;
   #lastVerboseDecile = new Map<string, number>();
+  /** Steps whose own note already said where they were cancelled. */
+  readonly #cancelNoted = new Set<string>();
 
   /** @param options streams (default: the process's) and verbosity (default normal) */
   constructor(options: { streams?: ProgressStreams; verbosity?: Verbosity } = {}) {
@@ -85,6 +87,7 @@ export class ProgressPrinter {
         break;
       }
       case "step-note":
+        if (e.message.startsWith("cancelled")) this.#cancelNoted.add(e.step);
         if (this.#verbosity !== "quiet") this.#line(`  · ${e.step}: ${e.message}`);
         break;
       case "step-finished":
@@ -129,7 +132,9 @@ export class ProgressPrinter {
     if (aborted) {
       const cancelled = [...this.#running.values()];
       this.#running.clear();
-      for (const live of cancelled) this.#line(cancelLine(live));
+      for (const live of cancelled) {
+        if (!this.#cancelNoted.has(live.step)) this.#line(cancelLine(live));
+      }
     }
     this.#clearLive();
     if (this.#verbosity !== "quiet") {
@@ -137,7 +142,7 @@ export class ProgressPrinter {
     }
     if (aborted) {
       this.#streams.summary.write(
-        "cancelled; finished steps are cached: run the same command to continue\n",
+        "finished steps are cached: run the same command to continue\n",
       );
       return;
     }
@@ -165,11 +170,7 @@ export class ProgressPrinter {
     if (!this.#streams.status.isTerminal || this.#verbosity === "quiet") return;
     const live = [...this.#running.values()].at(-1);
     if (!live) return this.#clearLive();
-    const columns = this.#streams.status.columns;
-    const line = liveLine(live);
-    this.#streams.status.write(
-      CLEAR_LINE + (columns ? [...line].slice(0, columns - 1).join("") : line),
-    );
+    this.#streams.status.write(CLEAR_LINE + liveLine(live, this.#streams.status.columns));
     this.#liveDrawn = true;
   }
 
@@ -192,27 +193,46 @@ function fractionOf(p: StageProgress | undefined): number | undefined {
   return undefined;
 }
 
-/** The in-place line of a running step: bar, percentage, iteration, tile, loss, one ETA. */
-export function liveLine(live: {
-  step: string;
-  stage: string;
-  progress?: StageProgress;
-  elapsed: number;
-}): string {
+/**
+ * The in-place line of a running step, most useful fields first (step, iteration, ETA, loss, tile,
+ * then percentage and bar, stage, message): fields that do not fit in `columns` − 1 characters are left
+ * out (the bar first shrinks, then leaves the bare percentage), so the ETA shows on an 80-column terminal.
+ */
+export function liveLine(
+  live: { step: string; stage: string; progress?: StageProgress; elapsed: number },
+  columns = Infinity,
+): string {
   const p = live.progress;
   const f = fractionOf(p);
-  const parts = [`  … ${live.step} (${live.stage})`];
+  // A stage that counts iterations gives its own ETA (from this run's pace after warm-up).
+  const eta = p?.eta ??
+    (p?.iteration === undefined && f && f > 0 ? live.elapsed / f * (1 - f) : undefined);
+  const fields: string[][] = [];
+  if (p?.iteration !== undefined) fields.push([`it ${p.iteration}${p.total ? `/${p.total}` : ""}`]);
+  if (eta !== undefined && f !== undefined && f < 1) fields.push([`ETA ${formatSeconds(eta)}`]);
+  if (p?.loss !== undefined) fields.push([`loss ${p.loss.toPrecision(4)}`]);
+  if (p?.tile !== undefined) fields.push([`tile ${p.tile}${p.tiles ? `/${p.tiles}` : ""}`]);
   if (f !== undefined) {
-    const filled = Math.round(f * BAR_WIDTH);
-    parts.push(`[${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}] ${Math.floor(f * 100)}%`);
+    const percent = `${Math.floor(f * 100)}%`;
+    const bar = (width: number) => {
+      const filled = Math.round(f * width);
+      return `${percent} [${"█".repeat(filled)}${"░".repeat(width - filled)}]`;
+    };
+    fields.push([bar(BAR_WIDTH), bar(BAR_WIDTH / 2), percent]);
   }
-  if (p?.iteration !== undefined) parts.push(`it ${p.iteration}${p.total ? `/${p.total}` : ""}`);
-  if (p?.tile !== undefined) parts.push(`tile ${p.tile}${p.tiles ? `/${p.tiles}` : ""}`);
-  if (p?.loss !== undefined) parts.push(`loss ${p.loss.toPrecision(4)}`);
-  const eta = p?.eta ?? (f && f > 0 ? live.elapsed / f * (1 - f) : undefined);
-  if (eta !== undefined && f !== undefined && f < 1) parts.push(`ETA ${formatSeconds(eta)}`);
-  if (p?.message) parts.push(p.message);
-  return parts.join(" | ");
+  fields.push([`(${live.stage})`]);
+  if (p?.message) fields.push([p.message]);
+  const width = columns - 1;
+  let line = `  … ${live.step}`;
+  for (const choices of fields) {
+    const fit = choices.find((c) => length(line) + 3 + length(c) <= width);
+    if (fit !== undefined) line += ` | ${fit}`;
+  }
+  return length(line) > width ? [...line].slice(0, width).join("") : line;
+}
+
+function length(text: string): number {
+  return [...text].length;
 }
 
 /** What a cancelled step says: where it stopped, and how to go on. */
@@ -236,7 +256,9 @@ export function timingTable(steps: readonly StepSummary[], totalSeconds: number)
     s.step,
     s.stage,
     s.status,
-    s.status === "ran" || s.status === "failed" ? s.seconds.toFixed(3) : "-",
+    s.status === "ran" || s.status === "failed" || s.status === "cancelled"
+      ? s.seconds.toFixed(3)
+      : "-",
   ]);
   return table(["step", "stage", "status", "seconds"], rows) +
     `\ntotal ${totalSeconds.toFixed(3)} s`;

@@ -5,7 +5,7 @@ import { type JobView, removeJob, retryJob, snapshot } from "../farm/inspect.ts"
 import type { FarmProgress } from "../farm/jobs.ts";
 import { parseCommandArgs } from "./args.ts";
 import { EXIT, reportError } from "./errors.ts";
-import { QUEUE_OPTION, queueUrlArg, unreachable } from "./farm_args.ts";
+import { QUEUE_OPTION, queueUrlArg, redisOptionsArg, unreachable } from "./farm_args.ts";
 import { table } from "./progress.ts";
 import { progressText } from "./submit.ts";
 
@@ -20,6 +20,7 @@ Options:
   --remove ID      remove a job that is not running (repeatable)
   --limit N        jobs listed per state (default 20)
   --json           one JSON object: counts, jobs, schedulers
+  --ca-file FILE   PEM certificate(s) of a private CA for a rediss:// server
   --debug          stack traces on errors
   -h, --help       this help`;
 
@@ -40,7 +41,7 @@ export async function queueCommand(args: string[]): Promise<number> {
       return EXIT.ok;
     }
     const url = queueUrlArg("queue", values.queue);
-    farm = openQueue(url);
+    farm = openQueue(url, redisOptionsArg("queue", values));
     const queue = farm.queue;
     let code: number = EXIT.ok;
     try {

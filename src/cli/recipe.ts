@@ -3,7 +3,7 @@
  * variables and `--set` values applied, only the steps the output depends on), as YAML that
  * `deno task render` accepts, so a shared image can be rendered again.
  */
-import { stringify } from "yaml";
+import { stringify } from "npm:yaml@2.9.1";
 import { readProvenance } from "../pipeline/provenance.ts";
 import { originalPlugins, recordedRecipe } from "../pipeline/reproduce.ts";
 import { parseCommandArgs } from "./args.ts";

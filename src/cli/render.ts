@@ -7,9 +7,9 @@ import { atomicWrite } from "../util/atomic_write.ts";
 import { CacheStore, DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
 import type { Plan } from "../pipeline/plan.ts";
 import { RecipeError } from "../recipe/errors.ts";
-import { runPlan } from "../pipeline/run.ts";
+import { RunAbortedError, runPlan } from "../pipeline/run.ts";
 import { OUTPUT_OPTIONS, parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
-import { EXIT, reportError, UsageError } from "./errors.ts";
+import { EXIT, exitCodeOf, reportError, UsageError } from "./errors.ts";
 import { planCliRecipe } from "./load.ts";
 import { parseSize } from "./cache.ts";
 import { ProgressPrinter } from "./progress.ts";
@@ -134,6 +134,8 @@ export async function renderCommand(args: string[]): Promise<number> {
     }
     return EXIT.ok;
   } catch (e) {
+    // The progress printer has already said "cancelled" (and how to go on): no error line too.
+    if (e instanceof RunAbortedError && !json) return exitCodeOf(e);
     return reportError(e, { debug, json });
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);

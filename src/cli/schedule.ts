@@ -25,7 +25,7 @@ import type { Recipe } from "../recipe/recipe.ts";
 import { builtinStages } from "../stages/builtin.ts";
 import { parseCommandArgs, RUN_OPTIONS } from "./args.ts";
 import { EXIT, messagesOf, reportError, UsageError } from "./errors.ts";
-import { QUEUE_OPTION, queueUrlArg } from "./farm_args.ts";
+import { farmKeyArg, QUEUE_OPTION, queueUrlArg, redisOptionsArg, TRUST_HELP } from "./farm_args.ts";
 
 const HELP = `Usage: deno task schedule <recipe.yaml>… [options]
 
@@ -44,6 +44,7 @@ Options:
                      scheduler in the render farm's queue (deno task worker renders each tick
                      once, whatever the number of workers), then exit
   --remove           with --queue: remove the recipes' job schedulers
+${TRUST_HELP}
   --debug            stack traces in error lines
   -h, --help         this help`;
 
@@ -84,6 +85,8 @@ export async function scheduleCommand(args: string[]): Promise<number> {
       const { queueSchedules } = await import("./schedule_queue.ts");
       return await queueSchedules(positionals, {
         url: queueUrlArg("schedule", values.queue),
+        key: values.remove ? undefined : await farmKeyArg("schedule", values),
+        redis: redisOptionsArg("schedule", values),
         sets: values.set,
         engine: values.engine,
         outDir: values["out-dir"],

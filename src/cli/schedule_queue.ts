@@ -2,8 +2,10 @@
  * `schedule --queue URL <recipe>…`: registers, updates (same recipe file → same scheduler) or, with
  * `--remove`, removes the recipes' job schedulers in the render farm's queue, then exits.
  */
-import { openQueue } from "../farm/connection.ts";
+import { join } from "node:path";
+import { openQueue, type RedisOptions } from "../farm/connection.ts";
 import { removeSchedule, schedulerId, upsertSchedule } from "../farm/schedulers.ts";
+import { confineOutput } from "../pipeline/paths.ts";
 import type { Recipe } from "../recipe/recipe.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { recipeRefOf, unreachable } from "./farm_args.ts";
@@ -15,6 +17,10 @@ export interface QueueScheduleOptions {
   readonly engine?: string;
   readonly outDir?: string;
   readonly remove: boolean;
+  /** The farm key the schedulers' jobs are signed with (undefined: `--insecure-no-key`). */
+  readonly key: CryptoKey | undefined;
+  /** TLS options of the Redis connection. */
+  readonly redis?: RedisOptions;
   /** Loads a recipe, passing its `schedule:` to `onCron`. */
   load(file: string, onCron: (cron: string) => void): Promise<Recipe>;
 }
@@ -32,9 +38,16 @@ export async function queueSchedules(
     let cron: string | undefined;
     const recipe = await options.load(file, (c) => cron = c);
     if (!cron) throw new UsageError(`${file}: no "schedule:" cron expression in the recipe`);
+    // As the local `schedule`: OUT/NAME checked on real paths (a symlinked out/NAME is refused).
+    confineOutput(join(recipe.name, "tick"), {
+      recipeDir: recipe.dir,
+      imageDirs: [],
+      outDir: options.outDir ?? "out",
+      allowOutsideOutput: false,
+    }, recipe.files);
     entries.push({ file, recipe, cron });
   }
-  const farm = openQueue(options.url);
+  const farm = openQueue(options.url, options.redis);
   try {
     for (const { file, recipe, cron } of entries) {
       const ref = recipeRefOf(file, options);
@@ -43,7 +56,7 @@ export async function queueSchedules(
         const removed = await removeSchedule(farm.queue, id);
         console.log(JSON.stringify({ type: "scheduler-removed", recipe: file, id, removed }));
       } else {
-        await upsertSchedule(farm.queue, id, cron, ref);
+        await upsertSchedule(farm.queue, id, cron, ref, options.key);
         console.log(JSON.stringify({ type: "scheduler-upserted", recipe: file, id, cron }));
       }
     }

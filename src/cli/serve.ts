@@ -4,7 +4,6 @@
  * process each page-started render runs in (see serve/render_child.ts).
  */
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { checkQueueUrl, type FarmQueue, openQueue } from "../farm/connection.ts";
 import { snapshot } from "../farm/inspect.ts";
 import { submitRecipe } from "../farm/submit.ts";
@@ -23,6 +22,7 @@ import { parseCommandArgs } from "./args.ts";
 import { EXIT, reportError, UsageError } from "./errors.ts";
 import { loadJobRecipe, recipeRefOf } from "./farm_args.ts";
 import { loadCliRecipe } from "./load.ts";
+import { selfCommand } from "./self_command.ts";
 import { describe } from "./verify.ts";
 import { messageOf } from "../util/errors.ts";
 
@@ -55,11 +55,7 @@ pipelines/images; the page can name no other file.`;
  * and the server share cores.
  */
 export function renderChildCommand(): string[] {
-  const mod = fileURLToPath(new URL("../../mod.ts", import.meta.url));
-  const cli = Deno.build.standalone
-    ? [Deno.execPath()]
-    : [Deno.execPath(), "run", "-A", "--deny-import", mod];
-  const command = [...cli, "serve", "--render-child"];
+  const command = selfCommand("serve", "--render-child");
   const nice = "/usr/bin/nice";
   return Deno.build.os !== "windows" && existsSync(nice) ? [nice, "-n", "10", ...command] : command;
 }

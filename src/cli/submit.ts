@@ -4,7 +4,16 @@ import { type JobStatus, submitRecipe, waitForJobs } from "../farm/submit.ts";
 import type { FarmProgress } from "../farm/jobs.ts";
 import { parseCommandArgs, recipeArg } from "./args.ts";
 import { EXIT, reportError } from "./errors.ts";
-import { loadJobRecipe, QUEUE_OPTION, queueUrlArg, recipeRefOf, unreachable } from "./farm_args.ts";
+import {
+  farmKeyArg,
+  loadJobRecipe,
+  QUEUE_OPTION,
+  queueUrlArg,
+  recipeRefOf,
+  redisOptionsArg,
+  TRUST_HELP,
+  unreachable,
+} from "./farm_args.ts";
 
 const HELP = `Usage: deno task submit <recipe.yaml> --queue redis://HOST:PORT[/DB] [options]
 
@@ -12,7 +21,8 @@ Validates and plans the recipe here, then queues one render job per output (a ma
 one job per combination) for the workers (deno task worker). A job's id is its output's cache key:
 submitting the same render again adds nothing, and a render already in the shared cache completes
 at once. Paths are sent as absolute paths: workers must see the recipe, its inputs and the output
-folder at the same paths (a shared mount).
+folder at the same paths (a shared mount) or map them (worker --map). Jobs are signed with the farm
+key; workers run no other.
 
 Options:
   --queue URL        Redis holding the queue (required)
@@ -21,6 +31,7 @@ Options:
   --out-dir DIR      output directory (default out/)
   --wait             follow the jobs' progress; exit 0 when all complete, 1 if one fails
   --json             one JSON object per line
+${TRUST_HELP}
   --debug            stack traces on errors
   -h, --help         this help
 
@@ -48,14 +59,15 @@ export async function submitCommand(args: string[]): Promise<number> {
       return EXIT.ok;
     }
     const url = queueUrlArg("submit", values.queue);
+    const key = await farmKeyArg("submit", values);
     const ref = recipeRefOf(recipeArg("submit", positionals), {
       sets: values.set,
       engine: values.engine,
       outDir: values["out-dir"],
     });
     const recipe = await loadJobRecipe(ref);
-    farm = openQueue(url);
-    const jobs = await submitRecipe(farm.queue, recipe, ref).catch((e) => {
+    farm = openQueue(url, redisOptionsArg("submit", values));
+    const jobs = await submitRecipe(farm.queue, recipe, ref, key).catch((e) => {
       throw unreachable(url, e);
     });
     for (const j of jobs) {

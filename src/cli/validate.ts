@@ -28,6 +28,7 @@ export async function validateCommand(args: string[]): Promise<number> {
     const { recipe } = await planCliRecipe(file, {
       sets: values.set,
       plugins: values["allow-plugins"] ? "load" : "refuse",
+      resolveEngine: false,
     });
     if (json) {
       console.log(JSON.stringify({ type: "valid", recipe: file, steps: recipe.steps.length }));

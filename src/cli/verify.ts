@@ -9,12 +9,14 @@ import { builtinStages } from "../stages/builtin.ts";
 import { parseCommandArgs } from "./args.ts";
 import { EXIT, reportError, UsageError } from "./errors.ts";
 
-const HELP = `Usage: deno task verify <output.png>… [--json] [--debug]
+const HELP = `Usage: deno task verify <output.png>… [--allow-plugins] [--json] [--debug]
 
 Re-renders each output from the provenance record embedded in it (or its NAME.png.json sidecar)
 with the same engine, the cache bypassed, into a temporary folder, and compares:
   identical   same bytes (pixels and record), or same pixels when only the record differs
   different   the largest 8-bit pixel difference and where it is
+The original recipe's plugins are code: they are loaded only with --allow-plugins (an output
+received from someone else must not run the files beside it).
 Exit code: 0 all identical, 1 a difference or a failure, 2 usage error.`;
 
 /** Runs the `verify` command; returns the exit code. */
@@ -22,7 +24,9 @@ export async function verifyCommand(args: string[]): Promise<number> {
   let json = false;
   let debug = false;
   try {
-    const { values, positionals } = parseCommandArgs("verify", args, {});
+    const { values, positionals } = parseCommandArgs("verify", args, {
+      "allow-plugins": { type: "boolean" },
+    });
     json = !!values.json;
     debug = !!values.debug;
     if (values.help) {
@@ -43,6 +47,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
           imageDirs: defaultImageDirs(),
           weightsDirs: defaultWeightsDirs(),
           signal: stop.signal,
+          plugins: values["allow-plugins"] ? "load" : "refuse",
         });
         if (!r.identicalPixels) code = EXIT.failure;
         if (json) console.log(JSON.stringify({ type: "verify", output, ...r }));

@@ -3,6 +3,8 @@
  * weights as a verified TF.js layers-model folder, downloading Keras' published `.h5` (MD5-checked)
  * or importing a local one.
  */
+import { stylepipeCommand } from "../util/invocation.ts";
+import { didYouMean } from "../recipe/suggest.ts";
 import { basename, join } from "node:path";
 import { weightsCatalog } from "../neural/models/catalog.ts";
 import { type DownloadProgress, downloadVerified, md5File } from "../neural/models/download.ts";
@@ -80,7 +82,8 @@ export async function weightsCommand(
   if (positionals.length > 1 || !entry) {
     const problem = positionals.length > 1
       ? `expected one model, got ${positionals.join(" ")}`
-      : `unknown model "${model}" (known: ${Object.keys(weightsCatalog).join(", ")})`;
+      : `unknown model "${model}"${didYouMean(model, ["list", ...Object.keys(weightsCatalog)])} ` +
+        `(known: ${Object.keys(weightsCatalog).join(", ")})`;
     io.stderr(`error: ${problem}\n\n${USAGE}`);
     return 2;
   }
@@ -136,7 +139,9 @@ export async function weightsCommand(
   } catch (e) {
     const message = messageOf(e);
     const hint = e instanceof WeightsError && message.startsWith("could not download")
-      ? `\nDownload ${entry.urls[0]} yourself and run "deno task weights ${model} --from FILE.h5".`
+      ? `\nDownload ${
+        entry.urls[0]
+      } yourself and run "${stylepipeCommand()} weights ${model} --from FILE.h5".`
       : "";
     io.stderr(`${io.interactive ? "\n" : ""}error: ${message}${hint}\n`);
     return 1;
@@ -178,7 +183,9 @@ export async function listWeights(dirs: readonly string[]): Promise<string> {
     }
   }
   if (!rows.length) {
-    return `no weights installed in ${dirs.join(", ")}; run "deno task weights vgg19"\n`;
+    return `no weights installed in ${
+      dirs.join(", ")
+    }; run "${stylepipeCommand()} weights vgg19"\n`;
   }
   return table(["model", "folder", "convolutions", "deepest layer", "verified"], rows) + "\n";
 }

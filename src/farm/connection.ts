@@ -2,8 +2,8 @@
  * The render farm's Redis connection and queue. BullMQ gets an `ioredis` instance, not connection
  * options (under Deno, BullMQ cannot load its optional ioredis peer by itself).
  */
-import { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import { Queue } from "npm:bullmq@6.7.0";
+import { Redis } from "npm:ioredis@5.9.3";
 import { EXIT, StylepipeError } from "../util/errors.ts";
 
 /** The BullMQ queue every submitter, worker and scheduler uses. */
@@ -45,18 +45,30 @@ export function redactedUrl(url: string): string {
   }
 }
 
+/** How to reach Redis beyond its URL. */
+export interface RedisOptions {
+  /** PEM certificates of the private CA that signed a `rediss://` server's certificate. */
+  readonly ca?: string;
+}
+
 /**
  * Opens a Redis connection. A `persistent` one (workers) retries for ever, reconnecting after a
  * Redis restart, as BullMQ workers require (`maxRetriesPerRequest: null`); a short-lived one (CLI
  * commands) gives up after a few seconds so a wrong URL is an error, not a hang.
  */
-export function openRedis(url: string, persistent: boolean): Redis {
+export function openRedis(url: string, persistent: boolean, options: RedisOptions = {}): Redis {
+  checkQueueUrl(url);
+  // ioredis turns TLS on for rediss:// itself; `tls.ca` adds the private CA to what it trusts.
+  const tls = options.ca !== undefined && url.startsWith("rediss:")
+    ? { tls: { ca: options.ca } }
+    : {};
   const redis = new Redis(
-    checkQueueUrl(url),
-    persistent ? { maxRetriesPerRequest: null } : {
+    url,
+    persistent ? { maxRetriesPerRequest: null, ...tls } : {
       maxRetriesPerRequest: 2,
       connectTimeout: 3000,
       retryStrategy: (times) => (times > 3 ? null : 300),
+      ...tls,
     },
   );
   // Connection errors surface through the commands that fail; the event alone must not crash.
@@ -71,8 +83,8 @@ export interface FarmQueue {
 }
 
 /** Opens the farm's queue at `url` (short-lived connection). */
-export function openQueue(url: string): FarmQueue {
-  const connection = openRedis(url, false);
+export function openQueue(url: string, options: RedisOptions = {}): FarmQueue {
+  const connection = openRedis(url, false, options);
   const queue = new Queue(QUEUE_NAME, { connection });
   queue.on("error", () => {});
   return {

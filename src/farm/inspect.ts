@@ -1,5 +1,5 @@
 /** Looking into the farm's queue: job counts, jobs by state with progress, retry and remove. */
-import type { Job, Queue } from "bullmq";
+import type { Job, Queue } from "npm:bullmq@6.7.0";
 import type { FarmJobData, FarmResult } from "./jobs.ts";
 
 /** The states `queue` lists, in this order. */

@@ -6,6 +6,7 @@
  */
 import type { StepSummary } from "../pipeline/events.ts";
 import type { Plan } from "../pipeline/plan.ts";
+import { StylepipeError } from "../util/errors.ts";
 import { sha256Hex } from "../util/hash.ts";
 
 /** How to load and plan the recipe on a worker (paths absolute, as the submitter resolved them). */
@@ -22,20 +23,49 @@ export interface RecipeRef {
   readonly outDir: string;
 }
 
+/** The HMAC a submitter holding the farm key puts on every job (see ../farm/signing.ts). */
+export interface JobSignature {
+  /** Hex HMAC-SHA256 of the rest of the job; absent on jobs of a farm run without a key. */
+  readonly signature?: string;
+}
+
 /** A job rendering one output of a recipe (or the whole recipe when no step writes files). */
-export interface RenderJobData extends RecipeRef {
+export interface RenderJobData extends RecipeRef, JobSignature {
   readonly kind: "render";
   /** The step whose output this job makes; absent: every step. */
   readonly output?: string;
 }
 
 /** A job made by a job scheduler at one tick of a recipe's `schedule:`. */
-export interface ScheduledJobData extends RecipeRef {
+export interface ScheduledJobData extends RecipeRef, JobSignature {
   readonly kind: "scheduled";
 }
 
 /** Any farm job's payload. */
 export type FarmJobData = RenderJobData | ScheduledJobData;
+
+/** A job payload whose members are not of the types a job has. */
+export class JobShapeError extends StylepipeError {}
+
+/** `data` as a job payload, its members' types checked (it comes from Redis). */
+export function checkJobData(data: unknown): FarmJobData {
+  const d = data as Record<string, unknown> | null;
+  const text = (v: unknown) => typeof v === "string" && v.length <= 4096;
+  const texts = (v: unknown) => Array.isArray(v) && v.length <= 1000 && v.every(text);
+  const problem = d === null || typeof d !== "object" || Array.isArray(d)
+    ? "not an object"
+    : d.kind !== "render" && d.kind !== "scheduled"
+    ? `kind ${JSON.stringify(d.kind)?.slice(0, 40)} is neither "render" nor "scheduled"`
+    : !text(d.recipe) || !text(d.outDir)
+    ? "recipe and outDir must be paths"
+    : !texts(d.sets) || !texts(d.imageDirs)
+    ? "sets and imageDirs must be lists of at most 1000 texts"
+    : [d.engine, d.output, d.signature].some((v) => v !== undefined && !text(v))
+    ? "engine, output and signature must be texts"
+    : undefined;
+  if (problem) throw new JobShapeError(`malformed job: ${problem}`);
+  return d as unknown as FarmJobData;
+}
 
 /** Progress a worker reports for a running job (`job.progress`). */
 export interface FarmProgress {

@@ -4,10 +4,11 @@
  * render that is already waiting, delayed or running adds nothing; a failed one is retried; a
  * finished one is queued again (it completes at once while its outputs are in the shared cache).
  */
-import type { Queue } from "bullmq";
+import type { Queue } from "npm:bullmq@6.7.0";
 import { planRecipe } from "../pipeline/plan.ts";
 import type { Recipe } from "../recipe/recipe.ts";
 import { type FarmJobData, type FarmResult, jobsOf, type RecipeRef } from "./jobs.ts";
+import { signJob } from "./signing.ts";
 
 /**
  * Options of every farm job: 3 attempts, retried after 10 s then 20 s; finished jobs are kept a
@@ -31,11 +32,15 @@ export interface SubmittedJob {
   readonly existed: boolean;
 }
 
-/** Plans `recipe` and enqueues its jobs; returns them in plan order. */
+/**
+ * Plans `recipe` and enqueues its jobs, signed with the farm `key` (unsigned without one, for
+ * workers started with `--insecure-no-key`); returns them in plan order.
+ */
 export async function submitRecipe(
   queue: Queue<FarmJobData, FarmResult>,
   recipe: Recipe,
   ref: RecipeRef,
+  key?: CryptoKey,
 ): Promise<SubmittedJob[]> {
   // `auto` stays unresolved in job ids, so every machine computes the same ids.
   // Job ids are planned without a memory budget, as the worker checks them (worker.ts).
@@ -45,7 +50,9 @@ export async function submitRecipe(
     memory: Infinity,
   });
   const out: SubmittedJob[] = [];
-  for (const { id, data } of jobsOf(plan, ref)) {
+  for (const job of jobsOf(plan, ref)) {
+    const id = job.id;
+    const data = key ? await signJob(job.data, key) : job.data;
     const before = await queue.getJobState(id);
     const existed = before !== "unknown";
     if (before === "failed") await (await queue.getJob(id))?.retry("failed");

@@ -4,42 +4,57 @@
  * progress (step, iteration, loss, ETA) and the final summary through BullMQ. Failed jobs are
  * retried with the backoff set at submission, except recipe and stage errors (retrying cannot help).
  *
+ * With `jobChild` (the CLI's worker), each job renders in its own child process (job_child.ts) and this process only
+ * checks, relays and supervises, so it answers signals whatever the job's code does.
+ *
  * Stopping ({@link FarmWorker.stop}, on SIGTERM): no new jobs are taken, running renders are
  * cancelled (style-transfer keeps its last checkpoint in the shared store) and put back in the
- * waiting list, so another worker resumes them. A worker killed outright loses its lock after
+ * waiting list, so another worker resumes them; {@link FarmWorker.kill} ends the children of a stop
+ * that takes too long and requeues their jobs the same way. A worker killed outright loses its lock after
  * `lockDuration`; another worker's stalled-job check puts the job back and resumes it the same way.
+ *
+ * Trust: with a farm key, a job runs only if its signature verifies (checked before anything it
+ * names is read); its paths are mapped (`maps`) and then confined to `roots` on real paths, at
+ * plan time and again at each write. A refused job fails permanently with the reason.
  */
-import { join } from "node:path";
-import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
+import { type Job, UnrecoverableError, WaitingError, Worker } from "npm:bullmq@6.7.0";
 import type { RunEvent } from "../pipeline/events.ts";
-import { type Plan, planRecipe } from "../pipeline/plan.ts";
-import { RunAbortedError, runPlan, StepFailedError } from "../pipeline/run.ts";
-import { nothingToRender, timestampName } from "../pipeline/schedule.ts";
+import { RunAbortedError } from "../pipeline/run.ts";
 import type { StepStore } from "../pipeline/store.ts";
-import { RecipeError } from "../recipe/errors.ts";
-import type { Recipe } from "../recipe/recipe.ts";
-import { StageError } from "../stages/stage.ts";
-import { openRedis, QUEUE_NAME } from "./connection.ts";
-import {
-  type FarmJobData,
-  type FarmProgress,
-  type FarmResult,
-  jobIdOf,
-  type RecipeRef,
-  subPlan,
-} from "./jobs.ts";
+import type { PluginPolicy } from "../recipe/plugins.ts";
 import { messageOf } from "../util/errors.ts";
-
-/** Loads and validates the recipe a job names (the CLI's loader: built-in stages, extensions). */
-export type RecipeLoader = (ref: RecipeRef) => Promise<Recipe>;
+import { openRedis, QUEUE_NAME, type RedisOptions } from "./connection.ts";
+import type { FarmJobData, FarmProgress, FarmResult } from "./jobs.ts";
+import { type JobChild, spawnJobChild } from "./job_child.ts";
+import type { PathMapping } from "./path_map.ts";
+import { admitJob, isPermanent, type RecipeLoader, renderVerified } from "./render_job.ts";
 
 /** Options for {@link startWorker}. */
-export interface FarmWorkerOptions {
+export type FarmWorkerOptions = FarmWorkerSettings & JobRunner;
+
+/** Where a worker's jobs render: in its own process, or each in a child process. */
+export type JobRunner =
+  | {
+    /** The shared step store (cache entries and checkpoints). */
+    readonly store: StepStore;
+    readonly loadRecipe: RecipeLoader;
+  }
+  | {
+    /**
+     * Each job's render in a child process (`worker --job-child`) that loads its recipe with
+     * `plugins` and caches in `cacheDir` (the shared step store's folder).
+     */
+    readonly jobChild: {
+      readonly command: readonly string[];
+      readonly cacheDir: string;
+      readonly plugins: PluginPolicy;
+    };
+  };
+
+/** What every worker is told, wherever its jobs render. */
+export interface FarmWorkerSettings {
   /** `redis://HOST:PORT[/DB]`. */
   readonly url: string;
-  /** The shared step store (cache entries and checkpoints). */
-  readonly store: StepStore;
-  readonly loadRecipe: RecipeLoader;
   /** Jobs run at once by this worker (default 1). */
   readonly concurrency?: number;
   /** What `engine: auto` means on this worker (default: the engine providers' choice here). */
@@ -52,12 +67,25 @@ export interface FarmWorkerOptions {
   readonly name?: string;
   /** Receives one object per job event (started, progress every 5 s a step, completed, failed, requeued). */
   readonly log?: (entry: Record<string, unknown>) => void;
+  /** The farm key jobs must be signed with; undefined runs unsigned jobs (`--insecure-no-key`). */
+  readonly key: CryptoKey | undefined;
+  /** Folders the recipe, inputs and outputs of every job must lie in (absent: anywhere). */
+  readonly roots?: readonly string[];
+  /** Rewrites of the submitters' paths to this machine's (`--map`). */
+  readonly maps?: readonly PathMapping[];
+  /** TLS options of the Redis connection (private CA). */
+  readonly redis?: RedisOptions;
 }
 
 /** A running worker. */
 export interface FarmWorker {
   /** Stops taking jobs, cancels and requeues the running ones, then closes the connection. */
   stop(): Promise<void>;
+  /**
+   * After {@link stop}: ends the running jobs' child processes at once (SIGKILL), so their jobs go
+   * back to waiting, and resolves when the stop has finished.
+   */
+  kill(): Promise<void>;
 }
 
 /** Minimum milliseconds between two progress updates of a job (each is a Redis round trip). */
@@ -69,17 +97,35 @@ const LOG_INTERVAL_MS = 5000;
 export function startWorker(options: FarmWorkerOptions): FarmWorker {
   const log = options.log ?? (() => {});
   const name = options.name ?? `${Deno.hostname()}:${Deno.pid}`;
-  const running = new Set<AbortController>();
+  const running = new Set<{ cancel(): void; kill(): void }>();
   let stopping = false;
-  const connection = openRedis(options.url, true);
+  const connection = openRedis(options.url, true, options.redis);
   const lockDuration = options.lockDuration ?? 30_000;
 
   const processor = async (job: Job<FarmJobData, FarmResult>, token?: string) => {
     const controller = new AbortController();
-    running.add(controller);
+    let child: JobChild | undefined;
+    const handle = {
+      cancel() {
+        controller.abort(new Error("worker stopping"));
+        child?.cancel();
+      },
+      kill: () => child?.kill(),
+    };
+    running.add(handle);
     log({ type: "job-started", job: job.id, attempt: job.attemptsMade + 1, worker: name });
     try {
-      const result = await renderJob(job, options, controller.signal, log);
+      const admitted = await admitJob(job, options.key, options.maps ?? [], options.roots);
+      const onEvent = progressRelay(job, log);
+      let result: FarmResult;
+      if ("jobChild" in options) {
+        if (controller.signal.aborted) throw new RunAbortedError();
+        const { command, ...policy } = options.jobChild;
+        const { roots, engine, memory } = options;
+        const request = { job: admitted, ...policy, roots, engine, memory };
+        child = spawnJobChild(command, request, onEvent);
+        result = await child.result;
+      } else result = await renderVerified(admitted, options, controller.signal, onEvent);
       log({ type: "job-completed", job: job.id, worker: name, ...summaryOf(result) });
       return result;
     } catch (e) {
@@ -88,14 +134,13 @@ export function startWorker(options: FarmWorkerOptions): FarmWorker {
         log({ type: "job-requeued", job: job.id, worker: name });
         throw new WaitingError();
       }
-      const permanent = e instanceof RecipeError || e instanceof UnrecoverableError ||
-        (e instanceof StepFailedError && e.cause instanceof StageError);
+      const permanent = isPermanent(e);
       log({ type: "job-failed", job: job.id, worker: name, permanent, message: messageOf(e) });
       throw permanent && !(e instanceof UnrecoverableError)
         ? new UnrecoverableError(messageOf(e))
         : e;
     } finally {
-      running.delete(controller);
+      running.delete(handle);
     }
   };
 
@@ -109,55 +154,35 @@ export function startWorker(options: FarmWorkerOptions): FarmWorker {
   // Connection losses are retried by ioredis; log them without crashing.
   worker.on("error", (e) => log({ type: "worker-error", worker: name, message: messageOf(e) }));
 
-  return {
-    async stop() {
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    stopped ??= (async () => {
       stopping = true;
       const closed = worker.close();
-      for (const c of running) c.abort(new Error("worker stopping"));
+      for (const r of running) r.cancel();
       await closed;
       connection.disconnect();
+    })();
+  return {
+    stop,
+    kill() {
+      for (const r of running) r.kill();
+      return stop();
     },
   };
 }
 
-/** Plans and runs one job. */
-async function renderJob(
+/**
+ * Relays a job's run events: progress to BullMQ (at most every {@link PROGRESS_INTERVAL_MS}) and
+ * to the log (a step's first and last, then every {@link LOG_INTERVAL_MS}), warnings to the log.
+ */
+function progressRelay(
   job: Job<FarmJobData, FarmResult>,
-  options: FarmWorkerOptions,
-  signal: AbortSignal,
   log: (entry: Record<string, unknown>) => void,
-): Promise<FarmResult> {
-  const data = job.data;
-  const recipe = await options.loadRecipe(data);
-  const resolveEngine = async (engine: string) =>
-    engine !== "auto" ? engine : options.engine ?? await providersChoice();
-  let plan: Plan;
-  if (data.kind === "render") {
-    // The job id is the output's key with `auto` unresolved and no memory budget (no tiling in
-    // the keys): the same on every machine.
-    const asSubmitted = await planRecipe(recipe, {
-      ...data,
-      resolveEngine: (e) => Promise.resolve(e),
-      memory: Infinity,
-    });
-    if (jobIdOf(asSubmitted, data) !== job.id) {
-      throw new UnrecoverableError(
-        `${data.recipe} or its input files changed since the job was submitted; submit it again`,
-      );
-    }
-    plan = await planRecipe(recipe, { ...data, resolveEngine, memory: options.memory });
-    if (data.output !== undefined) plan = subPlan(plan, data.output);
-  } else {
-    const due = new Date(job.opts.prevMillis ?? job.timestamp);
-    const outDir = join(data.outDir, recipe.name, timestampName(due));
-    plan = await planRecipe(recipe, { ...data, outDir, resolveEngine, memory: options.memory });
-    if (await nothingToRender(plan, options.store)) {
-      return { steps: [], outputs: [], seconds: 0, skipped: "inputs unchanged (all steps cached)" };
-    }
-  }
+): (e: RunEvent) => void {
   let lastUpdate = 0;
   const lastLogged = new Map<string, number>();
-  const onEvent = (e: RunEvent) => {
+  return (e) => {
     if (e.type === "step-warning") {
       log({ type: "job-warning", job: job.id, step: e.step, message: e.message });
     }
@@ -186,15 +211,6 @@ async function renderJob(
     };
     job.updateProgress({ ...progress }).catch(() => {}); // best effort: Redis may be restarting
   };
-  if (signal.aborted) throw new RunAbortedError(); // stopped while planning
-  const result = await runPlan(plan, { cache: options.store, signal, onEvent });
-  return { steps: result.steps, outputs: result.outputs, seconds: result.seconds };
-}
-
-/** `auto` → the engine the providers pick on this machine (loaded only when needed). */
-async function providersChoice(): Promise<string> {
-  const { autoProvider } = await import("../neural/engines/providers.ts");
-  return (await autoProvider()).name;
 }
 
 function summaryOf(result: FarmResult): Record<string, unknown> {

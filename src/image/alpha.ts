@@ -96,3 +96,25 @@ function channel0(image: RgbImage): Float32Array {
   for (let p = 0; p < out.length; p++) out[p] = Math.min(1, Math.max(0, image.data[3 * p]));
   return out;
 }
+
+/**
+ * The image composited over an opaque `background` (RGB in [0, 1]) and without alpha:
+ * a·colour + (1 − a)·background per channel, on the stored (sRGB-encoded) values as ImageMagick's
+ * `-flatten` does. An image without alpha is returned unchanged.
+ */
+export function flattenAlpha(
+  image: RgbImage,
+  background: readonly [number, number, number],
+): RgbImage {
+  const { alpha } = image;
+  if (!alpha) return image;
+  const data = new Float32Array(image.data.length);
+  for (let p = 0; p < alpha.length; p++) {
+    const a = alpha[p];
+    for (let c = 0; c < 3; c++) {
+      data[3 * p + c] = a * image.data[3 * p + c] + (1 - a) * background[c];
+    }
+  }
+  const { alpha: _dropped, ...rest } = image;
+  return { ...rest, data };
+}

@@ -13,12 +13,13 @@
  *   with the profile kept. (sharp's `withIccProfile` converts from sRGB, or from Display P3 for
  *   16-bit images, which would alter samples that are already in the target space.)
  */
-import sharp, { type Metadata } from "sharp";
+import sharp, { type Metadata } from "npm:sharp@0.35.5";
 import { deflateSync } from "node:zlib";
 import { Buffer } from "node:buffer";
 import { messageOf, StylepipeError } from "../util/errors.ts";
 import type { RgbImage } from "./image.ts";
 import { uprightExif } from "./exif.ts";
+import { addExifToTiff } from "./tiff_exif.ts";
 import { addPngChunks } from "./png_text.ts";
 
 /** An image file that cannot be decoded (unknown format or damaged data). */
@@ -46,15 +47,21 @@ export interface ImageHeader {
   readonly hasProfile: boolean;
 }
 
-/** Reads the header of encoded bytes; throws {@link CodecError} for unknown or damaged data. */
-export async function readImageHeader(bytes: Uint8Array): Promise<ImageHeader> {
-  return (await probe(bytes)).header;
+/** Encoded image data: the bytes, or a file's path (then only what decoding needs is read). */
+export type ImageSource = Uint8Array | string;
+
+/**
+ * Reads the header of encoded bytes or of a file (only its first blocks are read); throws
+ * {@link CodecError} for unknown or damaged data.
+ */
+export async function readImageHeader(source: ImageSource): Promise<ImageHeader> {
+  return (await probe(source)).header;
 }
 
-async function probe(bytes: Uint8Array): Promise<{ header: ImageHeader; meta: Metadata }> {
+async function probe(source: ImageSource): Promise<{ header: ImageHeader; meta: Metadata }> {
   let meta: Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    meta = await sharp(source, { limitInputPixels: false }).metadata();
   } catch (e) {
     throw new CodecError(`not a readable image (${messageOf(e)})`);
   }
@@ -76,27 +83,73 @@ async function probe(bytes: Uint8Array): Promise<{ header: ImageHeader; meta: Me
   return { header, meta };
 }
 
+/**
+ * Bytes of memory decoding one pixel of an image with this header costs at its peak: libvips'
+ * output buffer (channels × bytes per sample), our float planes (12 bytes RGB + 4 alpha), and
+ * the format's decoder working set. Measured with src/bench/decode_memory.ts (docs/security.md).
+ */
+export function decodeBytesPerPixel(header: ImageHeader): number {
+  const channels = 3 + (header.hasAlpha ? 1 : 0);
+  const sample = header.bits === 16 ? 2 : 1;
+  const floats = 12 + (header.hasAlpha ? 4 : 0);
+  return floats + channels * sample * (1 + (DECODER_COPIES[header.format] ?? 2));
+}
+
+/**
+ * Extra full-size copies of the raw samples each format's decoder holds at its peak (beyond the
+ * output buffer), from the measured figures (src/bench/decode_memory.ts).
+ */
+const DECODER_COPIES: Record<string, number> = {
+  jpeg: 1,
+  png: 1,
+  webp: 1,
+  heif: 2,
+  tiff: 1,
+};
+
 /** Options for {@link decodeImage}. */
 export interface DecodeOptions {
   /** `srgb` (default): convert an embedded profile to sRGB; `keep`: samples as stored, profile kept. */
   readonly colour?: "srgb" | "keep";
   /** Carry the file's EXIF on the image (for `save`'s `metadata: keep`). */
   readonly keepExif?: boolean;
+  /** Most pixels libvips may decode (its own `limitInputPixels` check); default: no limit. */
+  readonly maxPixels?: number;
 }
 
-/** Decodes any readable format to an upright image in [0, 1]; throws {@link CodecError}. */
+/**
+ * Decodes any readable format to an upright image in [0, 1]; throws {@link CodecError}.
+ *
+ * @example Round-trip a 2×1 image through PNG
+ * ```ts
+ * import { createImage } from "./image.ts";
+ * const image = createImage(2, 1);
+ * image.data.set([1, 0, 0, 0, 0, 1]);
+ * const back = await decodeImage(await encodeImage(image, { format: "png" }));
+ * console.log(back.width, back.height, [...back.data]); // 2 1 [ 1, 0, 0, 0, 0, 1 ]
+ * ```
+ */
 export async function decodeImage(
-  bytes: Uint8Array,
+  source: ImageSource,
   options: DecodeOptions = {},
 ): Promise<RgbImage> {
-  const { header, meta } = await probe(bytes);
+  const { header, meta } = await probe(source);
   try {
     const wide = header.bits === 16;
     const profile = meta.icc && header.space !== "cmyk" ? new Uint8Array(meta.icc) : undefined;
     const srgbTagged = profile !== undefined && isSrgbProfile(profile);
     const keep = profile !== undefined && !srgbTagged && options.colour === "keep";
-    let pipeline = sharp(bytes, { failOn: "error" }).autoOrient();
-    if (srgbTagged || keep) pipeline = pipeline.keepIccProfile(); // samples as stored
+    // sequentialRead: libvips streams the rows it can instead of keeping a random-access copy.
+    let pipeline = sharp(source, {
+      failOn: "error",
+      sequentialRead: true,
+      limitInputPixels: options.maxPixels ?? false,
+    }).autoOrient();
+    // CMYK stays CMYK until the final conversion, which then uses the embedded profile with the
+    // relative colorimetric intent (as ImageMagick and lcms do); the default path's perceptual
+    // import crushed the shadows (peak error 23/255).
+    if (header.space === "cmyk") pipeline = pipeline.pipelineColourspace("cmyk");
+    else if (srgbTagged || keep) pipeline = pipeline.keepIccProfile(); // samples as stored
     // sharp converts 16-bit images to Display P3 first; this takes them on to sRGB.
     else if (profile && wide) pipeline = pipeline.withIccProfile("srgb");
     const { data, info } = await pipeline
@@ -204,7 +257,9 @@ export async function encodeImage(image: RgbImage, options: EncodeOptions): Prom
       break;
   }
   const buffer = await out.toBuffer();
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  // libvips writes no EXIF into TIFF: the tags are added to the file here.
+  return options.format === "tiff" && options.exif ? addExifToTiff(bytes, options.exif) : bytes;
 }
 
 /** Encodes as PNG (8 bits unless `bits` says 16; sRGB profile embedded). */

@@ -65,7 +65,7 @@ export interface StepNoteEvent {
 export interface StepSummary {
   readonly step: string;
   readonly stage: string;
-  readonly status: "ran" | "cached" | "failed" | "skipped";
+  readonly status: "ran" | "cached" | "failed" | "cancelled" | "skipped";
   /** Compute seconds (0 when cached or skipped). */
   readonly seconds: number;
 }

@@ -1,7 +1,8 @@
 /**
  * The identity of a model's weights for cache keys: the SHA-256 of every file in the model's
  * folder (names and contents), so swapping in other weights — valid or not — changes every key of
- * a step that reads them. Hashes are remembered per process while a file's inode, size, mtime and ctime hold.
+ * a step that reads them. Symbolic links are followed (a folder of links is hashed by the files
+ * they point to). Hashes are remembered per process while a file's inode, size, mtime and ctime hold.
  */
 import { join } from "node:path";
 import { findModelDir } from "../neural/models/weights.ts";
@@ -26,7 +27,14 @@ export async function modelIdentity(
     throw e;
   }
   const entries: string[] = [];
-  for await (const e of Deno.readDir(dir)) if (e.isFile) entries.push(e.name);
+  for await (const e of Deno.readDir(dir)) {
+    // Deno.stat follows links: a link to a file counts as that file, a dangling one not at all.
+    if (
+      e.isFile || (e.isSymlink && (await Deno.stat(join(dir, e.name)).catch(() => null))?.isFile)
+    ) {
+      entries.push(e.name);
+    }
+  }
   entries.sort();
   const parts: string[] = [];
   for (const name of entries) {

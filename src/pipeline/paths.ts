@@ -20,6 +20,11 @@ export interface PathOptions {
   readonly allowOutsideOutput: boolean;
   /** Files never written whatever the path: the recipe file and its plugins' modules. */
   readonly protectedFiles?: readonly string[];
+  /**
+   * Folders that every input and output must lie in on real paths, whatever the recipe allows
+   * (a farm worker's `--root`); absent: no such bound.
+   */
+  readonly roots?: readonly string[];
 }
 
 /** Longest output path accepted, and longest single name in it (bytes, as most file systems). */
@@ -75,6 +80,20 @@ function inside(folder: string, target: string): boolean {
 }
 
 /**
+ * Throws {@link StageError} unless `path`, with every symbolic link resolved, is one of `roots` or
+ * lies below one (on real paths); `what` names the path in the message. No roots: no bound.
+ */
+export function confineToRoots(path: string, roots: readonly string[] | undefined, what: string) {
+  if (!roots) return;
+  const real = realPathOf(path);
+  if (roots.some((r) => real === realPathOf(r) || inside(realPathOf(r), real))) return;
+  const shown = real === resolve(path) ? real : `${resolve(path)} (really ${real})`;
+  throw new StageError(
+    `${what} ${shown} is outside this worker's --root folders (${roots.join(", ")})`,
+  );
+}
+
+/**
  * Where an output `path` (relative to the output directory) is written; throws {@link StageError}
  * when it is not a usable name, leaves the output directory (also through a symbolic link) and the
  * recipe does not allow that, or is one of `protectedFiles` (inputs, recipe, plugins).
@@ -115,6 +134,7 @@ export function confineOutput(
       );
     }
   }
+  confineToRoots(target, options.roots, `output "${path}" at`);
   for (const f of protectedFiles) {
     if (target === resolve(f) || real === realPathOf(f)) {
       throw new StageError(`output "${path}" would overwrite ${resolve(f)}; choose another path`);
@@ -148,10 +168,12 @@ export async function findInput(path: string, options: PathOptions): Promise<str
   const candidates = inputCandidates(path, options);
   for (const c of candidates) {
     try {
-      if ((await Deno.stat(c)).isFile) return c;
+      if (!(await Deno.stat(c)).isFile) continue;
     } catch {
-      // try the next folder
+      continue; // try the next folder
     }
+    confineToRoots(c, options.roots, `input "${path}" at`);
+    return c;
   }
   throw new StageError(missingInputMessage(path, candidates));
 }

@@ -7,7 +7,8 @@
 import { resolve } from "node:path";
 import { IssueList } from "../recipe/errors.ts";
 import type { Recipe, RecipeStep } from "../recipe/recipe.ts";
-import { type Estimate, type MemoryFit, StageError } from "../stages/stage.ts";
+import { checkMemory } from "../stages/pixel_limit.ts";
+import { type Estimate, type FileShape, type MemoryFit, StageError } from "../stages/stage.ts";
 import { defaultMemoryBudget } from "./memory_budget.ts";
 import { deriveSeed } from "../util/prng.ts";
 import { sha256File } from "../util/hash.ts";
@@ -37,8 +38,8 @@ export interface PlannedStep {
   readonly deps: readonly string[];
   /** Files it reads. */
   readonly inputFiles: readonly InputFile[];
-  /** Output image size, where the stages can tell. */
-  readonly shape?: { readonly width: number; readonly height: number };
+  /** Output image size (and, for a file, its decoding cost), where the stages can tell. */
+  readonly shape?: FileShape;
   /** Resource estimate, where the stage gives one. */
   readonly estimate?: Estimate;
   /** How the step fits the memory budget (tiling, fewer L-BFGS pairs); in the cache key. */
@@ -70,6 +71,13 @@ export interface PlanOptions {
   readonly resolveEngine?: (name: string) => Promise<string>;
   /** Folders searched for model weights (default `$STYLEPIPE_WEIGHTS`, `./weights`). */
   readonly weightsDirs?: readonly string[];
+  /** Folders every input and output must lie in (a farm worker's `--root`; see {@link PathOptions}). */
+  readonly roots?: readonly string[];
+  /**
+   * The output folder as cache keys name it (default {@link outDir}): a farm worker mapping paths
+   * (`--map`) names it as the submitter did, so every machine computes the same keys.
+   */
+  readonly keyOutDir?: string;
   /**
    * Memory budget in bytes the neural steps are fitted into (tiling, L-BFGS pairs); default this
    * machine's memory, or the GPU's for a GPU engine (memory_budget.ts).
@@ -90,7 +98,9 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
     outDir: resolve(options.outDir ?? "out"),
     allowOutsideOutput: recipe.allowOutsideOutput,
     protectedFiles: recipe.files,
+    roots: options.roots,
   };
+  const keyOutDir = options.keyOutDir === undefined ? paths.outDir : resolve(options.keyOutDir);
   const order = topologicalOrder(recipe.steps);
   const issues = new IssueList(recipe.file);
   const files = await Promise.all(order.map((s) => readFiles(s, paths, recipe, issues)));
@@ -137,7 +147,7 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       models: models[i],
       seed,
       engine,
-      outDir: paths.outDir,
+      outDir: keyOutDir,
       // Tiling changes the float summation order, fewer pairs the iterates: both change bytes.
       fit,
     });
@@ -152,8 +162,54 @@ export async function planRecipe(recipe: Recipe, options: PlanOptions = {}): Pro
       fit,
     });
   }
+  const steps = [...planned.values()];
+  const peak = imagePeak(steps);
+  try {
+    if (peak) checkMemory(peak.bytes, `the run, which holds its images at step "${peak.step}",`);
+  } catch (e) {
+    if (!(e instanceof StageError)) throw e;
+    const at = steps.find((p) => p.step.id === peak!.step)!.step;
+    issues.add(recipe.at(at.path), e.message, at.id);
+  }
   issues.throwIfAny();
-  return { recipe, steps: [...planned.values()], paths, inputFiles: allInputs, engine, memory };
+  return { recipe, steps, paths, inputFiles: allInputs, engine, memory };
+}
+
+/** Bytes an image of this shape takes in memory (float RGB and alpha). */
+const IMAGE_BYTES_PER_PIXEL = 16;
+
+/**
+ * The most image memory the run holds at once, and the step where: each image lives from its
+ * step until the last step reading it ran (as runPlan releases them), plus the running step's own
+ * estimate; engine steps' estimates are left out (`render` checks those against the machine).
+ */
+export function imagePeak(
+  steps: readonly PlannedStep[],
+): { bytes: number; step: string } | undefined {
+  const lastReader = new Map<string, number>();
+  steps.forEach((p, i) => {
+    for (const d of p.deps) lastReader.set(d, i);
+  });
+  const live = new Map<string, number>();
+  let held = 0;
+  let peak: { bytes: number; step: string } | undefined;
+  steps.forEach((p, i) => {
+    const own = p.step.stage.usesEngine ? 0 : p.estimate?.bytes ?? 0;
+    const out = p.shape ? p.shape.width * p.shape.height * IMAGE_BYTES_PER_PIXEL : 0;
+    const now = held + Math.max(own, out);
+    if (!peak || now > peak.bytes) peak = { bytes: now, step: p.step.id };
+    if (out && lastReader.has(p.step.id)) {
+      live.set(p.step.id, out);
+      held += out;
+    }
+    for (const d of new Set(p.deps)) {
+      if (lastReader.get(d) === i && live.has(d)) {
+        held -= live.get(d)!;
+        live.delete(d);
+      }
+    }
+  });
+  return peak;
 }
 
 /** `auto` → the engine the providers pick here; other names unchanged (loaded only when needed). */
@@ -234,6 +290,14 @@ function checkOutputs(
 ): void {
   const writers = new Map<string, string>();
   for (const step of steps) {
+    for (const side of step.stage.sideOutputs?.(step.params, step.id) ?? []) {
+      try {
+        confineOutput(side, paths, protectedFiles);
+      } catch (e) {
+        if (!(e instanceof StageError)) throw e;
+        issues.add(recipe.at([...step.path, "with"]), e.message, step.id);
+      }
+    }
     const path = (step.params as Record<string, unknown> | null)?.path;
     if (!step.stage.writesFiles || typeof path !== "string") continue;
     const at = recipe.at([...step.path, "with", "path"]);

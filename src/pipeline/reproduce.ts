@@ -6,7 +6,7 @@
  * recipe is anchored so inputs resolve as they did. It runs with the cache bypassed into a
  * temporary output folder, and the new file is compared byte for byte, then pixel by pixel.
  */
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml } from "npm:yaml@2.9.1";
 import { dirname, join, resolve } from "node:path";
 import { decodeImage } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
@@ -22,6 +22,7 @@ import {
   type RecordedInput,
   type RecordedStep,
 } from "./provenance.ts";
+import type { PluginPolicy } from "../recipe/plugins.ts";
 import { sidecarPath } from "./paths.ts";
 import { type EngineFactory, runPlan } from "./run.ts";
 
@@ -37,6 +38,8 @@ export interface ReproduceOptions {
   readonly engineFactory?: EngineFactory;
   /** Cancels the re-render. */
   readonly signal?: AbortSignal;
+  /** Whether the original recipe's plugins are imported (default: refused, reported as not loaded). */
+  readonly plugins?: PluginPolicy;
 }
 
 /** The outcome of a re-render. */
@@ -72,6 +75,7 @@ export async function reproduce(output: string, options: ReproduceOptions): Prom
   const recipe = await parseRecipe(text, recipeFile, {
     registry: options.registry,
     weightsDirs: options.weightsDirs,
+    plugins: options.plugins ?? "refuse",
   });
   for (const s of record.recipe.steps) {
     const now = recipe.registry.get(s.use)?.version;
@@ -99,6 +103,16 @@ export async function reproduce(output: string, options: ReproduceOptions): Prom
     }
     const [original, again] = [await Deno.readFile(output), await Deno.readFile(value.path)];
     const comparison = compareImages(await decodeImage(original), await decodeImage(again));
+    if (located.changedInputs.length) {
+      notes.push(
+        comparison.identicalPixels
+          ? `the changed ${located.changedInputs.join(", ")} gives the same pixels: only what ` +
+            `does not reach them (EXIF or other metadata) differs from the render's`
+          : `${
+            located.changedInputs.join(", ")
+          } changed since the render: it may explain the difference`,
+      );
+    }
     return {
       identicalBytes: equalBytes(original, again),
       ...comparison,
@@ -164,6 +178,8 @@ interface LocatedInputs {
   readonly imageDirs: readonly string[];
   /** Recorded path → absolute path, for inputs found only under another name. */
   readonly renamed: ReadonlyMap<string, string>;
+  /** Recorded paths of inputs found under their name with other bytes (edited since). */
+  readonly changedInputs: readonly string[];
 }
 
 /** Files searched by hash per folder tree at most (a bound on the search, not on correctness). */
@@ -187,6 +203,7 @@ export async function locateInputs(
   const outputDir = dirname(resolve(output));
   const foundIn: string[] = [];
   const renamed = new Map<string, string>();
+  const changedInputs: string[] = [];
   const searched = [...new Set([recipeDir ?? outputDir, ...imageDirs, outputDir, Deno.cwd()])];
   for (const input of record.inputs as readonly RecordedInput[]) {
     const candidates = [
@@ -201,6 +218,16 @@ export async function locateInputs(
       }
     }
     found ??= await searchByHash(searched, input.sha256);
+    const changed = found === undefined ? await firstExisting(candidates) : undefined;
+    if (changed !== undefined) {
+      // The file is there under its name, with other bytes: it was edited after the render.
+      notes.push(
+        `input ${input.path} changed since the render (sha256 ${input.sha256.slice(0, 12)}… ` +
+          `then, ${(await hashOf(changed))?.slice(0, 12)}… now: ${changed}); re-rendered from it`,
+      );
+      changedInputs.push(input.path);
+      continue;
+    }
     if (found === undefined) {
       notes.push(
         `input ${input.path} (sha256 ${input.sha256.slice(0, 12)}…) not found in ` +
@@ -225,7 +252,13 @@ export async function locateInputs(
     recipeDir: recipeDir ?? outputDir,
     imageDirs: [...new Set([...foundIn, ...imageDirs])],
     renamed,
+    changedInputs,
   };
+}
+
+async function firstExisting(paths: readonly string[]): Promise<string | undefined> {
+  for (const p of paths) if (await exists(p)) return p;
+  return undefined;
 }
 
 /** The `run` section of the output's sidecar, when there is one. */

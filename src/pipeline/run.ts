@@ -40,13 +40,21 @@ export interface RunOptions {
     readonly every: number;
     onPreview(step: string, image: RgbImage, iteration: number): void;
   };
+  /**
+   * Keep every step's pixels until the run ends. Default: a step's pixels are released as soon as
+   * the last step reading it has run, so the run's peak is the images alive at once, not all.
+   */
+  readonly keepIntermediates?: boolean;
 }
 
 /** What a run produced. */
 export interface RunResult {
   /** Per-step outcome, in plan order. */
   readonly steps: readonly StepSummary[];
-  /** Values that were computed or read from the cache (steps cached and not needed are absent). */
+  /**
+   * Values that were computed or read from the cache (steps cached and not needed are absent);
+   * a step read by later steps has its pixels released (empty) unless `keepIntermediates`.
+   */
   readonly values: ReadonlyMap<string, Value>;
   /** Files written or confirmed. */
   readonly outputs: readonly string[];
@@ -70,7 +78,19 @@ export class RunAbortedError extends StylepipeError {
   }
 }
 
-/** Runs a plan; throws {@link StepFailedError} or {@link RunAbortedError}. */
+/**
+ * Runs a plan; throws {@link StepFailedError} or {@link RunAbortedError}.
+ *
+ * @example Render a recipe into a folder, without the cache
+ * ```ts
+ * import { loadRecipe } from "../recipe/load.ts";
+ * import { planRecipe } from "./plan.ts";
+ * const recipe = await loadRecipe("pipelines/photo-basics.yaml", { sets: { size: 32 } });
+ * const plan = await planRecipe(recipe, { outDir: await Deno.makeTempDir() });
+ * const result = await runPlan(plan, { cache: null });
+ * console.log(result.outputs); // [ "/tmp/…/tubingen-basics.png" ]
+ * ```
+ */
 export async function runPlan(plan: Plan, options: RunOptions): Promise<RunResult> {
   // The plan's cache entries are locked for the run, so `cache prune` leaves them alone.
   const release = await options.cache?.lock(plan.steps.map((p) => p.key));
@@ -155,6 +175,8 @@ class Execution {
   readonly #limiter: Limiter;
   readonly #provenance: ProvenanceCollector;
   readonly #memo = new Map<string, Promise<Value>>();
+  /** Steps still to read each step's value (its pixels are released at 0). */
+  readonly #readers = new Map<string, number>();
   #probes: ReadonlyMap<string, Probe> = new Map();
   #engine: Promise<Engine> | undefined;
 
@@ -172,6 +194,26 @@ class Execution {
       values: this.values,
       engine: this.#getEngine,
     });
+    for (const p of plan.steps) {
+      for (const d of new Set(p.deps)) this.#readers.set(d, (this.#readers.get(d) ?? 0) + 1);
+    }
+  }
+
+  /**
+   * After `p` ran (or failed, or was served from the cache): release the pixels of its inputs that
+   * no later step reads, and of the ancestors a file-writer awaited only for their provenance.
+   */
+  #doneReading(p: PlannedStep): void {
+    if (this.options.keepIntermediates) return;
+    for (const d of new Set(p.deps)) this.#readers.set(d, (this.#readers.get(d) ?? 1) - 1);
+    const seen = p.step.stage.writesFiles ? [...p.deps, ...upstreamOf(this.plan, p)] : p.deps;
+    for (const d of new Set(seen)) {
+      const value = this.values.get(d);
+      if ((this.#readers.get(d) ?? 0) > 0 || !value) continue;
+      const light = withoutPixels(value);
+      this.values.set(d, light);
+      this.#memo.set(d, Promise.resolve(light));
+    }
   }
 
   /** Sends a progress event. */
@@ -195,6 +237,7 @@ class Execution {
           p,
           probe !== "present" && probe?.status === "hit" ? probe.value : undefined,
         );
+        this.#doneReading(p); // it reads nothing
         return;
       }
       try {
@@ -215,7 +258,11 @@ class Execution {
 
   #valueOf(id: string): Promise<Value> {
     let v = this.#memo.get(id);
-    if (!v) this.#memo.set(id, v = this.#produce(this.#byId.get(id)!));
+    if (!v) {
+      const p = this.#byId.get(id)!;
+      v = this.#produce(p).finally(() => this.#doneReading(p));
+      this.#memo.set(id, v);
+    }
     return v;
   }
 
@@ -285,7 +332,15 @@ class Execution {
         );
       }
     } catch (e) {
-      if (this.#internal.signal.aborted) throw new RunAbortedError();
+      if (this.#internal.signal.aborted) {
+        this.summaries.set(id, {
+          step: id,
+          stage: use,
+          status: "cancelled",
+          seconds: secondsSince(t0),
+        });
+        throw new RunAbortedError();
+      }
       this.#fail(p, secondsSince(t0), messageOf(e), e);
     }
     const seconds = secondsSince(t0);
@@ -454,4 +509,16 @@ class Limiter {
       this.#waiting.shift()?.();
     }
   }
+}
+
+/** `value` without its pixels (what provenance and the result need: kind, info, path, sizes). */
+function withoutPixels(value: Value): Value {
+  const empty = (image: RgbImage): RgbImage => ({
+    width: image.width,
+    height: image.height,
+    data: new Float32Array(0),
+  });
+  if (value.kind === "image") return { ...value, image: empty(value.image) };
+  if (value.kind === "file" && value.image) return { ...value, image: empty(value.image) };
+  return value;
 }

@@ -7,7 +7,7 @@
  * a render in progress is the callback's to finish or checkpoint (it receives the same signal).
  */
 import { messageOf, StylepipeError } from "../util/errors.ts";
-import { Cron } from "croner";
+import { Cron } from "npm:croner@11.0.1";
 import type { ExtensionContext, RecipeExtension } from "../recipe/extensions.ts";
 import type { Plan } from "./plan.ts";
 import type { StepStore } from "./store.ts";

@@ -3,6 +3,7 @@
  * reported at once and formatted `recipe.yaml:LINE:COL: step "id": message`.
  */
 import { type ErrorPosition, EXIT, formatPosition, StylepipeError } from "../util/errors.ts";
+import { printable } from "../util/printable.ts";
 
 /** A 1-based line/column in the recipe file. */
 export interface Position {
@@ -26,7 +27,8 @@ export interface RecipeIssue {
 export function formatIssue(issue: RecipeIssue): string {
   const where = formatPosition({ file: issue.file, ...issue.pos });
   const step = issue.step === undefined ? "" : `step "${issue.step}": `;
-  return `${where}: ${step}${issue.message}`;
+  // Paths and values in messages come from files and command lines: never raw to a terminal.
+  return printable(`${where}: ${step}${issue.message}`);
 }
 
 /** Orders issues by position, so the report reads top to bottom. */

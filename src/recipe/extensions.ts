@@ -4,6 +4,7 @@
  * and calls each one whose key is present, after variables are interpolated.
  */
 import type { IssueList, Position } from "./errors.ts";
+import type { ExpansionBudget } from "./interpolate.ts";
 import type { DataPath } from "./parse.ts";
 import type { RawStep } from "./recipe.ts";
 
@@ -19,6 +20,8 @@ export interface ExtensionContext {
   readonly vars: Readonly<Record<string, unknown>>;
   /** The `--set` overrides alone (an extension may let them replace its own settings). */
   readonly sets: Readonly<Record<string, unknown>>;
+  /** What expanding variables may still cost (an extension interpolating pays through it). */
+  readonly budget?: ExpansionBudget;
   /** Where to report problems. */
   readonly issues: IssueList;
   /** Position of a data path in the file. */

@@ -9,6 +9,8 @@ export const MAX_RECIPE_BYTES = 1024 * 1024;
 export const MAX_DEPTH = 64;
 /** Most values (map keys and values, list items) the data may hold after aliases are expanded. */
 export const MAX_EXPANDED_VALUES = 1_000_000;
+/** Most characters of text the recipe's strings may hold after `${variables}` are expanded. */
+export const MAX_EXPANDED_CHARS = 8_000_000;
 /** Most combinations a `matrix:` may produce. */
 export const MAX_COMBINATIONS = 1000;
 /** Most steps a recipe may have after its extensions (`matrix:`, `scales:`) are expanded. */

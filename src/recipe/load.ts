@@ -4,22 +4,34 @@
  * together as one {@link RecipeError}.
  */
 import { basename, dirname, extname, resolve } from "node:path";
-import { parse as parseYamlValue } from "yaml";
-import { defaultWeightsDirs } from "../pipeline/locations.ts";
+import { defaultImageDirs, defaultWeightsDirs } from "../pipeline/locations.ts";
+import { findInput } from "../pipeline/paths.ts";
+import { declaredInputFiles } from "../pipeline/plan.ts";
+import { StageError } from "../stages/stage.ts";
 import { builtinStages } from "../stages/builtin.ts";
 import type { StageRegistry } from "../stages/registry.ts";
+import { messageOf } from "../util/errors.ts";
 import { IssueList, RecipeError } from "./errors.ts";
 import { attributeSets } from "./set_attribution.ts";
 import type { RecipeExtension } from "./extensions.ts";
-import { interpolate, resolveVars, type UndefinedVar } from "./interpolate.ts";
-import { MAX_NAME_LENGTH, MAX_STEPS } from "./limits.ts";
+import {
+  ExpansionBudget,
+  ExpansionLimitError,
+  interpolate,
+  referencedVars,
+  resolveVars,
+  type UndefinedVar,
+} from "./interpolate.ts";
+import { MAX_NAME_LENGTH, MAX_RECIPE_BYTES, MAX_STEPS, MAX_SUGGESTIONS } from "./limits.ts";
 import { parseYaml } from "./parse.ts";
 import { standardExtensions } from "./standard_extensions.ts";
 import { loadPlugins, type PluginPolicy } from "./plugins.ts";
-import type { RawStep, Recipe } from "./recipe.ts";
+import type { RawStep, Recipe, RecipeStep } from "./recipe.ts";
 import { didYouMean, suggester } from "./suggest.ts";
 import { validateSteps } from "./validate.ts";
-import { messageOf } from "../util/errors.ts";
+
+/** The largest seed (seeds are 32-bit). */
+export const MAX_SEED = 2 ** 32 - 1;
 
 /** The top-level keys every recipe may use. */
 export const RECIPE_KEYS = [
@@ -54,20 +66,81 @@ export interface LoadOptions {
   readonly plugins?: PluginPolicy;
 }
 
-/** Reads and validates the recipe at `file`; throws {@link RecipeError} listing every problem. */
-export async function loadRecipe(file: string, options: LoadOptions): Promise<Recipe> {
-  let text: string;
+/**
+ * Reads and validates the recipe at `file` (built-in stages, `matrix:`, `scales:` and `schedule:`
+ * unless `options` says otherwise); throws {@link RecipeError} listing every problem.
+ *
+ * @example Load and check a recipe
+ * ```ts
+ * const recipe = await loadRecipe("pipelines/photo-basics.yaml");
+ * console.log(recipe.name, recipe.steps.map((s) => s.id));
+ * ```
+ */
+export async function loadRecipe(file: string, options: LoadOptions = {}): Promise<Recipe> {
+  return await parseRecipe(await readRecipeText(file), file, options);
+}
+
+/**
+ * A recipe file's text: at most {@link MAX_RECIPE_BYTES} read, and UTF-8 only (an invalid byte is
+ * an error at its line and column, not a silent U+FFFD).
+ */
+export async function readRecipeText(file: string): Promise<string> {
+  const fail = (message: string, pos = { line: 1, col: 1 }): never => {
+    throw new RecipeError([{ file, pos, message }]);
+  };
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(file);
+    using handle = await Deno.open(file);
+    const { size, isFile } = await handle.stat();
+    if (!isFile) fail(`cannot read recipe: not a file`);
+    if (size > MAX_RECIPE_BYTES) {
+      fail(`the recipe is ${size} bytes long; at most ${MAX_RECIPE_BYTES} are read`);
+    }
+    bytes = new Uint8Array(size);
+    let n = 0;
+    for (let r; n < size && (r = await handle.read(bytes.subarray(n))) !== null;) n += r;
+    bytes = bytes.subarray(0, n);
   } catch (e) {
-    const why = e instanceof Deno.errors.NotFound ? "no such file" : String(e);
-    throw new RecipeError([{
-      file,
-      pos: { line: 1, col: 1 },
-      message: `cannot read recipe: ${why}`,
-    }]);
+    if (e instanceof RecipeError) throw e;
+    const why = e instanceof Deno.errors.NotFound
+      ? "no such file"
+      : e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied
+      ? `no permission to read it (${messageOf(e).split("\n")[0]})`
+      : messageOf(e);
+    return fail(`cannot read recipe: ${why}`);
   }
-  return await parseRecipe(text, file, options);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    const before = new TextDecoder().decode(bytes.subarray(0, bad));
+    const line = before.split("\n").length;
+    const col = before.length - before.lastIndexOf("\n");
+    return fail(
+      `byte ${bad} (0x${bytes[bad].toString(16).padStart(2, "0")}) is not UTF-8: save the recipe ` +
+        `as UTF-8`,
+      { line, col },
+    );
+  }
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let lo = 0, hi = bytes.length;
+  // The longest valid prefix, by bisection (each decode is linear: O(n log n) in all).
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  // A sequence cut short by the bad byte: point at its first byte.
+  let start = lo;
+  while (start > 0 && lo - start < 3 && (bytes[start - 1] & 0xc0) === 0x80) start--;
+  return start > 0 && bytes[start - 1] >= 0xc0 ? start - 1 : lo;
 }
 
 /**
@@ -77,7 +150,7 @@ export async function loadRecipe(file: string, options: LoadOptions): Promise<Re
 export async function parseRecipe(
   text: string,
   file: string,
-  options: LoadOptions,
+  options: LoadOptions = {},
 ): Promise<Recipe> {
   try {
     return await checkRecipe(text, file, options);
@@ -103,10 +176,15 @@ async function checkRecipe(text: string, file: string, options: LoadOptions): Pr
   const top = data as Record<string, unknown>;
   const extensions = options.extensions ?? standardExtensions();
   const allowed = [...RECIPE_KEYS, ...extensions.map((e) => e.key)];
-  for (const k of Object.keys(top)) {
-    if (!allowed.includes(k)) {
-      issues.add(at([k], true), `unknown top-level key "${k}"${didYouMean(k, allowed)}`);
-    }
+  const unknown = Object.keys(top).filter((k) => !allowed.includes(k));
+  for (const k of unknown.slice(0, MAX_SUGGESTIONS)) {
+    issues.add(at([k], true), `unknown top-level key "${k}"${didYouMean(k, allowed)}`);
+  }
+  if (unknown.length > MAX_SUGGESTIONS) {
+    issues.add(
+      at([unknown[MAX_SUGGESTIONS]], true),
+      `… and ${unknown.length - MAX_SUGGESTIONS} more unknown top-level keys`,
+    );
   }
   if (top.version !== 1) {
     const got = top.version === undefined ? "missing" : JSON.stringify(top.version);
@@ -116,10 +194,11 @@ async function checkRecipe(text: string, file: string, options: LoadOptions): Pr
   const written = readVars(top.vars, issues, at);
   const setNames = applySets(setStrings(options.sets), written, issues, at);
   const suggestVar = suggester(Object.keys(written));
+  const budget = new ExpansionBudget();
   const vars = resolveVars(written, ({ name, message, undefinedName }) => {
     const hint = undefinedName === undefined ? "" : suggestVar(undefinedName);
     issues.add(at(["vars", name]), `variable "${name}": ${message}${hint}`);
-  });
+  }, budget);
 
   // Interpolate everything except `vars` itself.
   const missing: UndefinedVar[] = [];
@@ -129,8 +208,16 @@ async function checkRecipe(text: string, file: string, options: LoadOptions): Pr
     extensions.flatMap((e) => Object.hasOwn(top, e.key) ? e.defers ?? [] : []),
   );
   for (const [k, v] of Object.entries(top)) {
-    if (deferred.has(k)) interpolate(v, vars, [k], [], used); // only to learn the variables used
-    resolved[k] = k === "vars" || deferred.has(k) ? v : interpolate(v, vars, [k], missing, used);
+    if (deferred.has(k)) { for (const n of referencedVars(v)) used.add(n); }
+    try {
+      resolved[k] = k === "vars" || deferred.has(k)
+        ? v
+        : interpolate(v, vars, [k], missing, used, budget);
+    } catch (e) {
+      if (!(e instanceof ExpansionLimitError)) throw e;
+      issues.add(at(e.path), e.message);
+      issues.throwIfAny();
+    }
   }
   const suggestDefined = suggester(Object.keys(vars));
   for (const m of missing) {
@@ -163,8 +250,14 @@ async function checkRecipe(text: string, file: string, options: LoadOptions): Pr
     );
   }
   const seed = resolved.seed ?? 0;
-  if (typeof seed !== "number" || !Number.isInteger(seed)) {
-    issues.add(at(["seed"]), `"seed:" must be an integer`);
+  if (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    // Seeds are used modulo 2³²: a larger one would silently repeat a smaller one's pixels.
+    issues.add(
+      at(["seed"]),
+      `"seed:" must be a whole number from 0 to ${MAX_SEED}, got ${
+        JSON.stringify(seed)?.slice(0, 40)
+      }`,
+    );
   }
   const allowOutside = resolved.allow_outside_output ?? false;
   if (typeof allowOutside !== "boolean") {
@@ -190,6 +283,7 @@ async function checkRecipe(text: string, file: string, options: LoadOptions): Pr
     recipe: resolved,
     vars,
     sets: Object.fromEntries(setNames.map((n) => [n, written[n]])),
+    budget,
     dir,
     issues,
     at,
@@ -211,6 +305,8 @@ async function checkRecipe(text: string, file: string, options: LoadOptions): Pr
     weightsDirs,
     pluginsSkipped: plugins.skipped,
   });
+  // Already failing (e.g. no weights): name the missing input files too, so one run shows all.
+  if (!issues.empty) await addMissingInputs(steps, dir, issues, at);
   issues.throwIfAny();
   return {
     file,
@@ -225,6 +321,28 @@ async function checkRecipe(text: string, file: string, options: LoadOptions): Pr
     registry,
     at,
   };
+}
+
+/** Adds an issue for each input file of `steps` found in none of the default lookup folders. */
+async function addMissingInputs(
+  steps: readonly RecipeStep[],
+  recipeDir: string,
+  issues: IssueList,
+  at: (p: readonly (string | number)[]) => { line: number; col: number },
+): Promise<void> {
+  const paths = { recipeDir, imageDirs: defaultImageDirs(), outDir: ".", allowOutsideOutput: true };
+  for (const step of steps) {
+    for (const written of declaredInputFiles(step)) {
+      try {
+        await findInput(written, paths);
+      } catch (e) {
+        if (!(e instanceof StageError)) throw e;
+        const params = (step.params ?? {}) as Record<string, unknown>;
+        const param = Object.keys(params).find((k) => params[k] === written);
+        issues.add(at([...step.path, "with", ...(param ? [param] : [])]), e.message, step.id);
+      }
+    }
+  }
 }
 
 function readVars(
@@ -267,12 +385,19 @@ function applySets(
       continue;
     }
     const name = s.slice(0, eq);
-    try {
-      vars[name] = parseYamlValue(s.slice(eq + 1));
-      names.push(name);
-    } catch (e) {
-      issues.add(at(["vars"], true), `--set ${name}: ${messageOf(e).split("\n")[0]}`);
+    // The same parser and bounds as the recipe: aliases, cycles, depth and size.
+    const value = parseYaml(s.slice(eq + 1), `--set ${name}`);
+    if (value.issues.length) {
+      const first = value.issues[0];
+      issues.add(
+        at(["vars"], true),
+        `--set ${name}: ${first.message} (at character ${first.pos.col}` +
+          `${first.pos.line > 1 ? ` of line ${first.pos.line}` : ""})`,
+      );
+      continue;
     }
+    vars[name] = value.yaml.data ?? null;
+    names.push(name);
   }
   return names;
 }

@@ -19,7 +19,12 @@ import { glob } from "node:fs/promises";
 import { basename, extname, isAbsolute, join } from "node:path";
 import { defaultImageDirs } from "../pipeline/locations.ts";
 import type { ExtensionContext, RecipeExtension } from "./extensions.ts";
-import { interpolate, type UndefinedVar } from "./interpolate.ts";
+import {
+  type ExpansionBudget,
+  ExpansionLimitError,
+  interpolate,
+  type UndefinedVar,
+} from "./interpolate.ts";
 import type { DataPath } from "./parse.ts";
 import { MAX_COMBINATIONS, MAX_NAME_LENGTH, MAX_STEPS } from "./limits.ts";
 import type { RawStep } from "./recipe.ts";
@@ -143,6 +148,7 @@ export function expandSteps(
   vars: Readonly<Record<string, unknown>>,
   combos: readonly Combination[],
   missing: (m: UndefinedVar, stepId: string | undefined) => void,
+  budget?: ExpansionBudget,
 ): RawStep[] {
   const ids = steps.map((s) => (typeof s.id === "string" ? s.id : undefined));
   const index = new Map<string, number>();
@@ -154,9 +160,9 @@ export function expandSteps(
       const gaps: UndefinedVar[] = [];
       const all = { ...vars, ...combinationVars(c) };
       const inst = {
-        use: interpolate(s.use, all, [...s.path, "use"], gaps),
-        from: interpolate(s.from, all, [...s.path, "from"], gaps),
-        with: interpolate(s.with, all, [...s.path, "with"], gaps),
+        use: interpolate(s.use, all, [...s.path, "use"], gaps, undefined, budget),
+        from: interpolate(s.from, all, [...s.path, "from"], gaps, undefined, budget),
+        with: interpolate(s.with, all, [...s.path, "with"], gaps, undefined, budget),
       };
       for (const m of gaps) {
         const key = `${m.path.join("\0")}\0${m.name}`;
@@ -371,15 +377,37 @@ export function matrixExtension(
         ctx.steps = [];
         return;
       }
+      // Duplicate ids before expansion: instances get distinct names, so validation cannot tell.
+      const firstAt = new Map<string, number>();
+      ctx.steps = ctx.steps.filter((st) => {
+        if (typeof st.id !== "string") return true;
+        const first = firstAt.get(st.id);
+        if (first === undefined) {
+          firstAt.set(st.id, ctx.at([...st.path, "id"]).line);
+          return true;
+        }
+        ctx.issues.add(
+          ctx.at([...st.path, "id"]),
+          `duplicate step id (first used at line ${first})`,
+          st.id,
+        );
+        return false;
+      });
       const combos = combinations(axes);
       const suggest = suggester([
         ...Object.keys(ctx.vars),
         ...Object.keys(combinationVars(combos[0])),
       ]);
-      ctx.steps = expandSteps(ctx.steps, ctx.vars, combos, (m, step) => {
-        const hint = suggest(m.name);
-        ctx.issues.add(ctx.at(m.path), `undefined variable "${m.name}"${hint}`, step);
-      });
+      try {
+        ctx.steps = expandSteps(ctx.steps, ctx.vars, combos, (m, step) => {
+          const hint = suggest(m.name);
+          ctx.issues.add(ctx.at(m.path), `undefined variable "${m.name}"${hint}`, step);
+        }, ctx.budget);
+      } catch (e) {
+        if (!(e instanceof ExpansionLimitError)) throw e;
+        ctx.issues.add(ctx.at(e.path), e.message);
+        ctx.steps = [];
+      }
     },
   };
 }

@@ -1,5 +1,5 @@
 /** Introspection of stage parameter schemas (zod v4): parameter names and JSON Schema. */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import type { Stage } from "../stages/stage.ts";
 
 interface DefLike {

@@ -10,8 +10,10 @@ import {
   isSeq,
   LineCounter,
   type Node,
+  type Pair,
   parseDocument,
-} from "yaml";
+  type YAMLMap,
+} from "npm:yaml@2.9.1";
 import { IssueList, type Position, type RecipeIssue } from "./errors.ts";
 import { MAX_DEPTH, MAX_EXPANDED_VALUES, MAX_RECIPE_BYTES } from "./limits.ts";
 
@@ -63,6 +65,20 @@ export function parseYaml(text: string, file: string): {
   const toPos = (offset: number | undefined): Position =>
     offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
 
+  // Each map's pairs by key, built on first lookup: one error per key of a 60,000-key map stays linear.
+  const pairsOf = new WeakMap<object, Map<unknown, Pair<unknown, unknown>>>();
+  const pairOf = (map: YAMLMap<unknown, unknown>, seg: unknown) => {
+    let byKey = pairsOf.get(map);
+    if (!byKey) {
+      byKey = new Map();
+      for (const p of map.items) {
+        const k = isScalar(p.key) ? p.key.value : p.key;
+        if (!byKey.has(k)) byKey.set(k, p);
+      }
+      pairsOf.set(map, byKey);
+    }
+    return byKey.get(seg);
+  };
   const at = (path: DataPath, key = false): Position => {
     let node: unknown = doc.contents;
     let keyNode: unknown;
@@ -70,7 +86,7 @@ export function parseYaml(text: string, file: string): {
       let next: unknown;
       let nextKey: unknown;
       if (isMap(node)) {
-        const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
+        const pair = pairOf(node, seg);
         next = pair?.value;
         nextKey = pair?.key;
         // A key with an empty value (`with:`) has no useful value position: point at the key.

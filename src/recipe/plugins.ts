@@ -69,7 +69,7 @@ export async function loadPlugins(
       issues.add(
         pos,
         `plugin "${p}" was not loaded: a plugin is code that runs with your permissions, and ` +
-          `validate/plan run none unless you pass --allow-plugins (render loads it)`,
+          `validate, plan, verify and worker run none unless you pass --allow-plugins`,
       );
       continue;
     }

@@ -25,7 +25,7 @@
  * too: raising only the final size re-renders only the final scale.
  * Feed extract-features the loaded (unresized) content: the expansion sizes it.
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import type { ExtensionContext, RecipeExtension } from "./extensions.ts";
 import type { DataPath } from "./parse.ts";
 import type { RawStep } from "./recipe.ts";
@@ -46,7 +46,7 @@ const scaleEntry = z.union([
 
 /**
  * The `tolerance` every scale gets unless the step or the scale sets one: stop once the loss fell
- * by less than 1 % over 10 iterations (README "Coarse-to-fine" has the measured traces).
+ * by less than 1 % over 10 iterations (docs/performance.md "Coarse-to-fine" has the measured traces).
  */
 export const SCALES_TOLERANCE = 0.01;
 

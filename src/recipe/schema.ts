@@ -36,7 +36,12 @@ export function recipeJsonSchema(
       version: { const: 1, description: "recipe format version" },
       name: { type: "string" },
       vars: { type: "object", description: "variables used as ${name} in the steps" },
-      seed: { type: "integer", description: "seed; each step derives its own from it and its id" },
+      seed: {
+        type: "integer",
+        minimum: 0,
+        maximum: 2 ** 32 - 1,
+        description: "seed (0 to 4294967295); each step derives its own from it and its id",
+      },
       engine: engineNames
         ? { anyOf: [{ enum: [...engineNames] }, VAR_REF], default: "auto" }
         : { type: "string", default: "auto" },

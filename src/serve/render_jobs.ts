@@ -14,6 +14,7 @@ import type { LossPoint } from "../report/loss_chart.ts";
 import { shortPath, within } from "./folders.ts";
 import { type ChildJob, type ChildMessage, MESSAGE_PREFIX } from "./render_child.ts";
 import { messageOf } from "../util/errors.ts";
+import { lines } from "../util/lines.ts";
 
 /** Where a job is. */
 export type JobStatus = "queued" | "running" | "done" | "failed" | "cancelled";
@@ -365,15 +366,4 @@ export class RenderJobs {
     }
     job.publish({ type: "job", job: job.view() });
   }
-}
-
-/** The lines of a byte stream. */
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (rest + chunk).split("\n");
-    rest = parts.pop()!;
-    yield* parts;
-  }
-  if (rest) yield rest;
 }

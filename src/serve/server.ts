@@ -6,7 +6,7 @@
  * render farm. Every request passes guard.ts; every path passes folders.ts.
  */
 import { Buffer } from "node:buffer";
-import { parse as parseYaml, stringify as toYaml } from "yaml";
+import { parse as parseYaml, stringify as toYaml } from "npm:yaml@2.9.1";
 import { readImageHeader } from "../image/codecs.ts";
 import {
   extractProvenance,

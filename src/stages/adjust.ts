@@ -6,7 +6,7 @@
  * 4. gamma g:      v ↦ max(v, 0)^(1/g)  (g > 1 brightens mid-tones)
  * The defaults (0, 1, 1, 1) change nothing. Values are not clamped here; `save` clamps.
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { adjustImage } from "../image/adjust.ts";
 import { imageOf, type Stage } from "./stage.ts";
 import { keepExtras } from "../image/alpha.ts";

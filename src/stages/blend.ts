@@ -3,7 +3,7 @@
  * src/image/blend_modes.ts; both inputs are clamped to [0, 1] first). The output has the base's size;
  * an overlay of another size is resized (stretched, lanczos3) to it, with a warning.
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { blendImages, blendModes } from "../image/blend_modes.ts";
 import { resizeImage } from "../image/resample.ts";
 import { imageOf, type Stage } from "./stage.ts";

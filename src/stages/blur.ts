@@ -3,7 +3,7 @@
  * truncated at ⌈3σ⌉ and normalized to sum 1; borders are replicated (edge clamp), so a flat image
  * stays flat. σ = 0 leaves the image unchanged.
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { gaussianBlur } from "../image/gaussian.ts";
 import { imageOf, type Stage } from "./stage.ts";
 import { keepExtras } from "../image/alpha.ts";

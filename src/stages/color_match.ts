@@ -7,7 +7,7 @@
  * - `histogram`: each RGB channel's histogram matched (exact CDF matching).
  * The output is clamped to [0, 1].
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { clampUnit } from "../image/color.ts";
 import { histogramColorTransfer } from "../image/histogram_match.ts";
 import { linearColorTransfer, linearVariants } from "../image/linear_color_transfer.ts";

@@ -8,7 +8,7 @@
  *   transfer (see `color-match`); matching afterwards is the same operation applied to the result.
  * The output is clamped to [0, 1] (recombined colours can leave the RGB gamut).
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { clampUnit, colorSpaces, combineLuminanceChroma } from "../image/color.ts";
 import { histogramColorTransfer } from "../image/histogram_match.ts";
 import type { RgbImage } from "../image/image.ts";

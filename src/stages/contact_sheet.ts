@@ -3,7 +3,7 @@
  * `from: { images: "transfer[*]" }`) in a grid, each scaled to fit a square cell and captioned.
  * Captions default to the input steps' ids without their common prefix (the matrix values).
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { createImage, type RgbImage } from "../image/image.ts";
 import { resizeLongerSide } from "../image/resample.ts";
 import { drawText, TEXT_HEIGHT, textWidth, wrapText } from "../image/text.ts";

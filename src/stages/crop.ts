@@ -3,7 +3,7 @@
  * default) or as fractions of the image's width and height (`units: fraction`, rounded to pixels).
  * A rectangle reaching past the image is an error naming the overflow.
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { cropImage, type Rect } from "../image/crop.ts";
 import { imageOf, type Stage, StageError } from "./stage.ts";
 import { transformWithAlpha } from "../image/alpha.ts";

@@ -17,7 +17,7 @@
  *   Each target's weight is the layer weight × the style's blend weight.
  */
 import { toEngineImage } from "../neural/engines/engine_image.ts";
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import type { RgbImage } from "../image/image.ts";
 import { toGrayscale } from "../image/luma.ts";
 import { resizeImage } from "../image/resample.ts";
@@ -236,6 +236,22 @@ export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
   },
 
   shape(inputs, p) {
+    // Each VGG block halves the image: a layer of block b needs 2^(b−1) pixels a side (pool b: 2^b).
+    const pools = Math.max(
+      ...[...p.content_layers, ...p.style_layers].map((l) => {
+        const m = /^(?:conv|relu)(\d)_\d$|^pool(\d)$/.exec(l);
+        return m ? (m[1] ? Number(m[1]) - 1 : Number(m[2])) : 0;
+      }),
+    );
+    const min = 2 ** pools;
+    for (const [name, shape] of Object.entries(inputs)) {
+      if (name !== "masks" && shape && (shape.width < min || shape.height < min)) {
+        throw new StageError(
+          `the ${name} image is ${shape.width}×${shape.height}; the layers asked for need at least ` +
+            `${min}×${min} pixels (each VGG block halves the image)`,
+        );
+      }
+    }
     const c = inputs.content;
     return c && { width: c.width, height: c.height, features: plannedFeatures(p, inputs) };
   },

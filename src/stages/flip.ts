@@ -1,5 +1,5 @@
 /** `flip`: mirrors the image left–right (`horizontal`) or top–bottom (`vertical`); exact. */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { applyDihedral } from "../image/dihedral.ts";
 import { imageOf, type Stage } from "./stage.ts";
 import { transformWithAlpha } from "../image/alpha.ts";

@@ -2,7 +2,7 @@
  * `grayscale`: replaces every pixel by its Rec. 709 luma Y = 0.2126 R + 0.7152 G + 0.0722 B
  * (on the stored, gamma-encoded values); the output is still RGB, with R = G = B = Y.
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { toGrayscale } from "../image/luma.ts";
 import { imageOf, type Stage } from "./stage.ts";
 import { keepExtras } from "../image/alpha.ts";

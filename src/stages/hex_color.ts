@@ -1,5 +1,5 @@
 /** Colours as recipes write them: `#rgb` or `#rrggbb`. */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 
 /** A zod schema for a `#rgb` / `#rrggbb` colour parameter. */
 export function hexColorParam(what: string) {

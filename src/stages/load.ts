@@ -4,9 +4,15 @@
  * an embedded colour profile is converted to sRGB, or kept (`colour: keep`); alpha is carried as
  * the image's alpha plane; the file's EXIF rides along for `save`'s `metadata: keep`.
  */
-import { z } from "zod";
-import { CodecError, decodeImage, type ImageHeader, readImageHeader } from "../image/codecs.ts";
-import { checkPixels } from "./pixel_limit.ts";
+import { z } from "npm:zod@4.6.7";
+import {
+  CodecError,
+  decodeBytesPerPixel,
+  decodeImage,
+  type ImageHeader,
+  readImageHeader,
+} from "../image/codecs.ts";
+import { checkMemory, checkPixels, maxPixels } from "./pixel_limit.ts";
 import { type Stage, StageError } from "./stage.ts";
 import { messageOf } from "../util/errors.ts";
 
@@ -23,19 +29,32 @@ const params = z.object({
 export type LoadParams = z.infer<typeof params>;
 
 /**
- * The one place a file's header is read before its pixels are decoded (size, depth, format):
- * `plan` sizes steps from it, and `run` reads it first so a check on the header can refuse a file
- * before decoding it.
+ * The one place a file's header is read before its pixels are decoded (size, depth, format; only
+ * the file's first blocks are read): `plan` sizes steps from it, and `run` reads it first so the
+ * pixel limit and the memory budget can refuse a file before decoding it.
  */
-export async function readHeader(path: string, bytes?: Uint8Array): Promise<ImageHeader> {
+export async function readHeader(path: string): Promise<ImageHeader> {
   try {
-    return await readImageHeader(bytes ?? await Deno.readFile(path));
+    return await readImageHeader(path);
   } catch (e) {
     if (e instanceof CodecError) {
       throw new StageError(`cannot decode image "${path}": ${e.message}`);
     }
     throw new StageError(`cannot read image "${path}": ${messageOf(e)}`);
   }
+}
+
+/**
+ * Refuses a file over the pixel limit or whose decoding would pass the memory budget (from its
+ * header); returns the decode's cost in bytes.
+ */
+function checkDecodable(header: ImageHeader, path: string): number {
+  checkPixels(header.width, header.height, `image "${path}"`);
+  const what = `image "${path}" (${header.width}×${header.height} ${header.format}, ` +
+    `${header.hasAlpha ? "with alpha, " : ""}${header.bits}-bit)`;
+  const bytes = header.width * header.height * decodeBytesPerPixel(header);
+  checkMemory(bytes, `decoding ${what}`);
+  return bytes;
 }
 
 /** The `load` stage. */
@@ -48,26 +67,29 @@ export const loadStage: Stage<LoadParams> = {
   output: "image",
   inputFiles: (p) => [p.path],
   async fileShape(path) {
-    const { width, height } = await readHeader(path).catch(() => ({ width: 0, height: 0 }));
-    if (width > 0) checkPixels(width, height, `image "${path}"`);
-    return width > 0 ? { width, height } : undefined;
+    const header = await readHeader(path).catch(() => undefined);
+    if (!header) return undefined;
+    return {
+      width: header.width,
+      height: header.height,
+      decodeBytes: checkDecodable(header, path),
+    };
   },
   estimate(_inputs, _p, env) {
-    // Decoded RGBA bytes plus the float RGB image.
-    return env?.output && { bytes: env.output.width * env.output.height * (4 + 12) };
+    // What decoding costs (measured per format); 16 bytes a pixel when the header is unknown.
+    const output = env?.output;
+    return output && { bytes: output.decodeBytes ?? output.width * output.height * 16 };
   },
   async run(ctx, _inputs, p) {
     const path = await ctx.paths.input(p.path);
-    let bytes: Uint8Array;
+    const header = await readHeader(path); // from the header, before any pixel is decoded
+    checkDecodable(header, path);
     try {
-      bytes = await Deno.readFile(path);
-    } catch (e) {
-      throw new StageError(`cannot read image "${path}": ${messageOf(e)}`);
-    }
-    const header = await readHeader(path, bytes); // from the header, before any pixel is decoded
-    checkPixels(header.width, header.height, `image "${path}"`);
-    try {
-      const image = await decodeImage(bytes, { colour: p.colour, keepExif: true });
+      const image = await decodeImage(path, {
+        colour: p.colour,
+        keepExif: true,
+        maxPixels: maxPixels(),
+      });
       // `path` as written in the recipe: the record stays the same in another folder.
       const info = {
         path: p.path,

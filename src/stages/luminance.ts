@@ -7,7 +7,7 @@
  * style-transfer → color-preserve(method: luminance, content: the original photo).
  * The output is clamped to [0, 1].
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { clampUnit, greyFromLuminance, luminance } from "../image/color.ts";
 import { matchMeanStd } from "../image/color_stats.ts";
 import { imageOf, type Stage } from "./stage.ts";

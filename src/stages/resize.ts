@@ -5,7 +5,7 @@
  * Filters: nearest, bilinear, bicubic (Catmull–Rom), lanczos3 (default); all but nearest average
  * areas when shrinking (see src/image/resample.ts), so large reductions do not alias.
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { resizeFilters, resizeImage } from "../image/resample.ts";
 import { checkPixels } from "./pixel_limit.ts";
 import { imageOf, type Stage, StageError } from "./stage.ts";

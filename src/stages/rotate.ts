@@ -4,7 +4,7 @@
  * are sampled bilinearly; the uncovered area gets `fill`, and `expand` grows the canvas to the
  * rotated bounding box (otherwise the input size is kept and the corners are cut).
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { rotatedSize, rotateImage } from "../image/rotate.ts";
 import { hexColorParam, parseHexColor } from "./hex_color.ts";
 import { imageOf, type Stage } from "./stage.ts";

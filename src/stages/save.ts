@@ -3,14 +3,16 @@
  * (temporary file, then rename: an interrupted run never leaves a partial file). It never
  * overwrites one of the recipe's input files, and refuses paths outside the output directory
  * unless the recipe allows it. Samples are quantized once, here, to 8 or 16 bits; alpha is written
- * when the image has it (not to JPEG). `metadata`: `provenance` (default) embeds the record (PNG)
+ * when the image has it (JPEG has none: flattened onto `background`). `metadata`: `provenance` (default) embeds the record (PNG)
  * and the colour profile (sRGB, or the one `load` kept); `keep` adds the source file's EXIF;
  * `strip` writes neither (the sidecar record is still written). The output value carries the path,
  * the SHA-256 of the bytes written, and the input image unchanged (so steps may chain after it).
  */
+import { flattenAlpha } from "../image/alpha.ts";
+import { hexColorParam, parseHexColor } from "./hex_color.ts";
 import { realpath } from "node:fs/promises";
-import { extname } from "node:path";
-import { z } from "zod";
+import { basename, dirname, extname, join } from "node:path";
+import { z } from "npm:zod@4.6.7";
 import { encodeImage, fromBase64, type ImageFormat } from "../image/codecs.ts";
 import { atomicWrite } from "../util/atomic_write.ts";
 import { messageOf } from "../util/errors.ts";
@@ -35,6 +37,9 @@ const params = z.object({
   ),
   metadata: z.enum(["provenance", "keep", "strip"]).default("provenance").describe(
     "provenance: record (PNG) + colour profile; keep: also the source's EXIF; strip: neither",
+  ),
+  background: hexColorParam("background").default("#ffffff").describe(
+    "colour a transparent image is flattened onto for a format without alpha (JPEG)",
   ),
 }).strict();
 
@@ -76,7 +81,7 @@ function optionProblems(p: SaveParams, format: ImageFormat): string[] {
 /** The `save` stage. */
 export const saveStage: Stage<SaveParams> = {
   name: "save",
-  version: 2,
+  version: 3,
   description:
     "Write the image as PNG, JPEG, WebP, AVIF or TIFF (atomic; never overwrites an input)",
   params,
@@ -104,13 +109,12 @@ export const saveStage: Stage<SaveParams> = {
     if (await isInput(path, ctx.paths.inputs)) {
       throw new StageError(`refusing to overwrite the input file "${path}"; choose another path`);
     }
-    if (image.alpha && format === "jpeg") {
-      ctx.warn(`JPEG has no alpha channel: the alpha of "${p.path}" is dropped`);
-    }
     if (p.metadata === "keep" && !image.exif) {
       ctx.warn(`metadata: keep, but the image carries no EXIF from its source`);
     }
-    const encoded = await encodeImage(image, {
+    // JPEG has no alpha: a transparent image is flattened onto `background`, as other tools do.
+    const written = format === "jpeg" ? flattenAlpha(image, parseHexColor(p.background)) : image;
+    const encoded = await encodeImage(written, {
       format,
       bits: p.bit_depth,
       quality: p.quality,
@@ -125,8 +129,9 @@ export const saveStage: Stage<SaveParams> = {
     const bytes = p.metadata === "strip" ? encoded : stamped;
     if (ctx.signal.aborted) throw new StageError("cancelled before writing");
     try {
-      await atomicWrite(path, bytes);
+      await writeConfined(path, bytes, () => ctx.paths.output(p.path));
     } catch (e) {
+      if (e instanceof StageError) throw e; // confinement: the reason as it is
       throw new StageError(`cannot write ${path}: ${messageOf(e)}`, { cause: e });
     }
     return {
@@ -148,6 +153,33 @@ export const saveStage: Stage<SaveParams> = {
 
 function isFormat(format: string): format is ImageFormat {
   return Object.values(extensionFormats).includes(format as ImageFormat);
+}
+
+/**
+ * Writes `bytes` at `path` without leaving the confinement `check` (the output resolver) enforces,
+ * even if a folder on the way is swapped for a symbolic link while the image was encoding: the
+ * check runs again once the folders exist, the file is written into the resolved folder, and
+ * after the rename the file's real path is checked once more (a file that escaped is removed).
+ */
+async function writeConfined(path: string, bytes: Uint8Array, check: () => string): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  check();
+  const target = join(await realpath(dirname(path)), basename(path));
+  await atomicWrite(target, bytes);
+  const landed = await realpath(target).catch(() => target);
+  let escaped: unknown;
+  try {
+    check();
+    if (landed !== join(await realpath(dirname(path)), basename(path))) {
+      escaped = new StageError(`the folder of "${path}" was replaced while writing; not written`);
+    }
+  } catch (e) {
+    escaped = e;
+  }
+  if (escaped) {
+    await Deno.remove(landed).catch(() => {});
+    throw escaped;
+  }
 }
 
 /** Whether `path` is (or, through links, resolves to) one of the input files. */

@@ -3,7 +3,7 @@
  * output. Stages never print and never read the CLI; they talk to the world through {@link StageContext}.
  */
 import { StylepipeError } from "../util/errors.ts";
-import type { z } from "zod";
+import type { z } from "npm:zod@4.6.7";
 import type { RgbImage } from "../image/image.ts";
 import type { ContentTarget, StyleTarget } from "../neural/objective/spec.ts";
 import type { Engine } from "../neural/engines/engine.ts";
@@ -202,7 +202,7 @@ export interface EstimateEnv {
   /** The engine named in the recipe or on the CLI (`auto`, `onnx`, …). */
   readonly engine: string;
   /** The step's own output size, where known (e.g. `load`: from the file's header). */
-  readonly output?: { readonly width: number; readonly height: number };
+  readonly output?: FileShape;
   /** Memory budget in bytes the step must fit (absent: no bound, whole-image evaluation). */
   readonly memory?: number;
 }
@@ -237,6 +237,12 @@ export interface PlannedShape {
 /** Shapes of inputs known at plan time (images: width/height when known). */
 export type InputShapes = Record<string, PlannedShape | undefined>;
 
+/** An image size read from a file's header, and what decoding the file costs. */
+export interface FileShape extends PlannedShape {
+  /** Peak bytes decoding the file takes (format, channels and depth counted). */
+  readonly decodeBytes?: number;
+}
+
 /** A pipeline stage. `P` is the parsed parameter type. */
 export interface Stage<P = unknown> {
   /** Name used in recipes (`use:`). */
@@ -253,6 +259,11 @@ export interface Stage<P = unknown> {
   readonly output: Kind;
   /** Whether the output must be recomputed when it is a file that no longer exists (e.g. `save`). */
   readonly writesFiles?: boolean;
+  /**
+   * Files the step may write besides its output (e.g. style-transfer's `save_every` images), as
+   * paths in the output folder; `plan` checks them as it checks `path` (validation, not mid-run).
+   */
+  sideOutputs?(params: P, stepId: string): readonly string[];
   /**
    * Whether the output depends on the engine and on the step's seed (the neural stages). Only such
    * stages carry the resolved engine name and the seed in their cache key, so switching engines or
@@ -271,7 +282,7 @@ export interface Stage<P = unknown> {
    */
   models?(params: P): readonly string[];
   /** Output size read from the stage's one input file at plan time (e.g. an image header). */
-  fileShape?(path: string): Promise<{ width: number; height: number } | undefined>;
+  fileShape?(path: string): Promise<FileShape | undefined>;
   /** Extra validation (e.g. weights have the layers asked for); returns error messages. */
   check?(params: P, ctx: CheckContext): Promise<string[]>;
   /** Output image size from input sizes, when computable (for `plan`). */

@@ -8,7 +8,7 @@
  * iterates stay on the device.
  */
 import { toEngineImage } from "../neural/engines/engine_image.ts";
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { encodePng } from "../image/codecs.ts";
 import type { RgbImage } from "../image/image.ts";
 import { resizeImage } from "../image/resample.ts";
@@ -126,7 +126,7 @@ export const styleTransferParams = z.object({
         "iterations (0 = run every iteration)",
     ),
   // Off by default for both optimizers: on tubingen × three paintings at 128 px it never lowered
-  // the style distance (L-BFGS 200 and Adam 200/500 iterations; README "Style transfer").
+  // the style distance (L-BFGS 200 and Adam 200/500 iterations; docs/quality.md "EMA").
   ema: z.number().min(0).lt(1).default(0)
     .describe(
       "return the bias-corrected exponential moving average of the iterates with this decay " +
@@ -171,6 +171,7 @@ export const styleTransferStage: Stage<StyleTransferParams> = {
   },
   output: "image",
   usesEngine: true,
+  sideOutputs: (p, stepId) => p.save_every > 0 ? [saveName(p, stepId, 0)] : [],
 
   check(p, ctx) {
     return Promise.resolve(styleLossProblems(p, ctx));
@@ -493,10 +494,8 @@ async function optimize<V>(
       },
     });
     if (reason === "aborted") {
-      // Without a line search an abort falls between whole iterations: keep them for the resume.
-      if (p.checkpoint_every > 0 && (p.optimizer === "adam" || p.line_search === "none")) {
-        await checkpoint();
-      }
+      // The optimizers stop between whole iterations (a cut line search is dropped): keep them.
+      if (p.checkpoint_every > 0 && checkpointed < run.state.iteration) await checkpoint();
       ctx.note(
         `cancelled at ${run.state.iteration}/${p.iterations}; ` +
           (checkpointed > 0
@@ -571,11 +570,16 @@ function saveEvery<V>(
 ): IterationHook<V> {
   return async ({ iteration, x, state }) => {
     if (iteration % p.save_every !== 0 || iteration >= p.iterations) return;
-    const name = p.save_name.replaceAll("{step}", ctx.stepId)
-      .replaceAll("{iteration}", String(iteration).padStart(4, "0"));
+    const name = saveName(p, ctx.stepId, iteration);
     const image = await imageFrom(ops, state.average?.x ?? x, features);
     await atomicWrite(ctx.paths.output(name), await encodePng(image));
   };
+}
+
+/** The file name of the intermediate image of `iteration` (`save_name` filled in). */
+function saveName(p: StyleTransferParams, stepId: string, iteration: number): string {
+  return p.save_name.replaceAll("{step}", stepId)
+    .replaceAll("{iteration}", String(iteration).padStart(4, "0"));
 }
 
 /** Hook (`checkpoint_every`): checkpoints every N iterations (not the last). */
@@ -592,24 +596,38 @@ function checkpointEvery<V>(
 }
 
 /**
- * Hook: reports the iteration, loss, terms and the ETA from the mean time per iteration so far
- * (with `tolerance`, to the cap: the run may end sooner, which the message says).
+ * Hook: reports the iteration, loss, terms and the ETA (with `tolerance`, to the cap: the run may
+ * end sooner, which the message says).
  */
 function reportProgress<V>(progress: ProgressReport, p: StyleTransferParams): IterationHook<V> {
-  const began = performance.now();
   const total = p.iterations;
+  const pace = iterationPace();
   return ({ iteration, loss, terms }) => {
-    const elapsed = (performance.now() - began) / 1000;
-    const eta = elapsed / iteration * (total - iteration);
+    const eta = pace(iteration, performance.now() / 1000) * (total - iteration);
     progress.iteration({
       iteration,
       total,
       fraction: iteration / total,
       loss,
       terms,
-      eta,
+      ...(Number.isFinite(eta) ? { eta } : {}),
       ...(p.tolerance > 0 ? { message: "at most; stops once converged" } : {}),
     });
+  };
+}
+
+/**
+ * Seconds per iteration from this run's iterations after its first one (the first carries the
+ * warm-up: graph building, the first line search; a resumed run starts at a later iteration), or
+ * NaN until there are two reports. Called with each reported iteration and the time in seconds.
+ */
+export function iterationPace(): (iteration: number, seconds: number) => number {
+  let first: { iteration: number; seconds: number } | undefined;
+  return (iteration, seconds) => {
+    first ??= { iteration, seconds };
+    return iteration > first.iteration
+      ? (seconds - first.seconds) / (iteration - first.iteration)
+      : NaN;
   };
 }
 

@@ -9,7 +9,7 @@
  * The store is private to the step's cache key, so a checkpoint is only ever restored into a run
  * with the same parameters, inputs and engine.
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import type { VectorOps } from "../neural/engines/engine.ts";
 import type { OptimizerHandle, OptimizerState } from "../neural/optim/optimizer.ts";
 import { StateFormatError } from "../neural/optim/state_codec.ts";

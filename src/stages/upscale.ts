@@ -10,7 +10,7 @@
  * original images, as the `scales:` expansion wires them), else the images kept in the features,
  * which were stored at the first size and are only enlarged (a warning says so).
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import type { RgbImage } from "../image/image.ts";
 import { resizeImage } from "../image/resample.ts";
 import { stageWeights } from "./stage_weights.ts";

@@ -1,4 +1,7 @@
-/** Command-line conventions: --version, did-you-mean for commands and flags, stages NAME, init. */
+/**
+ * Conventions: --version, did-you-mean for commands and flags, stages NAME, init; every module's
+ * npm imports pinned (importable without deno.json).
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { repo, runCli } from "./_cli.ts";
@@ -11,6 +14,7 @@ import { listWeights } from "../../src/cli/weights.ts";
 import { parseRecipe } from "../../src/recipe/load.ts";
 import { builtinStages } from "../../src/stages/builtin.ts";
 import { testWeightsDirs } from "../stages/_context.ts";
+import { pinImports } from "../../tools/pin_imports.ts";
 
 function cli(args: string[], cwd = repo) {
   return runCli(args, cwd);
@@ -131,4 +135,13 @@ Deno.test("every shipped recipe validates against the committed JSON Schema (ajv
     count++;
   }
   assert.ok(count >= 9, `${count} recipes`);
+});
+
+Deno.test("every module imports npm packages as npm:name@version, deno.json's version (imports without deno.json)", async () => {
+  const unpinned = await pinImports(["mod.ts", "src"], { check: true });
+  assert.deepEqual(
+    unpinned.map((u) => `${u.file}:${u.line}: "${u.specifier}" → "${u.pinned}"`),
+    [],
+    "run: deno run -A tools/pin_imports.ts",
+  );
 });

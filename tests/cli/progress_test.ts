@@ -80,25 +80,40 @@ Deno.test("on a terminal: the step's line is redrawn in place and replaced by it
   const { out, emit } = capture(true);
   emit(transferRun());
   const frames = out.status.split("\r\x1b[2K");
-  const transferFrames = frames.filter((f) => f.includes("transfer (style-transfer) |"));
+  const transferFrames = frames.filter((f) => f.includes("… transfer | it"));
   assert.equal(transferFrames.length, 4, "one redraw per progress event");
   for (const f of transferFrames) {
     assert.ok(!f.includes("\n"), `a live frame is one line: ${JSON.stringify(f)}`);
     assert.equal(f.match(/ETA/g)?.length ?? 0, f.includes("100%") ? 0 : 1, f);
     assert.equal(f.match(/loss/g)?.length, 1, f);
   }
-  assert.match(transferFrames[0], /25% \| it 1\/4 \| loss 1000 \| ETA 3\.0 s$/);
-  assert.match(transferFrames[3], /100% \| it 4\/4 \| loss 250\.0$/);
+  assert.match(
+    transferFrames[0],
+    /… transfer \| it 1\/4 \| ETA 3\.0 s \| loss 1000 \| 25% \[█{6}░{18}\] \| \(style-transfer\)$/,
+  );
+  assert.match(
+    transferFrames[3],
+    /… transfer \| it 4\/4 \| loss 250\.0 \| 100% \[█{24}\] \| \(style-transfer\)$/,
+  );
   // The result line is written over the live line and stays; nothing is drawn after the run.
   assert.ok(out.status.endsWith("\r\x1b[2K  ✓ transfer (style-transfer) 4.0 s → x\n"));
   assert.equal(out.status.split("\n").length - 1, 3, "run line + one line per step");
 });
 
-Deno.test("the live line is cut to the terminal's width", () => {
+Deno.test("the live line fits the terminal's width, most useful fields first, ETA kept", () => {
   const { out, emit } = capture(true, "normal", 40);
   emit(transferRun().slice(0, 5));
   const last = out.status.split("\r\x1b[2K").at(-1)!;
-  assert.equal([...last].length, 39);
+  assert.equal(last, "  … transfer | it 1/4 | ETA 3.0 s | 25%");
+  const progress = { iteration: 6, total: 40, fraction: 0.15, loss: 1.2345, eta: 12.3 };
+  const at80 = liveLine({ step: "transfer", stage: "style-transfer", elapsed: 9, progress }, 80);
+  assert.ok([...at80].length <= 79, at80);
+  assert.equal(
+    at80,
+    "  … transfer | it 6/40 | ETA 12.3 s | loss 1.234 | 15% [██░░░░░░░░░░]",
+  );
+  const long = liveLine({ step: "x".repeat(100), stage: "s", elapsed: 0, progress }, 80);
+  assert.equal([...long].length, 79);
 });
 
 Deno.test("notes and warnings stay above the live line", () => {
@@ -143,15 +158,35 @@ Deno.test("a cancelled run says where it stopped and how to resume", () => {
     ok: false,
     aborted: true,
     seconds: 2,
-    steps: [ran("photo", "load"), { ...ran("transfer", "style-transfer"), status: "failed" }],
+    steps: [ran("photo", "load"), {
+      ...ran("transfer", "style-transfer"),
+      status: "cancelled",
+      seconds: 2,
+    }],
     outputs: [],
   }]);
   assert.match(out.status, / {2}✗ transfer \(style-transfer\) cancelled at 2\/4\n$/);
-  assert.match(
-    out.summary,
-    /cancelled; finished steps are cached: run the same command to continue\n$/,
-  );
+  assert.match(out.summary, /transfer +style-transfer +cancelled +2\.000\n/);
+  assert.match(out.summary, /\nfinished steps are cached: run the same command to continue\n$/);
+  assert.equal(out.summary.match(/cancel/g)?.length, 1);
   assert.doesNotMatch(out.summary, /wrote/);
+});
+
+Deno.test("a step whose own note said where it was cancelled is not announced twice", () => {
+  const { out, emit } = capture(false);
+  emit([...transferRun().slice(0, 6), {
+    type: "step-note",
+    step: "transfer",
+    message: "cancelled at 2/4; checkpoint at iteration 2 kept, run the same command to resume",
+  }, {
+    type: "run-finished",
+    ok: false,
+    aborted: true,
+    seconds: 2,
+    steps: [ran("photo", "load"), { ...ran("transfer", "style-transfer"), status: "cancelled" }],
+    outputs: [],
+  }]);
+  assert.equal(out.status.match(/cancelled/g)?.length, 1, out.status);
 });
 
 Deno.test("--quiet prints only the files written; --verbose logs progress by tenths", () => {
@@ -173,7 +208,15 @@ Deno.test("liveLine computes one ETA when the stage gives none; formatSeconds", 
     elapsed: 3,
     progress: { fraction: 0.25 },
   });
-  assert.match(line, /25% \| ETA 9\.0 s$/);
+  assert.match(line, /… s \| ETA 9\.0 s \| 25% \[.*\] \| \(resize\)$/);
+  // A stage counting iterations without an ETA yet (its first, warm-up iteration) shows none.
+  const first = liveLine({
+    step: "s",
+    stage: "style-transfer",
+    elapsed: 5,
+    progress: { iteration: 55, total: 100, fraction: 0.55 },
+  });
+  assert.doesNotMatch(first, /ETA/);
   assert.equal(formatSeconds(0.25), "250 ms");
   assert.equal(formatSeconds(12.34), "12.3 s");
   assert.equal(formatSeconds(245), "4 min 05 s");
@@ -186,5 +229,5 @@ Deno.test("liveLine shows the tile being evaluated beside the iteration", () => 
     elapsed: 10,
     progress: { iteration: 3, total: 10, tile: 7, tiles: 12, loss: 2.5 },
   });
-  assert.match(line, /it 3\/10 \| tile 7\/12 \| loss 2\.500/);
+  assert.match(line, /it 3\/10 \| loss 2\.500 \| tile 7\/12/);
 });

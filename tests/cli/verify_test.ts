@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { decodeImage, encodePng } from "../../src/image/codecs.ts";
+import { decodeImage, encodeJpeg, encodePng } from "../../src/image/codecs.ts";
 import { verifyCommand } from "../../src/cli/verify.ts";
 import { CacheStore } from "../../src/pipeline/cache.ts";
 import { planRecipe } from "../../src/pipeline/plan.ts";
@@ -9,6 +9,8 @@ import { runPlan } from "../../src/pipeline/run.ts";
 import { loadRecipe } from "../../src/recipe/load.ts";
 import { builtinStages } from "../../src/stages/builtin.ts";
 import { testImagesDir } from "../stages/_context.ts";
+import { withExifOrientation } from "../image/_exif.ts";
+import { synthImage } from "../image/_images.ts";
 
 const RECIPE = `version: 1
 name: verify-me
@@ -108,4 +110,39 @@ Deno.test("compareImages counts alpha: a missing plane is opaque", async () => {
   const r = compareImages(rgb, { ...rgb, alpha: new Float32Array([1, 0.8]) });
   assert.equal(r.maxDifference, 51);
   assert.deepEqual(r.at, { x: 1, y: 0 });
+});
+
+Deno.test("verify after an input changed says so, and that an EXIF-only edit leaves the pixels alone", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const photo = join(dir, "tubingen.jpg");
+    // A photo found nowhere else (verify would otherwise find the original by its hash).
+    const picture = (k: number) => synthImage(16, 12, (x, y) => [x / 15, y / 11, k]);
+    await Deno.writeFile(photo, await encodeJpeg(picture(0.3), 90));
+    const output = await render(dir);
+    // Only the metadata: an EXIF block saying "upright" (the pixels stay as they were).
+    await Deno.writeFile(photo, withExifOrientation(await Deno.readFile(photo), 1));
+    const exifOnly = await verify(output);
+    assert.equal(exifOnly.code, 0, exifOnly.out);
+    assert.match(
+      exifOnly.out,
+      /input tubingen\.jpg changed since the render \(sha256 [0-9a-f]{12}… then, [0-9a-f]{12}… now:/,
+    );
+    assert.match(
+      exifOnly.out,
+      /gives the same pixels: only what does not reach them \(EXIF or other metadata\)/,
+    );
+    assert.doesNotMatch(exifOnly.out, /not found/);
+    // Other pixels: a different picture under the same name.
+    await Deno.writeFile(photo, await encodeJpeg(picture(0.8), 90));
+    const repainted = await verify(output);
+    assert.equal(repainted.code, 1, repainted.out);
+    assert.match(repainted.out, /different: largest pixel difference/);
+    assert.match(
+      repainted.out,
+      /tubingen\.jpg changed since the render: it may explain the difference/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -47,7 +47,10 @@ Deno.test("weights: usage errors exit 2, help exits 0, a bad file exits 1", asyn
   assert.match(help.out.join(""), /^Usage: deno task weights/);
   const unknown = recordingIo();
   assert.equal(await weightsCommand(["vgg99"], unknown), 2);
-  assert.match(unknown.err.join(""), /unknown model "vgg99" \(known: vgg19, vgg16\)/);
+  assert.match(
+    unknown.err.join(""),
+    /unknown model "vgg99" \(did you mean "vgg19"\?\) \(known: vgg19, vgg16\)/,
+  );
   assert.equal(await weightsCommand(["--frm", "x"], recordingIo()), 2);
 
   const tmp = await Deno.makeTempDir({ prefix: "stylepipe-cli-weights-" });

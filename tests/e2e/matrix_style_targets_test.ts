@@ -44,6 +44,8 @@ function countingEngine(base: Engine, calls: string[]): Engine {
       return base.extract(weights, pooling, image, layers);
     },
     objective: (spec) => base.objective(spec),
+    planObjective: (weights, plan) => base.planObjective(weights, plan),
+    statistics: (...args) => base.statistics(...args),
     dispose: () => Promise.resolve(), // shared across test files' tests
   };
 }

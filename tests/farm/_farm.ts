@@ -5,10 +5,14 @@ import { QUEUE_NAME } from "../../src/farm/connection.ts";
 import type { FarmJobData, FarmResult } from "../../src/farm/jobs.ts";
 import { repoRoot, testImagesDir, testWeightsDirs } from "../stages/_context.ts";
 
-/** Environment of every worker: the test images and weights. */
+/** The farm key of the tests (never a real farm's). */
+export const TEST_FARM_KEY = "test-farm-key-0123456789abcdef0123456789abcdef";
+
+/** Environment of every worker and submitter: the test images, weights and farm key. */
 export const env = {
   STYLEPIPE_IMAGES: testImagesDir(),
   STYLEPIPE_WEIGHTS: testWeightsDirs()[0],
+  STYLEPIPE_FARM_KEY: TEST_FARM_KEY,
 };
 
 /** A `deno task worker` subprocess and the JSON lines it logged so far. */
@@ -17,12 +21,17 @@ export class WorkerProcess {
   readonly #proc: Deno.ChildProcess;
   readonly #drained: Promise<void>;
 
-  /** Starts `worker --queue url --cache-dir cacheDir …extra`. */
-  constructor(url: string, cacheDir: string, extra: string[] = []) {
+  /** Starts `worker --queue url --cache-dir cacheDir …extra` (environment: {@link env} and `more`). */
+  constructor(
+    url: string,
+    cacheDir: string,
+    extra: string[] = [],
+    more: Record<string, string> = {},
+  ) {
     const proc = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "mod.ts", "worker", "--queue", url, "--cache-dir", cacheDir, ...extra],
       cwd: repoRoot,
-      env,
+      env: { ...env, ...more },
       stdout: "piped",
       stderr: "inherit",
     }).spawn();
@@ -38,6 +47,16 @@ export class WorkerProcess {
         }
       }
     })();
+  }
+
+  /** The worker's process id. */
+  get pid(): number {
+    return this.#proc.pid;
+  }
+
+  /** The process's exit status, once it exits. */
+  get status(): Promise<Deno.CommandStatus> {
+    return this.#proc.status;
   }
 
   /** Logged entries of one type. */

@@ -12,20 +12,28 @@ export const NO_REDIS = "redis-server not installed (apt-get install redis-serve
 /** A redis-server the test owns. */
 export class TestRedis {
   #proc?: Deno.ChildProcess;
-  private constructor(readonly port: number, readonly dir: string) {}
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+    readonly password?: string,
+  ) {}
 
-  /** `redis://127.0.0.1:PORT`. */
+  /** `redis://127.0.0.1:PORT` (with `:PASSWORD@` when the server requires one). */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    const auth = this.password === undefined ? "" : `:${encodeURIComponent(this.password)}@`;
+    return `redis://${auth}127.0.0.1:${this.port}`;
   }
 
-  /** Starts a server on a free port (append-only file, fsync on every write: nothing is lost on restart). */
-  static async start(): Promise<TestRedis> {
+  /**
+   * Starts a server on a free port (append-only file, fsync on every write: nothing is lost on
+   * restart), requiring `password` (`requirepass`) when given.
+   */
+  static async start(password?: string): Promise<TestRedis> {
     const dir = await Deno.makeTempDir({ prefix: "stylepipe-redis-" });
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (listener.addr as Deno.NetAddr).port;
     listener.close();
-    const redis = new TestRedis(port, dir);
+    const redis = new TestRedis(port, dir, password);
     await redis.restart();
     return redis;
   }
@@ -46,6 +54,7 @@ export class TestRedis {
         "always",
         "--save",
         "",
+        ...(this.password === undefined ? [] : ["--requirepass", this.password]),
       ],
       stdout: "null",
       stderr: "null",
@@ -54,11 +63,17 @@ export class TestRedis {
     while (Date.now() < deadline) {
       try {
         const conn = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
-        await conn.write(new TextEncoder().encode("PING\r\n"));
-        const buf = new Uint8Array(16);
-        const n = await conn.read(buf);
+        const auth = this.password === undefined ? "" : `AUTH ${this.password}\r\n`;
+        await conn.write(new TextEncoder().encode(`${auth}PING\r\n`));
+        let reply = "";
+        const buf = new Uint8Array(64);
+        while (!reply.includes("PONG") && !reply.includes("-")) {
+          const n = await conn.read(buf);
+          if (!n) break;
+          reply += new TextDecoder().decode(buf.subarray(0, n));
+        }
         conn.close();
-        if (n && new TextDecoder().decode(buf.subarray(0, n)).startsWith("+PONG")) return;
+        if (reply.includes("+PONG")) return;
       } catch {
         // not listening yet
       }

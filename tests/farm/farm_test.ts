@@ -16,6 +16,7 @@ import { timestampName } from "../../src/pipeline/schedule.ts";
 import { planRecipe } from "../../src/pipeline/plan.ts";
 import { runPlan } from "../../src/pipeline/run.ts";
 import { completions, env, testQueue, waitUntil, WorkerProcess } from "./_farm.ts";
+import { readFarmKey } from "../../src/farm/signing.ts";
 import { repoRoot } from "../stages/_context.ts";
 import { queueCommand } from "../../src/cli/queue.ts";
 import { hasRedis, NO_REDIS, TestRedis } from "./_redis.ts";
@@ -83,7 +84,7 @@ async function renderHere(ref: RecipeRef, outDir: string, cacheDir: string): Pro
 async function submit(url: string, ref: RecipeRef): Promise<SubmittedJob[]> {
   const q = testQueue(url);
   try {
-    return await submitRecipe(q.queue, await loadJobRecipe(ref), ref);
+    return await submitRecipe(q.queue, await loadJobRecipe(ref), ref, await readFarmKey());
   } finally {
     await q.close();
   }
@@ -399,6 +400,7 @@ farmTest(
       url: redis.url,
       store: new CacheStore(cache),
       loadRecipe: loadJobRecipe,
+      key: await readFarmKey(),
     });
     try {
       await waitUntil(

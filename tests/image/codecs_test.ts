@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import sharp from "sharp";
+import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import { crc32, deflateSync } from "node:zlib";
 import {
@@ -16,6 +17,7 @@ import {
 import type { RgbImage } from "../../src/image/image.ts";
 import { synthImage } from "./_images.ts";
 import { withExifOrientation } from "./_exif.ts";
+import { testImagesDir } from "../stages/_context.ts";
 
 /** 8-bit-exact test card: every value k/255. */
 const card8 = synthImage(
@@ -284,6 +286,72 @@ Deno.test("a CMYK JPEG is read as RGB with the right colours", async () => {
   const [left, right] = [px(3), px(12)];
   assert.ok(left[0] > 170 && left[2] < 90, `left should be red: ${left}`);
   assert.ok(right[2] > 120 && right[0] < 60, `right should be blue: ${right}`);
+});
+
+/** lcms2, the colour engine ImageMagick uses, through FFI; undefined where it is not installed. */
+function openLcms() {
+  try {
+    return Deno.dlopen("liblcms2.so.2", {
+      cmsOpenProfileFromMem: { parameters: ["buffer", "u32"], result: "pointer" },
+      cmsCreate_sRGBProfile: { parameters: [], result: "pointer" },
+      cmsCreateTransform: {
+        parameters: ["pointer", "u32", "pointer", "u32", "u32", "u32"],
+        result: "pointer",
+      },
+      cmsDoTransform: { parameters: ["pointer", "buffer", "buffer", "u32"], result: "void" },
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+Deno.test("a CMYK JPEG with an embedded profile decodes as lcms converts it (relative colorimetric)", async () => {
+  const lcms = openLcms();
+  if (!lcms) {
+    console.log("skipped: liblcms2.so.2 is not installed (apt-get install liblcms2-2)");
+    return;
+  }
+  try {
+    const photo = await Deno.readFile(join(testImagesDir(), "tubingen.jpg")).catch(() => undefined);
+    // Without the photo, a gradient inside the CMYK gamut (at its edges the engines clip apart).
+    const rgb = photo
+      ? await sharp(photo).resize(64).toBuffer()
+      : await encodePng(synthImage(64, 48, (x, y) => [0.2 + x / 105, 0.2 + y / 80, 0.45]));
+    // A print shop's file: CMYK samples carrying a CMYK profile (libvips' built-in one).
+    const cmyk = await sharp(rgb).pipelineColourspace("cmyk").toColourspace("cmyk")
+      .withIccProfile("cmyk").jpeg({ quality: 95 }).toBuffer();
+    const meta = await sharp(cmyk).metadata();
+    assert.equal(meta.space, "cmyk");
+    const icc = new Uint8Array(meta.icc!);
+    const samples = await sharp(cmyk).pipelineColourspace("cmyk").toColourspace("cmyk").raw()
+      .toBuffer({ resolveWithObject: true });
+    const n = samples.info.width * samples.info.height;
+    const TYPE_CMYK_8 = (6 << 16) | (4 << 3) | 1, TYPE_RGB_8 = (4 << 16) | (3 << 3) | 1;
+    const RELATIVE_COLORIMETRIC = 1;
+    const transform = lcms.symbols.cmsCreateTransform(
+      lcms.symbols.cmsOpenProfileFromMem(icc, icc.length),
+      TYPE_CMYK_8,
+      lcms.symbols.cmsCreate_sRGBProfile(),
+      TYPE_RGB_8,
+      RELATIVE_COLORIMETRIC,
+      0,
+    );
+    const reference = new Uint8Array(n * 3);
+    lcms.symbols.cmsDoTransform(transform, new Uint8Array(samples.data), reference, n);
+
+    const decoded = await decodeImage(cmyk);
+    assert.equal(decoded.width * decoded.height, n);
+    let peak = 0, squares = 0;
+    decoded.data.forEach((v, i) => {
+      const d = Math.abs(Math.round(v * 255) - reference[i]);
+      peak = Math.max(peak, d);
+      squares += d * d;
+    });
+    const rmse = Math.sqrt(squares / reference.length);
+    assert.ok(peak <= 3 && rmse < 1, `peak ${peak}/255, RMSE ${rmse.toFixed(2)} against lcms`);
+  } finally {
+    lcms.close();
+  }
 });
 
 Deno.test("EXIF orientation 6 is applied (upright), and the header gives the upright size", async () => {

@@ -107,3 +107,38 @@ Deno.test("an output never overwrites a plugin module", async () => {
   assert.match(e.message, /step "w": output "p\.ts" would overwrite .*p\.ts/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("verify loads the original recipe's plugins only when allowed", async () => {
+  const { loadCliRecipe } = await import("../../src/cli/load.ts");
+  const { runPlan } = await import("../../src/pipeline/run.ts");
+  const { reproduce } = await import("../../src/pipeline/reproduce.ts");
+  const { builtinStages } = await import("../../src/stages/builtin.ts");
+  const { testImagesDir } = await import("../stages/_context.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "p.ts"), pluginSource(join(dir, "ran.txt")));
+    await Deno.copyFile(join(testImagesDir(), "tubingen.jpg"), join(dir, "photo.jpg"));
+    const file = join(dir, "recipe.yaml");
+    await Deno.writeTextFile(
+      file,
+      `version: 1\nplugins: [./p.ts]\nsteps:\n` +
+        `  - { id: l, use: load, with: { path: photo.jpg } }\n` +
+        `  - { id: r, use: resize, from: l, with: { max_side: 16 } }\n` +
+        `  - { id: n, use: noop, from: r }\n` +
+        `  - { id: s, use: save, from: n, with: { path: out.png } }\n`,
+    );
+    const recipe = await loadCliRecipe(file, { plugins: "load" });
+    await runPlan(await planRecipe(recipe, { outDir: join(dir, "out"), imageDirs: [] }), {
+      cache: null,
+    });
+    const output = join(dir, "out/out.png");
+    const options = { registry: builtinStages(), imageDirs: [] };
+    const refused = await reproduce(output, options).then(() => undefined, (e) => e);
+    assert.ok(refused instanceof RecipeError, String(refused));
+    assert.match(refused.message, /plugin "\.\/p\.ts" was not loaded/);
+    const again = await reproduce(output, { ...options, plugins: "load" });
+    assert.ok(again.identicalPixels);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

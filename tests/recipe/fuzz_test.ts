@@ -102,3 +102,18 @@ Deno.test("fuzz through the CLI: validate exits 0 or 2 with file:line:col lines"
   assert.ok(codes.includes(2));
   await Deno.remove(dir, { recursive: true });
 });
+
+// Issue 22: the other doors, CI-sized (src/bench/fuzz.ts runs 1,500+ of each kind).
+for (const [kind, count] of [["set", 100], ["job", 100], ["body", 100]] as const) {
+  Deno.test(`fuzz: ${count} ${kind} cases are accepted or refused with a reason`, async () => {
+    const { runFuzz } = await import("./_fuzz_driver.ts");
+    const s = await runFuzz(kind, SEED, count);
+    assert.deepEqual(s.failures, []);
+    console.log(
+      `fuzz ${kind}: ${s.cases} cases, ${s.accepted} accepted, ${s.rejected} refused, ` +
+        `peak RSS ${(s.peakRss / 2 ** 20).toFixed(0)} MiB, ${s.seconds.toFixed(1)} s`,
+    );
+    // Both outcomes must occur, or the generator is not exercising the door.
+    assert.ok(s.accepted > 0 && s.rejected > count / 4, JSON.stringify(s));
+  });
+}

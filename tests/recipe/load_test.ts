@@ -161,6 +161,6 @@ steps:
   assert.deepEqual(await errors(text, ["valeu=1"]), [
     `recipe.yaml:1:10: "version: 1" is required (got 2)`,
     `recipe.yaml:2:1: --set valeu: the recipe has no variable "valeu" (did you mean "value"?)`,
-    `recipe.yaml:3:7: "seed:" must be an integer`,
+    `recipe.yaml:3:7: "seed:" must be a whole number from 0 to 4294967295, got 1.5`,
   ]);
 });

@@ -85,6 +85,6 @@ steps:
   const plan = await planRecipe(ok, { imageDirs: [] });
   const bytes = Object.fromEntries(plan.steps.map((p) => [p.step.id, p.estimate?.bytes]));
   const px = 400 * 300;
-  assert.deepEqual(bytes, { p: px * 16, b: px * 36, r: 12 * (px + 2 * 4 * px) });
+  assert.deepEqual(bytes, { p: px * 18, b: px * 36, r: 12 * (px + 2 * 4 * px) }); // 1-bit grey PNG → RGB8
   await Deno.remove(dir, { recursive: true });
 });

@@ -3,7 +3,7 @@
  * paper normalisation, L-BFGS without line search) on a 64 px tubingen × starry night, measured
  * with the fixed yardstick of src/neural/losses/score.ts; and no render ends above its start.
  * At 64 px and 100 iterations (wasm) the style distance falls 356 → 83 (4.3×) at 2.39× the
- * content distance; the sweep (`deno task sweep`) shows ≥5× at 128 and 256 px.
+ * content distance; the sweep (`deno task dev sweep`) shows ≥5× at 128 and 256 px.
  */
 import assert from "node:assert/strict";
 import type { ImageValue, Value } from "../../src/stages/stage.ts";

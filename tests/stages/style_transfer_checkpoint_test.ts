@@ -73,6 +73,28 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "lbfgs + strong Wolfe (the default): stopped at 6, its checkpoint is at 6 and the resume is identical",
+  opts,
+  async () => {
+    const params = { iterations: 10, checkpoint_every: 4 };
+    const [a, b] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+    try {
+      const reference = (await transfer(a, undefined, params)).out!;
+      const stopped = await transfer(b, 6, params);
+      assert.deepEqual(stopped.ctx.notes, [
+        "cancelled at 6/10; checkpoint at iteration 6 kept, run the same command to resume",
+      ]);
+      const resumed = await transfer(b, undefined, params);
+      assert.deepEqual(resumed.ctx.notes, ["resumed from iteration 6 (checkpoint)"]);
+      assert.deepEqual(resumed.out!.image.data, reference.image.data);
+    } finally {
+      await Deno.remove(a, { recursive: true });
+      await Deno.remove(b, { recursive: true });
+    }
+  },
+);
+
 Deno.test("a damaged checkpoint is reported and the run starts over", opts, async () => {
   const [a, b] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
   try {

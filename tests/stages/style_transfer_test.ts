@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { ImageValue, Value } from "../../src/stages/stage.ts";
 import { extractFeaturesStage } from "../../src/stages/extract_features.ts";
-import { styleTransferStage } from "../../src/stages/style_transfer.ts";
+import { iterationPace, styleTransferStage } from "../../src/stages/style_transfer.ts";
 import { transferEvaluations } from "../../src/stages/neural_cost.ts";
 import { imageValue, makeTestContext, runStage } from "./_context.ts";
 import { exampleImage, shallowLayers, testEngine } from "./_neural.ts";
@@ -137,4 +137,11 @@ Deno.test("style-transfer estimate: evaluations per iteration; a tolerance makes
   );
   assert.equal(transferEvaluations(100, "strong_wolfe"), 126);
   assert.equal(transferEvaluations(0, "strong_wolfe"), 1);
+});
+
+Deno.test("the ETA's pace counts this run's iterations after its first (warm-up, resume)", () => {
+  const pace = iterationPace();
+  assert.ok(Number.isNaN(pace(55, 100))); // resumed at 54: the first report carries the warm-up
+  assert.equal(pace(56, 100.5), 0.5);
+  assert.equal(pace(60, 103), 0.6);
 });

@@ -75,6 +75,13 @@ export async function autoProvider(
  * Creates the engine `name` (auto | cuda | cuda-fp32 | cuda-tf32 | onnx | wasm | cpu | webgpu | tfjs-node | tfjs-node-gpu).
  * Unknown names throw a RangeError listing the names; engines that cannot run here throw
  * {@link EngineUnavailableError} saying what to install.
+ *
+ * @example The plain-JavaScript reference engine
+ * ```ts
+ * const engine = await createEngine("cpu");
+ * console.log(engine.name, engine.describe());
+ * await engine.dispose();
+ * ```
  */
 export async function createEngine(name: string): Promise<Engine> {
   const provider = name === "auto" ? await autoProvider() : providerNamed(name);

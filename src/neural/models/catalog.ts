@@ -1,5 +1,5 @@
 /** The known downloadable models (weights/catalog.json): where to get them and their published hash. */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import catalogJson from "../../../weights/catalog.json" with { type: "json" };
 
 const entrySchema = z.object({

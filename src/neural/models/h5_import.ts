@@ -7,7 +7,7 @@
  * and bias directly (`/block1_conv1/block1_conv1_W_1:0`, Keras 1 names) or one level deeper
  * (`/block1_conv1/block1_conv1/kernel:0`, Keras 2). The kernel is the 4-D dataset, the bias the 1-D one.
  */
-import h5wasm from "h5wasm/node";
+import h5wasm from "npm:h5wasm@0.10.3/node";
 import { basename, resolve } from "node:path";
 import { type ConvLayer, convLayers, type VggArch } from "./layers.ts";
 import type { ConvWeights } from "./weights_types.ts";

@@ -5,7 +5,7 @@
  * back, little-endian, across the group's shards concatenated in `paths` order.
  */
 import { concatBytes } from "../../util/bytes.ts";
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { type ConvLayer, convLayers, type VggArch } from "./layers.ts";
 import type { ConvWeights } from "./weights_types.ts";
 import { WeightsError } from "./weights_error.ts";

@@ -3,6 +3,7 @@
  * after the model (`vgg19/`) holding `model.json`, its shards and `SHA256SUMS`, looked up in a list
  * of weights folders (callers pass `$STYLEPIPE_WEIGHTS`, then `./weights`; see `weightsSearchDirs`).
  */
+import { stylepipeCommand } from "../../util/invocation.ts";
 import { join } from "node:path";
 import { sha256Hex, sha256Parts } from "../../util/hash.ts";
 import { convFor, convLayers, type VggArch } from "./layers.ts";
@@ -62,7 +63,7 @@ export async function findModelDir(dirs: readonly string[], model: string): Prom
   }
   throw new WeightsError(
     `no "${model}" weights found (looked in ${looked.join(", ") || "no folders"}). ` +
-      `Run "deno task weights ${model}" to download them, or set STYLEPIPE_WEIGHTS to a folder ` +
+      `Run "${stylepipeCommand()} weights ${model}" to download them, or set STYLEPIPE_WEIGHTS to a folder ` +
       `that contains ${model}/.`,
   );
 }
@@ -98,7 +99,7 @@ export async function loadVggWeights(
   else if (!options.allowUnverified) {
     throw new WeightsError(
       `${sumsPath} is missing, so the weights in ${dir} cannot be verified. Re-create the folder ` +
-        `with "deno task weights ${model} --force", or allow unverified weights explicitly.`,
+        `with "${stylepipeCommand()} weights ${model} --force", or allow unverified weights explicitly.`,
     );
   }
   const key = `${await Deno.realPath(dir)}\u0000${
@@ -131,7 +132,7 @@ async function readWeights(
       if (sha256Hex(bytes) !== expected) {
         throw new WeightsError(
           `${join(dir, name)} does not match its SHA-256 in ${join(dir, "SHA256SUMS")}: the file ` +
-            `is corrupt or was changed. Re-create it with "deno task weights ${model} --force".`,
+            `is corrupt or was changed. Re-create it with "${stylepipeCommand()} weights ${model} --force".`,
         );
       }
     }
@@ -183,7 +184,7 @@ export function requireLayers(
       const last = convs.at(-1)!;
       return `layer "${layer}" is not in the ${arch} weights found in ${dir} (they stop at ` +
         `${last}; ${last.replace("conv", "relu")} is the deepest usable layer). ` +
-        `Run "deno task weights ${arch}" to download the full set.`;
+        `Run "${stylepipeCommand()} weights ${arch}" to download the full set.`;
     }
   }
   return undefined;

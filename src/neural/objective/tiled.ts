@@ -36,7 +36,7 @@ import { gramFromSum } from "./gram.ts";
 import { maskAtLayer } from "./layer_mask.ts";
 import type { Activation, ObjectiveSpec } from "./spec.ts";
 import { layersRead, type LossPlan, lossPlan, type LossTerm } from "./terms.ts";
-import { ownedAtLayer, type Tile, tilesOf, type Tiling } from "./tiling.ts";
+import { checkTiling, ownedAtLayer, type Tile, tilesOf, type Tiling } from "./tiling.ts";
 
 /** A style term of the whole-image table (the kinds the first pass gathers statistics for). */
 type StyleTerm = Extract<LossTerm, { kind: "gram" | "masked-gram" | "mean-covariance" }>;
@@ -62,6 +62,7 @@ export function tiledObjective<V>(
   const { height, width, weights } = spec;
   const plan = lossPlan(spec);
   const arch = weights.arch;
+  checkTiling(arch, layersRead(plan.terms), tiling);
   const tiles = bySize(tilesOf(tiling, height, width));
   const styleTerms = plan.terms.filter(isStyleTerm);
   const contentTerms = plan.terms.flatMap((t) => (t.kind === "content" ? [t] : []));
@@ -195,6 +196,7 @@ export async function tiledExtract<V>(
   const layers = [...new Set(request.activations)];
   const all = [...layers, ...request.statistics.map((s) => s.layer)];
   networkPlan(weights, pooling, height, width, all, padding); // names a missing layer up front
+  checkTiling(arch, all, tiling);
   const tiles = tilesOf(tiling, height, width);
   const activations = new Map(layers.map((layer) => {
     const shape = layerShape(arch, layer, height, width);

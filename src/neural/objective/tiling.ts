@@ -99,6 +99,21 @@ export function tilingFor(
   };
 }
 
+/**
+ * Throws a RangeError unless `tiling`'s tile and halo are multiples of the pooling stride of
+ * `layers` (a tiling made for other layers); a halo shorter than {@link tileHalo} is accepted
+ * (the result is then inexact: tests show it).
+ */
+export function checkTiling(arch: VggArch, layers: readonly string[], tiling: Tiling): void {
+  const stride = tilingStride(arch, layers);
+  if (tiling.tile % stride !== 0 || tiling.halo % stride !== 0) {
+    throw new RangeError(
+      `a tiling of ${tiling.tile} px + ${tiling.halo} px halo is not aligned to the ${stride} px ` +
+        `pooling stride of ${layers.join(", ")}`,
+    );
+  }
+}
+
 /** The tiles of `tiling` over a height × width image, row by row. */
 export function tilesOf(tiling: Tiling, height: number, width: number): Tile[] {
   const { tile, halo, rows, cols } = tiling;

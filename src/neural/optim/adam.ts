@@ -5,7 +5,7 @@
  * {@link VectorOps} primitives. Same API shape as L-BFGS: explicit, serializable state.
  */
 import type { Objective, VectorOps } from "../engines/engine.ts";
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import {
   commonState,

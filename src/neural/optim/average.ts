@@ -12,7 +12,7 @@
  * so the stored vector is always the corrected average itself, and it stays where the engine keeps
  * its vectors (two {@link VectorOps} calls per iteration).
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import type { VectorOps } from "../engines/engine.ts";
 import { StateFormatError, vectorSchema } from "./state_codec.ts";

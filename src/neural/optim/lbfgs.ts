@@ -17,7 +17,7 @@
  * ({@link LbfgsState}) and serializable, so a run can be stopped and resumed bit-identically.
  */
 import { batchedDots, type Evaluation, type Objective, type VectorOps } from "../engines/engine.ts";
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import {
   commonState,
@@ -104,7 +104,27 @@ export async function lbfgsStart<V>(
   };
 }
 
-/** Runs L-BFGS from x0 for `options.maxIterations` iterations (or until a stop criterion). */
+/**
+ * Runs L-BFGS from x0 for `options.maxIterations` iterations (or until a stop criterion).
+ *
+ * @example Minimise f(x) = Σ (xᵢ − 3)² on the host
+ * ```ts
+ * import { hostVectorOps } from "../engines/host_vector_ops.ts";
+ * const objective = {
+ *   evaluate: (x: Float32Array) =>
+ *     Promise.resolve({
+ *       loss: x.reduce((s, v) => s + (v - 3) ** 2, 0),
+ *       grad: x.map((v) => 2 * (v - 3)),
+ *       terms: {},
+ *     }),
+ * };
+ * const result = await lbfgs(objective, hostVectorOps, new Float32Array(4), {
+ *   maxIterations: 20,
+ *   lineSearch: "strong_wolfe",
+ * });
+ * console.log([...result.state.x].map((v) => v.toFixed(3))); // [ "3.000", "3.000", "3.000", "3.000" ]
+ * ```
+ */
 export async function lbfgs<V>(
   objective: Objective<V>,
   ops: VectorOps<V>,
@@ -162,6 +182,12 @@ export async function lbfgsContinue<V>(
     let step: LineSearchResult<V>;
     if (gtd0 !== undefined) {
       step = await strongWolfe(objective, ops, state, d, t, gtd0, tolerance, maxLs, hooks.signal);
+      if (step.aborted) {
+        // A search cut short is dropped: the state stays the last whole iteration, which a
+        // checkpoint can then keep and a resume continue bit-identically.
+        for (const v of [d, step.x, step.evaluation.grad]) ops.dispose(v);
+        return stop("aborted");
+      }
     } else {
       const xNew = ops.axpy(t, d, state.x);
       const e = await objective.evaluate(xNew);
@@ -217,7 +243,6 @@ export async function lbfgsContinue<V>(
       state,
     });
     if (proceed === false) return stop("stopped");
-    if (step.aborted) return stop("aborted");
     if (Math.abs(state.loss - previousLoss) < tolerance || stepLength < tolerance) {
       return stop("tolerance");
     }
@@ -269,7 +294,7 @@ interface LineSearchResult<V> {
   readonly x: V;
   readonly evaluation: Evaluation<V>;
   readonly evaluations: number;
-  /** The search stopped early because the signal fired (the point is still a valid iterate). */
+  /** The search stopped early because the signal fired (the caller drops the step). */
   readonly aborted?: boolean;
 }
 

@@ -5,7 +5,7 @@
  * identically and another optimizer's state, or a damaged one, is refused with
  * {@link StateFormatError}. A style-transfer checkpoint embeds the tree as it is.
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import { StylepipeError } from "../../util/errors.ts";
 import type { VectorOps } from "../engines/engine.ts";

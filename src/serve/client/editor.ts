@@ -6,9 +6,9 @@
  * The recipe editor: CodeMirror 6 with YAML highlighting, line numbers and a lint gutter. Loaded
  * by the page only when the editor is first opened (its own chunk of the bundle).
  */
-import { basicSetup, EditorView } from "codemirror";
-import { yaml } from "@codemirror/lang-yaml";
-import { type Diagnostic, lintGutter, setDiagnostics } from "@codemirror/lint";
+import { basicSetup, EditorView } from "npm:codemirror@6.0.2";
+import { yaml } from "npm:@codemirror/lang-yaml@6.1.3";
+import { type Diagnostic, lintGutter, setDiagnostics } from "npm:@codemirror/lint@6.9.8";
 
 /** An issue the server's validator found, at a 1-based line and column. */
 export interface EditorIssue {

@@ -154,3 +154,35 @@ Deno.test("cubicMinimum finds the minimizer of a cubic", () => {
   // Clamped to the bounds given.
   assert.equal(cubicMinimum(0, 1, -2, 3, 4, 4, 2, 5), 2);
 });
+
+Deno.test("lbfgs (strong_wolfe) aborted inside a line search drops that step: the state is the last whole iteration", async () => {
+  const options: LbfgsOptions = { maxIterations: 100, lineSearch: "strong_wolfe" };
+  // The first iteration whose search needs more than one evaluation, and the count before it.
+  const counts = [1];
+  await lbfgs(rosenbrock(), ops, rosenbrockStart(2), options, {
+    onIteration: ({ evaluations }) => void counts.push(evaluations),
+  });
+  const k = counts.findIndex((n, i) => i > 1 && n - counts[i - 1] > 1);
+  assert.ok(k > 1, "some search takes several evaluations");
+  const reference = await lbfgs(rosenbrock(), ops, rosenbrockStart(2), {
+    ...options,
+    maxIterations: k - 1,
+  });
+  const controller = new AbortController();
+  const base = rosenbrock();
+  let evaluations = 0;
+  const objective = {
+    evaluate: (x: Float32Array) => {
+      if (++evaluations === counts[k - 1] + 1) controller.abort(); // iteration k's first trial
+      return base.evaluate(x);
+    },
+  };
+  const aborted = await lbfgs(objective, ops, rosenbrockStart(2), options, {
+    signal: controller.signal,
+  });
+  assert.equal(aborted.reason, "aborted");
+  assert.equal(aborted.state.iteration, k - 1);
+  assert.deepEqual([...aborted.state.x], [...reference.state.x]);
+  assert.equal(aborted.state.loss, reference.state.loss);
+  assert.equal(aborted.state.evaluations, reference.state.evaluations);
+});

@@ -10,7 +10,7 @@
  * atomics in the kernels, fixed-order reductions.
  */
 import type { VggWeights } from "../../models/weights_types.ts";
-import { type LossPlan, lossPlan } from "../../objective/terms.ts";
+import { layersRead, type LossPlan, lossPlan } from "../../objective/terms.ts";
 import { networkPlan, type Padding, planShape, type Pooling } from "../../plan/network.ts";
 import type { Activation, ObjectiveSpec } from "../../objective/spec.ts";
 import {
@@ -36,7 +36,7 @@ import {
 } from "./libraries.ts";
 import { CudaNetwork, type CudaPrecision, type DeviceConv, uploadWeights } from "./network.ts";
 import { CudaSelfCheckError, selfCheck } from "./self_check.ts";
-import { deviceTerm } from "./terms.ts";
+import { type DeviceTerm, deviceTerm } from "./terms.ts";
 import { cudaVectorOps, type CudaVectors } from "./vector_ops.ts";
 
 export type { CudaPrecision };
@@ -195,15 +195,22 @@ export class CudaEngine implements Engine<DeviceArray> {
   /** f and ∇f of a loss table (see {@link objective}). */
   planObjective(weights: VggWeights, plan: LossPlan): Promise<DisposableObjective<DeviceArray>> {
     const { height, width } = plan.network.input;
-    const terms = plan.terms.map((term) => deviceTerm(this.device, term, height, width));
-    const read = new Set(plan.terms.flatMap((t) => ("layer" in t ? [t.layer] : [])));
-    const network = new CudaNetwork(
-      this.device,
-      plan.network,
-      this.#weightsOf(weights),
-      this.precision,
-      read,
-    );
+    // Whatever is built before a failure (a term, the network) is freed again.
+    const terms: DeviceTerm[] = [];
+    let network: CudaNetwork;
+    try {
+      for (const term of plan.terms) terms.push(deviceTerm(this.device, term, height, width));
+      network = new CudaNetwork(
+        this.device,
+        plan.network,
+        this.#weightsOf(weights),
+        this.precision,
+        new Set(layersRead(plan.terms)),
+      );
+    } catch (e) {
+      for (const t of terms) t.dispose();
+      throw e;
+    }
     const device = this.device;
     const vectors = this.#vectors;
     // Each term writes its parts into its own run of double slots (a mean-covariance term: two).
@@ -403,6 +410,16 @@ export async function startCudaEngine(options: CudaOptions = {}): Promise<CudaEn
   return engine;
 }
 
+/** Whether this machine has an NVIDIA GPU (its driver's control device exists). */
+export function nvidiaGpuPresent(): boolean {
+  try {
+    Deno.statSync("/dev/nvidiactl");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the engine could start here, cached for the process (opening a GPU is not free). */
 let availability: Promise<boolean> | undefined;
 /** Why the engine is not used although CUDA is installed here (set by the availability probe). */
@@ -417,7 +434,8 @@ function cudaAvailable(): Promise<boolean> {
       await engine.dispose();
       return true;
     } catch (e) {
-      skipReason = (e as Error).message;
+      // Libraries without a GPU (pip's torch on a laptop) are no news; a GPU that fails is.
+      if (e instanceof CudaSelfCheckError || nvidiaGpuPresent()) skipReason = (e as Error).message;
       return false;
     }
   })();
@@ -425,8 +443,8 @@ function cudaAvailable(): Promise<boolean> {
 }
 
 /**
- * Why `auto` passes over cuda although its libraries are here (it could not start, or failed its
- * self-check), once {@link cudaProvider}'s `available()` has answered; undefined otherwise.
+ * Why `auto` passes over cuda: it failed its self-check, or could not start on a machine with an
+ * NVIDIA GPU; known once {@link cudaProvider}'s `available()` has answered, else undefined.
  */
 export function cudaSkipReason(): string | undefined {
   return skipReason;

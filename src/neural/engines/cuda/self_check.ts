@@ -51,7 +51,7 @@ export class CudaSelfCheckError extends EngineUnavailableError {
     super(
       "cuda",
       `engine cuda failed its self-check on this GPU: the ${term} term ${detail}; it is not ` +
-        `used (report this with \`deno task gpu-smoke\`'s output; use engine onnx meanwhile)`,
+        `used (report this with \`deno task dev gpu-smoke\`'s output; use engine onnx meanwhile)`,
     );
   }
 }
@@ -192,4 +192,15 @@ export async function selfCheck<V>(engine: Engine<V>, precision: CudaPrecision):
         `${d.grad.toExponential(2)}; ${precision} tolerance ${tol})`,
     );
   }
+}
+
+/** All the fixed case's terms in one objective (gpu-smoke's and the tests' tiled evaluation). */
+export function selfCheckCombinedSpec(): ObjectiveSpec {
+  const parts = SELF_CHECK_TERMS.map(selfCheckSpec);
+  return {
+    ...parts[0],
+    content: parts.flatMap((p) => p.content),
+    style: parts.flatMap((p) => p.style),
+    tvWeight: 1,
+  };
 }

@@ -2,10 +2,10 @@
  * A small ONNX graph builder over the official ONNX protobuf schema (the `onnx-proto` package,
  * protobufjs-generated): nodes, initializers, inputs and outputs, encoded to a ModelProto.
  */
-import onnxProto from "onnx-proto";
+import onnxProto from "npm:onnx-proto@8.0.1";
 
 // onnx-proto is CommonJS; under Deno its default export is `{ onnx }`, the generated namespace.
-const onnx = (onnxProto as unknown as { onnx: typeof import("onnx-proto").onnx }).onnx;
+const onnx = (onnxProto as unknown as { onnx: typeof import("npm:onnx-proto@8.0.1").onnx }).onnx;
 
 /** ONNX IR version written into models (ONNX 1.10 schema; opset 17 needs IR ≥ 8). */
 const IR_VERSION = 8;

@@ -2,7 +2,7 @@
  * ONNX Runtime (onnxruntime-node, CPU execution provider): loading the package, session options
  * (intra-op threads from STYLEPIPE_ONNX_THREADS, default 2) and a small cache of built sessions.
  */
-import type * as Ort from "onnxruntime-node";
+import type * as Ort from "npm:onnxruntime-node@1.30.0";
 import { EngineUnavailableError } from "../engine.ts";
 import { returnLargeBuffersOnFree, trimNativeHeap } from "./native_memory.ts";
 import { messageOf } from "../../../util/errors.ts";
@@ -21,7 +21,7 @@ let ortPromise: Promise<OrtModule> | undefined;
 
 /** Loads onnxruntime-node once; throws {@link EngineUnavailableError} saying how to install it. */
 export function loadOrt(): Promise<OrtModule> {
-  ortPromise ??= import("onnxruntime-node").then((ort) => {
+  ortPromise ??= import("npm:onnxruntime-node@1.30.0").then((ort) => {
     returnLargeBuffersOnFree();
     return ort;
   }).catch((e: unknown) => {

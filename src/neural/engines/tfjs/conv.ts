@@ -9,7 +9,7 @@
  * A reflect/replicate-padded conv (plan/network.ts {@link Padding}) pads explicitly, then runs a
  * "valid" conv, whose input gradient is the flipped kernel's conv with 2 pixels of zero padding.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import type { Padding } from "../../plan/network.ts";
 
 /** How a convolution's input gradient is computed. */

@@ -1,6 +1,6 @@
 /** The `cpu` engine: tfjs' plain-JavaScript backend, the reference all other engines are compared to. */
-import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-backend-cpu";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
 import { EngineUnavailableError } from "../engine.ts";
 import { TfjsEngine, type TfjsEngineProvider } from "./engine.ts";
 

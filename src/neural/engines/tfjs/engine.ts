@@ -5,10 +5,10 @@
  * and the backward pass (tf.valueAndGrad) inside tf.tidy; only the three weighted groups come back
  * to the host, the gradient stays a tensor.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 // tfjs-core's Node bundle registers no gradient functions; the union package's bundle registers all
 // of them (Conv2D, MaxPool, AvgPool, BatchMatMul, …) with the same tfjs-core instance.
-import "@tensorflow/tfjs";
+import "npm:@tensorflow/tfjs@4.22.0";
 import type { Activation, ObjectiveSpec } from "../../objective/spec.ts";
 import type {
   DisposableObjective,

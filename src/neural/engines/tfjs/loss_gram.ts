@@ -4,7 +4,7 @@
  * 1/(4N²M²) factor, so per-layer weights are comparable across layer sizes). An optional region mask
  * weights the rows of F (pixels) before the product.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 
 /**
  * Normalized Gram matrix of HWC activations [H, W, C] → [C, C]. With `mask` ([H, W], values 0–1,

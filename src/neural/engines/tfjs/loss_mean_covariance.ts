@@ -4,7 +4,7 @@
  * mixture G = Σ + μμᵀ/C. A departure from Gatys et al. (Gram only), after the Gaussian view of
  * style statistics (Li et al. 2017, "Demystifying Neural Style Transfer").
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 
 /**
  * mean((Σ − S)²) + λ·mean((μ − m)²) of HWC activations [H, W, C] against the style's covariance S

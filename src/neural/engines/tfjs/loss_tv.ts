@@ -2,7 +2,7 @@
  * Total-variation regularizer as a tf op, as defined in objective/tv.ts: the sum of squared differences
  * between vertically and horizontally adjacent pixels, over all channels (0–255 scale).
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 
 /** Σ (x[i+1,j,c] − x[i,j,c])² + (x[i,j+1,c] − x[i,j,c])² for an HWC image [H, W, C]. */
 export function totalVariation(image: tf.Tensor3D): tf.Scalar {

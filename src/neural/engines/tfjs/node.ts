@@ -4,7 +4,7 @@
  * dynamically only when the engine is chosen or `auto` probes for it, and a missing package is an
  * {@link EngineUnavailableError} naming the install command.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { EngineUnavailableError } from "../engine.ts";
 import { TfjsEngine, type TfjsEngineProvider } from "./engine.ts";
 import { messageOf } from "../../../util/errors.ts";

@@ -2,7 +2,7 @@
  * {@link VectorOps} over tfjs tensors: the optimizer's vector maths runs on the backend that holds
  * the tensors (GPU memory for webgpu / tfjs-node-gpu); only `dot` reads a scalar back to the host.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import type { VectorOps } from "../engine.ts";
 
 /**

@@ -3,7 +3,7 @@
  * preprocessing (RGB → BGR, minus {@link CAFFE_MEAN_BGR}), 3×3 "same" convolutions with bias (each
  * padded as its step says), ReLU, and 2×2 stride-2 "valid" pooling (max or avg).
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { CAFFE_MEAN_BGR, type VggWeights } from "../../models/weights_types.ts";
 import type { NetworkPlan } from "../../plan/network.ts";
 import { conv3x3, type ConvInputGrad, type ConvKernel, prepareKernel } from "./conv.ts";

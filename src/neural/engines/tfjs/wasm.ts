@@ -3,8 +3,8 @@
  * gradient is computed as a conv of the flipped, transposed kernel (conv.ts), several times
  * faster than the backend's own Conv2DBackpropInput and equal to it.
  */
-import * as tf from "@tensorflow/tfjs-core";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import { setWasmPaths } from "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
 import { EngineUnavailableError } from "../engine.ts";
 import { TfjsEngine, type TfjsEngineProvider } from "./engine.ts";
 import { messageOf } from "../../../util/errors.ts";

@@ -2,7 +2,7 @@
  * The `webgpu` engine: @tensorflow/tfjs-backend-webgpu on Deno's navigator.gpu. Without a GPU, a
  * software Vulkan adapter (Debian's mesa-vulkan-drivers, llvmpipe) makes it run, slowly but for real.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { EngineUnavailableError } from "../engine.ts";
 import { TfjsEngine, type TfjsEngineProvider } from "./engine.ts";
 import { messageOf } from "../../../util/errors.ts";
@@ -11,9 +11,46 @@ import { messageOf } from "../../../util/errors.ts";
 async function requestAdapter(): Promise<GPUAdapter | null> {
   try {
     if (typeof navigator === "undefined" || !("gpu" in navigator)) return null;
-    return await navigator.gpu.requestAdapter();
+    return await withRuntimeDir(() => navigator.gpu.requestAdapter());
   } catch {
     return null;
+  }
+}
+
+/**
+ * Runs `probe` with `XDG_RUNTIME_DIR` set (to a private empty folder when the environment has
+ * none): without it, the Vulkan loader's Wayland check prints "error: XDG_RUNTIME_DIR is invalid or
+ * not set in the environment." twice on stderr, which the user cannot act on.
+ */
+async function withRuntimeDir<T>(probe: () => Promise<T>): Promise<T> {
+  if (Deno.env.get("XDG_RUNTIME_DIR")) return await probe();
+  const dir = await Deno.makeTempDir({ prefix: "stylepipe-xdg-" });
+  Deno.env.set("XDG_RUNTIME_DIR", dir);
+  try {
+    return await probe();
+  } finally {
+    Deno.env.delete("XDG_RUNTIME_DIR");
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Whether this machine can have a hardware GPU adapter at all: on Linux, a GPU shows up as a DRM
+ * render node or an NVIDIA device file. Where neither exists `auto` skips the adapter probe.
+ */
+export function gpuDeviceFilesPresent(
+  exists: (path: string) => boolean = pathExists,
+): boolean {
+  if (Deno.build.os !== "linux") return true;
+  return exists("/dev/dri") || exists("/dev/nvidia0") || exists("/dev/dxg");
+}
+
+function pathExists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -29,6 +66,7 @@ export function isSoftwareAdapter(
 
 /** Whether navigator.gpu offers a hardware adapter (what `auto` needs to pick webgpu). Never throws. */
 export async function hardwareWebgpuAvailable(): Promise<boolean> {
+  if (!gpuDeviceFilesPresent()) return false;
   const adapter = await requestAdapter();
   if (!adapter) return false;
   const fallback = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
@@ -49,7 +87,7 @@ export const tfjsWebgpuProvider: TfjsEngineProvider = {
           "a GPU, `apt-get install mesa-vulkan-drivers` provides a software one",
       );
     }
-    await import("@tensorflow/tfjs-backend-webgpu");
+    await import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0");
     let ok = false;
     let reason = "";
     try {

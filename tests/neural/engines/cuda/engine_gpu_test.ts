@@ -1,7 +1,7 @@
 /**
  * The cuda engine on a real GPU against the onnx engine (fp32, 1e-4), and its device memory
  * returned after use. Ignored with a message where the engine cannot start (no GPU or libraries):
- * then it is not a pass. The full check is `deno task gpu-check`.
+ * then it is not a pass. The full check is `deno task dev gpu-check`.
  */
 import assert from "node:assert/strict";
 import { createCudaEngine, cudaProvider } from "../../../../src/neural/engines/cuda/engine.ts";

@@ -5,8 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createCudaEngine, refuseUnsupported } from "../../../../src/neural/engines/cuda/engine.ts";
-import { chwToHwc, hwcToChw } from "../../../../src/neural/engines/layout.ts";
-import { cString, cudartSymbols } from "../../../../src/neural/engines/cuda/ffi.ts";
+import { cString, cudartSymbols, openLibrary } from "../../../../src/neural/engines/cuda/ffi.ts";
 import { KERNEL_NAMES, KERNEL_SOURCE } from "../../../../src/neural/engines/cuda/kernels.ts";
 import {
   chooseAlgorithm,
@@ -126,19 +125,21 @@ const cudart = (() => {
 })();
 if (!cudart) console.log("cudart binding test skipped: no libcudart in /usr/local/cuda/lib64");
 Deno.test({
-  name: "every CUDA runtime symbol binds; without a GPU the runtime reports an error, not a crash",
+  name:
+    "every CUDA runtime symbol binds, once per process; without a GPU the runtime names its error",
   ignore: !cudart,
   fn() {
-    const lib = Deno.dlopen(cudart!, cudartSymbols);
-    try {
-      const version = new Int32Array(1);
-      assert.equal(lib.symbols.cudaRuntimeGetVersion(version), 0);
-      assert.ok(version[0] >= 12000, `runtime version ${version[0]}`);
-      const count = new Int32Array(1);
-      const status = lib.symbols.cudaGetDeviceCount(count);
-      if (status !== 0) assert.ok(cString(lib.symbols.cudaGetErrorString(status)).length > 0);
-    } finally {
-      lib.close();
+    const rt = openLibrary(cudart!, cudartSymbols);
+    assert.equal(openLibrary(cudart!, cudartSymbols), rt, "the same library, not a second dlopen");
+    const version = new Int32Array(1);
+    assert.equal(rt.cudaRuntimeGetVersion(version), 0);
+    assert.ok(version[0] >= 12000, `runtime version ${version[0]}`);
+    const count = new Int32Array(1);
+    const status = rt.cudaGetDeviceCount(count);
+    if (status !== 0) {
+      assert.match(cString(rt.cudaGetErrorName(status)), /^cudaError\w+$/);
+      assert.ok(cString(rt.cudaGetErrorString(status)).length > 0);
+      assert.equal(rt.cudaGetLastError(), status, "the failure is also the last error");
     }
   },
 });

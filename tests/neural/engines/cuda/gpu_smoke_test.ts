@@ -1,5 +1,5 @@
 /**
- * `deno task gpu-smoke` end to end on the emulated device: every stage passes; each injected fault
+ * `deno task dev gpu-smoke` end to end on the emulated device: every stage passes; each injected fault
  * (a kernel writing out of bounds, a library that fails to load, a wrong result) fails at the call
  * that caused it, named, with the earlier stages' lines on screen and the records in $OUT.
  */
@@ -26,7 +26,7 @@ Deno.test("gpu-smoke on the emulated device: every stage OK; faults named where 
   );
 
   assert.equal(clean.code, 0, clean.lines.join("\n"));
-  for (const stage of [2, 3, 4, 5, 6, 7, 8, 10]) {
+  for (const stage of [2, 3, 4, 5, 6, 7, 8, 9, 10]) {
     assert.ok(
       clean.lines.some((l) => l.startsWith(`STAGE ${stage} `) && / OK - /.test(l)),
       `${stage}`,

@@ -1,7 +1,7 @@
 /**
  * Library discovery of the cuda engine over temporary folders holding empty files with the
  * libraries' names: it checks which paths discovery picks and what its errors say, nothing more
- * (whether such a set works is for `deno task gpu-check` on a GPU machine).
+ * (whether such a set works is for `deno task dev gpu-check` on a GPU machine).
  */
 import assert from "node:assert/strict";
 import {
