@@ -5,7 +5,7 @@ import { parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
 import { EXIT, reportError } from "./errors.ts";
 import { planCliRecipe } from "./load.ts";
 import { table } from "./progress.ts";
-import { parseSize } from "./cache.ts";
+import { memoryOption } from "./memory_option.ts";
 import type { Estimate } from "../stages/stage.ts";
 
 const HELP = `Usage: deno task plan <recipe.yaml> [options]
@@ -44,7 +44,7 @@ export async function planCommand(args: string[]): Promise<number> {
       engine: values.engine,
       plugins: values["allow-plugins"] ? "load" : "refuse",
       outDir: values["out-dir"],
-      memory: values.memory === undefined ? undefined : parseSize(values.memory, "plan: --memory"),
+      memory: memoryOption(values.memory, "plan"),
     });
     const cache = new CacheStore(values["cache-dir"] ?? DEFAULT_CACHE_DIR);
     const rows = await Promise.all(plan.steps.map((p) => describe(p, cache)));

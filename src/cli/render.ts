@@ -11,7 +11,7 @@ import { RunAbortedError, runPlan } from "../pipeline/run.ts";
 import { OUTPUT_OPTIONS, parseCommandArgs, recipeArg, RUN_OPTIONS } from "./args.ts";
 import { EXIT, exitCodeOf, reportError, UsageError } from "./errors.ts";
 import { planCliRecipe } from "./load.ts";
-import { parseSize } from "./cache.ts";
+import { memoryOption } from "./memory_option.ts";
 import { ProgressPrinter } from "./progress.ts";
 
 const HELP = `Usage: deno task render <recipe.yaml> [options]
@@ -105,9 +105,7 @@ export async function renderCommand(args: string[]): Promise<number> {
       sets: values.set,
       engine: values.engine,
       outDir: values["out-dir"],
-      memory: values.memory === undefined
-        ? undefined
-        : parseSize(values.memory, "render: --memory"),
+      memory: memoryOption(values.memory, "render"),
     });
     const cache = values["no-cache"]
       ? null

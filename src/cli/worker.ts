@@ -8,7 +8,7 @@ import { DEFAULT_CACHE_DIR } from "../pipeline/cache.ts";
 import { confineToRoots } from "../pipeline/paths.ts";
 import { StageError } from "../stages/stage.ts";
 import { parseCommandArgs } from "./args.ts";
-import { parseSize } from "./cache.ts";
+import { memoryOption } from "./memory_option.ts";
 import { EXIT, reportError, UsageError } from "./errors.ts";
 import {
   farmKeyArg,
@@ -106,9 +106,7 @@ export async function workerCommand(args: string[]): Promise<number> {
       jobChild: { command: selfCommand("worker", "--job-child"), cacheDir, plugins },
       concurrency: positiveInt("--concurrency", values.concurrency, 1),
       engine: values.engine,
-      memory: values.memory === undefined
-        ? undefined
-        : parseSize(values.memory, "worker: --memory"),
+      memory: memoryOption(values.memory, "worker"),
       lockDuration: positiveInt("--lock-duration", values["lock-duration"], 30_000),
       log,
       key,

@@ -332,6 +332,7 @@ async function addMissingInputs(
 ): Promise<void> {
   const paths = { recipeDir, imageDirs: defaultImageDirs(), outDir: ".", allowOutsideOutput: true };
   for (const step of steps) {
+    if (step.params === undefined) continue; // its parameters failed validation: already reported
     for (const written of declaredInputFiles(step)) {
       try {
         await findInput(written, paths);

@@ -32,19 +32,24 @@ Deno.test("render refuses a step that needs more than the memory budget even til
   const dir = await Deno.makeTempDir();
   await Deno.writeFile(join(dir, "big.png"), truncatedPng(9000, 9000));
   await Deno.writeTextFile(join(dir, "r.yaml"), transfer(9000));
-  // 81 megapixels: one image-sized vector alone is 972 MB, over a 1 GiB budget with the rest.
-  const plan = await cli(["plan", "r.yaml", "--json", "--memory", "1GiB"], dir);
+  // 81 megapixels: the images fit 4 GiB (3.9 GB held), the transfer does not even tiled (its
+  // relu2_1 content target alone is 10 GB).
+  const plan = await cli(["plan", "r.yaml", "--json", "--memory", "4GiB"], dir);
   assert.equal(plan.code, 0, plan.stdout);
   const rows = JSON.parse(plan.stdout).steps as { step: string; bytes?: number }[];
-  assert.ok(rows.find((r) => r.step === "t")!.bytes! > 1024 ** 3);
-  const refused = await cli(["render", "r.yaml", "--no-cache", "--memory", "1GiB"], dir);
+  assert.ok(rows.find((r) => r.step === "t")!.bytes! > 4 * 1024 ** 3);
+  // --memory is the images' budget too: at 1 GiB decoding them is refused, at plan time.
+  const small = await cli(["plan", "r.yaml", "--memory", "1GiB"], dir);
+  assert.equal(small.code, 2, small.stderr);
+  assert.match(small.stderr, /decoding image .*big\.png.* over the memory budget of 1074 MB; .*--memory/);
+  const refused = await cli(["render", "r.yaml", "--no-cache", "--memory", "4GiB"], dir);
   assert.equal(refused.code, 2, refused.stderr);
   assert.match(
     refused.stderr,
-    /r\.yaml:10:5: step "t": needs about [\d.]+ GiB of memory even tiled, more than the budget of 1\.0 GiB; .*--force/,
+    /r\.yaml:10:5: step "t": needs about [\d.]+ GiB of memory even tiled, more than the budget of 4\.0 GiB; .*--force/,
   );
   // With --force it starts (and here fails on the truncated image: exit 1, nothing written).
-  const forced = await cli(["render", "r.yaml", "--no-cache", "--force", "--memory", "1GiB"], dir);
+  const forced = await cli(["render", "r.yaml", "--no-cache", "--force", "--memory", "4GiB"], dir);
   assert.equal(forced.code, 1, forced.stderr);
   assert.match(forced.stderr, /cannot decode image/);
   await Deno.remove(dir, { recursive: true });
