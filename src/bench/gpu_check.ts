@@ -362,12 +362,18 @@ function decodeResult(r: EncodedResult): CaseResult {
 /** Where `--prepare` writes the references and the check reads them (the device kit's folder). */
 export const DEFAULT_REFERENCE = ".device/gpu-check-reference.json";
 
-/** Computes every case's reference (full and quick) with the onnx engine; writes them to `path`. */
-export async function prepareReferences(path = DEFAULT_REFERENCE): Promise<number> {
+/**
+ * Computes every case's reference (full and quick, or only the quick ones) with the onnx engine;
+ * writes them to `path`.
+ */
+export async function prepareReferences(
+  path = DEFAULT_REFERENCE,
+  quickOnly = false,
+): Promise<number> {
   const onnx = await onnxProvider.create();
   const out: Record<string, EncodedResult> = {};
   try {
-    for (const quick of [false, true]) {
+    for (const quick of quickOnly ? [true] : [false, true]) {
       for (const c of cases(await networks(quick), quick)) {
         const t0 = performance.now();
         out[c.name] = encodeResult(await caseResult(onnx, c));
@@ -608,7 +614,7 @@ if (import.meta.main) {
   };
   Deno.exit(
     args.includes("--prepare")
-      ? await prepareReferences(at("--reference"))
+      ? await prepareReferences(at("--reference"), args.includes("--quick"))
       : await gpuCheck({ quick: args.includes("--quick"), reference: at("--reference") }),
   );
 }

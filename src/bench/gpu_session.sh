@@ -50,7 +50,9 @@ if [[ -n $emulate ]]; then
   # The emulated device (the engine's JavaScript restatement) stands in for the GPU: small sizes.
   export STYLEPIPE_CUDA_EMULATE=$emulate
   part smoke 120 deno task dev gpu-smoke
-  part check 240 deno task dev gpu-check --quick
+  # The quick references, made here for this run (the full set is the device kit's, --prepare).
+  part prepare 120 deno task dev gpu-check --prepare --quick --reference "$out/reference.json"
+  part check 240 deno task dev gpu-check --quick --reference "$out/reference.json"
   part bench-cuda-fp32 90 deno task bench --engine cuda-fp32 --sizes 16 --iterations 2 --steps 1 --warmup 0
 else
   part smoke 75 deno task dev gpu-smoke
