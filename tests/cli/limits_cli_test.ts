@@ -41,7 +41,10 @@ Deno.test("render refuses a step that needs more than the memory budget even til
   // --memory is the images' budget too: at 1 GiB decoding them is refused, at plan time.
   const small = await cli(["plan", "r.yaml", "--memory", "1GiB"], dir);
   assert.equal(small.code, 2, small.stderr);
-  assert.match(small.stderr, /decoding image .*big\.png.* over the memory budget of 1074 MB; .*--memory/);
+  assert.match(
+    small.stderr,
+    /decoding image .*big\.png.* over the memory budget of 1074 MB; .*--memory/,
+  );
   const refused = await cli(["render", "r.yaml", "--no-cache", "--memory", "4GiB"], dir);
   assert.equal(refused.code, 2, refused.stderr);
   assert.match(
