@@ -47,9 +47,8 @@ export function checkMemory(bytes: number, what: string): void {
   if (bytes > budget) {
     throw new StageError(
       `${what} needs about ${(bytes / 1e6).toFixed(0)} MB, over the memory budget of ` +
-        `${
-          (budget / 1e6).toFixed(0)
-        } MB; use a smaller image, or raise --memory (or STYLEPIPE_MEMORY_BUDGET_MB)`,
+        `${(budget / 1e6).toFixed(0)} MB; use a smaller image, or raise --memory ` +
+        `(or ${IMAGE_BUDGET_ENV})`,
     );
   }
 }
