@@ -5,7 +5,8 @@
 #   here, emulated end to end: bash src/bench/gpu_session.sh --emulate[=kernel-oob|library-load|wrong-result]
 # Parts: smoke (deno task dev gpu-smoke: every call staged and named), check (gpu-check against the
 # references precomputed here), figures (workload W on cuda fp32 and tf32 with 500-iteration
-# renders, webgpu at 512², PyTorch's anchor in the same run). Each part gets its own timeout,
+# renders, webgpu at 512², PyTorch's anchor in the same run, a 1024 px render repeated and
+# compared byte for byte). Each part gets its own timeout,
 # capped by what is left of the budget, so a part that fails or hangs never eats the next
 # part's time; each prints its exit code (124: timed out) and duration; outputs go to $OUT.
 # Exit status: 1 if any part failed (the engine not starting on a GPU machine included).
@@ -63,6 +64,14 @@ else
   done
   part bench-webgpu 40 deno task bench --engine webgpu --sizes 512 --iterations 0 --steps 3
   part torch-anchor 110 python3 .device/torch_gpu_anchor.py 256,512,1024 10 500
+  # The issue's determinism target: the same 1024 px, 500-iteration render twice, compared byte
+  # for byte (last: it shows nothing the parts above would not have shown first).
+  part repeat-1024 60 bash -c 'for i in 1 2; do
+      deno task render pipelines/tubingen-starry-conv3.yaml --set size=1024 --set iterations=500 \
+        --engine cuda --no-cache --out-dir "$0/repeat-$i" || exit 1
+    done
+    cmp "$0/repeat-1/tubingen-starry-conv3.png" "$0/repeat-2/tubingen-starry-conv3.png" &&
+      echo "repeat-1024: byte-identical"' "$out"
 fi
 {
   echo "gpu session: $((SECONDS - start))s of ${budget}s"
