@@ -6,10 +6,14 @@ import assert from "node:assert/strict";
 
 Deno.test("serve: a busy port is named, with --port suggested", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const outDir = await Deno.makeTempDir({ prefix: "stylepipe-serve-busy-" });
   try {
     const port = (listener.addr as Deno.NetAddr).port;
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--deny-import", "mod.ts", "serve", "--port", String(port)],
+      args: [
+        ...["run", "-A", "--deny-import", "mod.ts", "serve", "--port", String(port)],
+        ...["--out-dir", outDir], // not the repository's out/
+      ],
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -19,6 +23,7 @@ Deno.test("serve: a busy port is named, with --port suggested", async () => {
     assert.match(stderr, /--port/);
   } finally {
     listener.close();
+    await Deno.remove(outDir, { recursive: true });
   }
 });
 
