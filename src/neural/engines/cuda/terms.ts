@@ -81,6 +81,38 @@ export function deviceTerm(
   }
 }
 
+/**
+ * C ← alpha · op(A) op(B) + beta · C on a layer's packed column-major arrays: the leading
+ * dimensions follow from the shapes, so a call names only what differs.
+ */
+function layerGemm(d: CudaDevice) {
+  return (
+    transA: boolean,
+    transB: boolean,
+    [m, n, k]: [number, number, number],
+    alpha: number,
+    a: DeviceArray,
+    b: DeviceArray,
+    beta: number,
+    c: DeviceArray,
+  ): void =>
+    d.gemm({
+      transA,
+      transB,
+      m,
+      n,
+      k,
+      alpha,
+      a,
+      lda: transA ? k : m,
+      b,
+      ldb: transB ? n : k,
+      beta,
+      c,
+      ldc: m,
+    });
+}
+
 /** w/n · ‖F − P‖²; gradient 2w/n · (F − P). */
 function contentTerm(owned: Owned, term: Extract<LossTerm, { kind: "content" }>): DeviceTerm {
   const d = owned.device;
@@ -154,22 +186,8 @@ function linearTerm(owned: Owned, term: Extract<LossTerm, { kind: "linear" }>): 
   const ones = owned.upload(new Float32Array(hw).fill(1));
   const rows = owned.scratch(n);
   const b = owned.scratch(n);
-  const outer = (alpha: number) =>
-    d.gemm({
-      transA: false,
-      transB: true,
-      m: hw,
-      n: c,
-      k: 1,
-      alpha,
-      a: ones,
-      lda: hw,
-      b: sum,
-      ldb: c,
-      beta: 1,
-      c: b,
-      ldc: hw,
-    });
+  const gemm = layerGemm(d);
+  const outer = (alpha: number) => gemm(false, true, [hw, c, 1], alpha, ones, sum, 1, b);
   return {
     layer: term.layer,
     group: "style",
@@ -177,21 +195,7 @@ function linearTerm(owned: Owned, term: Extract<LossTerm, { kind: "linear" }>): 
     dispose: owned.dispose,
     lossAndGrad(f, grad, slots, slot) {
       d.launch("mask_rows", n, { f, m: mask, out: rows, c, hw });
-      d.gemm({
-        transA: false,
-        transB: false,
-        m: hw,
-        n: c,
-        k: c,
-        alpha: 1,
-        a: rows,
-        lda: hw,
-        b: factor,
-        ldb: c,
-        beta: 0,
-        c: b,
-        ldc: hw,
-      });
+      gemm(false, false, [hw, c, c], 1, rows, factor, 0, b);
       outer(2);
       d.reduce("dot", slots, slot, 0.5, rows, b);
       outer(-1);
@@ -215,6 +219,7 @@ function gramTerm(
   const masked = mask ? owned.scratch(c * hw) : undefined;
   const product = mask ? owned.scratch(c * hw) : undefined;
   const norm = 1 / (hw * c);
+  const gemm = layerGemm(d);
   return {
     layer: term.layer,
     group: "style",
@@ -224,21 +229,7 @@ function gramTerm(
       const features = mask ? masked! : f;
       if (mask) d.launch("mask_rows", c * hw, { f, m: mask, out: masked!, c, hw });
       // G = norm · Fᵀ F, c × c.
-      d.gemm({
-        transA: true,
-        transB: false,
-        m: c,
-        n: c,
-        k: hw,
-        alpha: norm,
-        a: features,
-        lda: hw,
-        b: features,
-        ldb: hw,
-        beta: 0,
-        c: gram,
-        ldc: c,
-      });
+      gemm(true, false, [c, c, hw], norm, features, features, 0, gram);
       d.reduce("sqdiff", slots, slot, term.weight / (c * c), gram, target);
       d.launch("gram_diff", c * c, {
         gram,
@@ -249,21 +240,7 @@ function gramTerm(
       });
       // dL/dF = F · D (D symmetric): straight into the layer's gradient, or through the mask.
       const into = mask ? product! : grad!;
-      d.gemm({
-        transA: false,
-        transB: false,
-        m: hw,
-        n: c,
-        k: c,
-        alpha: 1,
-        a: features,
-        lda: hw,
-        b: factor,
-        ldb: c,
-        beta: mask ? 0 : 1,
-        c: into,
-        ldc: hw,
-      });
+      gemm(false, false, [hw, c, c], 1, features, factor, mask ? 0 : 1, into);
       if (mask) d.launch("mask_rows_acc", c * hw, { g: grad!, t: product!, m: mask, c, hw });
     },
   };
@@ -286,32 +263,7 @@ function meanCovarianceTerm(
   const covariance = owned.scratch(c * c);
   const factor = owned.scratch(c * c);
   const meanWeight = term.weight * term.meanWeight;
-  /** C ← alpha · op(A) op(B) + beta · C for column vectors/matrices of this layer. */
-  const gemm = (
-    transA: boolean,
-    transB: boolean,
-    [m, n, k]: [number, number, number],
-    alpha: number,
-    a: DeviceArray,
-    b: DeviceArray,
-    beta: number,
-    c: DeviceArray,
-  ) =>
-    d.gemm({
-      transA,
-      transB,
-      m,
-      n,
-      k,
-      alpha,
-      a,
-      lda: transA ? k : m,
-      b,
-      ldb: transB ? n : k,
-      beta,
-      c,
-      ldc: m,
-    });
+  const gemm = layerGemm(d);
   return {
     layer: term.layer,
     group: "style",
