@@ -1,6 +1,7 @@
 /** Runs one benchmark measurement in a fresh Deno subprocess (see child.ts). */
 import { StylepipeError } from "../util/errors.ts";
 import type { BenchResult, MeasureOptions } from "./measure.ts";
+import { runJsonChild } from "./json_child.ts";
 
 /** A measurement that failed in its subprocess (engine unavailable, out of memory, …). */
 export class BenchError extends StylepipeError {
@@ -19,18 +20,11 @@ export async function measureInSubprocess(
   const child = new URL("./child.ts", import.meta.url);
   const args = [engine, size, options.steps, options.warmup, options.renderIterations]
     .concat(options.historySize === undefined ? [] : [options.historySize]).map(String);
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", child.href, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  const stdout = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1) ?? "";
-  if (!output.success) {
-    const stderr = new TextDecoder().decode(output.stderr).trim().split("\n");
-    const detail = stderr.find((l) => /error/i.test(l)) ?? stderr.at(-1) ?? "";
-    throw new BenchError(engine, size, `exit code ${output.code}: ${detail}`);
+  const outcome = await runJsonChild(child.href, args);
+  if (!outcome.ok) {
+    throw new BenchError(engine, size, `exit code ${outcome.code}: ${outcome.detail}`);
   }
+  const stdout = outcome.line;
   try {
     return JSON.parse(stdout) as BenchResult;
   } catch {

@@ -17,6 +17,7 @@ import { layerShape } from "../neural/plan/network.ts";
 import { ownedAtLayer } from "../neural/objective/tiling.ts";
 import { PeakRss } from "./measure.ts";
 import { workloadImage } from "./workload.ts";
+import { runJsonChild } from "./json_child.ts";
 
 /** The layer sets measured: tubingen-starry-conv3's, and up to relu5_1. */
 export const TILED_WORKLOADS = {
@@ -203,19 +204,11 @@ function median(values: number[]): number {
 
 /** Measures `c` in a new process (its own peak RSS) and returns its result. */
 export async function measureTiledInSubprocess(c: TiledCase): Promise<TiledResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", import.meta.url, JSON.stringify(c)],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  const stdout = new TextDecoder().decode(output.stdout).trim().split("\n").at(-1) ?? "";
-  if (!output.success) {
-    const stderr = new TextDecoder().decode(output.stderr).trim().split("\n");
-    const detail = stderr.find((l) => /error/i.test(l)) ?? stderr.at(-1) ?? "";
-    throw new Error(`bench --tiled ${c.workload} ${c.height}×${c.width}: ${detail}`);
+  const outcome = await runJsonChild(import.meta.url, [JSON.stringify(c)]);
+  if (!outcome.ok) {
+    throw new Error(`bench --tiled ${c.workload} ${c.height}×${c.width}: ${outcome.detail}`);
   }
-  return JSON.parse(stdout) as TiledResult;
+  return JSON.parse(outcome.line) as TiledResult;
 }
 
 if (import.meta.main) {
