@@ -210,7 +210,8 @@ function plannedFeatures(p: ExtractFeaturesParams, inputs: InputShapes): Planned
 export const extractFeaturesStage: Stage<ExtractFeaturesParams> = {
   name: "extract-features",
   // 2: unmasked style targets carry their mean feature (for style_loss: mean-covariance).
-  version: 2,
+  // 3: tiled crops have one shape (their sums' float order changed).
+  version: 3,
   description: "VGG content activations and style Gram matrices and means (several styles: blend " +
     "or masks; avg pooling by default, as Gatys recommends)",
   params,

@@ -18,7 +18,7 @@ import { layerNames, type VggArch } from "../models/layers.ts";
 export interface Tiling {
   /** Side of an owned tile in image pixels (a multiple of the deepest layer's pooling stride). */
   readonly tile: number;
-  /** Context on each side of a tile, image pixels (clipped at the image's border). */
+  /** Context on each side of a tile, image pixels (at least; none beyond the image's border). */
   readonly halo: number;
   /** Tile rows: ⌈height / tile⌉. */
   readonly rows: number;
@@ -32,7 +32,7 @@ export interface Span {
   readonly end: number;
 }
 
-/** One tile: the image rows/columns it owns and the crop (owned + halo, clipped) evaluated for it. */
+/** One tile: the image rows/columns it owns and the crop (owned + halo, see tilesOf) evaluated for it. */
 export interface Tile {
   readonly row: number;
   readonly col: number;
@@ -114,7 +114,11 @@ export function checkTiling(arch: VggArch, layers: readonly string[], tiling: Ti
   }
 }
 
-/** The tiles of `tiling` over a height × width image, row by row. */
+/**
+ * The tiles of `tiling` over a height × width image, row by row. Every crop is tile + 2·halo px
+ * (or the image's side) where it fits: at the border it reaches further inwards instead of being
+ * clipped (see cropSpan).
+ */
 export function tilesOf(tiling: Tiling, height: number, width: number): Tile[] {
   const { tile, halo, rows, cols } = tiling;
   if (rows !== Math.ceil(height / tile) || cols !== Math.ceil(width / tile)) {
@@ -122,10 +126,10 @@ export function tilesOf(tiling: Tiling, height: number, width: number): Tile[] {
       `a ${rows}×${cols} tiling of ${tile} px does not cover ${height}×${width}`,
     );
   }
+  const stride = alignment(tiling);
   const span = (i: number, n: number) => {
     const owned = { start: i * tile, end: Math.min(n, (i + 1) * tile) };
-    const crop = { start: Math.max(0, owned.start - halo), end: Math.min(n, owned.end + halo) };
-    return { owned, crop };
+    return { owned, crop: cropSpan(owned, n, tile + 2 * halo, halo, stride) };
   };
   const out: Tile[] = [];
   for (let row = 0; row < rows; row++) {
@@ -136,6 +140,27 @@ export function tilesOf(tiling: Tiling, height: number, width: number): Tile[] {
     }
   }
   return out;
+}
+
+/**
+ * The crop of an owned span: `length` px (tile + 2·halo, or the whole side) wherever the side
+ * allows, so that (nearly) every crop has one shape and an engine compiles it once. A crop that
+ * would run past the image's end is moved back instead of clipped, to a start aligned to the
+ * pooling stride (it then reaches the end, up to stride − 1 px longer): the owned features only
+ * gain context, and the crop pads only where it reaches the image's true border.
+ */
+function cropSpan(owned: Span, n: number, length: number, halo: number, stride: number): Span {
+  if (length >= n) return { start: 0, end: n };
+  const start = Math.max(0, owned.start - halo);
+  if (start + length <= n) return { start, end: start + length };
+  return { start: Math.floor((n - length) / stride) * stride, end: n };
+}
+
+/** The stride crop starts align to: the largest power of two dividing both tile and halo. */
+function alignment(tiling: Tiling): number {
+  let stride = 1;
+  while (tiling.tile % (stride * 2) === 0 && tiling.halo % (stride * 2) === 0) stride *= 2;
+  return stride;
 }
 
 /**
