@@ -23,7 +23,9 @@ import type {
   Evaluation,
   LayerStatistics,
   StatisticsRequest,
+  VectorOps,
 } from "../engines/engine.ts";
+import { hostVectorOps } from "../engines/host_vector_ops.ts";
 import type { VggWeights } from "../models/weights_types.ts";
 import {
   layerBlock,
@@ -115,7 +117,7 @@ export function tiledObjective<V>(
 
   const objective: DisposableObjective<V> = {
     evaluate: async (xv: V): Promise<Evaluation<V>> => {
-      const x = await engine.vec.toArray(xv);
+      const x = await readOnly(engine.vec, xv);
       if (x.length !== height * width * 3) {
         throw new RangeError(`x has ${x.length} values, expected ${height}×${width}×3`);
       }
@@ -144,7 +146,7 @@ export function tiledObjective<V>(
       const tv = tvWeight === 0 ? 0 : addTv(x, height, width, tvWeight, grad);
       return {
         loss: content + style + tv,
-        grad: engine.vec.fromArray(grad),
+        grad: adopt(engine.vec, grad),
         terms: { content, style, tv },
       };
     },
@@ -233,6 +235,19 @@ export async function tiledExtract<V>(
     return { gram: gramFromSum(gram, h * w, c), mean: Float32Array.from(sum, (v) => v / (h * w)) };
   });
   return { activations, statistics: results };
+}
+
+/**
+ * x's values to read: the vector itself where vectors are host arrays (an image-sized copy saved:
+ * 151 MB at 4096×3072), else a copy read back from the device.
+ */
+function readOnly<V>(ops: VectorOps<V>, x: V): Promise<Float32Array> {
+  return ops === (hostVectorOps as unknown) ? Promise.resolve(x as Float32Array) : ops.toArray(x);
+}
+
+/** A host array as the engine's vector: itself on the host (no copy), else uploaded. */
+function adopt<V>(ops: VectorOps<V>, a: Float32Array): V {
+  return ops === (hostVectorOps as unknown) ? a as V : ops.fromArray(a);
 }
 
 function isStyleTerm(t: LossTerm): t is StyleTerm {

@@ -50,3 +50,12 @@ Deno.test("hostVectorOps recycles its own disposed arrays, never foreign ones", 
   assert.notEqual(v, foreign);
   assert.deepEqual([...v], [0, 0, 0, 0, 0, 0, 0]);
 });
+
+Deno.test("hostVectorOps pools only the latest length disposed (a smaller scale's go)", () => {
+  const small = ops.scale(1, new Float32Array(9));
+  ops.dispose(small);
+  const large = ops.scale(1, new Float32Array(11));
+  ops.dispose(large);
+  assert.equal(ops.scale(1, new Float32Array(11)), large);
+  assert.notEqual(ops.scale(1, new Float32Array(9)), small); // released when 11 was pooled
+});
