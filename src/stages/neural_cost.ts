@@ -128,24 +128,19 @@ export function engineMemory(engine: string): { bytesPerActivation: number; base
   return { bytesPerActivation, baseBytes };
 }
 
-/** The extent of tile `i` of `n` with its halo, clipped to the image side `side`. */
-function tileExtent(side: number, t: CostTiling, i: number): number {
-  return Math.min(side, (i + 1) * t.tile + t.halo) - Math.max(0, i * t.tile - t.halo);
+/** The extent of every crop along a side: tile + 2·halo, or the side (objective/tiling.ts). */
+function cropExtent(side: number, t: CostTiling): number {
+  return Math.min(side, t.tile + 2 * t.halo);
 }
 
-/** The largest area one tile with its halo covers (an inner tile, clipped to the image). */
+/** The largest area one tile with its halo covers (every crop has about this area). */
 export function largestTileArea(width: number, height: number, t: CostTiling): number {
-  const rows = Array.from({ length: t.rows }, (_, i) => tileExtent(height, t, i));
-  const cols = Array.from({ length: t.cols }, (_, i) => tileExtent(width, t, i));
-  return Math.max(...rows) * Math.max(...cols);
+  return cropExtent(height, t) * cropExtent(width, t);
 }
 
 /** The area all tiles with their halos cover together (halos counted once per tile). */
 function tiledArea(width: number, height: number, t: CostTiling): number {
-  let rows = 0, cols = 0;
-  for (let i = 0; i < t.rows; i++) rows += tileExtent(height, t, i);
-  for (let i = 0; i < t.cols; i++) cols += tileExtent(width, t, i);
-  return rows * cols;
+  return t.rows * t.cols * largestTileArea(width, height, t);
 }
 
 /**
@@ -155,12 +150,13 @@ function tiledArea(width: number, height: number, t: CostTiling): number {
 const EVALUATIONS_PER_ITERATION = { strong_wolfe: 1.05, none: 1, adam: 1 } as const;
 
 /**
- * Extra evaluations the strong Wolfe search spends in a run's first iterations, where torch's
- * first step (1/‖g‖₁) is far too short and no curvature is known yet, so the search expands the
- * step ×10 per evaluation. Measured (upscale-3-scales and 128/256 px renders): 8–11 at ≤256 px,
- * 14–33 at 512 px, 34–37 at 1024 px; 20 keeps the estimate within ±16 % of each.
+ * Extra evaluations the strong Wolfe search spends in a run's first iterations, before curvature
+ * is known. With the first trial moving one 8-bit level (lbfgs.ts `firstStep`), measured on
+ * tubingen × Starry Night (relu3_2; relu1_1…relu3_1): 33 evaluations for 30 iterations at 128 px,
+ * 12 for 10 iterations of a 512 px upscale, 18 for 10 of a 1024 px one, i.e. 0.5–6.5 beyond
+ * 1.05 per iteration (torch's first step 1/‖g‖₁ spent 6–10 more on the same runs, 8–37 in all).
  */
-const LINE_SEARCH_STARTUP = 20;
+const LINE_SEARCH_STARTUP = 3;
 
 /** Estimated objective evaluations of a run of `iterations` (the start's evaluation included). */
 export function transferEvaluations(

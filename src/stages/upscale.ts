@@ -67,7 +67,8 @@ export function upscaledSize(
 /** The `upscale` stage. */
 export const upscaleStage: Stage<UpscaleParams> = {
   name: "upscale",
-  version: 3,
+  // 4: as style-transfer 4 (L-BFGS's first step, tiled crops of one shape).
+  version: 4,
   description: "Enlarges a result and refines it by style transfer at the new size " +
     "(targets recomputed there; coarse-to-fine)",
   params,
@@ -116,46 +117,14 @@ export const upscaleStage: Stage<UpscaleParams> = {
     const previous = imageOf(inputs.image, "image");
     const features = featuresOf(inputs.features);
     const { width, height } = upscaledSize(previous.width, previous.height, p);
-    const enlarged = resizeImage(previous, width, height, p.filter);
-
     const content = transformWithAlpha(
       contentSource(ctx, inputs.content, features, width, height),
       (i) => resizeImage(i, width, height, "lanczos3"),
       { premultiply: true },
     );
-    const styleScale = features.recipe.style_scale as number;
-    const styleSide = Math.round(styleScale * Math.max(width, height));
-    const styles = styleSources(ctx, inputs.style, features, styleSide).map((s) =>
-      scaleStyle(s, content, styleScale)
-    );
-    const masks = (features.recipe.masks as Float32Array[] | undefined)?.map((m) =>
-      maskValues(maskImage(m, features), content)
-    );
-    const engine = await ctx.engine();
-    const weights = await stageWeights(ctx.weightsDirs, features.model);
-    const r = features.recipe;
-    const settings: FeatureSettings = {
-      contentLayers: r.content_layers as string[],
-      styleLayers: r.style_layers as string[],
-      styleLayerWeights: r.style_layer_weights as number[],
-      styleBlend: r.style_blend as number[],
-      pooling: features.pooling,
-      padding: features.padding,
-      tile: ctx.fit?.tile ?? p.tile,
-    };
-    const targets = await computeFeatureTargets(engine, weights, content, styles, masks, settings);
+    const scaled = await targetsAt(ctx, inputs.style, features, content, p);
     ctx.signal.throwIfAborted();
-    const scaled: FeatureTargets = {
-      ...features,
-      weightsId: weights.id,
-      width,
-      height,
-      content: targets.content,
-      style: targets.style,
-      contentImage: content,
-      styleImages: styles,
-      recipe: { ...r, ...(masks ? { masks } : {}) },
-    };
+    const enlarged = resizeImage(previous, width, height, p.filter);
     const { factor: _f, size: _s, filter: _filter, ...transfer } = p;
     const result = await styleTransferStage.run(
       ctx,
@@ -171,6 +140,53 @@ export const upscaleStage: Stage<UpscaleParams> = {
     } as Value;
   },
 };
+
+/**
+ * The features at the new size: targets recomputed from `content` and the style images scaled to
+ * it. The scaled style images are dropped once their statistics are taken (126 MB at 4096 px),
+ * so the transfer after it does not hold them.
+ */
+async function targetsAt(
+  ctx: StageContext,
+  styleInput: Value | Value[] | undefined,
+  features: FeatureTargets,
+  content: RgbImage,
+  p: UpscaleParams,
+): Promise<FeatureTargets> {
+  const { width, height } = content;
+  const styleScale = features.recipe.style_scale as number;
+  const styleSide = Math.round(styleScale * Math.max(width, height));
+  const styles = styleSources(ctx, styleInput, features, styleSide).map((s) =>
+    scaleStyle(s, content, styleScale)
+  );
+  const masks = (features.recipe.masks as Float32Array[] | undefined)?.map((m) =>
+    maskValues(maskImage(m, features), content)
+  );
+  const engine = await ctx.engine();
+  const weights = await stageWeights(ctx.weightsDirs, features.model);
+  const r = features.recipe;
+  const settings: FeatureSettings = {
+    contentLayers: r.content_layers as string[],
+    styleLayers: r.style_layers as string[],
+    styleLayerWeights: r.style_layer_weights as number[],
+    styleBlend: r.style_blend as number[],
+    pooling: features.pooling,
+    padding: features.padding,
+    tile: ctx.fit?.tile ?? p.tile,
+  };
+  const targets = await computeFeatureTargets(engine, weights, content, styles, masks, settings);
+  return {
+    ...features,
+    weightsId: weights.id,
+    width,
+    height,
+    content: targets.content,
+    style: targets.style,
+    contentImage: content,
+    styleImages: [],
+    recipe: { ...r, ...(masks ? { masks } : {}) },
+  };
+}
 
 /** The content image to recompute targets from; warns when only the features' smaller copy is there. */
 function contentSource(

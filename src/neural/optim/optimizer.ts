@@ -49,6 +49,8 @@ export interface OptimizerSettings {
   readonly historySize: number;
   /** L-BFGS line search. */
   readonly lineSearch: "none" | "strong_wolfe";
+  /** L-BFGS: the first step's largest move (lbfgs.ts `firstStep`; absent: torch's rule). */
+  readonly firstStep?: number;
   /** Decay of the iterate average (0: off). */
   readonly average?: number;
   /** Stop once the loss stalls (absent or tolerance 0: run every iteration). */
@@ -184,6 +186,7 @@ function innerHandle<V>(
       learningRate: settings.learningRate,
       historySize: settings.historySize,
       lineSearch: settings.lineSearch,
+      firstStep: settings.firstStep,
       // A render runs the iterations it was given, as jcjohnson/neural-style (tolX = tolFun = −1),
       // unless it asks for the convergence stop: on a large image the deliberately small first
       // step changes the float32 loss by less than its resolution, which a loss-change tolerance

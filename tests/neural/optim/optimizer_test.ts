@@ -84,3 +84,28 @@ Deno.test("strong Wolfe lengthens a first step too short to change the float32 l
   assert.ok(state.evaluations <= 6, `${state.evaluations} evaluations`);
   handle.dispose(state);
 });
+
+Deno.test("firstStep: the first fixed step moves the largest coordinate by firstStep·lr, then converges", async () => {
+  // x₀ᵢ = 1 + (i mod 7): the largest, 7, has g = 14, so t = 1/14 moves it to exactly 6.
+  const x0 = Float32Array.from({ length: 4096 }, (_, i) => 1 + (i % 7));
+  const settings = {
+    name: "lbfgs" as const,
+    learningRate: 1,
+    historySize: 10,
+    lineSearch: "none" as const,
+    firstStep: 1,
+  };
+  const one = optimizerFor(offsetQuadratic(), hostVectorOps, { ...settings, iterations: 1 });
+  const first = await one.continue(await one.start(x0), {});
+  assert.equal(first.state.x[6], 6);
+  assert.ok(Math.abs(first.state.x[0] - (1 - 1 / 7)) < 1e-6, `x[0] = ${first.state.x[0]}`);
+  assert.ok(first.state.loss < Math.fround(1e8 + 4096 * 20), "the loss fell");
+  one.dispose(first.state);
+
+  const run = optimizerFor(offsetQuadratic(), hostVectorOps, { ...settings, iterations: 20 });
+  const result = await run.continue(await run.start(x0), {});
+  let max = 0;
+  for (const v of result.state.x) max = Math.max(max, Math.abs(v));
+  assert.ok(max < 1e-3, `x not at the minimum after ${result.state.iteration}: max |x| = ${max}`);
+  run.dispose(result.state);
+});
