@@ -8,6 +8,7 @@
 import { convFor } from "../neural/models/layers.ts";
 import { convFlops, vggPlan } from "../neural/plan/network.ts";
 import type { Estimate } from "./stage.ts";
+import { cropLength } from "../neural/objective/tiling.ts";
 
 /** Measured throughput and memory of one engine. */
 interface EngineFigures {
@@ -90,10 +91,12 @@ export interface TransferWork {
 const TILED_WORK = 4 / 3;
 
 /**
- * Tile activations resident at once, in tiles: the engine keeps an idle session per kind
- * (statistics, loss) of the previous crop's shape beside the one running. Measured (onnx,
- * 2048×1536 in 4×3 tiles of 512 px, 2 pairs): 2.17 GiB peak where one tile's activations
- * predicted 1.64 GiB, i.e. 2.1 tiles resident.
+ * Tile activations resident at once, in tiles: the loss session's arena (forward and backward of a
+ * crop) beside the statistics pass's forward-only run, and the garbage between them. Measured
+ * (onnx, 2048×1536 in 4×3 tiles of 512 px, 2 pairs): 2.17 GiB peak where one tile's activations
+ * predicted 1.64 GiB, i.e. 2.1 tiles resident. Since crops have one shape (no idle session of
+ * another shape) the whole model still matched a peak: 2048×1536 at 1.5 GiB, 11×8 tiles of 192
+ * px, 3 pairs, strong Wolfe: 1.41 GiB predicted, 1.41 GiB measured (docs/tiling.md).
  */
 const TILED_SESSIONS = 2.2;
 
@@ -128,14 +131,14 @@ export function engineMemory(engine: string): { bytesPerActivation: number; base
   return { bytesPerActivation, baseBytes };
 }
 
-/** The extent of every crop along a side: tile + 2·halo, or the side (objective/tiling.ts). */
-function cropExtent(side: number, t: CostTiling): number {
-  return Math.min(side, t.tile + 2 * t.halo);
+/** The extent of every crop along a side cut into `count` tiles (objective/tiling.ts). */
+function cropExtent(side: number, t: CostTiling, count: number): number {
+  return Math.min(side, cropLength(t, count));
 }
 
 /** The largest area one tile with its halo covers (every crop has about this area). */
 export function largestTileArea(width: number, height: number, t: CostTiling): number {
-  return cropExtent(height, t) * cropExtent(width, t);
+  return cropExtent(height, t, t.rows) * cropExtent(width, t, t.cols);
 }
 
 /** The area all tiles with their halos cover together (halos counted once per tile). */

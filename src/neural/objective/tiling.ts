@@ -115,9 +115,9 @@ export function checkTiling(arch: VggArch, layers: readonly string[], tiling: Ti
 }
 
 /**
- * The tiles of `tiling` over a height × width image, row by row. Every crop is tile + 2·halo px
- * (or the image's side) where it fits: at the border it reaches further inwards instead of being
- * clipped (see cropSpan).
+ * The tiles of `tiling` over a height × width image, row by row. Every crop along a side has one
+ * length ({@link cropLength}, or the image's side): at the border it reaches further inwards
+ * instead of being clipped (see cropSpan).
  */
 export function tilesOf(tiling: Tiling, height: number, width: number): Tile[] {
   const { tile, halo, rows, cols } = tiling;
@@ -127,15 +127,15 @@ export function tilesOf(tiling: Tiling, height: number, width: number): Tile[] {
     );
   }
   const stride = alignment(tiling);
-  const span = (i: number, n: number) => {
+  const span = (i: number, n: number, count: number) => {
     const owned = { start: i * tile, end: Math.min(n, (i + 1) * tile) };
-    return { owned, crop: cropSpan(owned, n, tile + 2 * halo, halo, stride) };
+    return { owned, crop: cropSpan(owned, n, cropLength(tiling, count), halo, stride) };
   };
   const out: Tile[] = [];
   for (let row = 0; row < rows; row++) {
-    const y = span(row, height);
+    const y = span(row, height, rows);
     for (let col = 0; col < cols; col++) {
-      const x = span(col, width);
+      const x = span(col, width, cols);
       out.push({ row, col, owned: { y: y.owned, x: x.owned }, crop: { y: y.crop, x: x.crop } });
     }
   }
@@ -143,8 +143,17 @@ export function tilesOf(tiling: Tiling, height: number, width: number): Tile[] {
 }
 
 /**
- * The crop of an owned span: `length` px (tile + 2·halo, or the whole side) wherever the side
- * allows, so that (nearly) every crop has one shape and an engine compiles it once. A crop that
+ * The length of every crop along a side cut into `count` tiles: tile + 2·halo, where interior tiles
+ * need context on both sides; tile + halo with two tiles (each reaches one border); before the
+ * image's side caps it.
+ */
+export function cropLength(tiling: Pick<Tiling, "tile" | "halo">, count: number): number {
+  return tiling.tile + tiling.halo * Math.min(2, count - 1);
+}
+
+/**
+ * The crop of an owned span: `length` px (or the whole side), so that (nearly) every crop has one
+ * shape and an engine compiles it once. A crop that
  * would run past the image's end is moved back instead of clipped, to a start aligned to the
  * pooling stride (it then reaches the end, up to stride − 1 px longer): the owned features only
  * gain context, and the crop pads only where it reaches the image's true border.

@@ -32,15 +32,12 @@ export class OnnxEngine implements Engine<Float32Array> {
   readonly name = "onnx";
   readonly vec = hostVectorOps;
   /**
-   * Forward-only sessions: one idle one kept for the next crop of a tiled extraction (all crops
-   * but a few share a shape, tiling.ts). Without the arena an idle one holds only its weights.
+   * Forward-only sessions run once per image: released after use (each holds a copy of the
+   * network, and at 512² the loss session needs that memory).
    */
-  readonly #extractSessions = new SessionCache(1, false);
-  /**
-   * Statistics sessions (tiled evaluation's first pass): one idle one kept, without the arena, so
-   * that it holds only its weights while the loss session of the second pass runs.
-   */
-  readonly #statisticsSessions = new SessionCache(1, false);
+  readonly #extractSessions = new SessionCache(0, false);
+  /** Statistics sessions (tiled evaluation's first pass): run every step, one idle one kept. */
+  readonly #statisticsSessions = new SessionCache(1, true);
   /** Loss sessions: run every optimizer step; one idle one kept (hundreds of MB at 512²). */
   readonly #lossSessions = new SessionCache(1, true);
 
