@@ -262,6 +262,7 @@ export function transferPlan(
       }),
     },
     pairs: lbfgs ? Math.min(p.lbfgs_history, p.iterations) : 0,
+    checkpointed: p.checkpoint_every > 0 && p.iterations > p.checkpoint_every,
     budget: env?.memory,
     tile: p.tile,
     tilingOf: (tile) => tilingFor(arch, layers, height, width, tile),

@@ -17,15 +17,15 @@
  * tiles in float64. Departure: the mean-covariance term's covariance is formed as S/N − μμᵀ (one
  * pass) where the engines centre the features first, which loses digits when |μ| ≫ σ.
  */
-import type {
-  DisposableObjective,
-  Engine,
-  Evaluation,
-  LayerStatistics,
-  StatisticsRequest,
-  VectorOps,
+import {
+  adoptValues,
+  type DisposableObjective,
+  type Engine,
+  type Evaluation,
+  type LayerStatistics,
+  readValues,
+  type StatisticsRequest,
 } from "../engines/engine.ts";
-import { hostVectorOps } from "../engines/host_vector_ops.ts";
 import type { VggWeights } from "../models/weights_types.ts";
 import {
   layerBlock,
@@ -117,7 +117,7 @@ export function tiledObjective<V>(
 
   const objective: DisposableObjective<V> = {
     evaluate: async (xv: V): Promise<Evaluation<V>> => {
-      const x = await readOnly(engine.vec, xv);
+      const x = await readValues(engine.vec, xv);
       if (x.length !== height * width * 3) {
         throw new RangeError(`x has ${x.length} values, expected ${height}×${width}×3`);
       }
@@ -146,7 +146,7 @@ export function tiledObjective<V>(
       const tv = tvWeight === 0 ? 0 : addTv(x, height, width, tvWeight, grad);
       return {
         loss: content + style + tv,
-        grad: adopt(engine.vec, grad),
+        grad: adoptValues(engine.vec, grad),
         terms: { content, style, tv },
       };
     },
@@ -235,19 +235,6 @@ export async function tiledExtract<V>(
     return { gram: gramFromSum(gram, h * w, c), mean: Float32Array.from(sum, (v) => v / (h * w)) };
   });
   return { activations, statistics: results };
-}
-
-/**
- * x's values to read: the vector itself where vectors are host arrays (an image-sized copy saved:
- * 151 MB at 4096×3072), else a copy read back from the device.
- */
-function readOnly<V>(ops: VectorOps<V>, x: V): Promise<Float32Array> {
-  return ops === (hostVectorOps as unknown) ? Promise.resolve(x as Float32Array) : ops.toArray(x);
-}
-
-/** A host array as the engine's vector: itself on the host (no copy), else uploaded. */
-function adopt<V>(ops: VectorOps<V>, a: Float32Array): V {
-  return ops === (hostVectorOps as unknown) ? a as V : ops.fromArray(a);
 }
 
 function isStyleTerm(t: LossTerm): t is StyleTerm {

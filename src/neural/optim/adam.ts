@@ -4,7 +4,7 @@
  * x ← x − lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε·√(1−β2ᵗ)) (the same quantity) so it needs only the
  * {@link VectorOps} primitives. Same API shape as L-BFGS: explicit, serializable state.
  */
-import type { Objective, VectorOps } from "../engines/engine.ts";
+import { type Objective, readValues, type VectorOps } from "../engines/engine.ts";
 import { z } from "npm:zod@4.6.7";
 import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import {
@@ -155,8 +155,8 @@ export async function adamStateTree<V>(
 ): Promise<CheckpointValue> {
   return {
     ...await commonTree("adam", state, ops),
-    m: await ops.toArray(state.m),
-    v: await ops.toArray(state.v),
+    m: await readValues(ops, state.m),
+    v: await readValues(ops, state.v),
   };
 }
 

@@ -14,7 +14,7 @@
  */
 import { z } from "npm:zod@4.6.7";
 import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
-import type { VectorOps } from "../engines/engine.ts";
+import { readValues, type VectorOps } from "../engines/engine.ts";
 import { StateFormatError, vectorSchema } from "./state_codec.ts";
 
 /** The running average; `x` is owned by it. */
@@ -52,7 +52,7 @@ export async function averageTree<V>(
   average: IterateAverage<V>,
   ops: VectorOps<V>,
 ): Promise<CheckpointValue> {
-  return { decay: average.decay, count: average.count, x: await ops.toArray(average.x) };
+  return { decay: average.decay, count: average.count, x: await readValues(ops, average.x) };
 }
 
 const averageSchema = z.object({

@@ -19,7 +19,13 @@
  * two-loop recursion on the device where the ops offer it. The whole state is explicit
  * ({@link LbfgsState}) and serializable, so a run can be stopped and resumed bit-identically.
  */
-import { batchedDots, type Evaluation, type Objective, type VectorOps } from "../engines/engine.ts";
+import {
+  batchedDots,
+  type Evaluation,
+  type Objective,
+  readValues,
+  type VectorOps,
+} from "../engines/engine.ts";
 import { z } from "npm:zod@4.6.7";
 import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import {
@@ -487,7 +493,7 @@ export async function lbfgsStateTree<V>(
   state: LbfgsState<V>,
   ops: VectorOps<V>,
 ): Promise<CheckpointValue> {
-  const host = (vs: V[]) => Promise.all(vs.map((v) => ops.toArray(v)));
+  const host = (vs: V[]) => Promise.all(vs.map((v) => readValues(ops, v)));
   return {
     ...await commonTree("lbfgs", state, ops),
     rho: state.rho,

@@ -8,7 +8,7 @@
 import { z } from "npm:zod@4.6.7";
 import type { CheckpointValue } from "../../util/checkpoint_codec.ts";
 import { StylepipeError } from "../../util/errors.ts";
-import type { VectorOps } from "../engines/engine.ts";
+import { readValues, type VectorOps } from "../engines/engine.ts";
 
 /** A state that cannot be read (wrong format, damaged, or another optimizer's). */
 export class StateFormatError extends StylepipeError {}
@@ -50,8 +50,9 @@ export async function commonTree<V>(
     terms: state.terms,
     iteration: state.iteration,
     evaluations: state.evaluations,
-    x: await ops.toArray(state.x),
-    g: await ops.toArray(state.g),
+    // Read in place on the host: a checkpoint is encoded before the optimizer moves on.
+    x: await readValues(ops, state.x),
+    g: await readValues(ops, state.g),
   };
 }
 
