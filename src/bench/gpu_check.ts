@@ -21,7 +21,7 @@ import {
   emulationFromEnv,
   nvidiaGpuPresent,
 } from "../neural/engines/cuda/engine.ts";
-import type { Engine, VectorOps } from "../neural/engines/engine.ts";
+import { type Engine, evaluateAt, type VectorOps } from "../neural/engines/engine.ts";
 import type { ObjectiveSpec } from "../neural/objective/spec.ts";
 import type { Padding, Pooling } from "../neural/plan/network.ts";
 import { hostVectorOps } from "../neural/engines/host_vector_ops.ts";
@@ -165,14 +165,9 @@ function compareVectors(a: Float32Array, b: Float32Array): { norm: number; cosin
 
 async function evaluateOn<V>(engine: Engine<V>, s: ObjectiveSpec, x: Float32Array) {
   const objective = await engine.objective(s);
-  const xv = engine.vec.fromArray(x);
   try {
-    const e = await objective.evaluate(xv);
-    const grad = await engine.vec.toArray(e.grad);
-    engine.vec.dispose(e.grad);
-    return { loss: e.loss, terms: e.terms, grad };
+    return await evaluateAt(engine, objective, x);
   } finally {
-    engine.vec.dispose(xv);
     objective.dispose();
   }
 }

@@ -45,7 +45,7 @@ import {
   missingLibrariesMessage,
 } from "../neural/engines/cuda/libraries.ts";
 import { compileKernels } from "../neural/engines/cuda/nvrtc.ts";
-import type { DisposableObjective } from "../neural/engines/engine.ts";
+import { type DisposableObjective, evaluateAt } from "../neural/engines/engine.ts";
 import { tiledObjective } from "../neural/objective/tiled.ts";
 import { tilingFor } from "../neural/objective/tiling.ts";
 import { layersRead, lossPlan } from "../neural/objective/terms.ts";
@@ -340,14 +340,9 @@ async function tiledAgainstWhole(engine: CudaEngine): Promise<number> {
   const layers = layersRead(lossPlan(spec).terms);
   const tiling = tilingFor(spec.weights.arch, layers, spec.height, spec.width, 12);
   const run = async (objective: DisposableObjective<DeviceArray>) => {
-    const x = engine.vec.fromArray(selfCheckImage());
     try {
-      const e = await objective.evaluate(x);
-      const grad = await engine.vec.toArray(e.grad);
-      engine.vec.dispose(e.grad);
-      return { loss: e.loss, terms: e.terms, grad };
+      return await evaluateAt(engine, objective, selfCheckImage());
     } finally {
-      engine.vec.dispose(x);
       objective.dispose();
     }
   };

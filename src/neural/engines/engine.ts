@@ -101,6 +101,30 @@ export function adoptValues<V>(ops: VectorOps<V>, a: Float32Array): V {
   return ops.adopt ? ops.adopt(a) : ops.fromArray(a);
 }
 
+/** One evaluation's loss, terms and gradient, copied to the host. */
+export interface HostEvaluation {
+  readonly loss: number;
+  readonly terms: Record<string, number>;
+  readonly grad: Float32Array;
+}
+
+/** Evaluates `objective` of `engine` at a host image x (the engine's vectors are released). */
+export async function evaluateAt<V>(
+  engine: Pick<Engine<V>, "vec">,
+  objective: Objective<V>,
+  x: Float32Array,
+): Promise<HostEvaluation> {
+  const xv = engine.vec.fromArray(x);
+  try {
+    const e = await objective.evaluate(xv);
+    const grad = await engine.vec.toArray(e.grad);
+    engine.vec.dispose(e.grad);
+    return { loss: e.loss, terms: e.terms, grad };
+  } finally {
+    engine.vec.dispose(xv);
+  }
+}
+
 /** The dot products of `pairs` through `ops.dots` when the engine batches them, else one by one. */
 export async function batchedDots<V>(
   ops: VectorOps<V>,

@@ -3,7 +3,13 @@
  * real activations, and direct host (float64) computations of the loss terms of objective/.
  */
 import type { Activation, ObjectiveSpec } from "../../../src/neural/objective/spec.ts";
-import type { Engine, Objective } from "../../../src/neural/engines/engine.ts";
+import {
+  type Engine,
+  evaluateAt,
+  type HostEvaluation,
+} from "../../../src/neural/engines/engine.ts";
+
+export { evaluateAt, type HostEvaluation };
 import type { Pooling } from "../../../src/neural/plan/network.ts";
 import { syntheticVggWeights } from "../../../src/neural/models/synthetic.ts";
 import type { VggWeights } from "../../../src/neural/models/weights_types.ts";
@@ -103,26 +109,6 @@ export function relDiff(a: number, b: number): number {
 }
 
 /** An evaluation with its gradient copied to the host. */
-export interface HostEvaluation {
-  readonly loss: number;
-  readonly terms: Record<string, number>;
-  readonly grad: Float32Array;
-}
-
-/** Evaluates `objective` of `engine` at a host image x (the engine's vectors are released). */
-export async function evaluateAt<V>(
-  engine: Engine<V>,
-  objective: Objective<V>,
-  x: Float32Array,
-): Promise<HostEvaluation> {
-  const xv = engine.vec.fromArray(x);
-  const e = await objective.evaluate(xv);
-  const grad = await engine.vec.toArray(e.grad);
-  engine.vec.dispose(e.grad);
-  engine.vec.dispose(xv);
-  return { loss: e.loss, terms: e.terms, grad };
-}
-
 /** One evaluation of `spec` at x on `engine`: loss, terms and the gradient copied to the host. */
 export async function evaluateOnHost<V>(
   engine: Engine<V>,

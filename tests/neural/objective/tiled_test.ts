@@ -27,6 +27,7 @@ import { maskAtLayer } from "../../../src/neural/objective/layer_mask.ts";
 import { gramMatrix } from "../../../src/neural/objective/gram.ts";
 import { featureMean } from "../../../src/neural/objective/mean_covariance.ts";
 import {
+  evaluateAt,
   evaluateOnHost,
   halfMask,
   meanCovarianceSpec,
@@ -56,13 +57,11 @@ async function tiledOnHost<V>(
   x: Float32Array,
 ) {
   const objective = await tiledObjective(engine, spec, tiling);
-  const xv = engine.vec.fromArray(x);
-  const e = await objective.evaluate(xv);
-  const grad = await engine.vec.toArray(e.grad);
-  engine.vec.dispose(e.grad);
-  engine.vec.dispose(xv);
-  objective.dispose();
-  return { loss: e.loss, terms: e.terms, grad };
+  try {
+    return await evaluateAt(engine, objective, x);
+  } finally {
+    objective.dispose();
+  }
 }
 
 /** Tiled against whole for `spec` at x; returns the worst relative error. */

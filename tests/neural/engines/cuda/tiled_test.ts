@@ -15,7 +15,7 @@ import type { Engine } from "../../../../src/neural/engines/engine.ts";
 import { tiledObjective } from "../../../../src/neural/objective/tiled.ts";
 import { tilingFor } from "../../../../src/neural/objective/tiling.ts";
 import { layersRead, lossPlan } from "../../../../src/neural/objective/terms.ts";
-import { evaluateOnHost, relDiff } from "../_fixtures.ts";
+import { evaluateAt, evaluateOnHost, relDiff } from "../_fixtures.ts";
 
 Deno.test("emulated cuda: every term kind tiled 2×2 = whole; with no halo it differs", async () => {
   const emulated = emulatedCuda();
@@ -28,12 +28,8 @@ Deno.test("emulated cuda: every term kind tiled 2×2 = whole; with no halo it di
     const whole = await evaluateOnHost(engine as Engine, spec, x);
     const tiledError = async (halo: number) => {
       const objective = await tiledObjective(engine, spec, { ...tiling, halo });
-      const xv = engine.vec.fromArray(x);
-      const e = await objective.evaluate(xv);
-      const grad = await engine.vec.toArray(e.grad);
-      engine.vec.dispose(e.grad);
-      engine.vec.dispose(xv);
-      objective.dispose();
+      const e = await evaluateAt(engine, objective, x).finally(() => objective.dispose());
+      const grad = e.grad;
       let err = 0, scale = 0;
       grad.forEach((v, i) => {
         err = Math.max(err, Math.abs(v - whole.grad[i]));
