@@ -16,6 +16,7 @@ import { RunAbortedError } from "../pipeline/run.ts";
 import type { PluginPolicy } from "../recipe/plugins.ts";
 import { messageOf } from "../util/errors.ts";
 import { lines } from "../util/lines.ts";
+import { readMessages, sendMessage } from "../util/child_messages.ts";
 import type { FarmResult } from "./jobs.ts";
 import { isPermanent, type RecipeLoader, renderVerified, type VerifiedJob } from "./render_job.ts";
 import { FARM_KEY_ENV } from "./signing.ts";
@@ -54,11 +55,7 @@ export async function runJobChild(
   const first = await input.next();
   if (first.done) return 1; // the worker ended before sending the job
   const request: JobChildRequest = JSON.parse(first.value);
-  const encoder = new TextEncoder();
-  const send = (message: JobChildMessage) => {
-    const line = encoder.encode(MESSAGE_PREFIX + JSON.stringify(message) + "\n");
-    for (let done = 0; done < line.length;) done += Deno.stdout.writeSync(line.subarray(done));
-  };
+  const send = (message: JobChildMessage) => sendMessage(MESSAGE_PREFIX, message);
   const controller = new AbortController();
   const cancel = () => controller.abort(new Error("worker stopping"));
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
@@ -134,12 +131,7 @@ export function spawnJobChild(
     const payload = new TextEncoder().encode(JSON.stringify(request) + "\n");
     await writer.write(payload).catch(() => {}); // ended at once: its status tells why
     let outcome: Exclude<JobChildMessage, { type: "event" }> | undefined;
-    for await (const line of lines(child.stdout)) {
-      if (!line.startsWith(MESSAGE_PREFIX)) {
-        if (line.trim()) console.error(line); // a plugin's or library's own output
-        continue;
-      }
-      const message: JobChildMessage = JSON.parse(line.slice(MESSAGE_PREFIX.length));
+    for await (const message of readMessages<JobChildMessage>(MESSAGE_PREFIX, child.stdout)) {
       if (message.type === "event") onEvent(message.event);
       else outcome = message;
     }

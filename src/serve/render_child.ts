@@ -15,6 +15,7 @@ import { planRecipe } from "../pipeline/plan.ts";
 import { runPlan } from "../pipeline/run.ts";
 import type { Recipe } from "../recipe/recipe.ts";
 import { messageOf } from "../util/errors.ts";
+import { sendMessage } from "../util/child_messages.ts";
 
 /** What the server asks a child to render. */
 export interface ChildJob {
@@ -63,11 +64,7 @@ export const MESSAGE_PREFIX = "\u001estylepipe ";
 /** Runs the job read from stdin with the CLI's `tools`. Returns the exit code. */
 export async function runRenderChild(tools: ChildTools): Promise<number> {
   const job: ChildJob = JSON.parse(await new Response(Deno.stdin.readable).text());
-  const encoder = new TextEncoder();
-  const send = (message: ChildMessage) => {
-    const line = encoder.encode(MESSAGE_PREFIX + JSON.stringify(message) + "\n");
-    for (let done = 0; done < line.length;) done += Deno.stdout.writeSync(line.subarray(done));
-  };
+  const send = (message: ChildMessage) => sendMessage(MESSAGE_PREFIX, message);
   const controller = new AbortController();
   const cancel = () => controller.abort(new Error("cancelled from the page"));
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", cancel);

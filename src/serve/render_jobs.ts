@@ -14,7 +14,7 @@ import type { LossPoint } from "../report/loss_chart.ts";
 import { shortPath, within } from "./folders.ts";
 import { type ChildJob, type ChildMessage, MESSAGE_PREFIX } from "./render_child.ts";
 import { messageOf } from "../util/errors.ts";
-import { lines } from "../util/lines.ts";
+import { readMessages } from "../util/child_messages.ts";
 
 /** Where a job is. */
 export type JobStatus = "queued" | "running" | "done" | "failed" | "cancelled";
@@ -286,12 +286,7 @@ export class RenderJobs {
       const writer = child.stdin.getWriter();
       await writer.write(new TextEncoder().encode(JSON.stringify(request)));
       await writer.close();
-      for await (const line of lines(child.stdout)) {
-        if (!line.startsWith(MESSAGE_PREFIX)) {
-          if (line.trim()) console.error(line);
-          continue;
-        }
-        const message: ChildMessage = JSON.parse(line.slice(MESSAGE_PREFIX.length));
+      for await (const message of readMessages<ChildMessage>(MESSAGE_PREFIX, child.stdout)) {
         if (message.type === "event") this.#onEvent(job, message.event);
         else if (message.type === "preview") {
           previews = previews.then(() => this.#preview(job, message));
